@@ -1,0 +1,2 @@
+//! The `tumbler` binary.
+fn main() {}

@@ -1,0 +1,2 @@
+//! Placeholder; see issue.
+#![no_std]
