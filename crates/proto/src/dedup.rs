@@ -1,0 +1,103 @@
+//! Command deduplication: a bounded window of recent `(controller, command id)` pairs
+//! with the answer the lock gave, so a repeated id is answered from the cache and
+//! never executed twice.
+
+use crate::msg::{CommandId, ControllerId};
+
+/// What the window knows about a command.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Seen<'a, R> {
+    /// Not in the window: execute it, then [`Dedup::record`] the answer.
+    New,
+    /// Already executed: send this cached answer again, do not execute.
+    Repeat(&'a R),
+}
+
+/// A ring of the last `N` answered commands. Pure and heap-free; the lock may keep
+/// it in RAM only (after a reboot, replayed envelopes are still rejected by the
+/// envelope counters; a controller retrying across a reboot must use a new id).
+#[derive(Debug, Clone)]
+pub struct Dedup<R, const N: usize> {
+    /// Entries, oldest evicted first; `next` is the slot the next record overwrites.
+    entries: heapless::Vec<(ControllerId, CommandId, R), N>,
+    next: usize,
+}
+
+impl<R, const N: usize> Default for Dedup<R, N> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<R, const N: usize> Dedup<R, N> {
+    /// Empty window.
+    pub const fn new() -> Self {
+        Dedup {
+            entries: heapless::Vec::new(),
+            next: 0,
+        }
+    }
+
+    /// Look up a command.
+    pub fn check(&self, controller: ControllerId, id: CommandId) -> Seen<'_, R> {
+        match self
+            .entries
+            .iter()
+            .find(|(c, i, _)| *c == controller && *i == id)
+        {
+            Some((_, _, r)) => Seen::Repeat(r),
+            None => Seen::New,
+        }
+    }
+
+    /// Remember the answer to a command (replaces an existing entry for the same id;
+    /// otherwise evicts the oldest when full).
+    pub fn record(&mut self, controller: ControllerId, id: CommandId, answer: R) {
+        if let Some(e) = self
+            .entries
+            .iter_mut()
+            .find(|(c, i, _)| *c == controller && *i == id)
+        {
+            e.2 = answer;
+            return;
+        }
+        if N == 0 {
+            return;
+        }
+        match self.entries.push((controller, id, answer)) {
+            Ok(()) => {}
+            Err(entry) => {
+                if let Some(slot) = self.entries.get_mut(self.next) {
+                    *slot = entry;
+                }
+                self.next = (self.next + 1) % N;
+            }
+        }
+    }
+
+    /// Forget every entry of one controller (when it is removed).
+    pub fn forget_controller(&mut self, controller: ControllerId) {
+        // Put the oldest entry first again so eviction order survives the removal.
+        if self.next < self.entries.len() {
+            self.entries.rotate_left(self.next);
+        }
+        self.entries.retain(|(c, _, _)| *c != controller);
+        self.next = 0;
+    }
+
+    /// Forget everything (factory reset).
+    pub fn clear(&mut self) {
+        self.entries.clear();
+        self.next = 0;
+    }
+
+    /// Number of remembered commands.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether nothing is remembered.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
