@@ -1,2 +1,55 @@
-//! Placeholder; see issue.
+//! # tumbler-lock — the lock's brain
+//!
+//! One smart lock as a pure, deterministic state machine: `#![no_std]`, no
+//! heap, fixed capacities ([`config`]), time and randomness passed in.
+//! [`Lock::handle`] takes the time, one [`Input`] and an RNG and returns an
+//! [`Output`]: items to persist, the audit record, and effects (motor,
+//! signal, events, reply). See the crate README for the lock ↔ store contract.
+//!
+//! # Layout
+//! * [`config`] — build-time capacities and timing constants.
+//! * [`time`] — [`Now`] and the DST-aware time-zone rule [`TzRule`].
+//! * [`user`] — users, credentials, the clear [`Pin`] carrier.
+//! * [`schedule`] — week-day, year-day and holiday schedules.
+//! * [`settings`] — [`Settings`], operating modes, setup policy.
+//! * [`input`] — [`Input`] and remote [`Command`]s.
+//! * [`output`] — [`Output`], [`Signal`], [`Event`], [`Reply`], errors, status.
+//! * [`audit`] — the hash-chained audit log.
+//! * [`reset`] — factory data, sealed reset records, manufacturer tokens, self-check.
+//! * [`persist`] — item keys, item sets, encode/restore errors.
+//! * `lock` — the [`Lock`] state, accessors and persistence.
+//! * `handle` — physical inputs and timers; `command` — remote commands;
+//!   `access` — the access decision; `crypto` — keyed hashes.
 #![no_std]
+
+mod access;
+pub mod audit;
+mod command;
+pub mod config;
+mod crypto;
+mod handle;
+pub mod input;
+mod lock;
+pub mod output;
+pub mod persist;
+pub mod reset;
+pub mod schedule;
+pub mod settings;
+pub mod time;
+pub mod user;
+
+pub use audit::{AuditRecord, AuditResult, What, Who};
+pub use input::{Command, CommandId, Input, Key, MotorFeedback, Role};
+pub use lock::{Controller, Lock};
+pub use output::{
+    AlarmCode, BoltState, CommandError, DoorState, Event, MotorCommand, OpError, Output, Reply,
+    ReplyData, Signal, Source, Status,
+};
+pub use persist::{EncodeError, ItemKey, ItemSet, RestoreError, MAX_ITEM_SIZE};
+pub use reset::{FactoryData, ManufacturerToken, ResetTrigger, SealedResetRecord, SelfCheckReport};
+pub use settings::{OperatingMode, Setting, Settings, SetupPolicy};
+pub use time::{Now, TzRule};
+pub use user::{
+    ControllerId, CredentialRule, CredentialType, NewCredential, Pin, User, UserFields, UserIndex,
+    UserStatus, UserType,
+};

@@ -1,0 +1,217 @@
+//! Lock settings (one persisted item) with defaults, ranges and validation.
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::{MAX_PIN_LEN, MIN_PIN_LEN};
+
+/// Operating mode (Matter DoorLock `OperatingModeEnum`).
+///
+/// * `Normal` — every valid credential of a user whose type and schedule allow it.
+/// * `Vacation` — keypad, card and fingerprint users are refused except admins;
+///   remote operations still work.
+/// * `Privacy` — "do not disturb": every exterior credential and every remote
+///   lock/unlock is refused, admins included; only the interior thumb-turn
+///   (and the mechanical key) operate the bolt. Leaving it takes an admin
+///   controller's `SetOperatingMode`.
+/// * `NoRemoteLockUnlock` — remote lock/unlock refused; local credentials work.
+/// * `Passage` — the bolt is unlocked on entering the mode and stays unlocked
+///   (auto-relock suspended) until the mode changes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum OperatingMode {
+    /// Normal operation.
+    #[default]
+    Normal,
+    /// Only admins at the door.
+    Vacation,
+    /// Nobody from outside.
+    Privacy,
+    /// No remote lock/unlock.
+    NoRemoteLockUnlock,
+    /// Stays unlocked.
+    Passage,
+}
+
+/// Sound volume of beeps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum Volume {
+    /// Silent (LED only).
+    Off,
+    /// Quiet.
+    Low,
+    /// Loud.
+    #[default]
+    High,
+}
+
+/// What a lock in setup mode (no admin yet) lets through.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum SetupPolicy {
+    /// Default: nothing opens from outside; claim with the setup code or
+    /// keypad enrolment after the program button.
+    #[default]
+    Secure,
+    /// Vendor compatibility: [`crate::config::COMPAT_DEFAULT_PIN`] opens the
+    /// door until the first admin is enrolled; a warning event is raised
+    /// each time it is used.
+    CompatDefaultPin,
+}
+
+/// All settings. Changed one at a time with [`Setting`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Settings {
+    /// Seconds after an unlock before the bolt relocks; 0 = never.
+    pub auto_relock_s: u32,
+    /// Current operating mode.
+    pub mode: OperatingMode,
+    /// Wrong code entries before the keypad is disabled (1..=20).
+    pub wrong_code_limit: u8,
+    /// First temporary-disable time in seconds (1..=3600); doubles on each
+    /// further lockout up to [`crate::config::LOCKOUT_MAX_FACTOR`] times.
+    pub temp_disable_s: u16,
+    /// Beep volume.
+    pub volume: Volume,
+    /// Whether programming at the keypad (incl. the keypad factory reset) is allowed.
+    pub local_programming: bool,
+    /// Whether an admin controller may factory-reset the lock.
+    pub app_reset_allowed: bool,
+    /// Hold time of the reset button for a factory reset, seconds (3..=30).
+    pub reset_hold_s: u8,
+    /// Setup-mode policy. Kept across factory resets (it governs the state after one).
+    pub setup_policy: SetupPolicy,
+    /// Whether remote unlock must carry a valid PIN (`RequirePINforRemoteOperation`).
+    pub require_pin_for_remote: bool,
+    /// Shortest PIN accepted at enrolment.
+    pub pin_min_len: u8,
+    /// Longest PIN accepted at enrolment.
+    pub pin_max_len: u8,
+    /// Refuse trivial PINs (all one digit, ascending/descending runs).
+    pub forbid_trivial_pins: bool,
+    /// Battery percentage below which factory resets are refused (0..=100).
+    pub reset_battery_min_pct: u8,
+    /// Battery percentage below which a low-battery alarm is raised.
+    pub low_battery_pct: u8,
+    /// Seconds the door may stay open before the door-ajar alarm.
+    pub door_ajar_s: u16,
+    /// Minutes an expiring user stays valid after first use.
+    pub expiring_user_min: u16,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            auto_relock_s: 30,
+            mode: OperatingMode::Normal,
+            wrong_code_limit: 5,
+            temp_disable_s: 60,
+            volume: Volume::High,
+            local_programming: true,
+            app_reset_allowed: true,
+            reset_hold_s: 10,
+            setup_policy: SetupPolicy::Secure,
+            require_pin_for_remote: false,
+            pin_min_len: 4,
+            pin_max_len: 8,
+            forbid_trivial_pins: true,
+            reset_battery_min_pct: 20,
+            low_battery_pct: 25,
+            door_ajar_s: 60,
+            expiring_user_min: 24 * 60,
+        }
+    }
+}
+
+/// Why a [`Setting`] was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SettingError {
+    /// The value is outside the documented range.
+    OutOfRange,
+}
+
+/// One setting change, as sent by an admin controller.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum Setting {
+    /// See [`Settings::auto_relock_s`] (0..=86400).
+    AutoRelockS(u32),
+    /// See [`Settings::wrong_code_limit`].
+    WrongCodeLimit(u8),
+    /// See [`Settings::temp_disable_s`].
+    TempDisableS(u16),
+    /// See [`Settings::volume`].
+    Volume(Volume),
+    /// See [`Settings::local_programming`].
+    LocalProgramming(bool),
+    /// See [`Settings::app_reset_allowed`].
+    AppResetAllowed(bool),
+    /// See [`Settings::reset_hold_s`].
+    ResetHoldS(u8),
+    /// See [`Settings::setup_policy`].
+    SetupPolicy(SetupPolicy),
+    /// See [`Settings::require_pin_for_remote`].
+    RequirePinForRemote(bool),
+    /// Minimum and maximum PIN length (`MIN_PIN_LEN <= min <= max <= MAX_PIN_LEN`).
+    PinLength {
+        /// Shortest.
+        min: u8,
+        /// Longest.
+        max: u8,
+    },
+    /// See [`Settings::forbid_trivial_pins`].
+    ForbidTrivialPins(bool),
+    /// See [`Settings::reset_battery_min_pct`].
+    ResetBatteryMinPct(u8),
+    /// See [`Settings::low_battery_pct`].
+    LowBatteryPct(u8),
+    /// See [`Settings::door_ajar_s`] (1..).
+    DoorAjarS(u16),
+    /// See [`Settings::expiring_user_min`] (1..).
+    ExpiringUserMin(u16),
+}
+
+impl Settings {
+    /// Applies one change after checking its range; on error `self` is unchanged.
+    pub fn apply(&mut self, s: Setting) -> Result<(), SettingError> {
+        let ok = match s {
+            Setting::AutoRelockS(v) => v <= 86_400,
+            Setting::WrongCodeLimit(v) => (1..=20).contains(&v),
+            Setting::TempDisableS(v) => (1..=3600).contains(&v),
+            Setting::ResetHoldS(v) => (3..=30).contains(&v),
+            Setting::PinLength { min, max } => {
+                usize::from(min) >= MIN_PIN_LEN && min <= max && usize::from(max) <= MAX_PIN_LEN
+            }
+            Setting::ResetBatteryMinPct(v) | Setting::LowBatteryPct(v) => v <= 100,
+            Setting::DoorAjarS(v) | Setting::ExpiringUserMin(v) => v >= 1,
+            Setting::Volume(_)
+            | Setting::LocalProgramming(_)
+            | Setting::AppResetAllowed(_)
+            | Setting::SetupPolicy(_)
+            | Setting::RequirePinForRemote(_)
+            | Setting::ForbidTrivialPins(_) => true,
+        };
+        if !ok {
+            return Err(SettingError::OutOfRange);
+        }
+        match s {
+            Setting::AutoRelockS(v) => self.auto_relock_s = v,
+            Setting::WrongCodeLimit(v) => self.wrong_code_limit = v,
+            Setting::TempDisableS(v) => self.temp_disable_s = v,
+            Setting::Volume(v) => self.volume = v,
+            Setting::LocalProgramming(v) => self.local_programming = v,
+            Setting::AppResetAllowed(v) => self.app_reset_allowed = v,
+            Setting::ResetHoldS(v) => self.reset_hold_s = v,
+            Setting::SetupPolicy(v) => self.setup_policy = v,
+            Setting::RequirePinForRemote(v) => self.require_pin_for_remote = v,
+            Setting::PinLength { min, max } => {
+                self.pin_min_len = min;
+                self.pin_max_len = max;
+            }
+            Setting::ForbidTrivialPins(v) => self.forbid_trivial_pins = v,
+            Setting::ResetBatteryMinPct(v) => self.reset_battery_min_pct = v,
+            Setting::LowBatteryPct(v) => self.low_battery_pct = v,
+            Setting::DoorAjarS(v) => self.door_ajar_s = v,
+            Setting::ExpiringUserMin(v) => self.expiring_user_min = v,
+        }
+        Ok(())
+    }
+}
