@@ -1,1 +1,41 @@
-//! Placeholder; see issue.
+//! Tumbler hub: the server that owns, operates and watches every lock.
+//!
+//! # Layout
+//!
+//! - [`config`]: what to run against, chosen from URLs (`sqlite://`,
+//!   `postgres://`, `builtin`, `mqtt://`).
+//! - [`clock`]: the [`Clock`] trait; time is passed in, never read in the core.
+//! - [`secrets`]: random tokens, token hashes, argon2 password hashing.
+//! - [`model`]: domain types (roles, states, records).
+//! - [`store`]: the database (SQLite or PostgreSQL, chosen from the URL at run
+//!   time), one file per table family.
+//! - [`service`]: the domain layer: authentication, authorisation (org scope
+//!   and role), and every use case the HTTP API exposes.
+//! - [`api`]: the axum router, one file per resource, the single
+//!   [`api::ApiError`] and the OpenAPI document.
+//! - [`broker`]: the embedded MQTT broker (rumqttd) on loopback.
+//! - [`mqtt`]: the hub's link to a broker (rumqttc): subscriptions to the
+//!   locks' `up`/`status` topics and the publish path to `down`.
+//! - [`jobs`]: the background runner that claims pending operations through
+//!   the database.
+//! - [`server`]: wiring: [`app`], [`serve`], [`Hub::start`](server::Hub::start).
+//! - `testkit` (feature `testkit`): hub + built-in broker on port 0 with a
+//!   temporary SQLite database.
+
+pub mod api;
+pub mod broker;
+pub mod clock;
+pub mod config;
+pub mod jobs;
+pub mod model;
+pub mod mqtt;
+pub mod secrets;
+pub mod server;
+pub mod service;
+pub mod store;
+#[cfg(feature = "testkit")]
+pub mod testkit;
+
+pub use api::app;
+pub use clock::{Clock, FixedClock, SystemClock};
+pub use server::{serve, AppState, Hub};

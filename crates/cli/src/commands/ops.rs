@@ -1,0 +1,77 @@
+//! `tumbler ops list|show|request`.
+
+use clap::Subcommand;
+use serde_json::json;
+
+use super::{api, Global};
+use crate::client::query;
+use crate::output::{emit, record, table};
+
+/// Operation commands.
+#[derive(Debug, Subcommand)]
+pub enum OpsCmd {
+    /// List operations, newest first.
+    List {
+        /// Only this lock.
+        #[arg(long)]
+        lock: Option<i64>,
+        /// Only this state (pending, sent, applied, refused, failed).
+        #[arg(long)]
+        state: Option<String>,
+        /// At most this many.
+        #[arg(long)]
+        limit: Option<i64>,
+    },
+    /// Show one operation.
+    Show {
+        /// Operation id.
+        id: i64,
+    },
+    /// Queue an operation on a lock: lock, unlock, reboot, self_check.
+    Request {
+        /// Lock id.
+        lock: i64,
+        /// What to do.
+        kind: String,
+    },
+}
+
+const COLUMNS: &[(&str, &str)] = &[
+    ("ID", "id"),
+    ("LOCK", "lock_id"),
+    ("KIND", "kind"),
+    ("STATE", "state"),
+    ("ATTEMPTS", "attempts"),
+    ("ERROR", "error"),
+    ("UPDATED", "updated_at"),
+];
+
+/// Runs an operation command.
+pub async fn run(g: &Global, c: OpsCmd) -> anyhow::Result<()> {
+    let api = api(g)?;
+    match c {
+        OpsCmd::List { lock, state, limit } => {
+            let q = query(&[
+                ("lock", lock.map(|l| l.to_string())),
+                ("state", state),
+                ("limit", limit.map(|l| l.to_string())),
+            ]);
+            let v = api.get(&format!("/operations{q}")).await?;
+            emit(g.json, &v, |v| table(v, COLUMNS));
+        }
+        OpsCmd::Show { id } => {
+            let v = api.get(&format!("/operations/{id}")).await?;
+            emit(g.json, &v, record);
+        }
+        OpsCmd::Request { lock, kind } => {
+            let v = api
+                .post(
+                    &format!("/locks/{lock}/operations"),
+                    Some(json!({"kind": kind})),
+                )
+                .await?;
+            emit(g.json, &v, record);
+        }
+    }
+    Ok(())
+}

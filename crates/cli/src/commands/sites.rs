@@ -1,0 +1,65 @@
+//! `tumbler sites list|create|delete`.
+
+use clap::Subcommand;
+use serde_json::json;
+
+use super::{api, confirm, Global};
+use crate::output::{emit, record, table};
+
+/// Site commands.
+#[derive(Debug, Subcommand)]
+pub enum SitesCmd {
+    /// List sites.
+    List,
+    /// Create a site.
+    Create {
+        /// Name.
+        name: String,
+        /// IANA time zone, e.g. Europe/Paris.
+        #[arg(long = "tz", default_value = "UTC")]
+        time_zone: String,
+    },
+    /// Delete an empty site.
+    Delete {
+        /// Site id.
+        id: i64,
+        /// Do not ask for confirmation.
+        #[arg(long)]
+        yes: bool,
+    },
+}
+
+const COLUMNS: &[(&str, &str)] = &[
+    ("ID", "id"),
+    ("NAME", "name"),
+    ("TIME ZONE", "time_zone"),
+    ("CREATED", "created_at"),
+];
+
+/// Runs a site command.
+pub async fn run(g: &Global, c: SitesCmd) -> anyhow::Result<()> {
+    let api = api(g)?;
+    match c {
+        SitesCmd::List => {
+            let v = api.get("/sites").await?;
+            emit(g.json, &v, |v| table(v, COLUMNS));
+        }
+        SitesCmd::Create { name, time_zone } => {
+            let v = api
+                .post(
+                    "/sites",
+                    Some(json!({"name": name, "time_zone": time_zone})),
+                )
+                .await?;
+            emit(g.json, &v, record);
+        }
+        SitesCmd::Delete { id, yes } => {
+            confirm(&format!("Delete site {id}?"), yes)?;
+            api.delete(&format!("/sites/{id}")).await?;
+            if !g.json {
+                println!("Deleted site {id}.");
+            }
+        }
+    }
+    Ok(())
+}

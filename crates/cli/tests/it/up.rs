@@ -1,0 +1,310 @@
+//! `tumbler up` end to end: first run prints the URL and a login, the
+//! client commands work against it, Ctrl-C stops it cleanly, and a second
+//! run keeps the data and the login.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+use crate::{code_out, tumbler};
+
+struct Up {
+    child: Child,
+    url: String,
+    password: Option<String>,
+}
+
+fn start_up(data_dir: &std::path::Path) -> Up {
+    start(&["up", "--listen", "127.0.0.1:0"], data_dir)
+}
+
+fn start(args: &[&str], data_dir: &std::path::Path) -> Up {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tumbler"))
+        .args(args)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .env("TUMBLER_LOG", "warn,rumqttd=off")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let out = child.stdout.take().unwrap();
+    let mut url = None;
+    let mut password = None;
+    for line in BufReader::new(out).lines() {
+        let line = line.unwrap();
+        if let Some(u) = line.trim().strip_prefix("URL:") {
+            url = Some(u.trim().to_owned());
+        }
+        if let Some(p) = line.trim().strip_prefix("Password:") {
+            password = Some(p.trim().to_owned());
+        }
+        if line.starts_with("Stop with Ctrl-C") {
+            break;
+        }
+    }
+    Up {
+        child,
+        url: url.expect("up printed its URL"),
+        password,
+    }
+}
+
+fn ctrl_c(mut up: Up) {
+    let status = Command::new("kill")
+        .args(["-INT", &up.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let exit = up.child.wait().unwrap();
+    assert!(exit.success(), "Ctrl-C is a clean stop: {exit:?}");
+}
+
+#[test]
+fn up_login_commands_ctrl_c_and_rerun() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let cfg = dir.path().join("config.json");
+
+    let up = start_up(&data);
+    let password = up.password.clone().expect("first run prints a password");
+    assert!(data.join("hub.db").exists());
+    let url = up.url.clone();
+
+    // Not logged in yet: exit code 3.
+    let (code, _) = code_out(&tumbler(&cfg, &["--url", &url, "sites", "list"], None));
+    assert_eq!(code, 3);
+    // Wrong password: 3; right one: 0 and the token is saved (not printed).
+    let (code, _) = code_out(&tumbler(
+        &cfg,
+        &[
+            "login",
+            "--url",
+            &url,
+            "--email",
+            "admin@tumbler.local",
+            "--password-stdin",
+        ],
+        Some("wrong password\n"),
+    ));
+    assert_eq!(code, 3);
+    let (code, out) = code_out(&tumbler(
+        &cfg,
+        &[
+            "login",
+            "--url",
+            &url,
+            "--email",
+            "admin@tumbler.local",
+            "--password-stdin",
+        ],
+        Some(&format!("{password}\n")),
+    ));
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("owner"));
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&cfg).unwrap()).unwrap();
+    let token = saved["token"].as_str().unwrap();
+    assert!(!out.contains(token), "the token is never printed");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(&cfg).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+    }
+
+    // Tables and JSON.
+    let (code, out) = code_out(&tumbler(&cfg, &["sites", "list"], None));
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("Demo site") && out.contains("TIME ZONE"),
+        "{out}"
+    );
+    let (code, out) = code_out(&tumbler(
+        &cfg,
+        &["sites", "create", "Beach house", "--tz", "Europe/Lisbon"],
+        None,
+    ));
+    assert_eq!(code, 0, "{out}");
+    let (code, out) = code_out(&tumbler(&cfg, &["--json", "sites", "list"], None));
+    assert_eq!(code, 0);
+    let sites: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(sites.as_array().unwrap().len(), 2);
+    let beach = sites
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "Beach house")
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+
+    // Exit codes: invalid input 6, not found 5, declined confirmation 10.
+    assert_eq!(
+        code_out(&tumbler(
+            &cfg,
+            &["sites", "create", "Mars", "--tz", "Mars/Olympus"],
+            None
+        ))
+        .0,
+        6
+    );
+    assert_eq!(
+        code_out(&tumbler(&cfg, &["locks", "show", "4242"], None)).0,
+        5
+    );
+    assert_eq!(
+        code_out(&tumbler(&cfg, &["events", "--from", "yesterday"], None)).0,
+        6
+    );
+    assert_eq!(
+        code_out(&tumbler(
+            &cfg,
+            &["sites", "delete", &beach.to_string()],
+            None
+        ))
+        .0,
+        10
+    );
+    let (code, out) = code_out(&tumbler(&cfg, &["--json", "sites", "list"], None));
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("Beach house"),
+        "a declined delete deletes nothing"
+    );
+    assert_eq!(
+        code_out(&tumbler(
+            &cfg,
+            &["sites", "delete", &beach.to_string(), "--yes"],
+            None
+        ))
+        .0,
+        0
+    );
+
+    for args in [
+        &["locks", "list"][..],
+        &["ops", "list"],
+        &["events"],
+        &["alerts"],
+        &["alerts", "list", "--all"],
+    ] {
+        let (code, out) = code_out(&tumbler(&cfg, args, None));
+        assert_eq!(code, 0, "{args:?}: {out}");
+        assert!(out.contains("(none)"), "{args:?}: {out}");
+    }
+    let (code, out) = code_out(&tumbler(&cfg, &["--json", "locks", "list"], None));
+    assert_eq!((code, out.trim()), (0, "[]"));
+
+    // Password change through the CLI: wrong current password is exit 6.
+    let (code, _) = code_out(&tumbler(
+        &cfg,
+        &["password", "--stdin"],
+        Some("not it\nnew password 42\n"),
+    ));
+    assert_eq!(code, 6);
+    let (code, out) = code_out(&tumbler(
+        &cfg,
+        &["password", "--stdin"],
+        Some(&format!("{password}\nnew password 42\n")),
+    ));
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(
+        code_out(&tumbler(&cfg, &["sites", "list"], None)).0,
+        0,
+        "this session stays"
+    );
+    let (code, _) = code_out(&tumbler(
+        &cfg,
+        &["password", "--stdin"],
+        Some(&format!("new password 42\n{password}\n")),
+    ));
+    assert_eq!(code, 0, "and back");
+
+    ctrl_c(up);
+
+    // Second run: same data, same login.
+    let up = start_up(&data);
+    assert_eq!(up.password.as_deref(), Some(password.as_str()));
+    let (code, _) = code_out(&tumbler(
+        &cfg,
+        &[
+            "login",
+            "--url",
+            &up.url,
+            "--email",
+            "admin@tumbler.local",
+            "--password-stdin",
+        ],
+        Some(&format!("{password}\n")),
+    ));
+    assert_eq!(code, 0);
+    let (_, out) = code_out(&tumbler(&cfg, &["--json", "sites", "list"], None));
+    let sites: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        sites.as_array().unwrap().len(),
+        1,
+        "kept: the demo site; the deleted one stays deleted"
+    );
+    let (code, _) = code_out(&tumbler(&cfg, &["logout"], None));
+    assert_eq!(code, 0);
+    assert_eq!(code_out(&tumbler(&cfg, &["sites", "list"], None)).0, 3);
+    ctrl_c(up);
+}
+
+/// `tumbler hub` on the machine's PostgreSQL (fresh schema) and Mosquitto.
+#[test]
+fn hub_on_postgres_and_external_broker() {
+    let ci = std::env::var("CI").is_ok_and(|v| v == "true");
+    let (Ok(pg), Ok(mqtt)) = (
+        std::env::var("TUMBLER_TEST_POSTGRES"),
+        std::env::var("TUMBLER_TEST_MQTT"),
+    ) else {
+        assert!(
+            !ci,
+            "CI=true requires TUMBLER_TEST_POSTGRES and TUMBLER_TEST_MQTT"
+        );
+        eprintln!("skipped: no PostgreSQL/MQTT configured");
+        return;
+    };
+    let schema = tumbler_hub::testkit::random_schema_name().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("config.json");
+    let up = start(
+        &[
+            "hub",
+            "--listen",
+            "127.0.0.1:0",
+            "--database",
+            &pg,
+            "--mqtt",
+            &mqtt,
+            "--pg-schema",
+            &schema,
+        ],
+        &dir.path().join("data"),
+    );
+    let password = up.password.clone().expect("first run prints a password");
+    let (code, out) = code_out(&tumbler(
+        &cfg,
+        &[
+            "login",
+            "--url",
+            &up.url,
+            "--email",
+            "admin@tumbler.local",
+            "--password-stdin",
+        ],
+        Some(&format!("{password}\n")),
+    ));
+    assert_eq!(code, 0, "{out}");
+    let (code, out) = code_out(&tumbler(&cfg, &["sites", "list"], None));
+    assert_eq!(code, 0);
+    assert!(out.contains("Main site"), "{out}");
+    ctrl_c(up);
+    tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(tumbler_hub::testkit::drop_pg_schema(&pg, &schema));
+}

@@ -1,0 +1,178 @@
+//! The one error type at the HTTP edge: RFC 9457 problem details with a
+//! stable `code`. Internal failures are logged and hidden from the caller.
+
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+
+use crate::service::ServiceError;
+
+/// An error answer: status, stable machine code, human text.
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    /// HTTP status.
+    pub status: StatusCode,
+    /// Stable code for programs (`not_found`, `invalid_input`, …).
+    pub code: &'static str,
+    /// Short human summary of the kind of problem.
+    pub title: &'static str,
+    /// This occurrence's explanation (never internals or secrets).
+    pub detail: String,
+}
+
+impl ApiError {
+    /// A new error.
+    pub fn new(
+        status: StatusCode,
+        code: &'static str,
+        title: &'static str,
+        detail: impl Into<String>,
+    ) -> Self {
+        Self {
+            status,
+            code,
+            title,
+            detail: detail.into(),
+        }
+    }
+
+    /// 400 `invalid_input`.
+    pub fn invalid(detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_input",
+            "Invalid input",
+            detail,
+        )
+    }
+
+    /// 404 `not_found`.
+    pub fn not_found() -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "Not found",
+            "no such resource",
+        )
+    }
+
+    /// 401 `unauthenticated`.
+    pub fn unauthenticated() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthenticated",
+            "Not authenticated",
+            "a valid bearer token is required",
+        )
+    }
+
+    fn internal() -> Self {
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "Internal error",
+            "the hub could not complete the request; see its log",
+        )
+    }
+}
+
+impl From<ServiceError> for ApiError {
+    fn from(e: ServiceError) -> Self {
+        match e {
+            ServiceError::Unauthenticated => ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthenticated",
+                "Not authenticated",
+                "invalid credentials or token",
+            ),
+            ServiceError::Forbidden => ApiError::new(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "Forbidden",
+                "your role does not allow this",
+            ),
+            ServiceError::NotFound => ApiError::not_found(),
+            ServiceError::Invalid { field, reason } => {
+                ApiError::invalid(format!("{field}: {reason}"))
+            }
+            ServiceError::Conflict(what) => ApiError::new(
+                StatusCode::CONFLICT,
+                "conflict",
+                "Conflict",
+                format!("{what} already exists"),
+            ),
+            ServiceError::InUse => ApiError::new(
+                StatusCode::CONFLICT,
+                "in_use",
+                "Still in use",
+                "remove what depends on it first",
+            ),
+            ServiceError::LastOwner => ApiError::new(
+                StatusCode::CONFLICT,
+                "last_owner",
+                "Last owner",
+                "an organisation keeps at least one owner",
+            ),
+            other => {
+                tracing::error!(error = %other, "request failed");
+                ApiError::internal()
+            }
+        }
+    }
+}
+
+impl From<JsonRejection> for ApiError {
+    fn from(r: JsonRejection) -> Self {
+        match r {
+            JsonRejection::MissingJsonContentType(_) => ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "Unsupported media type",
+                "send a JSON body with Content-Type: application/json",
+            ),
+            JsonRejection::BytesRejection(_) => ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                "Body rejected",
+                "the request body could not be read or is too large",
+            ),
+            other => ApiError::invalid(other.body_text()),
+        }
+    }
+}
+
+impl From<QueryRejection> for ApiError {
+    fn from(r: QueryRejection) -> Self {
+        ApiError::invalid(r.body_text())
+    }
+}
+
+impl From<PathRejection> for ApiError {
+    fn from(r: PathRejection) -> Self {
+        ApiError::invalid(r.body_text())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = serde_json::json!({
+            "type": format!("https://tumbler.invalid/problems/{}", self.code),
+            "title": self.title,
+            "status": self.status.as_u16(),
+            "detail": self.detail,
+            "code": self.code,
+        });
+        let mut res = (self.status, axum::Json(body)).into_response();
+        res.headers_mut().insert(
+            header::CONTENT_TYPE,
+            header::HeaderValue::from_static("application/problem+json"),
+        );
+        if self.status == StatusCode::UNAUTHORIZED {
+            res.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                header::HeaderValue::from_static("Bearer"),
+            );
+        }
+        res
+    }
+}

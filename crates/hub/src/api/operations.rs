@@ -1,0 +1,65 @@
+//! Operations resource: remote commands and their state.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use serde::Deserialize;
+
+use super::{ApiError, ApiJson, ApiPath, ApiQuery};
+use crate::model::{OpState, Operation};
+use crate::server::AppState;
+use crate::service::Principal;
+
+/// Query of `GET /operations`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    /// Only this lock.
+    pub lock: Option<i64>,
+    /// Only this state.
+    pub state: Option<OpState>,
+    /// Page size (1..=1000, default 100).
+    pub limit: Option<i64>,
+}
+
+/// Body of `POST /locks/{id}/operations`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequestBody {
+    /// `lock`, `unlock`, `reboot` or `self_check`.
+    pub kind: String,
+}
+
+/// `GET /operations`.
+pub async fn list(
+    State(s): State<AppState>,
+    p: Principal,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> Result<Json<Vec<Operation>>, ApiError> {
+    Ok(Json(
+        s.service
+            .list_operations(&p, q.lock, q.state, q.limit)
+            .await?,
+    ))
+}
+
+/// `GET /operations/{id}`.
+pub async fn get_one(
+    State(s): State<AppState>,
+    p: Principal,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<Operation>, ApiError> {
+    Ok(Json(s.service.get_operation(&p, id).await?))
+}
+
+/// `POST /locks/{id}/operations`: 202, the operation is queued.
+pub async fn request(
+    State(s): State<AppState>,
+    p: Principal,
+    ApiPath(lock): ApiPath<i64>,
+    ApiJson(b): ApiJson<RequestBody>,
+) -> Result<(StatusCode, Json<Operation>), ApiError> {
+    let op = s.service.request_operation(&p, lock, &b.kind).await?;
+    s.wake_jobs();
+    Ok((StatusCode::ACCEPTED, Json(op)))
+}

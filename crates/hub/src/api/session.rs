@@ -1,0 +1,119 @@
+//! Session resource: login, logout, the caller, API tokens; and health.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use serde::Deserialize;
+
+use super::{ApiError, ApiJson, ApiPath};
+use crate::model::{Account, TokenInfo};
+use crate::server::AppState;
+use crate::service::auth::IssuedToken;
+use crate::service::Principal;
+
+/// Body of `POST /login`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoginBody {
+    /// Login e-mail.
+    pub email: String,
+    /// Password (never logged).
+    pub password: String,
+}
+
+/// Body of `POST /me/password`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordBody {
+    /// The password in use (never logged).
+    pub current_password: String,
+    /// The new one, 8..=1024 bytes (never logged).
+    pub new_password: String,
+}
+
+/// Body of `POST /tokens`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenBody {
+    /// What the token is for.
+    pub label: String,
+    /// Lifetime in days (1..=3650); omitted: no expiry.
+    pub expires_in_days: Option<i64>,
+}
+
+/// `GET /health`: answers 200 when the database does.
+pub async fn health(State(s): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
+    s.service
+        .store()
+        .ping()
+        .await
+        .map_err(|e| ApiError::from(crate::service::ServiceError::Store(e)))?;
+    Ok(Json(serde_json::json!({"status": "ok"})))
+}
+
+/// `POST /login`.
+pub async fn login(
+    State(s): State<AppState>,
+    ApiJson(b): ApiJson<LoginBody>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let (token, account) = s.service.login(&b.email, &b.password).await?;
+    Ok(Json(serde_json::json!({
+        "token": token.token,
+        "expires_at": token.info.expires_at.and_then(|ms| jiff::Timestamp::from_millisecond(ms).ok()).map(|t| t.to_string()),
+        "account": account,
+    })))
+}
+
+/// `POST /logout`.
+pub async fn logout(State(s): State<AppState>, p: Principal) -> Result<StatusCode, ApiError> {
+    s.service.logout(&p).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `GET /me`.
+pub async fn me(State(s): State<AppState>, p: Principal) -> Result<Json<Account>, ApiError> {
+    Ok(Json(s.service.me(&p).await?))
+}
+
+/// `POST /me/password`.
+pub async fn change_password(
+    State(s): State<AppState>,
+    p: Principal,
+    ApiJson(b): ApiJson<PasswordBody>,
+) -> Result<StatusCode, ApiError> {
+    s.service
+        .change_password(&p, &b.current_password, &b.new_password)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `GET /tokens`.
+pub async fn list_tokens(
+    State(s): State<AppState>,
+    p: Principal,
+) -> Result<Json<Vec<TokenInfo>>, ApiError> {
+    Ok(Json(s.service.list_tokens(&p).await?))
+}
+
+/// `POST /tokens`.
+pub async fn create_token(
+    State(s): State<AppState>,
+    p: Principal,
+    ApiJson(b): ApiJson<TokenBody>,
+) -> Result<(StatusCode, Json<IssuedToken>), ApiError> {
+    let t = s
+        .service
+        .create_api_token(&p, &b.label, b.expires_in_days)
+        .await?;
+    Ok((StatusCode::CREATED, Json(t)))
+}
+
+/// `DELETE /tokens/{id}`.
+pub async fn delete_token(
+    State(s): State<AppState>,
+    p: Principal,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<StatusCode, ApiError> {
+    s.service.delete_token(&p, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,149 @@
+//! Hub configuration, chosen from URLs: `sqlite://path` or `postgres://…`
+//! for the database, `builtin` or `mqtt://host:port` for the broker.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// Where the hub keeps its data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DatabaseConfig {
+    /// An SQLite file (created if missing).
+    Sqlite {
+        /// Path of the database file.
+        path: PathBuf,
+    },
+    /// A PostgreSQL server; the URL is passed to the driver unchanged.
+    Postgres {
+        /// `postgres://` or `postgresql://` URL.
+        url: String,
+    },
+}
+
+/// Which MQTT broker the hub talks to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum MqttConfig {
+    /// Start the embedded broker on loopback with a port chosen at run time.
+    Builtin,
+    /// Connect to an external broker.
+    External {
+        /// Host name or address.
+        host: String,
+        /// TCP port.
+        port: u16,
+    },
+}
+
+/// Why a configuration URL was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The database URL's scheme is neither `sqlite:` nor `postgres(ql):`.
+    #[error("unsupported database URL (use sqlite://PATH or postgres://...)")]
+    UnsupportedDatabase,
+    /// The MQTT setting is neither `builtin` nor `mqtt://host:port`.
+    #[error("unsupported MQTT setting (use builtin or mqtt://HOST:PORT)")]
+    UnsupportedMqtt,
+    /// An `sqlite://` URL without a path.
+    #[error("sqlite URL has no path")]
+    EmptyPath,
+}
+
+impl DatabaseConfig {
+    /// Parses `sqlite://path`, `sqlite:path` or `postgres://…`.
+    pub fn parse(url: &str) -> Result<Self, ConfigError> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(Self::Postgres {
+                url: url.to_owned(),
+            });
+        }
+        let rest = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+            .ok_or(ConfigError::UnsupportedDatabase)?;
+        // Options such as `?mode=rwc` are ours to set; drop any given.
+        let path = rest.split('?').next().unwrap_or_default();
+        if path.is_empty() {
+            return Err(ConfigError::EmptyPath);
+        }
+        Ok(Self::Sqlite {
+            path: PathBuf::from(path),
+        })
+    }
+}
+
+impl MqttConfig {
+    /// Parses `builtin` or `mqtt://host:port` (port defaults to 1883).
+    pub fn parse(s: &str) -> Result<Self, ConfigError> {
+        if s == "builtin" {
+            return Ok(Self::Builtin);
+        }
+        let rest = s
+            .strip_prefix("mqtt://")
+            .or_else(|| s.strip_prefix("tcp://"))
+            .ok_or(ConfigError::UnsupportedMqtt)?;
+        let rest = rest.trim_end_matches('/');
+        let (host, port) = match rest.rsplit_once(':') {
+            Some((h, p)) => (h, p.parse().map_err(|_| ConfigError::UnsupportedMqtt)?),
+            None => (rest, 1883),
+        };
+        if host.is_empty() {
+            return Err(ConfigError::UnsupportedMqtt);
+        }
+        Ok(Self::External {
+            host: host.to_owned(),
+            port,
+        })
+    }
+}
+
+/// Cost of argon2 password hashing. Production uses the argon2 crate's
+/// defaults; tests use [`PasswordParams::fast_for_tests`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PasswordParams {
+    /// Memory in KiB.
+    pub m_cost: u32,
+    /// Iterations.
+    pub t_cost: u32,
+    /// Parallelism.
+    pub p_cost: u32,
+}
+
+impl Default for PasswordParams {
+    fn default() -> Self {
+        Self {
+            m_cost: argon2::Params::DEFAULT_M_COST,
+            t_cost: argon2::Params::DEFAULT_T_COST,
+            p_cost: argon2::Params::DEFAULT_P_COST,
+        }
+    }
+}
+
+impl PasswordParams {
+    /// Cheap parameters: never use outside tests.
+    pub fn fast_for_tests() -> Self {
+        Self {
+            m_cost: 64,
+            t_cost: 1,
+            p_cost: 1,
+        }
+    }
+}
+
+/// Everything needed to start a hub process.
+#[derive(Debug, Clone)]
+pub struct HubConfig {
+    /// HTTP listen address.
+    pub listen: SocketAddr,
+    /// Database choice.
+    pub database: DatabaseConfig,
+    /// Broker choice.
+    pub mqtt: MqttConfig,
+    /// Password hashing cost.
+    pub password: PasswordParams,
+    /// Name of this process among several hubs (used to mark claimed jobs).
+    pub worker_id: String,
+    /// PostgreSQL only: keep every table in this schema (created if missing).
+    pub pg_schema: Option<String>,
+}

@@ -1,0 +1,146 @@
+//! The background job runner: claims pending operations through the
+//! database (so several hub processes share the work without sending one
+//! twice) and sends them to their locks.
+//!
+//! Skeleton: the payload sent today is a JSON stand-in
+//! (`{"op":…,"kind":…,"params":…}`); the tumbler-proto envelope replaces it.
+//! The lock's answer (applied/refused) arrives on its `up` topic and ends
+//! the operation with [`Store::finish_operation`](crate::store::Store::finish_operation);
+//! operations without an answer are sent again after
+//! [`JobRunner::resend_after_ms`], until `max_attempts`.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::Notify;
+
+use crate::model::Operation;
+use crate::mqtt::Publisher;
+use crate::service::{Service, ServiceError};
+
+/// Why sending an operation failed (it stays `sent` and is retried).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SendError {
+    /// The transport refused it.
+    #[error("transport: {0}")]
+    Transport(String),
+}
+
+/// Delivers a claimed operation to its lock.
+pub trait OperationSender: Send + Sync + 'static {
+    /// Sends `op` to the lock with `serial`.
+    fn send(
+        &self,
+        serial: &str,
+        op: &Operation,
+    ) -> impl Future<Output = Result<(), SendError>> + Send;
+}
+
+/// Sends over MQTT to `tumbler/v1/<serial>/down`.
+#[derive(Debug, Clone)]
+pub struct MqttSender {
+    publisher: Publisher,
+}
+
+impl MqttSender {
+    /// Over a link's publisher.
+    pub fn new(publisher: Publisher) -> Self {
+        Self { publisher }
+    }
+}
+
+impl OperationSender for MqttSender {
+    async fn send(&self, serial: &str, op: &Operation) -> Result<(), SendError> {
+        let payload = serde_json::json!({"op": op.id, "kind": op.kind, "params": op.params});
+        self.publisher
+            .publish_down(serial, payload.to_string().into_bytes())
+            .await
+            .map_err(|e| SendError::Transport(e.to_string()))
+    }
+}
+
+/// What one pass did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PassReport {
+    /// Operations put back to `pending` or failed for lack of an answer.
+    pub requeued: u64,
+    /// Operations claimed and handed to the sender (ids, in order).
+    pub sent: Vec<i64>,
+    /// Claimed operations the sender could not deliver (retried later).
+    pub send_errors: usize,
+}
+
+/// Claims and sends operations.
+#[derive(Debug)]
+pub struct JobRunner<S> {
+    service: Service,
+    sender: S,
+    /// Marks claimed rows; unique per hub process.
+    pub worker_id: String,
+    /// Operations claimed per pass.
+    pub batch: i64,
+    /// Without an answer after this long, an operation is sent again.
+    pub resend_after_ms: i64,
+    /// Pause between passes when not woken.
+    pub tick: Duration,
+}
+
+impl<S: OperationSender> JobRunner<S> {
+    /// A runner with default pacing.
+    pub fn new(service: Service, sender: S, worker_id: String) -> Self {
+        Self {
+            service,
+            sender,
+            worker_id,
+            batch: 32,
+            resend_after_ms: 30_000,
+            tick: Duration::from_secs(1),
+        }
+    }
+
+    /// One pass: requeue unanswered operations, claim a batch, send it.
+    pub async fn run_once(&self) -> Result<PassReport, ServiceError> {
+        let store = self.service.store();
+        let now = self.service.now_ms();
+        let requeued = store
+            .requeue_unanswered(now.saturating_sub(self.resend_after_ms), now)
+            .await?;
+        let ops = store
+            .claim_operations(&self.worker_id, now, self.batch)
+            .await?;
+        let mut report = PassReport {
+            requeued,
+            ..Default::default()
+        };
+        for op in ops {
+            let serial = store.lock_serial(op.lock_id).await?;
+            let Some(serial) = serial else { continue };
+            match self.sender.send(&serial, &op).await {
+                Ok(()) => report.sent.push(op.id),
+                Err(e) => {
+                    tracing::warn!(op = op.id, error = %e, "send failed; will retry");
+                    report.send_errors += 1;
+                }
+            }
+        }
+        Ok(report)
+    }
+
+    /// Runs passes until `shutdown` resolves: after each pass it waits for
+    /// `wake` or the tick.
+    pub async fn run(&self, wake: Arc<Notify>, shutdown: impl Future<Output = ()>) {
+        tokio::pin!(shutdown);
+        loop {
+            if let Err(e) = self.run_once().await {
+                tracing::warn!(error = %e, "job pass failed");
+            }
+            tokio::select! {
+                _ = &mut shutdown => break,
+                _ = wake.notified() => {}
+                _ = tokio::time::sleep(self.tick) => {}
+            }
+        }
+    }
+}

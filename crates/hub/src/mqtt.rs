@@ -1,0 +1,213 @@
+//! The hub's link to the MQTT broker (rumqttc).
+//!
+//! Subscribes `tumbler/v1/+/up` (messages from locks) and
+//! `tumbler/v1/+/status` (retained availability, `online`/`offline`; only
+//! locks the hub knows are updated), and
+//! publishes to `tumbler/v1/<serial>/down`. Payloads are opaque bytes here;
+//! tumbler-proto envelopes are decoded by whoever subscribes to
+//! [`MqttLink::up`]. The broker is untrusted transport: nothing read here is
+//! believed beyond "this serial said something".
+
+use std::time::Duration;
+
+use rumqttc::{AsyncClient, Event, EventLoop, Packet, QoS};
+use tokio::sync::{broadcast, watch};
+
+use crate::service::Service;
+
+/// Topic prefix shared by every lock.
+pub const TOPIC_PREFIX: &str = "tumbler/v1/";
+
+/// `tumbler/v1/<serial>/down`.
+pub fn down_topic(serial: &str) -> String {
+    format!("{TOPIC_PREFIX}{serial}/down")
+}
+
+/// `tumbler/v1/<serial>/up`.
+pub fn up_topic(serial: &str) -> String {
+    format!("{TOPIC_PREFIX}{serial}/up")
+}
+
+/// `tumbler/v1/<serial>/status`.
+pub fn status_topic(serial: &str) -> String {
+    format!("{TOPIC_PREFIX}{serial}/status")
+}
+
+/// Which of a lock's topics a message came on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Channel {
+    /// `…/up`: a message from the lock.
+    Up,
+    /// `…/status`: availability.
+    Status,
+}
+
+/// Splits `tumbler/v1/<serial>/<up|status>`; `None` for anything else.
+pub fn parse_topic(topic: &str) -> Option<(&str, Channel)> {
+    let rest = topic.strip_prefix(TOPIC_PREFIX)?;
+    let (serial, tail) = rest.split_once('/')?;
+    let channel = match tail {
+        "up" => Channel::Up,
+        "status" => Channel::Status,
+        _ => return None,
+    };
+    crate::service::locks::check_serial(serial).ok()?;
+    Some((serial, channel))
+}
+
+/// A message a lock sent on its `up` topic.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UpMessage {
+    /// The serial in the topic (unauthenticated until the payload is verified).
+    pub serial: String,
+    /// The opaque payload.
+    pub payload: Vec<u8>,
+}
+
+/// Why a publish failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PublishError {
+    /// The serial is not a valid topic segment.
+    #[error("invalid serial")]
+    InvalidSerial,
+    /// The client's request queue is closed (link stopped).
+    #[error("MQTT link stopped")]
+    Closed,
+}
+
+/// Publishes to locks' `down` topics; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Publisher {
+    client: AsyncClient,
+}
+
+impl Publisher {
+    /// Sends `payload` to `tumbler/v1/<serial>/down` (QoS 1).
+    pub async fn publish_down(&self, serial: &str, payload: Vec<u8>) -> Result<(), PublishError> {
+        crate::service::locks::check_serial(serial).map_err(|_| PublishError::InvalidSerial)?;
+        self.client
+            .publish(down_topic(serial), QoS::AtLeastOnce, false, payload)
+            .await
+            .map_err(|_| PublishError::Closed)
+    }
+}
+
+/// Where and as whom to connect.
+#[derive(Debug, Clone)]
+pub struct MqttOptions {
+    /// Broker host.
+    pub host: String,
+    /// Broker port.
+    pub port: u16,
+    /// MQTT client id (unique per hub process).
+    pub client_id: String,
+}
+
+/// A running link.
+#[derive(Debug)]
+pub struct MqttLink {
+    /// Publish path to locks.
+    pub publisher: Publisher,
+    /// Messages from locks; subscribe to decode them.
+    pub up: broadcast::Sender<UpMessage>,
+    /// The event-loop task (ends when `stop` turns true).
+    pub task: tokio::task::JoinHandle<()>,
+}
+
+impl MqttLink {
+    /// Connects (and keeps reconnecting) in the background. Status messages
+    /// update lock presence through `service`; `up` messages are recorded as
+    /// "seen" and broadcast on [`MqttLink::up`].
+    pub fn start(opts: MqttOptions, service: Service, stop: watch::Receiver<bool>) -> Self {
+        let mut o = rumqttc::MqttOptions::new(opts.client_id, opts.host, opts.port);
+        o.set_keep_alive(Duration::from_secs(30));
+        o.set_max_packet_size(256 * 1024, 256 * 1024);
+        let (client, eventloop) = AsyncClient::new(o, 256);
+        let (up, _) = broadcast::channel(1024);
+        let task = tokio::spawn(run(client.clone(), eventloop, service, up.clone(), stop));
+        Self {
+            publisher: Publisher { client },
+            up,
+            task,
+        }
+    }
+}
+
+async fn run(
+    client: AsyncClient,
+    mut eventloop: EventLoop,
+    service: Service,
+    up: broadcast::Sender<UpMessage>,
+    mut stop: watch::Receiver<bool>,
+) {
+    loop {
+        let event = tokio::select! {
+            _ = stop.wait_for(|s| *s) => break,
+            e = eventloop.poll() => e,
+        };
+        match event {
+            Ok(Event::Incoming(Packet::ConnAck(_))) => {
+                tracing::info!("connected to MQTT broker");
+                // Clean session: subscribe again after every (re)connect.
+                // Status is retained state: QoS 0 is enough (the latest value is
+                // redelivered on every subscribe) and avoids a per-message ack
+                // window when a broker holds thousands of retained statuses.
+                for (filter, qos) in [
+                    ("tumbler/v1/+/up", QoS::AtLeastOnce),
+                    ("tumbler/v1/+/status", QoS::AtMostOnce),
+                ] {
+                    if client.subscribe(filter, qos).await.is_err() {
+                        tracing::warn!(filter, "subscribe failed");
+                    }
+                }
+            }
+            Ok(Event::Incoming(Packet::Publish(p))) => {
+                handle_publish(&service, &up, &p.topic, &p.payload).await;
+            }
+            Ok(_) => {}
+            Err(e) => {
+                tracing::warn!(error = %e, "MQTT connection error; retrying");
+                tokio::select! {
+                    _ = stop.wait_for(|s| *s) => break,
+                    _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+                }
+            }
+        }
+    }
+    let _ = client.disconnect().await;
+}
+
+async fn handle_publish(
+    service: &Service,
+    up: &broadcast::Sender<UpMessage>,
+    topic: &str,
+    payload: &[u8],
+) {
+    let Some((serial, channel)) = parse_topic(topic) else {
+        tracing::debug!(topic, "ignoring message on unexpected topic");
+        return;
+    };
+    match channel {
+        Channel::Status => {
+            let online = match payload {
+                b"online" => true,
+                b"offline" => false,
+                _ => {
+                    tracing::debug!(serial, "ignoring unknown status payload");
+                    return;
+                }
+            };
+            if let Err(e) = service.lock_presence(serial, online).await {
+                tracing::warn!(serial, error = %e, "could not record presence");
+            }
+        }
+        Channel::Up => {
+            let _ = up.send(UpMessage {
+                serial: serial.to_owned(),
+                payload: payload.to_vec(),
+            });
+        }
+    }
+}

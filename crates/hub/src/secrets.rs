@@ -1,0 +1,94 @@
+//! Secrets: random bearer tokens, their stored hashes, and argon2 password
+//! hashing. Nothing here logs or formats a secret.
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+use sha2::{Digest, Sha256};
+
+use crate::config::PasswordParams;
+
+/// Failures of the secret helpers.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SecretError {
+    /// The operating system's random source failed.
+    #[error("random source unavailable")]
+    Random,
+    /// The argon2 parameters or a stored hash are invalid.
+    #[error("password hashing failed")]
+    Hash,
+}
+
+/// Fills `buf` from the operating system's random source.
+pub fn random_bytes(buf: &mut [u8]) -> Result<(), SecretError> {
+    getrandom::fill(buf).map_err(|_| SecretError::Random)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(s, "{b:02x}");
+    }
+    s
+}
+
+/// A new random token with a kind prefix, e.g. `tum_s_…` (256 bits).
+pub fn new_token(prefix: &str) -> Result<String, SecretError> {
+    let mut buf = [0u8; 32];
+    random_bytes(&mut buf)?;
+    Ok(format!("{prefix}{}", hex(&buf)))
+}
+
+/// A new random password for generated logins (letters and digits, 20 chars).
+pub fn new_password() -> Result<String, SecretError> {
+    const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut buf = [0u8; 20];
+    random_bytes(&mut buf)?;
+    Ok(buf
+        .iter()
+        .filter_map(|b| ALPHABET.get(usize::from(*b) % ALPHABET.len()))
+        .map(|c| char::from(*c))
+        .collect())
+}
+
+/// The stored form of a bearer token: hex SHA-256. Tokens carry 256 random
+/// bits, so a fast hash is enough (no dictionary to protect against).
+pub fn token_hash(token: &str) -> String {
+    hex(&Sha256::digest(token.as_bytes()))
+}
+
+fn argon(params: PasswordParams) -> Result<Argon2<'static>, SecretError> {
+    let p = Params::new(params.m_cost, params.t_cost, params.p_cost, None)
+        .map_err(|_| SecretError::Hash)?;
+    Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, p))
+}
+
+/// Hashes a password (PHC string). CPU-heavy: call from a blocking task.
+pub fn hash_password(password: &str, params: PasswordParams) -> Result<String, SecretError> {
+    let mut salt = [0u8; 16];
+    random_bytes(&mut salt)?;
+    let salt = SaltString::encode_b64(&salt).map_err(|_| SecretError::Hash)?;
+    argon(params)?
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|_| SecretError::Hash)
+}
+
+/// Checks a password against a stored PHC string (parameters come from the
+/// string, so hashes made with other costs still verify). Constant-time
+/// comparison is done by the argon2 crate.
+pub fn verify_password(password: &str, stored: &str) -> bool {
+    let Ok(parsed) = PasswordHash::new(stored) else {
+        return false;
+    };
+    Argon2::default()
+        .verify_password(password.as_bytes(), &parsed)
+        .is_ok()
+}
+
+/// A PHC hash of a random password nobody knows, to spend the same time on
+/// unknown accounts as on known ones during login.
+pub fn dummy_hash(params: PasswordParams) -> Result<String, SecretError> {
+    hash_password(&new_password()?, params)
+}

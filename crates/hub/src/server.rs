@@ -1,0 +1,189 @@
+//! Wiring: the app state, [`serve`] for a listener, and [`Hub`] which
+//! starts a whole hub process (database, broker link, jobs, HTTP).
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+use tokio::sync::{broadcast, watch, Notify};
+
+use crate::broker::{self, BrokerError, EmbeddedBroker};
+use crate::clock::Clock;
+use crate::config::{HubConfig, MqttConfig};
+use crate::jobs::{JobRunner, MqttSender};
+use crate::mqtt::{MqttLink, MqttOptions, Publisher, UpMessage};
+use crate::service::{Service, ServiceError};
+use crate::store::{Store, StoreError, StoreOptions};
+
+/// What every handler gets: the service layer and a way to wake the job
+/// runner. Holds no state another hub process would need.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    /// The use cases.
+    pub service: Service,
+    /// Notified when work was queued, so the job runner does not wait for its tick.
+    pub jobs: Arc<Notify>,
+}
+
+impl AppState {
+    /// State over a service.
+    pub fn new(service: Service) -> Self {
+        Self {
+            service,
+            jobs: Arc::new(Notify::new()),
+        }
+    }
+
+    /// Wakes the job runner.
+    pub fn wake_jobs(&self) {
+        self.jobs.notify_one();
+    }
+}
+
+/// Serves the API on `listener` until `shutdown` resolves, then finishes
+/// in-flight requests.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, crate::api::app(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// Why a hub could not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StartError {
+    /// The database could not be opened or migrated.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The service could not be set up.
+    #[error(transparent)]
+    Service(#[from] ServiceError),
+    /// The embedded broker did not start.
+    #[error(transparent)]
+    Broker(#[from] BrokerError),
+    /// The HTTP address could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        /// Address asked for.
+        addr: SocketAddr,
+        /// OS error.
+        source: std::io::Error,
+    },
+}
+
+/// A running hub process.
+#[derive(Debug)]
+pub struct Hub {
+    /// Where the HTTP API listens.
+    pub http_addr: SocketAddr,
+    /// Where the MQTT broker is (embedded or external).
+    pub mqtt_addr: (String, u16),
+    /// The embedded broker, when `--mqtt builtin`.
+    pub broker: Option<EmbeddedBroker>,
+    /// The state handed to handlers (for bootstrap and tests).
+    pub state: AppState,
+    /// Publish path to locks' `down` topics.
+    pub publisher: Publisher,
+    /// Messages from locks' `up` topics (subscribe to decode them).
+    pub up: broadcast::Sender<UpMessage>,
+    stop: watch::Sender<bool>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Hub {
+    /// Opens the database, starts or reaches the broker, starts the broker
+    /// link, the job runner and the HTTP server.
+    pub async fn start(config: HubConfig, clock: Arc<dyn Clock>) -> Result<Self, StartError> {
+        let mut store_options = StoreOptions::new(config.database.clone());
+        store_options.pg_schema = config.pg_schema.clone();
+        let store = Store::open(store_options).await?;
+        let service = Service::new(store.clone(), clock.clone(), config.password)?;
+        let state = AppState::new(service.clone());
+
+        let (broker, mqtt_addr) = match &config.mqtt {
+            MqttConfig::Builtin => {
+                let b = broker::start_embedded().await?;
+                let addr = (b.addr.ip().to_string(), b.addr.port());
+                (Some(b), addr)
+            }
+            MqttConfig::External { host, port } => (None, (host.clone(), *port)),
+        };
+        let (stop, stop_rx) = watch::channel(false);
+        let mut tasks = Vec::new();
+
+        let link = MqttLink::start(
+            MqttOptions {
+                host: mqtt_addr.0.clone(),
+                port: mqtt_addr.1,
+                client_id: format!("tumbler-hub-{}", config.worker_id),
+            },
+            service.clone(),
+            stop_rx.clone(),
+        );
+        tasks.push(link.task);
+
+        let runner = JobRunner::new(
+            service.clone(),
+            MqttSender::new(link.publisher.clone()),
+            config.worker_id.clone(),
+        );
+        let jobs = state.jobs.clone();
+        let mut jobs_stop = stop_rx.clone();
+        tasks.push(tokio::spawn(async move {
+            runner
+                .run(jobs, async move {
+                    let _ = jobs_stop.wait_for(|s| *s).await;
+                })
+                .await;
+        }));
+
+        let listener =
+            TcpListener::bind(config.listen)
+                .await
+                .map_err(|source| StartError::Listen {
+                    addr: config.listen,
+                    source,
+                })?;
+        let http_addr = listener.local_addr().map_err(|source| StartError::Listen {
+            addr: config.listen,
+            source,
+        })?;
+        let mut http_stop = stop_rx.clone();
+        let http_state = state.clone();
+        tasks.push(tokio::spawn(async move {
+            let res = serve(listener, http_state, async move {
+                let _ = http_stop.wait_for(|s| *s).await;
+            })
+            .await;
+            if let Err(e) = res {
+                tracing::error!(error = %e, "http server stopped");
+            }
+        }));
+        tracing::info!(%http_addr, mqtt = %format!("{}:{}", mqtt_addr.0, mqtt_addr.1), "hub started");
+        Ok(Self {
+            http_addr,
+            mqtt_addr,
+            broker,
+            state,
+            publisher: link.publisher,
+            up: link.up,
+            stop,
+            tasks,
+        })
+    }
+
+    /// Stops the HTTP server, the broker link and the job runner, and waits
+    /// for them. (The embedded broker's threads live until the process ends.)
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        for t in self.tasks {
+            let _ = t.await;
+        }
+        self.state.service.store().close().await;
+    }
+}

@@ -1,0 +1,195 @@
+//! The domain layer: every use case of the hub, with authentication,
+//! authorisation (organisation scope + role) and input validation. The HTTP
+//! handlers are thin wrappers over these methods.
+//!
+//! Rules every method follows:
+//! - it takes the caller's [`Principal`] and first checks the role
+//!   ([`ServiceError::Forbidden`]), then looks things up **inside the
+//!   caller's organisation only**, so another organisation's things are
+//!   [`ServiceError::NotFound`], indistinguishable from absent ones;
+//! - it validates all input before writing anything
+//!   ([`ServiceError::Invalid`]), so bad input changes nothing.
+//!
+//! Files: [`auth`] (login, tokens, bootstrap), [`orgs`] (organisation and
+//! accounts), [`sites`], [`locks`], [`operations`], [`events`] (history and
+//! ingest from locks), [`alerts`].
+
+pub mod alerts;
+pub mod auth;
+pub mod events;
+pub mod locks;
+pub mod operations;
+pub mod orgs;
+pub mod sites;
+
+use std::sync::Arc;
+
+use crate::clock::Clock;
+use crate::config::PasswordParams;
+use crate::model::{Role, TokenKind};
+use crate::secrets::SecretError;
+use crate::store::{Store, StoreError};
+
+/// Who is calling: resolved from a bearer token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    /// The account.
+    pub account_id: i64,
+    /// Its organisation: the only one it can see.
+    pub org_id: i64,
+    /// Its role.
+    pub role: Role,
+    /// The token used (logout deletes it).
+    pub token_id: i64,
+    /// Session or API token.
+    pub token_kind: TokenKind,
+}
+
+/// Roles allowed to call a use case.
+pub type Roles = &'static [Role];
+
+/// Every role.
+pub const ANY_ROLE: Roles = &[Role::Owner, Role::Manager, Role::Installer, Role::Support];
+/// Owners and managers: change sites, locks, operations.
+pub const ADMINS: Roles = &[Role::Owner, Role::Manager];
+/// Owners only: the organisation, roles, deletions.
+pub const OWNERS: Roles = &[Role::Owner];
+/// Those who read history and handle alerts.
+pub const HISTORY: Roles = &[Role::Owner, Role::Manager, Role::Support];
+
+/// Why a use case was refused or failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ServiceError {
+    /// Missing, unknown or expired token; wrong login or password.
+    #[error("not authenticated")]
+    Unauthenticated,
+    /// The caller's role may not do this.
+    #[error("not allowed for this role")]
+    Forbidden,
+    /// No such thing in the caller's organisation.
+    #[error("not found")]
+    NotFound,
+    /// Bad input; nothing was changed.
+    #[error("invalid {field}: {reason}")]
+    Invalid {
+        /// Which input.
+        field: &'static str,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// Would duplicate something unique (e-mail, site name).
+    #[error("{0} already exists")]
+    Conflict(&'static str),
+    /// Still referenced (e.g. a site with locks).
+    #[error("still in use")]
+    InUse,
+    /// Would leave the organisation without an owner.
+    #[error("an organisation keeps at least one owner")]
+    LastOwner,
+    /// The database failed.
+    #[error(transparent)]
+    Store(StoreError),
+    /// Randomness or hashing failed.
+    #[error(transparent)]
+    Secret(#[from] SecretError),
+    /// A blocking task died.
+    #[error("internal task failed")]
+    Task,
+}
+
+impl From<StoreError> for ServiceError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::InUse => ServiceError::InUse,
+            StoreError::Conflict => ServiceError::Conflict("record"),
+            other => ServiceError::Store(other),
+        }
+    }
+}
+
+pub(crate) fn invalid(field: &'static str, reason: impl Into<String>) -> ServiceError {
+    ServiceError::Invalid {
+        field,
+        reason: reason.into(),
+    }
+}
+
+/// Checks a display name: trimmed, 1..=100 characters, no control characters.
+pub(crate) fn check_name(field: &'static str, s: &str) -> Result<String, ServiceError> {
+    let t = s.trim();
+    if t.is_empty() {
+        return Err(invalid(field, "must not be empty"));
+    }
+    if t.chars().count() > 100 {
+        return Err(invalid(field, "at most 100 characters"));
+    }
+    if t.chars().any(char::is_control) {
+        return Err(invalid(field, "no control characters"));
+    }
+    Ok(t.to_owned())
+}
+
+/// Checks a page size: 1..=1000, default 100.
+pub(crate) fn check_limit(limit: Option<i64>) -> Result<i64, ServiceError> {
+    match limit {
+        None => Ok(100),
+        Some(n) if (1..=1000).contains(&n) => Ok(n),
+        Some(_) => Err(invalid("limit", "between 1 and 1000")),
+    }
+}
+
+/// The hub's use cases over one store and one clock; cheap to clone.
+#[derive(Clone)]
+pub struct Service {
+    pub(crate) store: Store,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) password: PasswordParams,
+    /// Hash verified against when a login names an unknown account, so the
+    /// answer takes as long as for a known one.
+    pub(crate) dummy_hash: Arc<str>,
+}
+
+impl std::fmt::Debug for Service {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Service")
+            .field("backend", &self.store.backend())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Service {
+    /// A service over `store`, reading time from `clock`.
+    pub fn new(
+        store: Store,
+        clock: Arc<dyn Clock>,
+        password: PasswordParams,
+    ) -> Result<Self, ServiceError> {
+        let dummy = crate::secrets::dummy_hash(password)?;
+        Ok(Self {
+            store,
+            clock,
+            password,
+            dummy_hash: dummy.into(),
+        })
+    }
+
+    /// The store underneath.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Now, in Unix milliseconds.
+    pub fn now_ms(&self) -> i64 {
+        self.clock.now().as_millisecond()
+    }
+
+    /// Fails with [`ServiceError::Forbidden`] unless the caller has one of `roles`.
+    pub fn require(&self, p: &Principal, roles: Roles) -> Result<(), ServiceError> {
+        if roles.contains(&p.role) {
+            Ok(())
+        } else {
+            Err(ServiceError::Forbidden)
+        }
+    }
+}

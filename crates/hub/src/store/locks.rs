@@ -1,0 +1,209 @@
+//! Locks as the hub knows them: binding (claim state), presence, telemetry.
+
+use sqlx::any::AnyRow;
+
+use super::{col, parse_enum, Store, StoreError};
+use crate::model::{ClaimState, Lock};
+
+const COLS: &str = "id, serial, org_id, site_id, name, claim_state, online, last_seen_at, \
+                    battery_pct, reset_counter, last_event_seq, created_at";
+
+fn lock_row(r: &AnyRow) -> Result<Lock, StoreError> {
+    let online: i64 = col(r, "online")?;
+    Ok(Lock {
+        id: col(r, "id")?,
+        serial: col(r, "serial")?,
+        org_id: col(r, "org_id")?,
+        site_id: col(r, "site_id")?,
+        name: col(r, "name")?,
+        claim_state: parse_enum(r, "claim_state", ClaimState::parse)?,
+        online: online != 0,
+        last_seen_at: col(r, "last_seen_at")?,
+        battery_pct: col(r, "battery_pct")?,
+        reset_counter: col(r, "reset_counter")?,
+        last_event_seq: col(r, "last_event_seq")?,
+        created_at: col(r, "created_at")?,
+    })
+}
+
+/// Filter for [`Store::list_locks`].
+#[derive(Debug, Clone, Default)]
+pub struct LockFilter {
+    /// Only this site.
+    pub site_id: Option<i64>,
+    /// Only this claim state.
+    pub claim_state: Option<ClaimState>,
+}
+
+impl Store {
+    /// On SQLite, a deferred transaction that reads then writes can fail
+    /// with `SQLITE_BUSY` when another writer got in between; writing first
+    /// takes the database's write lock up front. No-op on PostgreSQL (which
+    /// uses `FOR UPDATE` on the row instead).
+    pub(crate) async fn take_write_lock(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        lock_id: i64,
+    ) -> Result<(), StoreError> {
+        if self.backend == super::Backend::Sqlite {
+            sqlx::query("UPDATE locks SET reset_counter = reset_counter WHERE id = $1")
+                .bind(lock_id)
+                .execute(&mut **tx)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Records a lock seen on the broker, creating it unclaimed if unknown.
+    /// Returns the current record.
+    pub async fn lock_seen(&self, serial: &str, now: i64) -> Result<Lock, StoreError> {
+        sqlx::query(
+            "INSERT INTO locks (serial, name, claim_state, online, created_at) \
+             VALUES ($1, $1, 'unclaimed', 0, $2) ON CONFLICT (serial) DO NOTHING",
+        )
+        .bind(serial)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        let r = sqlx::query(&format!(
+            "UPDATE locks SET last_seen_at = $2 WHERE serial = $1 RETURNING {COLS}"
+        ))
+        .bind(serial)
+        .bind(now)
+        .fetch_one(&self.pool)
+        .await?;
+        lock_row(&r)
+    }
+
+    /// Binds a lock to an organisation and site (state `claimed`). The claim
+    /// protocol (setup code, PAKE) lives in the service that calls this.
+    pub async fn bind_lock(
+        &self,
+        lock_id: i64,
+        org_id: i64,
+        site_id: i64,
+        name: &str,
+    ) -> Result<Option<Lock>, StoreError> {
+        let r = sqlx::query(&format!(
+            "UPDATE locks SET org_id = $2, site_id = $3, name = $4, claim_state = 'claimed' \
+             WHERE id = $1 RETURNING {COLS}"
+        ))
+        .bind(lock_id)
+        .bind(org_id)
+        .bind(site_id)
+        .bind(name)
+        .fetch_optional(&self.pool)
+        .await?;
+        r.as_ref().map(lock_row).transpose()
+    }
+
+    /// A lock of an organisation.
+    pub async fn get_lock(&self, org_id: i64, id: i64) -> Result<Option<Lock>, StoreError> {
+        let r = sqlx::query(&format!(
+            "SELECT {COLS} FROM locks WHERE org_id = $1 AND id = $2"
+        ))
+        .bind(org_id)
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        r.as_ref().map(lock_row).transpose()
+    }
+
+    /// A lock by serial, whoever owns it (for the broker link).
+    pub async fn lock_by_serial(&self, serial: &str) -> Result<Option<Lock>, StoreError> {
+        let r = sqlx::query(&format!("SELECT {COLS} FROM locks WHERE serial = $1"))
+            .bind(serial)
+            .fetch_optional(&self.pool)
+            .await?;
+        r.as_ref().map(lock_row).transpose()
+    }
+
+    /// The locks of an organisation, by id.
+    pub async fn list_locks(&self, org_id: i64, f: &LockFilter) -> Result<Vec<Lock>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLS} FROM locks WHERE org_id = $1 \
+             AND ($2 IS NULL OR site_id = $2) AND ($3 IS NULL OR claim_state = $3) ORDER BY id"
+        ))
+        .bind(org_id)
+        .bind(f.site_id)
+        .bind(f.claim_state.map(|c| c.as_str()))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(lock_row).collect()
+    }
+
+    /// Records availability from the broker (`status` topic).
+    pub async fn set_online(
+        &self,
+        serial: &str,
+        online: bool,
+        now: i64,
+    ) -> Result<Option<Lock>, StoreError> {
+        let r = sqlx::query(&format!(
+            "UPDATE locks SET online = $2, last_seen_at = $3 WHERE serial = $1 RETURNING {COLS}"
+        ))
+        .bind(serial)
+        .bind(i64::from(online))
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?;
+        r.as_ref().map(lock_row).transpose()
+    }
+
+    /// Records telemetry: battery level and the lock's reset counter. If the
+    /// counter went up while the lock was claimed, the binding is marked
+    /// `reset_binding_stale` (the lock no longer honours it). Returns the
+    /// record and whether a reset was detected.
+    pub async fn record_telemetry(
+        &self,
+        lock_id: i64,
+        battery_pct: Option<i64>,
+        reset_counter: i64,
+        now: i64,
+    ) -> Result<Option<(Lock, bool)>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        self.take_write_lock(&mut tx, lock_id).await?;
+        let lock_clause = match self.backend {
+            super::Backend::Postgres => " FOR UPDATE",
+            super::Backend::Sqlite => "",
+        };
+        let before = sqlx::query(&format!(
+            "SELECT reset_counter, claim_state FROM locks WHERE id = $1{lock_clause}"
+        ))
+        .bind(lock_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(before) = before else {
+            return Ok(None);
+        };
+        let old_counter: i64 = col(&before, "reset_counter")?;
+        let claim = parse_enum(&before, "claim_state", ClaimState::parse)?;
+        let reset = reset_counter > old_counter && claim == ClaimState::Claimed;
+        let r = sqlx::query(&format!(
+            "UPDATE locks SET battery_pct = COALESCE($2, battery_pct), reset_counter = $3, \
+             last_seen_at = $4, claim_state = CASE WHEN $5 = 1 THEN 'reset_binding_stale' ELSE claim_state END \
+             WHERE id = $1 RETURNING {COLS}"
+        ))
+        .bind(lock_id)
+        .bind(battery_pct)
+        .bind(reset_counter.max(old_counter))
+        .bind(now)
+        .bind(i64::from(reset))
+        .fetch_one(&mut *tx)
+        .await?;
+        let lock = lock_row(&r)?;
+        tx.commit().await?;
+        Ok(Some((lock, reset)))
+    }
+}
+
+impl Store {
+    /// A lock's serial by id, whoever owns it (for the job runner).
+    pub async fn lock_serial(&self, lock_id: i64) -> Result<Option<String>, StoreError> {
+        let r = sqlx::query("SELECT serial FROM locks WHERE id = $1")
+            .bind(lock_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        r.as_ref().map(|r| col(r, "serial")).transpose()
+    }
+}

@@ -1,0 +1,241 @@
+//! Remote operations: the per-lock queue and the workers' atomic claim.
+//!
+//! Ordering: an operation is claimable only when its lock is online and no
+//! earlier operation of the same lock is `pending` or `sent`, so one lock
+//! has at most one operation in flight and they apply in id order.
+//!
+//! Claiming: on PostgreSQL the candidate rows are locked with
+//! `FOR UPDATE SKIP LOCKED`, so concurrent hubs skip each other's rows; on
+//! SQLite the whole claim is one `UPDATE … RETURNING` statement, which the
+//! database runs under its single write lock. Either way two workers never
+//! claim the same operation.
+
+use sqlx::any::AnyRow;
+
+use super::{col, json_col, parse_enum, Backend, Store, StoreError};
+use crate::model::{OpState, Operation};
+
+const COLS: &str = "id, org_id, lock_id, kind, params, state, attempts, max_attempts, error, \
+                    created_by, created_at, updated_at, claimed_by";
+
+fn op_row(r: &AnyRow) -> Result<Operation, StoreError> {
+    Ok(Operation {
+        id: col(r, "id")?,
+        org_id: col(r, "org_id")?,
+        lock_id: col(r, "lock_id")?,
+        kind: col(r, "kind")?,
+        params: json_col(r, "params")?,
+        state: parse_enum(r, "state", OpState::parse)?,
+        attempts: col(r, "attempts")?,
+        max_attempts: col(r, "max_attempts")?,
+        error: col(r, "error")?,
+        created_by: col(r, "created_by")?,
+        created_at: col(r, "created_at")?,
+        updated_at: col(r, "updated_at")?,
+        claimed_by: col(r, "claimed_by")?,
+    })
+}
+
+/// A new operation.
+#[derive(Debug, Clone)]
+pub struct NewOperation<'a> {
+    /// Owning organisation (must own the lock; the service checks).
+    pub org_id: i64,
+    /// Target lock.
+    pub lock_id: i64,
+    /// What to do.
+    pub kind: &'a str,
+    /// Parameters (JSON, no secrets in clear).
+    pub params: &'a serde_json::Value,
+    /// Sends without an answer before it fails.
+    pub max_attempts: i64,
+    /// Who asked.
+    pub created_by: Option<i64>,
+}
+
+/// Filter for [`Store::list_operations`].
+#[derive(Debug, Clone, Default)]
+pub struct OperationFilter {
+    /// Only this lock.
+    pub lock_id: Option<i64>,
+    /// Only this state.
+    pub state: Option<OpState>,
+    /// At most this many (newest first).
+    pub limit: i64,
+}
+
+/// How an operation ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum OpOutcome {
+    /// The lock applied it.
+    Applied,
+    /// The lock refused it, with its reason.
+    Refused(String),
+    /// It failed on the way, with a reason.
+    Failed(String),
+}
+
+impl Store {
+    /// Queues an operation (`pending`).
+    pub async fn enqueue_operation(
+        &self,
+        op: NewOperation<'_>,
+        now: i64,
+    ) -> Result<Operation, StoreError> {
+        let r = sqlx::query(&format!(
+            "INSERT INTO operations (org_id, lock_id, kind, params, state, attempts, max_attempts, \
+             created_by, created_at, updated_at) VALUES ($1, $2, $3, $4, 'pending', 0, $5, $6, $7, $7) \
+             RETURNING {COLS}"
+        ))
+        .bind(op.org_id)
+        .bind(op.lock_id)
+        .bind(op.kind)
+        .bind(op.params.to_string())
+        .bind(op.max_attempts)
+        .bind(op.created_by)
+        .bind(now)
+        .fetch_one(&self.pool)
+        .await?;
+        op_row(&r)
+    }
+
+    /// An operation of an organisation.
+    pub async fn get_operation(
+        &self,
+        org_id: i64,
+        id: i64,
+    ) -> Result<Option<Operation>, StoreError> {
+        let r = sqlx::query(&format!(
+            "SELECT {COLS} FROM operations WHERE org_id = $1 AND id = $2"
+        ))
+        .bind(org_id)
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        r.as_ref().map(op_row).transpose()
+    }
+
+    /// Operations of an organisation, newest first.
+    pub async fn list_operations(
+        &self,
+        org_id: i64,
+        f: &OperationFilter,
+    ) -> Result<Vec<Operation>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLS} FROM operations WHERE org_id = $1 \
+             AND ($2 IS NULL OR lock_id = $2) AND ($3 IS NULL OR state = $3) \
+             ORDER BY id DESC LIMIT $4"
+        ))
+        .bind(org_id)
+        .bind(f.lock_id)
+        .bind(f.state.map(|s| s.as_str()))
+        .bind(f.limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(op_row).collect()
+    }
+
+    /// Atomically claims up to `limit` claimable operations for `worker`:
+    /// `pending → sent`, attempts + 1. Returned in id order.
+    pub async fn claim_operations(
+        &self,
+        worker: &str,
+        now: i64,
+        limit: i64,
+    ) -> Result<Vec<Operation>, StoreError> {
+        let lock_clause = match self.backend {
+            Backend::Postgres => "FOR UPDATE OF o SKIP LOCKED",
+            Backend::Sqlite => "",
+        };
+        let sql = format!(
+            "UPDATE operations SET state = 'sent', attempts = attempts + 1, claimed_by = $1, \
+             claimed_at = $2, updated_at = $2 \
+             WHERE id IN ( \
+               SELECT o.id FROM operations o JOIN locks l ON l.id = o.lock_id \
+               WHERE o.state = 'pending' AND l.online = 1 \
+                 AND NOT EXISTS (SELECT 1 FROM operations p WHERE p.lock_id = o.lock_id \
+                                 AND p.id < o.id AND p.state IN ('pending', 'sent')) \
+               ORDER BY o.id LIMIT $3 {lock_clause}) \
+             AND state = 'pending' \
+             RETURNING {COLS}"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(worker)
+            .bind(now)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        let mut ops = rows.iter().map(op_row).collect::<Result<Vec<_>, _>>()?;
+        ops.sort_by_key(|o| o.id);
+        Ok(ops)
+    }
+
+    /// Ends a `sent` operation. False if it was not `sent` (already final or
+    /// requeued): a late or duplicate answer changes nothing.
+    pub async fn finish_operation(
+        &self,
+        id: i64,
+        outcome: &OpOutcome,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        self.finish_operation_where(id, None, outcome, now).await
+    }
+
+    /// Like [`Store::finish_operation`], but only if the operation targets
+    /// `lock_id`: a lock can only answer for its own operations.
+    pub async fn finish_operation_of_lock(
+        &self,
+        id: i64,
+        lock_id: i64,
+        outcome: &OpOutcome,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        self.finish_operation_where(id, Some(lock_id), outcome, now)
+            .await
+    }
+
+    async fn finish_operation_where(
+        &self,
+        id: i64,
+        lock_id: Option<i64>,
+        outcome: &OpOutcome,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let (state, error) = match outcome {
+            OpOutcome::Applied => (OpState::Applied, None),
+            OpOutcome::Refused(e) => (OpState::Refused, Some(e.as_str())),
+            OpOutcome::Failed(e) => (OpState::Failed, Some(e.as_str())),
+        };
+        let done = sqlx::query(
+            "UPDATE operations SET state = $2, error = $3, updated_at = $4 \
+             WHERE id = $1 AND state = 'sent' AND ($5 IS NULL OR lock_id = $5)",
+        )
+        .bind(id)
+        .bind(state.as_str())
+        .bind(error)
+        .bind(now)
+        .bind(lock_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// Operations sent before `sent_before` without an answer go back to
+    /// `pending` (to be sent again), or to `failed` once out of attempts.
+    /// Returns how many rows changed.
+    pub async fn requeue_unanswered(&self, sent_before: i64, now: i64) -> Result<u64, StoreError> {
+        let done = sqlx::query(
+            "UPDATE operations SET \
+               state = CASE WHEN attempts >= max_attempts THEN 'failed' ELSE 'pending' END, \
+               error = CASE WHEN attempts >= max_attempts THEN 'no answer from the lock' ELSE error END, \
+               updated_at = $2 \
+             WHERE state = 'sent' AND claimed_at < $1",
+        )
+        .bind(sent_before)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected())
+    }
+}

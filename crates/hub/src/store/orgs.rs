@@ -1,0 +1,324 @@
+//! Organisations, accounts and bearer tokens.
+
+use sqlx::any::AnyRow;
+
+use super::{col, parse_enum, Store, StoreError};
+use crate::model::{Account, Org, Role, TokenInfo, TokenKind};
+
+const ACCOUNT_COLS: &str = "id, org_id, email, name, role, created_at";
+
+fn org_row(r: &AnyRow) -> Result<Org, StoreError> {
+    Ok(Org {
+        id: col(r, "id")?,
+        name: col(r, "name")?,
+        created_at: col(r, "created_at")?,
+    })
+}
+
+fn account_row(r: &AnyRow) -> Result<Account, StoreError> {
+    Ok(Account {
+        id: col(r, "id")?,
+        org_id: col(r, "org_id")?,
+        email: col(r, "email")?,
+        name: col(r, "name")?,
+        role: parse_enum(r, "role", Role::parse)?,
+        created_at: col(r, "created_at")?,
+    })
+}
+
+fn token_row(r: &AnyRow) -> Result<TokenInfo, StoreError> {
+    let kind: String = col(r, "kind")?;
+    let kind = match kind.as_str() {
+        "session" => TokenKind::Session,
+        "api" => TokenKind::Api,
+        other => return Err(StoreError::LogicBug(format!("token kind {other:?}"))),
+    };
+    Ok(TokenInfo {
+        id: col(r, "id")?,
+        account_id: col(r, "account_id")?,
+        kind,
+        label: col(r, "label")?,
+        created_at: col(r, "created_at")?,
+        expires_at: col(r, "expires_at")?,
+    })
+}
+
+/// A new account's fields.
+#[derive(Debug, Clone)]
+pub struct NewAccount<'a> {
+    /// Organisation.
+    pub org_id: i64,
+    /// Login (already normalised to lower case).
+    pub email: &'a str,
+    /// Display name.
+    pub name: &'a str,
+    /// Role.
+    pub role: Role,
+    /// PHC argon2 string.
+    pub password_hash: &'a str,
+}
+
+/// What a valid bearer token resolves to.
+#[derive(Debug, Clone)]
+pub struct TokenOwner {
+    /// The account.
+    pub account: Account,
+    /// The token's id (to log it out).
+    pub token_id: i64,
+    /// Session or API token.
+    pub kind: TokenKind,
+}
+
+impl Store {
+    /// Creates an organisation.
+    pub async fn create_org(&self, name: &str, now: i64) -> Result<Org, StoreError> {
+        let r = sqlx::query(
+            "INSERT INTO orgs (name, created_at) VALUES ($1, $2) RETURNING id, name, created_at",
+        )
+        .bind(name)
+        .bind(now)
+        .fetch_one(&self.pool)
+        .await?;
+        org_row(&r)
+    }
+
+    /// An organisation by id.
+    pub async fn get_org(&self, id: i64) -> Result<Option<Org>, StoreError> {
+        let r = sqlx::query("SELECT id, name, created_at FROM orgs WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        r.as_ref().map(org_row).transpose()
+    }
+
+    /// Renames an organisation; `None` if it does not exist.
+    pub async fn rename_org(&self, id: i64, name: &str) -> Result<Option<Org>, StoreError> {
+        let r =
+            sqlx::query("UPDATE orgs SET name = $2 WHERE id = $1 RETURNING id, name, created_at")
+                .bind(id)
+                .bind(name)
+                .fetch_optional(&self.pool)
+                .await?;
+        r.as_ref().map(org_row).transpose()
+    }
+
+    /// Number of organisations (0 means a fresh hub).
+    pub async fn count_orgs(&self) -> Result<i64, StoreError> {
+        let r = sqlx::query("SELECT COUNT(*) AS n FROM orgs")
+            .fetch_one(&self.pool)
+            .await?;
+        col(&r, "n")
+    }
+
+    /// Creates an account; [`StoreError::Conflict`] if the e-mail is taken.
+    pub async fn create_account(&self, a: NewAccount<'_>, now: i64) -> Result<Account, StoreError> {
+        let r = sqlx::query(&format!(
+            "INSERT INTO accounts (org_id, email, name, role, password_hash, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING {ACCOUNT_COLS}"
+        ))
+        .bind(a.org_id)
+        .bind(a.email)
+        .bind(a.name)
+        .bind(a.role.as_str())
+        .bind(a.password_hash)
+        .bind(now)
+        .fetch_one(&self.pool)
+        .await?;
+        account_row(&r)
+    }
+
+    /// An account and its password hash, by login.
+    pub async fn account_for_login(
+        &self,
+        email: &str,
+    ) -> Result<Option<(Account, String)>, StoreError> {
+        let r = sqlx::query(&format!(
+            "SELECT {ACCOUNT_COLS}, password_hash FROM accounts WHERE email = $1"
+        ))
+        .bind(email)
+        .fetch_optional(&self.pool)
+        .await?;
+        match r {
+            Some(r) => Ok(Some((account_row(&r)?, col(&r, "password_hash")?))),
+            None => Ok(None),
+        }
+    }
+
+    /// An account of an organisation.
+    pub async fn get_account(&self, org_id: i64, id: i64) -> Result<Option<Account>, StoreError> {
+        let r = sqlx::query(&format!(
+            "SELECT {ACCOUNT_COLS} FROM accounts WHERE org_id = $1 AND id = $2"
+        ))
+        .bind(org_id)
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        r.as_ref().map(account_row).transpose()
+    }
+
+    /// Every account of an organisation, by id.
+    pub async fn list_accounts(&self, org_id: i64) -> Result<Vec<Account>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {ACCOUNT_COLS} FROM accounts WHERE org_id = $1 ORDER BY id"
+        ))
+        .bind(org_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(account_row).collect()
+    }
+
+    /// Changes an account's role; `None` if no such account in the org.
+    pub async fn set_role(
+        &self,
+        org_id: i64,
+        id: i64,
+        role: Role,
+    ) -> Result<Option<Account>, StoreError> {
+        let r = sqlx::query(&format!(
+            "UPDATE accounts SET role = $3 WHERE org_id = $1 AND id = $2 RETURNING {ACCOUNT_COLS}"
+        ))
+        .bind(org_id)
+        .bind(id)
+        .bind(role.as_str())
+        .fetch_optional(&self.pool)
+        .await?;
+        r.as_ref().map(account_row).transpose()
+    }
+
+    /// Deletes an account and its tokens; false if no such account.
+    pub async fn delete_account(&self, org_id: i64, id: i64) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM tokens WHERE account_id IN (SELECT id FROM accounts WHERE org_id = $1 AND id = $2)")
+            .bind(org_id)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        let done = sqlx::query("DELETE FROM accounts WHERE org_id = $1 AND id = $2")
+            .bind(org_id)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// The stored password hash of an account.
+    pub async fn password_hash(&self, account_id: i64) -> Result<Option<String>, StoreError> {
+        let r = sqlx::query("SELECT password_hash FROM accounts WHERE id = $1")
+            .bind(account_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        r.as_ref().map(|r| col(r, "password_hash")).transpose()
+    }
+
+    /// Replaces an account's password hash and ends its other sessions
+    /// (API tokens and the session `keep_token` stay).
+    pub async fn set_password_hash(
+        &self,
+        account_id: i64,
+        hash: &str,
+        keep_token: i64,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("UPDATE accounts SET password_hash = $2 WHERE id = $1")
+            .bind(account_id)
+            .bind(hash)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM tokens WHERE account_id = $1 AND kind = 'session' AND id <> $2")
+            .bind(account_id)
+            .bind(keep_token)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Number of owners of an organisation.
+    pub async fn count_owners(&self, org_id: i64) -> Result<i64, StoreError> {
+        let r =
+            sqlx::query("SELECT COUNT(*) AS n FROM accounts WHERE org_id = $1 AND role = 'owner'")
+                .bind(org_id)
+                .fetch_one(&self.pool)
+                .await?;
+        col(&r, "n")
+    }
+
+    /// Stores a token's hash.
+    pub async fn insert_token(
+        &self,
+        account_id: i64,
+        kind: TokenKind,
+        token_hash: &str,
+        label: &str,
+        now: i64,
+        expires_at: Option<i64>,
+    ) -> Result<TokenInfo, StoreError> {
+        let r = sqlx::query(
+            "INSERT INTO tokens (account_id, kind, token_hash, label, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) \
+             RETURNING id, account_id, kind, label, created_at, expires_at",
+        )
+        .bind(account_id)
+        .bind(kind.as_str())
+        .bind(token_hash)
+        .bind(label)
+        .bind(now)
+        .bind(expires_at)
+        .fetch_one(&self.pool)
+        .await?;
+        token_row(&r)
+    }
+
+    /// Resolves a token hash to its account, if the token exists and has not
+    /// expired at `now`.
+    pub async fn token_owner(
+        &self,
+        token_hash: &str,
+        now: i64,
+    ) -> Result<Option<TokenOwner>, StoreError> {
+        let r = sqlx::query(
+            "SELECT a.id, a.org_id, a.email, a.name, a.role, a.created_at, \
+                    t.id AS token_id, t.kind AS token_kind \
+             FROM tokens t JOIN accounts a ON a.id = t.account_id \
+             WHERE t.token_hash = $1 AND (t.expires_at IS NULL OR t.expires_at > $2)",
+        )
+        .bind(token_hash)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(r) = r else { return Ok(None) };
+        let kind: String = col(&r, "token_kind")?;
+        Ok(Some(TokenOwner {
+            account: account_row(&r)?,
+            token_id: col(&r, "token_id")?,
+            kind: if kind == "api" {
+                TokenKind::Api
+            } else {
+                TokenKind::Session
+            },
+        }))
+    }
+
+    /// An account's tokens.
+    pub async fn list_tokens(&self, account_id: i64) -> Result<Vec<TokenInfo>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, account_id, kind, label, created_at, expires_at FROM tokens \
+             WHERE account_id = $1 ORDER BY id",
+        )
+        .bind(account_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(token_row).collect()
+    }
+
+    /// Deletes one of an account's tokens; false if not found.
+    pub async fn delete_token(&self, account_id: i64, id: i64) -> Result<bool, StoreError> {
+        let done = sqlx::query("DELETE FROM tokens WHERE account_id = $1 AND id = $2")
+            .bind(account_id)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+}

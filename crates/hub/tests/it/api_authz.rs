@@ -1,0 +1,216 @@
+//! Every route, as (a) no token, (b) a user of another organisation, (c)
+//! each too-weak role: denied without leaking existence, and nothing of the
+//! target organisation changed. Then each route once with an allowed role,
+//! to prove the denial was about authorisation and not a broken request.
+
+use serde_json::{json, Value};
+use tumbler_hub::api::{denied_roles, RouteSpec, ROUTES};
+use tumbler_hub::model::{Role, Severity};
+use tumbler_hub::store::alerts::NewAlert;
+use tumbler_hub::store::events::EventFilter;
+use tumbler_hub::store::locks::LockFilter;
+use tumbler_hub::store::operations::OperationFilter;
+use tumbler_hub::testkit::TestApp;
+
+use crate::support::{call, login, org, principal, OrgFixture, PASSWORD};
+
+/// Ids in org A that `{id}` routes point at, per resource.
+struct Targets {
+    token: i64,
+    account: i64,
+    site: i64,
+    lock: i64,
+    operation: i64,
+    alert: i64,
+}
+
+async fn targets(app: &TestApp, a: &OrgFixture) -> Targets {
+    let s = app.service();
+    let owner = principal(app, a.token(Role::Owner)).await;
+    let token = s
+        .create_api_token(&owner, "target", None)
+        .await
+        .unwrap()
+        .info
+        .id;
+    let site = s
+        .create_site(&owner, "Annex alpha", "Europe/Berlin")
+        .await
+        .unwrap()
+        .id;
+    let operation = s
+        .request_operation(&owner, a.lock_id, "unlock")
+        .await
+        .unwrap()
+        .id;
+    let alert = s
+        .store()
+        .raise_alert(
+            NewAlert {
+                org_id: a.org_id,
+                lock_id: Some(a.lock_id),
+                kind: "battery_low",
+                severity: Severity::Warning,
+                message: "alpha low",
+            },
+            s.now_ms(),
+        )
+        .await
+        .unwrap()
+        .id;
+    s.ingest_event(
+        &a.serial,
+        1,
+        "unlocked",
+        s.now_ms(),
+        &json!({"who": "alpha"}),
+    )
+    .await
+    .unwrap();
+    Targets {
+        token,
+        account: a.account(Role::Support),
+        site,
+        lock: a.lock_id,
+        operation,
+        alert,
+    }
+}
+
+fn concrete(spec: &RouteSpec, t: &Targets) -> (String, Option<Value>) {
+    let id = if spec.path.starts_with("/api/v1/tokens/") {
+        t.token
+    } else if spec.path.starts_with("/api/v1/accounts/") {
+        t.account
+    } else if spec.path.starts_with("/api/v1/sites/") {
+        t.site
+    } else if spec.path.starts_with("/api/v1/locks/") {
+        t.lock
+    } else if spec.path.starts_with("/api/v1/operations/") {
+        t.operation
+    } else if spec.path.starts_with("/api/v1/alerts/") {
+        t.alert
+    } else {
+        0
+    };
+    let path = spec.path.replace("{id}", &id.to_string());
+    let body = match (spec.method, spec.path) {
+        ("PATCH", "/api/v1/org") => Some(json!({"name": "Renamed"})),
+        ("POST", "/api/v1/tokens") => Some(json!({"label": "script"})),
+        // Same password again, so later logins in this test still work.
+        ("POST", "/api/v1/me/password") => {
+            Some(json!({"current_password": PASSWORD, "new_password": PASSWORD}))
+        }
+        ("POST", "/api/v1/accounts") => Some(
+            json!({"email": "new@x.test", "name": "New", "role": "support", "password": PASSWORD}),
+        ),
+        ("PATCH", "/api/v1/accounts/{id}") => Some(json!({"role": "installer"})),
+        ("POST", "/api/v1/sites") => Some(json!({"name": "New site", "time_zone": "UTC"})),
+        ("PATCH", "/api/v1/sites/{id}") => Some(json!({"name": "Renamed site"})),
+        ("POST", "/api/v1/locks/{id}/operations") => Some(json!({"kind": "reboot"})),
+        _ => None,
+    };
+    (path, body)
+}
+
+/// Everything of org `org_id` a route could change or reveal.
+pub async fn snapshot(app: &TestApp, org_id: i64) -> Value {
+    let st = app.service().store();
+    let accounts = st.list_accounts(org_id).await.unwrap();
+    let mut tokens = Vec::new();
+    for a in &accounts {
+        tokens.push(serde_json::to_value(st.list_tokens(a.id).await.unwrap()).unwrap());
+    }
+    json!({
+        "org": st.get_org(org_id).await.unwrap(),
+        "accounts": accounts,
+        "tokens": tokens,
+        "sites": st.list_sites(org_id).await.unwrap(),
+        "locks": st.list_locks(org_id, &LockFilter::default()).await.unwrap(),
+        "ops": st.list_operations(org_id, &OperationFilter { limit: 1000, ..Default::default() }).await.unwrap(),
+        "events": st.search_events(org_id, &EventFilter { limit: 1000, ..Default::default() }).await.unwrap(),
+        "alerts": st.list_alerts(org_id, false, 1000).await.unwrap(),
+    })
+}
+
+#[tokio::test]
+async fn every_route_denies_strangers_and_weak_roles() {
+    let app = TestApp::sqlite().await.unwrap();
+    let a = org(&app, "alpha").await;
+    let b = org(&app, "beta").await;
+    let t = targets(&app, &a).await;
+    let before = snapshot(&app, a.org_id).await;
+    let mut checked = 0;
+
+    for spec in ROUTES.iter().filter(|r| r.roles.is_some()) {
+        let (path, body) = concrete(spec, &t);
+        let what = format!("{} {}", spec.method, spec.path);
+
+        // (a) no token; also a malformed and an unknown one.
+        for token in [None, Some("not-a-token"), Some("tum_s_0000")] {
+            let (st, p) = call(&app, spec.method, &path, token, body.clone()).await;
+            assert_eq!(st, 401, "{what} without a valid token: {p}");
+            assert_eq!(p["code"], "unauthenticated");
+        }
+
+        // (b) the strongest role of another organisation (fresh session, so
+        // logout cannot spoil the next check).
+        let stranger = login(&app, "owner@beta.test").await;
+        let (st, p) = call(&app, spec.method, &path, Some(&stranger), body.clone()).await;
+        if spec.path.contains("{id}") {
+            assert_eq!(st, 404, "{what} as another org must look absent: {p}");
+            assert_eq!(p["code"], "not_found");
+        } else {
+            assert!(
+                st.is_success(),
+                "{what} as another org acts on its own org: {st} {p}"
+            );
+            assert!(!p.to_string().contains("alpha"), "{what} leaked org A: {p}");
+        }
+
+        // (c) every role the route does not admit, in org A.
+        for role in denied_roles(spec) {
+            let (st, p) = call(&app, spec.method, &path, Some(a.token(role)), body.clone()).await;
+            assert_eq!(st, 403, "{what} as {role}: {p}");
+            assert_eq!(p["code"], "forbidden");
+        }
+        checked += 1;
+    }
+    assert_eq!(checked, ROUTES.iter().filter(|r| r.roles.is_some()).count());
+    assert_eq!(
+        snapshot(&app, a.org_id).await,
+        before,
+        "a denied call changed org A"
+    );
+    let _ = b;
+
+    // Positive control: an admitted role gets through on every route.
+    for spec in ROUTES.iter() {
+        let (path, body) = concrete(spec, &t);
+        let token = match spec.roles {
+            None => None,
+            Some(roles) => {
+                let role = roles[0];
+                Some(login(&app, &format!("{role}@alpha.test")).await)
+            }
+        };
+        let body = match (spec.method, spec.path) {
+            ("POST", "/api/v1/login") => {
+                Some(json!({"email": "owner@alpha.test", "password": PASSWORD}))
+            }
+            // The stranger's call created new@x.test in its own org; logins are global.
+            ("POST", "/api/v1/accounts") => Some(
+                json!({"email": "new2@x.test", "name": "New", "role": "support", "password": PASSWORD}),
+            ),
+            _ => body,
+        };
+        let (st, p) = call(&app, spec.method, &path, token.as_deref(), body).await;
+        assert!(
+            st.is_success(),
+            "{} {} as an admitted role: {st} {p}",
+            spec.method,
+            spec.path
+        );
+    }
+    app.db.cleanup().await;
+}

@@ -1,0 +1,93 @@
+//! Configuration URLs: what is accepted and what is refused.
+
+use std::path::PathBuf;
+
+use tumbler_hub::config::{ConfigError, DatabaseConfig, MqttConfig};
+
+#[test]
+fn database_urls() {
+    assert_eq!(
+        DatabaseConfig::parse("sqlite://data/hub.db").unwrap(),
+        DatabaseConfig::Sqlite {
+            path: PathBuf::from("data/hub.db")
+        }
+    );
+    assert_eq!(
+        DatabaseConfig::parse("sqlite:///abs/hub.db?mode=ro").unwrap(),
+        DatabaseConfig::Sqlite {
+            path: PathBuf::from("/abs/hub.db")
+        }
+    );
+    assert!(matches!(
+        DatabaseConfig::parse("postgres://u@h/db").unwrap(),
+        DatabaseConfig::Postgres { .. }
+    ));
+    assert!(matches!(
+        DatabaseConfig::parse("postgresql://u@h/db").unwrap(),
+        DatabaseConfig::Postgres { .. }
+    ));
+    assert_eq!(
+        DatabaseConfig::parse("mysql://x"),
+        Err(ConfigError::UnsupportedDatabase)
+    );
+    assert_eq!(
+        DatabaseConfig::parse("sqlite://"),
+        Err(ConfigError::EmptyPath)
+    );
+}
+
+#[test]
+fn mqtt_urls() {
+    assert_eq!(MqttConfig::parse("builtin").unwrap(), MqttConfig::Builtin);
+    assert_eq!(
+        MqttConfig::parse("mqtt://127.0.0.1:1883").unwrap(),
+        MqttConfig::External {
+            host: "127.0.0.1".into(),
+            port: 1883
+        }
+    );
+    assert_eq!(
+        MqttConfig::parse("mqtt://broker.local").unwrap(),
+        MqttConfig::External {
+            host: "broker.local".into(),
+            port: 1883
+        }
+    );
+    for bad in [
+        "",
+        "mqtts://x:1",
+        "mqtt://:1883",
+        "mqtt://h:notaport",
+        "amqp://h",
+    ] {
+        assert_eq!(
+            MqttConfig::parse(bad),
+            Err(ConfigError::UnsupportedMqtt),
+            "{bad}"
+        );
+    }
+}
+
+#[test]
+fn mqtt_topics() {
+    use tumbler_hub::mqtt::{down_topic, parse_topic, Channel};
+    assert_eq!(
+        parse_topic("tumbler/v1/SN-1/up"),
+        Some(("SN-1", Channel::Up))
+    );
+    assert_eq!(
+        parse_topic("tumbler/v1/SN_2/status"),
+        Some(("SN_2", Channel::Status))
+    );
+    for bad in [
+        "tumbler/v1/SN-1/down",
+        "tumbler/v2/SN/up",
+        "tumbler/v1//up",
+        "tumbler/v1/a/b/up",
+        "tumbler/v1/a+b/up",
+        "x",
+    ] {
+        assert_eq!(parse_topic(bad), None, "{bad}");
+    }
+    assert_eq!(down_topic("SN-1"), "tumbler/v1/SN-1/down");
+}

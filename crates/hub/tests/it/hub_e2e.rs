@@ -1,0 +1,193 @@
+//! A whole hub on port 0 with a real broker: HTTP answers, lock presence
+//! arrives over MQTT, queued operations go out on the lock's `down` topic,
+//! `up` messages reach subscribers. Built-in broker always; the machine's
+//! Mosquitto when `TUMBLER_TEST_MQTT` is set (required when `CI=true`).
+
+use std::time::Duration;
+
+use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::sync::mpsc;
+use tumbler_hub::config::MqttConfig;
+use tumbler_hub::mqtt::{down_topic, status_topic, up_topic};
+use tumbler_hub::testkit::TestHub;
+
+async fn http_get(addr: std::net::SocketAddr, path: &str) -> String {
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    s.write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes())
+        .await
+        .unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).await.unwrap();
+    out
+}
+
+/// A test MQTT client whose incoming publishes arrive on a channel.
+async fn client(
+    host: &str,
+    port: u16,
+    id: &str,
+    subscribe: &str,
+) -> (AsyncClient, mpsc::UnboundedReceiver<(String, Vec<u8>)>) {
+    let (c, mut ev) = AsyncClient::new(MqttOptions::new(id, host, port), 64);
+    let (tx, rx) = mpsc::unbounded_channel();
+    let (ready_tx, mut ready_rx) = mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        loop {
+            match ev.poll().await {
+                Ok(Event::Incoming(Packet::SubAck(_))) => {
+                    let _ = ready_tx.send(());
+                }
+                Ok(Event::Incoming(Packet::Publish(p))) => {
+                    let _ = tx.send((p.topic.clone(), p.payload.to_vec()));
+                }
+                Ok(_) => {}
+                Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+            }
+        }
+    });
+    c.subscribe(subscribe, QoS::AtLeastOnce).await.unwrap();
+    tokio::time::timeout(Duration::from_secs(20), ready_rx.recv())
+        .await
+        .expect("suback")
+        .unwrap();
+    (c, rx)
+}
+
+async fn wait_for<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    // A generous bound so a broken hub fails instead of hanging; not a speed test.
+    for i in 0..1200 {
+        if check().await {
+            eprintln!("{what}: after {i} polls");
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{what}: never became true");
+}
+
+async fn scenario(hub: TestHub, serial: &str) {
+    let res = http_get(hub.hub.http_addr, "/api/v1/health").await;
+    assert!(res.starts_with("HTTP/1.1 200"), "{res}");
+    let res = http_get(hub.hub.http_addr, "/api/v1/openapi.json").await;
+    assert!(res.contains("\"openapi\":\"3.1.0\""));
+
+    let s = hub.hub.state.service.clone();
+    let b = s
+        .bootstrap_org(
+            "E2E",
+            "HQ",
+            "UTC",
+            &format!("owner@{serial}.test"),
+            "e2e password",
+        )
+        .await
+        .unwrap();
+    let lock = s
+        .bind_lock(b.org.id, b.site.id, serial, "Door")
+        .await
+        .unwrap();
+    let (token, _) = s
+        .login(&format!("owner@{serial}.test"), "e2e password")
+        .await
+        .unwrap();
+    let owner = s.authenticate(&token.token).await.unwrap();
+
+    let (host, port) = hub.hub.mqtt_addr.clone();
+    let (dev, mut down) = client(&host, port, &format!("dev-{serial}"), &down_topic(serial)).await;
+    let mut up_rx = hub.hub.up.subscribe();
+
+    dev.publish(status_topic(serial), QoS::AtLeastOnce, true, "online")
+        .await
+        .unwrap();
+    let store = s.store().clone();
+    wait_for("lock online", || {
+        let store = store.clone();
+        async move { store.lock_by_serial(serial).await.unwrap().unwrap().online }
+    })
+    .await;
+
+    let op = s
+        .request_operation(&owner, lock.id, "unlock")
+        .await
+        .unwrap();
+    hub.hub.state.wake_jobs();
+    let (topic, payload) = tokio::time::timeout(Duration::from_secs(20), down.recv())
+        .await
+        .expect("down message")
+        .unwrap();
+    assert_eq!(topic, down_topic(serial));
+    let msg: serde_json::Value = serde_json::from_slice(&payload).unwrap();
+    assert_eq!(
+        (msg["op"].as_i64(), msg["kind"].as_str()),
+        (Some(op.id), Some("unlock"))
+    );
+    assert_eq!(
+        s.get_operation(&owner, op.id).await.unwrap().state,
+        tumbler_hub::model::OpState::Sent
+    );
+
+    dev.publish(up_topic(serial), QoS::AtLeastOnce, false, vec![1u8, 2, 3])
+        .await
+        .unwrap();
+    let m = tokio::time::timeout(Duration::from_secs(20), up_rx.recv())
+        .await
+        .expect("up message")
+        .unwrap();
+    assert_eq!(
+        (m.serial.as_str(), m.payload.as_slice()),
+        (serial, &[1u8, 2, 3][..])
+    );
+
+    dev.publish(status_topic(serial), QoS::AtLeastOnce, true, "offline")
+        .await
+        .unwrap();
+    wait_for("lock offline", || {
+        let store = store.clone();
+        async move { !store.lock_by_serial(serial).await.unwrap().unwrap().online }
+    })
+    .await;
+    // Clear the retained message (matters on a shared broker).
+    dev.publish(
+        status_topic(serial),
+        QoS::AtLeastOnce,
+        true,
+        Vec::<u8>::new(),
+    )
+    .await
+    .unwrap();
+    let _ = dev.disconnect().await;
+    hub.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hub_with_builtin_broker() {
+    let hub = TestHub::start().await.unwrap();
+    assert!(hub.hub.broker.is_some());
+    assert_ne!(hub.hub.mqtt_addr.1, 1883);
+    scenario(hub, "e2e-builtin").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hub_with_external_broker() {
+    let url = match std::env::var("TUMBLER_TEST_MQTT") {
+        Ok(u) => u,
+        Err(_) if std::env::var("CI").is_ok_and(|v| v == "true") => {
+            panic!("CI=true requires TUMBLER_TEST_MQTT")
+        }
+        Err(_) => {
+            eprintln!("skipped: no external MQTT broker (TUMBLER_TEST_MQTT)");
+            return;
+        }
+    };
+    let mqtt = MqttConfig::parse(&url).unwrap();
+    let hub = TestHub::start_with(mqtt).await.unwrap();
+    let mut raw = [0u8; 4];
+    getrandom::fill(&mut raw).unwrap();
+    let serial = format!("e2e-ext-{}", u32::from_le_bytes(raw));
+    scenario(hub, &serial).await;
+}

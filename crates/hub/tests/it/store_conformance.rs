@@ -1,0 +1,587 @@
+//! One store test suite, run on SQLite always and on PostgreSQL when
+//! `TUMBLER_TEST_POSTGRES` is reachable (required when `CI=true`).
+
+use std::collections::{BTreeMap, HashSet};
+
+use tumbler_hub::model::{ClaimState, OpState, Role, Severity};
+use tumbler_hub::store::alerts::NewAlert;
+use tumbler_hub::store::events::{EventFilter, IngestOutcome, NewEvent};
+use tumbler_hub::store::locks::LockFilter;
+use tumbler_hub::store::operations::{NewOperation, OpOutcome, OperationFilter};
+use tumbler_hub::store::orgs::NewAccount;
+use tumbler_hub::store::{Store, StoreError};
+use tumbler_hub::testkit::{postgres_db, sqlite_db, TestDb};
+
+macro_rules! conformance {
+    ($($name:ident),+ $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let db = super::sqlite_db().await.unwrap();
+                    super::$name(&db.store).await;
+                    db.cleanup().await;
+                }
+            )+
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let Some(db) = super::postgres_db().await.unwrap() else {
+                        eprintln!("skipped: no PostgreSQL");
+                        return;
+                    };
+                    super::$name(&db.store).await;
+                    db.cleanup().await;
+                }
+            )+
+        }
+    };
+}
+
+conformance!(
+    orgs_accounts_tokens,
+    sites_unique_and_in_use,
+    locks_presence_and_reset,
+    operations_order_and_lifecycle,
+    two_workers_never_claim_the_same_operation,
+    events_dedup_gap_and_search,
+    alerts_ack,
+);
+
+/// Reopening an SQLite file keeps the data and re-running migrations is a no-op.
+#[tokio::test]
+async fn sqlite_reopen_keeps_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = tumbler_hub::config::DatabaseConfig::Sqlite {
+        path: dir.path().join("a/b/hub.db"),
+    };
+    let opts = tumbler_hub::store::StoreOptions::new(cfg);
+    let store = Store::open(opts.clone()).await.unwrap();
+    let o = store.create_org("Keep", T0).await.unwrap();
+    store.close().await;
+    let store = Store::open(opts).await.unwrap();
+    assert_eq!(store.get_org(o.id).await.unwrap().unwrap().name, "Keep");
+    let _: Option<TestDb> = None;
+}
+
+const T0: i64 = 1_768_478_400_000;
+
+async fn org(store: &Store) -> i64 {
+    store.create_org("Acme", T0).await.unwrap().id
+}
+
+async fn orgs_accounts_tokens(store: &Store) {
+    let o = org(store).await;
+    let a = store
+        .create_account(
+            NewAccount {
+                org_id: o,
+                email: "a@x.test",
+                name: "A",
+                role: Role::Owner,
+                password_hash: "h",
+            },
+            T0,
+        )
+        .await
+        .unwrap();
+    assert_eq!(a.role, Role::Owner);
+    let dup = store
+        .create_account(
+            NewAccount {
+                org_id: o,
+                email: "a@x.test",
+                name: "B",
+                role: Role::Support,
+                password_hash: "h",
+            },
+            T0,
+        )
+        .await;
+    assert!(matches!(dup, Err(StoreError::Conflict)));
+    let (found, hash) = store.account_for_login("a@x.test").await.unwrap().unwrap();
+    assert_eq!((found.id, hash.as_str()), (a.id, "h"));
+    assert_eq!(store.count_owners(o).await.unwrap(), 1);
+
+    let t = store
+        .insert_token(
+            a.id,
+            tumbler_hub::model::TokenKind::Session,
+            "hash1",
+            "login",
+            T0,
+            Some(T0 + 10),
+        )
+        .await
+        .unwrap();
+    assert!(store.token_owner("hash1", T0 + 9).await.unwrap().is_some());
+    assert!(
+        store.token_owner("hash1", T0 + 10).await.unwrap().is_none(),
+        "expired"
+    );
+    assert!(store.token_owner("nope", T0).await.unwrap().is_none());
+    assert_eq!(store.list_tokens(a.id).await.unwrap().len(), 1);
+    assert!(store.delete_token(a.id, t.id).await.unwrap());
+    assert!(!store.delete_token(a.id, t.id).await.unwrap());
+
+    let other = store.create_org("Other", T0).await.unwrap().id;
+    assert!(
+        store.get_account(other, a.id).await.unwrap().is_none(),
+        "scoped by org"
+    );
+    assert!(store
+        .set_role(other, a.id, Role::Support)
+        .await
+        .unwrap()
+        .is_none());
+    assert!(!store.delete_account(other, a.id).await.unwrap());
+    assert_eq!(
+        store.rename_org(o, "Acme 2").await.unwrap().unwrap().name,
+        "Acme 2"
+    );
+    assert_eq!(store.count_orgs().await.unwrap(), 2);
+}
+
+async fn sites_unique_and_in_use(store: &Store) {
+    let o = org(store).await;
+    let s = store
+        .create_site(o, "HQ", "Europe/Paris", T0)
+        .await
+        .unwrap();
+    assert!(matches!(
+        store.create_site(o, "HQ", "UTC", T0).await,
+        Err(StoreError::Conflict)
+    ));
+    let o2 = store.create_org("B", T0).await.unwrap().id;
+    store.create_site(o2, "HQ", "UTC", T0).await.unwrap();
+    let u = store
+        .update_site(o, s.id, None, Some("America/New_York"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (u.name.as_str(), u.time_zone.as_str()),
+        ("HQ", "America/New_York")
+    );
+    assert!(store
+        .update_site(o2, s.id, Some("x"), None)
+        .await
+        .unwrap()
+        .is_none());
+    let l = store.lock_seen("SN1", T0).await.unwrap();
+    store.bind_lock(l.id, o, s.id, "Door").await.unwrap();
+    assert!(matches!(
+        store.delete_site(o, s.id).await,
+        Err(StoreError::InUse)
+    ));
+    assert!(
+        !store.delete_site(o2, s.id).await.unwrap(),
+        "other org: not found, not in use"
+    );
+    assert_eq!(store.list_sites(o).await.unwrap().len(), 1);
+}
+
+async fn locks_presence_and_reset(store: &Store) {
+    let o = org(store).await;
+    let s = store.create_site(o, "HQ", "UTC", T0).await.unwrap();
+    let l = store.lock_seen("SN1", T0).await.unwrap();
+    assert_eq!(l.claim_state, ClaimState::Unclaimed);
+    assert_eq!(
+        store.lock_seen("SN1", T0 + 1).await.unwrap().id,
+        l.id,
+        "idempotent"
+    );
+    assert!(store
+        .list_locks(o, &LockFilter::default())
+        .await
+        .unwrap()
+        .is_empty());
+    let b = store
+        .bind_lock(l.id, o, s.id, "Door")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(b.claim_state, ClaimState::Claimed);
+    let on = store
+        .set_online("SN1", true, T0 + 2)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(on.online);
+    assert_eq!(on.last_seen_at, Some(T0 + 2));
+    let (t, reset) = store
+        .record_telemetry(l.id, Some(80), 0, T0 + 3)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!reset);
+    assert_eq!(t.battery_pct, Some(80));
+    let (t, reset) = store
+        .record_telemetry(l.id, None, 1, T0 + 4)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(reset);
+    assert_eq!(t.claim_state, ClaimState::ResetBindingStale);
+    assert_eq!(t.battery_pct, Some(80), "kept when not reported");
+    let (_, reset) = store
+        .record_telemetry(l.id, None, 1, T0 + 5)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!reset, "same counter again is not a new reset");
+    let (t, _) = store
+        .record_telemetry(l.id, None, 0, T0 + 5)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(t.reset_counter, 1, "counter never goes back");
+    let stale = LockFilter {
+        claim_state: Some(ClaimState::ResetBindingStale),
+        ..Default::default()
+    };
+    assert_eq!(store.list_locks(o, &stale).await.unwrap().len(), 1);
+    assert_eq!(
+        store.lock_serial(l.id).await.unwrap().as_deref(),
+        Some("SN1")
+    );
+}
+
+async fn lock_online(store: &Store, o: i64, site: i64, serial: &str) -> i64 {
+    let l = store.lock_seen(serial, T0).await.unwrap();
+    store.bind_lock(l.id, o, site, serial).await.unwrap();
+    store.set_online(serial, true, T0).await.unwrap();
+    l.id
+}
+
+async fn enqueue(store: &Store, o: i64, lock: i64, kind: &str) -> i64 {
+    store
+        .enqueue_operation(
+            NewOperation {
+                org_id: o,
+                lock_id: lock,
+                kind,
+                params: &serde_json::json!({}),
+                max_attempts: 2,
+                created_by: None,
+            },
+            T0,
+        )
+        .await
+        .unwrap()
+        .id
+}
+
+async fn operations_order_and_lifecycle(store: &Store) {
+    let o = org(store).await;
+    let s = store.create_site(o, "HQ", "UTC", T0).await.unwrap();
+    let l = lock_online(store, o, s.id, "SN1").await;
+    store.set_online("SN1", false, T0).await.unwrap();
+    let a = enqueue(store, o, l, "unlock").await;
+    let b = enqueue(store, o, l, "lock").await;
+    assert!(
+        store
+            .claim_operations("w", T0, 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "offline: queued"
+    );
+    store.set_online("SN1", true, T0).await.unwrap();
+    let c = store.claim_operations("w", T0, 10).await.unwrap();
+    assert_eq!(
+        c.iter().map(|o| o.id).collect::<Vec<_>>(),
+        vec![a],
+        "one in flight per lock, in order"
+    );
+    assert_eq!((c[0].state, c[0].attempts), (OpState::Sent, 1));
+    assert!(store
+        .claim_operations("w", T0, 10)
+        .await
+        .unwrap()
+        .is_empty());
+    // No answer: requeued, sent again, then failed after max_attempts (2).
+    assert_eq!(store.requeue_unanswered(T0 + 1, T0 + 1).await.unwrap(), 1);
+    assert_eq!(
+        store.get_operation(o, a).await.unwrap().unwrap().state,
+        OpState::Pending
+    );
+    let c = store.claim_operations("w", T0 + 2, 10).await.unwrap();
+    assert_eq!((c[0].id, c[0].attempts), (a, 2));
+    store.requeue_unanswered(T0 + 3, T0 + 3).await.unwrap();
+    let failed = store.get_operation(o, a).await.unwrap().unwrap();
+    assert_eq!(failed.state, OpState::Failed);
+    assert!(failed.error.is_some());
+    assert!(
+        !store
+            .finish_operation(a, &OpOutcome::Applied, T0 + 4)
+            .await
+            .unwrap(),
+        "late answer ignored"
+    );
+    // The next one goes now.
+    let c = store.claim_operations("w", T0 + 4, 10).await.unwrap();
+    assert_eq!(c[0].id, b);
+    assert!(store
+        .finish_operation(b, &OpOutcome::Refused("low battery".into()), T0 + 5)
+        .await
+        .unwrap());
+    let refused = store.get_operation(o, b).await.unwrap().unwrap();
+    assert_eq!(
+        (refused.state, refused.error.as_deref()),
+        (OpState::Refused, Some("low battery"))
+    );
+    let f = OperationFilter {
+        lock_id: Some(l),
+        state: None,
+        limit: 10,
+    };
+    let listed = store.list_operations(o, &f).await.unwrap();
+    assert_eq!(
+        listed.iter().map(|o| o.id).collect::<Vec<_>>(),
+        vec![b, a],
+        "newest first"
+    );
+    let other = store.create_org("B", T0).await.unwrap().id;
+    assert!(store.get_operation(other, a).await.unwrap().is_none());
+    assert!(store.list_operations(other, &f).await.unwrap().is_empty());
+}
+
+async fn two_workers_never_claim_the_same_operation(store: &Store) {
+    let o = org(store).await;
+    let s = store.create_site(o, "HQ", "UTC", T0).await.unwrap();
+    let mut all = HashSet::new();
+    for i in 0..12 {
+        let l = lock_online(store, o, s.id, &format!("SN{i}")).await;
+        for k in 0..4 {
+            all.insert(enqueue(store, o, l, &format!("op{k}")).await);
+        }
+    }
+    let stamp = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let mut handles = Vec::new();
+    for w in 0..2 {
+        let store = store.clone();
+        let stamp = stamp.clone();
+        handles.push(tokio::spawn(async move {
+            let mut mine = Vec::new();
+            let mut idle = 0;
+            while idle < 3 {
+                let ops = store
+                    .claim_operations(&format!("w{w}"), T0, 3)
+                    .await
+                    .unwrap();
+                if ops.is_empty() {
+                    idle += 1;
+                    tokio::task::yield_now().await;
+                    continue;
+                }
+                idle = 0;
+                for op in ops {
+                    let t = stamp.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    mine.push((op.lock_id, op.id, t));
+                    assert!(store
+                        .finish_operation(op.id, &OpOutcome::Applied, T0)
+                        .await
+                        .unwrap());
+                }
+            }
+            mine
+        }));
+    }
+    let mut claimed = Vec::new();
+    for h in handles {
+        claimed.extend(h.await.unwrap());
+    }
+    claimed.sort_by_key(|c| c.2);
+    let ids: Vec<i64> = claimed.iter().map(|c| c.1).collect();
+    let unique: HashSet<i64> = ids.iter().copied().collect();
+    assert_eq!(ids.len(), unique.len(), "an operation was claimed twice");
+    assert_eq!(unique, all, "every operation claimed");
+    // Per lock, claims happened in id order (each finished before the next).
+    let mut per_lock: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
+    for (l, id, _) in &claimed {
+        per_lock.entry(*l).or_default().push(*id);
+    }
+    for ids in per_lock.values() {
+        let mut sorted = ids.clone();
+        sorted.sort();
+        assert_eq!(
+            ids, &sorted,
+            "a lock's operations were claimed out of order"
+        );
+        assert_eq!(ids.len(), 4);
+    }
+    let f = OperationFilter {
+        lock_id: None,
+        state: Some(OpState::Applied),
+        limit: 1000,
+    };
+    assert_eq!(store.list_operations(o, &f).await.unwrap().len(), all.len());
+}
+
+async fn events_dedup_gap_and_search(store: &Store) {
+    let o = org(store).await;
+    let s = store.create_site(o, "HQ", "UTC", T0).await.unwrap();
+    let l = lock_online(store, o, s.id, "SN1").await;
+    let data = serde_json::json!({"by": "user 3"});
+    let ev = |seq: i64, kind: &'static str, at: i64| NewEvent {
+        lock_id: l,
+        seq,
+        kind,
+        at,
+        data: &data,
+    };
+    assert!(matches!(
+        store.ingest_event(ev(1, "unlocked", T0), T0).await.unwrap(),
+        IngestOutcome::Stored(_)
+    ));
+    assert!(matches!(
+        store
+            .ingest_event(ev(2, "locked", T0 + 1000), T0)
+            .await
+            .unwrap(),
+        IngestOutcome::Stored(_)
+    ));
+    assert_eq!(
+        store
+            .ingest_event(ev(2, "locked", T0 + 1000), T0)
+            .await
+            .unwrap(),
+        IngestOutcome::Duplicate
+    );
+    match store
+        .ingest_event(ev(6, "jammed", T0 + 5000), T0)
+        .await
+        .unwrap()
+    {
+        IngestOutcome::StoredAfterGap {
+            first_missing,
+            last_missing,
+            ..
+        } => {
+            assert_eq!((first_missing, last_missing), (3, 5))
+        }
+        other => panic!("expected a gap, got {other:?}"),
+    }
+    // A late event fills the gap: stored, no new gap, high-water mark kept.
+    assert!(matches!(
+        store
+            .ingest_event(ev(4, "unlocked", T0 + 3000), T0)
+            .await
+            .unwrap(),
+        IngestOutcome::Stored(_)
+    ));
+    let mut bogus = ev(7, "x", T0);
+    bogus.lock_id = 999_999;
+    assert_eq!(
+        store.ingest_event(bogus, T0).await.unwrap(),
+        IngestOutcome::UnknownLock
+    );
+
+    let all = store
+        .search_events(
+            o,
+            &EventFilter {
+                limit: 100,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        all.iter().map(|e| e.seq).collect::<Vec<_>>(),
+        vec![6, 4, 2, 1],
+        "newest first"
+    );
+    assert_eq!(all[0].data, data);
+    let unlocked = EventFilter {
+        kind: Some("unlocked".into()),
+        limit: 100,
+        ..Default::default()
+    };
+    assert_eq!(store.search_events(o, &unlocked).await.unwrap().len(), 2);
+    let window = EventFilter {
+        from: Some(T0 + 1000),
+        to: Some(T0 + 5000),
+        limit: 100,
+        ..Default::default()
+    };
+    let w: Vec<i64> = store
+        .search_events(o, &window)
+        .await
+        .unwrap()
+        .iter()
+        .map(|e| e.seq)
+        .collect();
+    assert_eq!(w, vec![4, 2], "from inclusive, to exclusive");
+    let other = store.create_org("B", T0).await.unwrap().id;
+    assert!(store
+        .search_events(
+            other,
+            &EventFilter {
+                limit: 100,
+                ..Default::default()
+            }
+        )
+        .await
+        .unwrap()
+        .is_empty());
+    let lock = store.get_lock(o, l).await.unwrap().unwrap();
+    assert_eq!(lock.last_event_seq, Some(6));
+}
+
+async fn alerts_ack(store: &Store) {
+    let o = org(store).await;
+    let a = store
+        .raise_alert(
+            NewAlert {
+                org_id: o,
+                lock_id: None,
+                kind: "battery_low",
+                severity: Severity::Warning,
+                message: "low",
+            },
+            T0,
+        )
+        .await
+        .unwrap();
+    let acc = store
+        .create_account(
+            NewAccount {
+                org_id: o,
+                email: "s@x.test",
+                name: "S",
+                role: Role::Support,
+                password_hash: "h",
+            },
+            T0,
+        )
+        .await
+        .unwrap();
+    assert_eq!(store.list_alerts(o, true, 10).await.unwrap().len(), 1);
+    let acked = store
+        .ack_alert(o, a.id, acc.id, T0 + 1)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (acked.acked_at, acked.acked_by),
+        (Some(T0 + 1), Some(acc.id))
+    );
+    let again = store
+        .ack_alert(o, a.id, acc.id, T0 + 2)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(again.acked_at, Some(T0 + 1), "first acknowledgement stays");
+    assert!(store.list_alerts(o, true, 10).await.unwrap().is_empty());
+    assert_eq!(store.list_alerts(o, false, 10).await.unwrap().len(), 1);
+    let other = store.create_org("B", T0).await.unwrap().id;
+    assert!(store
+        .ack_alert(other, a.id, acc.id, T0)
+        .await
+        .unwrap()
+        .is_none());
+}
