@@ -1,0 +1,350 @@
+//! Uplink classification and reset detection.
+
+use proptest::prelude::*;
+use tumbler_control::proto::claim::ClaimMessage;
+use tumbler_control::proto::*;
+use tumbler_control::{
+    route_topic, Availability, BindingError, Channel, ResetReason, SealCommandError, Uplink,
+    UplinkError,
+};
+
+use crate::fake_lock::{claimed, exchange, signing_key, try_claim, FakeLock, CODE};
+
+const NOW: u64 = 1_700_000_000;
+
+fn assert_still_works(lock: &mut FakeLock, b: &mut tumbler_control::Binding) {
+    assert!(b.stale().is_none());
+    let answers = exchange(lock, b, Command::Unlock { pin: None });
+    assert!(matches!(
+        b.open_uplink(&answers[0], NOW),
+        Ok(Uplink::Ack(_))
+    ));
+}
+
+#[test]
+fn status_event_log_are_classified_and_skew_reported() {
+    let (mut lock, mut b) = claimed(30);
+    let status = lock.status();
+    let f = lock.seal(&Up::Status(status));
+    assert_eq!(
+        b.open_uplink(&f, NOW - 5).unwrap(),
+        Uplink::Status {
+            status,
+            clock_skew_s: 5
+        }
+    );
+    let ev = Event::Alarm {
+        code: AlarmCode::Tamper,
+        time: NOW,
+    };
+    let f = lock.seal(&Up::Event(ev));
+    assert_eq!(b.open_uplink(&f, NOW).unwrap(), Uplink::Event(ev));
+    let batch = LogBatch {
+        records: Default::default(),
+        overflow: 3,
+    };
+    let f = lock.seal(&Up::Log(batch.clone()));
+    assert_eq!(b.open_uplink(&f, NOW).unwrap(), Uplink::Log(batch));
+}
+
+#[test]
+fn replayed_and_tampered_uplinks_are_rejected_without_change() {
+    let (mut lock, mut b) = claimed(31);
+    let f = lock.seal(&Up::Status(lock.status()));
+    b.open_uplink(&f, NOW).unwrap();
+    let counters = b.counters();
+    assert_eq!(
+        b.open_uplink(&f, NOW).unwrap_err(),
+        UplinkError::Envelope(OpenError::Replayed)
+    );
+    let mut t = lock.seal(&Up::Status(lock.status()));
+    let last = t.len() - 1;
+    t[last] ^= 1;
+    assert_eq!(
+        b.open_uplink(&t, NOW).unwrap_err(),
+        UplinkError::Envelope(OpenError::AuthFailed)
+    );
+    assert_eq!(b.counters(), counters);
+    assert_eq!(
+        b.open_uplink(&[], NOW).unwrap_err(),
+        UplinkError::UnknownFrame
+    );
+    assert_eq!(
+        b.open_uplink(b"online", NOW).unwrap_err(),
+        UplinkError::UnknownFrame
+    );
+    assert_still_works(&mut lock, &mut b);
+}
+
+#[test]
+fn factory_reset_and_reclaim_elsewhere_is_detected_by_the_new_lock_key() {
+    let (mut lock, mut b) = claimed(32);
+    lock.factory_reset();
+    // Someone else claims the reset lock; its envelopes now carry the new key id.
+    try_claim(&mut lock, CODE, 99).unwrap();
+    let f = lock.seal(&Up::Status(lock.status()));
+    let got = b.open_uplink(&f, NOW).unwrap();
+    let Uplink::ResetDetected { reason, record } = got else {
+        panic!("expected ResetDetected, got {got:?}");
+    };
+    assert!(matches!(reason, ResetReason::LockKeyChanged { .. }));
+    assert!(!reason.authenticated());
+    assert!(record.is_none());
+    assert_eq!(b.stale(), Some(&reason));
+    assert_eq!(
+        b.seal_command(Command::Unlock { pin: None }).unwrap_err(),
+        SealCommandError::Stale
+    );
+    assert_eq!(
+        b.open_uplink(&f, NOW).unwrap_err(),
+        UplinkError::BindingStale
+    );
+    // Staleness is persisted.
+    let restored = tumbler_control::Binding::from_bytes(&b.to_bytes().unwrap()).unwrap();
+    assert_eq!(restored.stale(), Some(&reason));
+}
+
+#[test]
+fn reset_notice_is_detected_with_its_record() {
+    let (mut lock, mut b) = claimed(33);
+    let record = lock.reset_record(1);
+    let f = lock.seal(&Up::ResetNotice(ResetNotice {
+        record: record.clone(),
+    }));
+    assert_eq!(
+        b.open_uplink(&f, NOW).unwrap(),
+        Uplink::ResetDetected {
+            reason: ResetReason::ResetNotice { reset_counter: 1 },
+            record: Some(record),
+        }
+    );
+    assert!(b.stale().unwrap().authenticated());
+}
+
+#[test]
+fn plain_reset_record_newer_than_baseline_is_detected() {
+    let (mut lock, mut b) = claimed(34);
+    let record = lock.factory_reset();
+    let f = FakeLock::plain(&ClaimMessage::ResetRecord(record.clone()));
+    assert_eq!(
+        b.open_uplink(&f, NOW).unwrap(),
+        Uplink::ResetDetected {
+            reason: ResetReason::ResetRecord { reset_counter: 1 },
+            record: Some(record),
+        }
+    );
+    assert!(b.stale().is_some());
+}
+
+#[test]
+fn old_retained_reset_record_is_not_a_new_reset() {
+    let (lock, mut b) = claimed(35);
+    // Baseline is 0; a genuine record with counter 0 is the past.
+    let record = lock.reset_record(0);
+    let f = FakeLock::plain(&ClaimMessage::ResetRecord(record.clone()));
+    assert_eq!(b.open_uplink(&f, NOW).unwrap(), Uplink::PastReset(record));
+    assert!(b.stale().is_none());
+}
+
+#[test]
+fn forged_reset_frames_are_rejected_and_the_binding_stays_good() {
+    let (mut lock, mut b) = claimed(36);
+    let forged = SignedResetRecord::sign(lock.reset_record(5).record, &signing_key(4242)).unwrap();
+    let f = FakeLock::plain(&ClaimMessage::ResetRecord(forged.clone()));
+    assert_eq!(
+        b.open_uplink(&f, NOW).unwrap_err(),
+        UplinkError::ForgedResetRecord
+    );
+    // Altered genuine record.
+    let mut altered = lock.reset_record(5);
+    altered.record.reset_counter = 6;
+    let f = FakeLock::plain(&ClaimMessage::ResetRecord(altered));
+    assert_eq!(
+        b.open_uplink(&f, NOW).unwrap_err(),
+        UplinkError::ForgedResetRecord
+    );
+    // Forged record inside a genuine envelope (a compromised operational key).
+    let f = lock.seal(&Up::ResetNotice(ResetNotice { record: forged }));
+    assert_eq!(
+        b.open_uplink(&f, NOW).unwrap_err(),
+        UplinkError::ForgedResetRecord
+    );
+    // Genuine signature, another lock's serial.
+    let mut rec = lock.reset_record(5).record;
+    rec.serial = Serial::try_from("OTHER").unwrap();
+    let other = SignedResetRecord::sign(rec, &lock.factory).unwrap();
+    let f = FakeLock::plain(&ClaimMessage::ResetRecord(other));
+    assert_eq!(
+        b.open_uplink(&f, NOW).unwrap_err(),
+        UplinkError::WrongSerial
+    );
+    assert_still_works(&mut lock, &mut b);
+}
+
+#[test]
+fn without_a_pinned_factory_key_plain_records_are_not_trusted() {
+    let mut lock = FakeLock::new(37);
+    let mut b = try_claim(&mut lock, CODE, 38).unwrap();
+    let f = FakeLock::plain(&ClaimMessage::ResetRecord(lock.reset_record(3)));
+    assert_eq!(
+        b.open_uplink(&f, NOW).unwrap_err(),
+        UplinkError::FactoryKeyUnknown
+    );
+    assert!(b.stale().is_none());
+}
+
+#[test]
+fn status_with_a_higher_reset_counter_is_detected() {
+    let (mut lock, mut b) = claimed(39);
+    let mut status = lock.status();
+    status.reset_counter = 2;
+    let f = lock.seal(&Up::Status(status));
+    assert_eq!(
+        b.open_uplink(&f, NOW).unwrap(),
+        Uplink::ResetDetected {
+            reason: ResetReason::ResetCounterAdvanced { from: 0, to: 2 },
+            record: None,
+        }
+    );
+}
+
+#[test]
+fn self_check_is_verified_against_the_factory_key() {
+    let (lock, mut b) = claimed(40);
+    let report = SelfCheckReport {
+        serial: lock.serial.clone(),
+        challenge: [3; 16],
+        time: NOW,
+        reset_counter: 0,
+        users: 0,
+        credentials: 0,
+        controllers: 1,
+        setup_mode: false,
+        battery_percent: 90,
+        motor_ok: true,
+        firmware: FirmwareVersion {
+            major: 1,
+            minor: 0,
+            patch: 0,
+        },
+    };
+    let good = SignedSelfCheck::sign(report.clone(), &lock.factory).unwrap();
+    assert_eq!(b.verify_self_check(&good, &[3; 16]), Ok(()));
+    assert_eq!(
+        b.verify_self_check(&good, &[4; 16]),
+        Err(UplinkError::StaleChallenge)
+    );
+    let f = FakeLock::plain(&ClaimMessage::SelfCheck(good.clone()));
+    assert_eq!(b.open_uplink(&f, NOW).unwrap(), Uplink::SelfCheck(good));
+    let bad = SignedSelfCheck::sign(report, &signing_key(1)).unwrap();
+    assert_eq!(
+        b.verify_self_check(&bad, &[3; 16]),
+        Err(UplinkError::ForgedSelfCheck)
+    );
+    let f = FakeLock::plain(&ClaimMessage::SelfCheck(bad));
+    assert_eq!(
+        b.open_uplink(&f, NOW).unwrap_err(),
+        UplinkError::ForgedSelfCheck
+    );
+}
+
+#[test]
+fn frames_for_another_controller_and_claim_traffic_are_ignored() {
+    let (mut lock, mut b) = claimed(41);
+    let phone = ControllerKey::generate(&mut crate::fake_lock::rng(5));
+    let id = lock
+        .table
+        .pair(phone.public(), Role::User, Name::try_from("phone").unwrap())
+        .unwrap();
+    let mut buf = vec![0u8; MAX_ENVELOPE_LEN];
+    let status = Up::Status(lock.status());
+    let n = lock
+        .op
+        .seal(&mut lock.table, id, &status, &mut buf)
+        .unwrap();
+    assert_eq!(b.open_uplink(&buf[..n], NOW).unwrap(), Uplink::Ignored);
+    let f = FakeLock::plain(&ClaimMessage::SelfCheckRequest { challenge: [0; 16] });
+    assert_eq!(b.open_uplink(&f, NOW).unwrap(), Uplink::Ignored);
+    assert!(b.stale().is_none());
+}
+
+#[test]
+fn availability_and_topic_routing() {
+    let (_lock, b) = claimed(42);
+    assert_eq!(
+        b.open_status(ONLINE).unwrap(),
+        Uplink::Availability(Availability::Online)
+    );
+    assert_eq!(
+        b.open_status(OFFLINE).unwrap(),
+        Uplink::Availability(Availability::Offline)
+    );
+    assert_eq!(
+        b.open_status(b"maybe").unwrap_err(),
+        UplinkError::BadAvailability
+    );
+    assert_eq!(
+        route_topic("tumbler/v1/TMB-1/up"),
+        Some(("TMB-1", Channel::Up))
+    );
+    assert_eq!(
+        route_topic(topic_status("TMB-1").unwrap().as_str()),
+        Some(("TMB-1", Channel::Status))
+    );
+    assert_eq!(route_topic("tumbler/v1/a/b/up"), None);
+    assert_eq!(route_topic("tumbler/v1//up"), None);
+    assert_eq!(route_topic("tumbler/v2/TMB-1/up"), None);
+    assert_eq!(route_topic("tumbler/v1/TMB-1/sideways"), None);
+}
+
+#[test]
+fn a_forged_key_change_marks_stale_but_can_be_rechecked() {
+    let (mut lock, mut b) = claimed(43);
+    // A broker rewrites the lock-key id of a genuine envelope (header bytes 6..10).
+    let mut f = lock.seal(&Up::Status(lock.status()));
+    f[6] ^= 0xff;
+    let Uplink::ResetDetected { reason, .. } = b.open_uplink(&f, NOW).unwrap() else {
+        panic!("expected ResetDetected");
+    };
+    assert!(!reason.authenticated());
+    assert!(b.stale().is_some());
+    // The owner asks for a re-check: the lock still answers under the old key.
+    b.clear_unverified_stale().unwrap();
+    let answers = exchange(&mut lock, &mut b, Command::GetStatus);
+    assert!(matches!(
+        b.open_uplink(&answers[1], NOW),
+        Ok(Uplink::Status { .. })
+    ));
+    assert!(b.stale().is_none());
+    // Authenticated evidence cannot be cleared.
+    let f = lock.seal(&Up::ResetNotice(ResetNotice {
+        record: lock.reset_record(1),
+    }));
+    b.open_uplink(&f, NOW).unwrap();
+    assert_eq!(
+        b.clear_unverified_stale().unwrap_err(),
+        BindingError::StaleConfirmed
+    );
+    assert!(b.stale().is_some());
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+    /// Arbitrary frames never panic and never produce *authenticated* reset evidence.
+    #[test]
+    fn random_frames_never_panic_or_prove_a_reset(
+        first in prop_oneof![Just(0x81u8), Just(0x01u8), any::<u8>()],
+        dir in prop_oneof![Just(1u8), any::<u8>()],
+        rest in proptest::collection::vec(any::<u8>(), 0..120),
+    ) {
+        let (_lock, mut b) = claimed(44);
+        let mut f = vec![first, dir];
+        f.extend(rest);
+        if let Ok(Uplink::ResetDetected { reason, .. }) = b.open_uplink(&f, NOW) {
+            prop_assert!(!reason.authenticated());
+        }
+        if let Some(reason) = b.stale() {
+            prop_assert!(!reason.authenticated());
+        }
+    }
+}

@@ -1,0 +1,415 @@
+//! The MQTT link to the hub (rumqttc): topics, availability, reconnect with backoff, outbox.
+//!
+//! Topics for a lock with serial `S`:
+//! - `tumbler/v1/S/up`: events, replies and telemetry from the lock (QoS 1 through the
+//!   [`Outbox`], so they arrive in order and survive outages within its capacity);
+//! - `tumbler/v1/S/down`: commands to the lock (subscribed with QoS 1);
+//! - `tumbler/v1/S/status`: retained availability, `online` on every connect and `offline`
+//!   through the last will (and on a clean shutdown).
+//!
+//! The link runs as one task per lock; the driver talks to it through channels and never waits
+//! for the network. The broker is untrusted transport: this module moves bytes; authenticity is
+//! proto's business.
+
+use crate::backoff::Backoff;
+use crate::outbox::Outbox;
+use rumqttc::{AsyncClient, Event, EventLoop, LastWill, MqttOptions, Outgoing, Packet, QoS};
+use std::collections::VecDeque;
+use std::time::Duration;
+use tokio::sync::{mpsc, watch};
+
+/// The topic prefix of every lock.
+pub const TOPIC_ROOT: &str = "tumbler/v1";
+
+/// The uplink topic of `serial`.
+pub fn up_topic(serial: &str) -> String {
+    format!("{TOPIC_ROOT}/{serial}/up")
+}
+
+/// The downlink topic of `serial`.
+pub fn down_topic(serial: &str) -> String {
+    format!("{TOPIC_ROOT}/{serial}/down")
+}
+
+/// The retained availability topic of `serial`.
+pub fn status_topic(serial: &str) -> String {
+    format!("{TOPIC_ROOT}/{serial}/status")
+}
+
+/// The availability payload while connected.
+pub const ONLINE: &[u8] = b"online";
+/// The availability payload of the last will and of a clean shutdown.
+pub const OFFLINE: &[u8] = b"offline";
+
+/// Where the broker is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BrokerAddr {
+    /// Host name or IP address.
+    pub host: String,
+    /// TCP port.
+    pub port: u16,
+}
+
+/// Why a broker URL was not understood.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BrokerUrlError {
+    /// Only `mqtt://host[:port]` (or `tcp://`, or a bare `host:port`) is supported.
+    Scheme(String),
+    /// The port is not a number from 1 to 65535.
+    Port(String),
+    /// The host is empty.
+    NoHost,
+}
+
+impl std::fmt::Display for BrokerUrlError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Scheme(s) => write!(
+                f,
+                "unsupported broker URL scheme `{s}`: use mqtt://host:port (TLS is not supported by the simulator)"
+            ),
+            Self::Port(p) => write!(f, "broker port `{p}` is not a number from 1 to 65535"),
+            Self::NoHost => write!(f, "broker URL has no host"),
+        }
+    }
+}
+
+impl std::error::Error for BrokerUrlError {}
+
+impl BrokerAddr {
+    /// Parses `mqtt://host:port`, `tcp://host:port` or `host:port` (port defaults to 1883).
+    pub fn parse(url: &str) -> Result<Self, BrokerUrlError> {
+        let rest = match url.split_once("://") {
+            Some(("mqtt" | "tcp", rest)) => rest,
+            Some((scheme, _)) => return Err(BrokerUrlError::Scheme(scheme.to_string())),
+            None => url,
+        };
+        let rest = rest.trim_end_matches('/');
+        let (host, port) = match rest.rsplit_once(':') {
+            Some((h, p)) => {
+                let port = p
+                    .parse::<u16>()
+                    .ok()
+                    .filter(|p| *p != 0)
+                    .ok_or_else(|| BrokerUrlError::Port(p.to_string()))?;
+                (h, port)
+            }
+            None => (rest, 1883),
+        };
+        if host.is_empty() {
+            return Err(BrokerUrlError::NoHost);
+        }
+        Ok(Self {
+            host: host.to_string(),
+            port,
+        })
+    }
+}
+
+impl std::fmt::Display for BrokerAddr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "mqtt://{}:{}", self.host, self.port)
+    }
+}
+
+/// How a lock's MQTT link behaves.
+#[derive(Debug, Clone)]
+pub struct MqttConfig {
+    /// The broker.
+    pub broker: BrokerAddr,
+    /// The lock's serial (topics and client id are derived from it).
+    pub serial: String,
+    /// MQTT keep-alive; the broker publishes the last will after 1.5 × this without traffic.
+    pub keep_alive: Duration,
+    /// First reconnect delay.
+    pub backoff_min: Duration,
+    /// Longest reconnect delay.
+    pub backoff_max: Duration,
+    /// How many uplink messages are kept while offline.
+    pub outbox_capacity: usize,
+    /// How many uplink messages may be unacknowledged on the wire.
+    pub window: usize,
+    /// Seed of the reconnect jitter.
+    pub seed: u64,
+}
+
+impl MqttConfig {
+    /// Defaults for `serial` on `broker`: keep-alive 30 s, backoff 200 ms to 10 s, outbox 1024.
+    pub fn new(broker: BrokerAddr, serial: impl Into<String>) -> Self {
+        let serial = serial.into();
+        let seed = serial.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        });
+        Self {
+            broker,
+            serial,
+            keep_alive: Duration::from_secs(30),
+            backoff_min: Duration::from_millis(200),
+            backoff_max: Duration::from_secs(10),
+            outbox_capacity: 1024,
+            window: 16,
+            seed,
+        }
+    }
+}
+
+/// What the lock sends up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Up {
+    /// An event or reply: queued in the outbox, delivered in order, at least once.
+    Event(Vec<u8>),
+    /// Telemetry: sent only if connected (QoS 0), the next one supersedes it.
+    Telemetry(Vec<u8>),
+}
+
+/// The link's connection state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LinkState {
+    /// Connecting for the first time.
+    Connecting,
+    /// Connected; `online` published.
+    Online,
+    /// Not connected; the reason, and the delay before the next attempt.
+    Offline {
+        /// Why the last attempt or connection failed, in words.
+        reason: String,
+        /// When the next attempt is made.
+        retry_in: Duration,
+    },
+    /// Stopped (shutdown).
+    Stopped,
+}
+
+impl std::fmt::Display for LinkState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Connecting => write!(f, "connecting"),
+            Self::Online => write!(f, "online"),
+            Self::Offline { reason, retry_in } => {
+                write!(
+                    f,
+                    "offline ({reason}); retrying in {} ms",
+                    retry_in.as_millis()
+                )
+            }
+            Self::Stopped => write!(f, "stopped"),
+        }
+    }
+}
+
+/// Counters of the link, for `status` and the fleet figures.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LinkStats {
+    /// Successful connections (1 after the first connect; more after reconnects).
+    pub connects: u64,
+    /// Uplink messages waiting for acknowledgement.
+    pub queued: usize,
+    /// Uplink messages acknowledged by the broker.
+    pub delivered: u64,
+    /// Uplink messages dropped because the outbox was full.
+    pub dropped: u64,
+}
+
+/// The driver's handle on a running link.
+#[derive(Debug)]
+pub struct MqttLink {
+    /// Send uplink messages here.
+    pub up: mpsc::Sender<Up>,
+    /// Downlink payloads (from the `down` topic) arrive here.
+    pub down: mpsc::Receiver<Vec<u8>>,
+    /// The connection state.
+    pub state: watch::Receiver<LinkState>,
+    /// The counters.
+    pub stats: watch::Receiver<LinkStats>,
+}
+
+/// Starts the link task for `config`; it runs until `shutdown` turns `true`, then publishes
+/// `offline` and disconnects.
+pub fn spawn(config: MqttConfig, shutdown: watch::Receiver<bool>) -> MqttLink {
+    let (up_tx, up_rx) = mpsc::channel(256);
+    let (down_tx, down_rx) = mpsc::channel(64);
+    let (state_tx, state_rx) = watch::channel(LinkState::Connecting);
+    let (stats_tx, stats_rx) = watch::channel(LinkStats::default());
+    tokio::spawn(run(config, up_rx, down_tx, state_tx, stats_tx, shutdown));
+    MqttLink {
+        up: up_tx,
+        down: down_rx,
+        state: state_rx,
+        stats: stats_rx,
+    }
+}
+
+/// The link task's state besides the rumqttc client.
+struct Session {
+    /// Uplink messages not yet acknowledged.
+    outbox: Outbox,
+    /// For each QoS 1 publish handed to the client, in order: which outbox item it was (`None`
+    /// for the availability message). rumqttc reports packet ids in the same order.
+    awaiting_pkid: VecDeque<Option<u64>>,
+    /// Whether the broker accepted the connection.
+    connected: bool,
+    /// Counters.
+    stats: LinkStats,
+}
+
+impl Session {
+    /// Hands as many outbox messages to the client as the window and the client's queue allow.
+    fn pump(&mut self, client: &AsyncClient, up_topic: &str) {
+        if !self.connected {
+            return;
+        }
+        while let Some((seq, payload)) = self.outbox.next_to_send() {
+            let payload = payload.to_vec();
+            if client
+                .try_publish(up_topic, QoS::AtLeastOnce, false, payload)
+                .is_err()
+            {
+                return;
+            }
+            self.outbox.mark_sent(seq);
+            self.awaiting_pkid.push_back(Some(seq));
+        }
+    }
+
+    fn lost_connection(&mut self) {
+        self.connected = false;
+        self.awaiting_pkid.clear();
+        self.outbox.disconnected();
+    }
+}
+
+fn client_for(config: &MqttConfig) -> (AsyncClient, EventLoop) {
+    let status = status_topic(&config.serial);
+    let mut opts = MqttOptions::new(
+        format!("tumbler-lock-{}", config.serial),
+        config.broker.host.clone(),
+        config.broker.port,
+    );
+    opts.set_keep_alive(config.keep_alive);
+    opts.set_clean_session(true);
+    opts.set_last_will(LastWill::new(status, OFFLINE, QoS::AtLeastOnce, true));
+    opts.set_inflight(u16::try_from(config.window.saturating_add(4)).unwrap_or(u16::MAX));
+    opts.set_max_packet_size(64 * 1024, 64 * 1024);
+    AsyncClient::new(opts, config.window.saturating_add(8))
+}
+
+async fn run(
+    config: MqttConfig,
+    mut up_rx: mpsc::Receiver<Up>,
+    down_tx: mpsc::Sender<Vec<u8>>,
+    state_tx: watch::Sender<LinkState>,
+    stats_tx: watch::Sender<LinkStats>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let up = up_topic(&config.serial);
+    let down = down_topic(&config.serial);
+    let status = status_topic(&config.serial);
+    let (client, mut eventloop) = client_for(&config);
+    let mut backoff = Backoff::new(config.backoff_min, config.backoff_max, config.seed);
+    let mut s = Session {
+        outbox: Outbox::new(config.outbox_capacity, config.window),
+        awaiting_pkid: VecDeque::new(),
+        connected: false,
+        stats: LinkStats::default(),
+    };
+    let mut up_open = true;
+    loop {
+        if *shutdown.borrow() {
+            break;
+        }
+        tokio::select! {
+            // A dropped sender means nobody can stop us any more: stop now.
+            changed = shutdown.changed() => {
+                if changed.is_err() { break; }
+            }
+            msg = up_rx.recv(), if up_open => match msg {
+                Some(Up::Event(p)) => {
+                    s.outbox.push(p);
+                    s.pump(&client, &up);
+                }
+                Some(Up::Telemetry(p)) => {
+                    if s.connected {
+                        let _ = client.try_publish(&up, QoS::AtMostOnce, false, p);
+                    }
+                }
+                None => up_open = false,
+            },
+            ev = eventloop.poll() => match ev {
+                Ok(Event::Incoming(Packet::ConnAck(_))) => {
+                    s.connected = true;
+                    s.stats.connects = s.stats.connects.saturating_add(1);
+                    backoff.reset();
+                    s.awaiting_pkid.clear();
+                    if client.try_publish(&status, QoS::AtLeastOnce, true, ONLINE).is_ok() {
+                        s.awaiting_pkid.push_back(None);
+                    }
+                    let _ = client.try_subscribe(&down, QoS::AtLeastOnce);
+                    let _ = state_tx.send(LinkState::Online);
+                    s.pump(&client, &up);
+                }
+                Ok(Event::Incoming(Packet::Publish(p))) => {
+                    if p.topic == down {
+                        let _ = down_tx.send(p.payload.to_vec()).await;
+                    }
+                }
+                Ok(Event::Incoming(Packet::PubAck(a))) => {
+                    s.outbox.ack(a.pkid);
+                    s.pump(&client, &up);
+                }
+                Ok(Event::Outgoing(Outgoing::Publish(pkid))) if pkid != 0 => {
+                    if let Some(Some(seq)) = s.awaiting_pkid.pop_front() {
+                        s.outbox.assign_pkid(seq, pkid);
+                    }
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    s.lost_connection();
+                    let delay = backoff.next_delay();
+                    let _ = state_tx.send(LinkState::Offline {
+                        reason: format!("broker {} unreachable: {e}", config.broker),
+                        retry_in: delay,
+                    });
+                    publish_stats(&stats_tx, &mut s);
+                    tokio::select! {
+                        _ = shutdown.changed() => {}
+                        _ = tokio::time::sleep(delay) => {}
+                    }
+                }
+            },
+        }
+        publish_stats(&stats_tx, &mut s);
+    }
+    // Clean shutdown: say so (retained), then disconnect, bounded in time.
+    if s.connected {
+        let _ = client.try_publish(&status, QoS::AtLeastOnce, true, OFFLINE);
+        let _ = client.try_disconnect();
+        let _ = tokio::time::timeout(Duration::from_secs(2), async {
+            loop {
+                match eventloop.poll().await {
+                    Ok(Event::Outgoing(Outgoing::Disconnect)) | Err(_) => break,
+                    Ok(_) => {}
+                }
+            }
+        })
+        .await;
+    }
+    let _ = state_tx.send(LinkState::Stopped);
+}
+
+fn publish_stats(tx: &watch::Sender<LinkStats>, s: &mut Session) {
+    s.stats.queued = s.outbox.len();
+    s.stats.delivered = s.outbox.acked();
+    s.stats.dropped = s.outbox.overflow();
+    let st = s.stats;
+    tx.send_if_modified(|old| {
+        if *old == st {
+            false
+        } else {
+            *old = st;
+            true
+        }
+    });
+}

@@ -1,0 +1,299 @@
+//! The person at the door: console commands acted out on the hardware models and the lock,
+//! and the `status` / `log` answers.
+
+use super::*;
+
+impl SimLock {
+    // ---- the person at the door ------------------------------------------------------------
+
+    /// Executes one console command and returns what the lock signalled, in words.
+    pub fn console(&mut self, cmd: Console) -> String {
+        self.tick();
+        self.said.clear();
+        let needs_power = !matches!(
+            cmd,
+            Console::InsertBattery
+                | Console::PullBattery
+                | Console::Battery(_)
+                | Console::Status
+                | Console::Log
+                | Console::Help
+                | Console::Wait(_)
+        );
+        if needs_power && !self.powered() {
+            return "nothing happens: the lock has no power (battery out; `insert-battery`)".into();
+        }
+        if self.frozen {
+            match cmd {
+                Console::PressReset => {
+                    self.say("reset button: the frozen firmware restarts");
+                    self.reboot();
+                    return self.take_said().join("\n");
+                }
+                Console::PullBattery
+                | Console::InsertBattery
+                | Console::Battery(_)
+                | Console::Help
+                | Console::Wait(_)
+                | Console::OpenDoor
+                | Console::CloseDoor
+                | Console::Jam
+                | Console::EnrolFinger(_)
+                | Console::FailUpdate => {}
+                Console::Status => {
+                    return "no response: the lock is frozen (try `press-reset` or `pull-battery`)"
+                        .into()
+                }
+                _ => return "no response: no beep, no light — the lock seems frozen".into(),
+            }
+        }
+        let mut extra: Vec<String> = Vec::new();
+        match cmd {
+            Console::Keys(keys) => {
+                for c in keys.chars() {
+                    let now = self.now_d();
+                    if let Err(e) = self.hw.keypad.press(c, now) {
+                        extra.push(e.to_string());
+                        continue;
+                    }
+                    self.hw.battery.drain(Drain::Sensor);
+                    let key = match c {
+                        '*' => l::Key::Star,
+                        '#' => l::Key::Hash,
+                        d => l::Key::Digit(d.to_digit(10).unwrap_or(0) as u8),
+                    };
+                    self.step(l::Input::Key(key));
+                    // A person types about three keys a second.
+                    self.advance(Duration::from_millis(300));
+                }
+            }
+            Console::HoldReset(d) => {
+                let now = self.now_d();
+                self.hw.reset.push(now);
+                self.step(l::Input::ResetButtonDown);
+                self.advance(d);
+                let now = self.now_d();
+                let _ = self.hw.reset.release(now);
+                if self.powered() {
+                    self.step(l::Input::ResetButtonUp);
+                }
+            }
+            Console::PressReset => {
+                let now = self.now_d();
+                self.hw.reset.push(now);
+                self.step(l::Input::ResetButtonDown);
+                self.advance(Duration::from_millis(300));
+                let now = self.now_d();
+                let _ = self.hw.reset.release(now);
+                self.step(l::Input::ResetButtonUp);
+            }
+            Console::ProgramButton => {
+                self.hw.program.press();
+                self.step(l::Input::ProgramButton);
+            }
+            Console::Card(uid) => {
+                let uid = self.hw.rfid.present(uid);
+                self.hw.battery.drain(Drain::Sensor);
+                match heapless::Vec::from_slice(&uid.0) {
+                    Ok(v) => {
+                        self.step(l::Input::Card {
+                            uid: v,
+                            payload: None,
+                        });
+                    }
+                    Err(_) => extra.push(format!(
+                        "the reader cannot read card {uid}: UIDs longer than {} bytes are not supported",
+                        tumbler_lock::config::MAX_CARD_UID
+                    )),
+                }
+            }
+            Console::Finger(n) => {
+                self.hw.battery.drain(Drain::Sensor);
+                let touch = self.hw.finger.place(n);
+                let slot = match touch {
+                    Touch::Matched(s) => Some(s),
+                    Touch::FalseReject => {
+                        extra.push(format!("sensor: finger {n} not recognised this time (false reject)"));
+                        None
+                    }
+                    _ => None,
+                };
+                self.step(l::Input::Fingerprint(slot));
+            }
+            Console::EnrolFinger(n) => match self.hw.finger.enrol(n) {
+                Ok(slot) => extra.push(format!(
+                    "sensor: finger {n} stored as template {slot} (an admin must now add it as a credential)"
+                )),
+                Err(e) => extra.push(format!("sensor: {e}")),
+            },
+            Console::PullBattery => {
+                if self.hw.battery.inserted() {
+                    self.hw.battery.pull();
+                    self.power_down();
+                    extra.push("battery out: the lock is off (RAM lost; flash keeps its state)".into());
+                } else {
+                    extra.push("the battery is already out".into());
+                }
+            }
+            Console::InsertBattery => {
+                if self.hw.battery.insert() {
+                    self.say("battery in: booting");
+                    if let Err(e) = self.power_up() {
+                        extra.push(format!("the lock does not boot: {e}"));
+                    }
+                } else if self.hw.battery.inserted() && !self.hw.battery.powered() {
+                    extra.push("the battery is flat (`battery 80%` to put in a fresh one)".into());
+                } else {
+                    extra.push("the battery is already in".into());
+                }
+            }
+            Console::Battery(pct) => {
+                self.battery_reported = pct;
+                let was_powered = self.hw.battery.powered();
+                self.hw.battery.set_percent(pct);
+                if !self.hw.battery.powered() {
+                    if self.powered() {
+                        self.power_down();
+                    }
+                    extra.push("the battery is flat: the lock is off".into());
+                } else if !was_powered && self.hw.battery.inserted() {
+                    self.say(format!("fresh battery ({pct}%): booting"));
+                    if let Err(e) = self.power_up() {
+                        extra.push(format!("the lock does not boot: {e}"));
+                    }
+                } else if self.powered() {
+                    extra.push(format!("battery now {pct}%"));
+                    self.step(l::Input::Battery(pct));
+                } else {
+                    extra.push(format!("battery set to {pct}% (still out of the lock)"));
+                }
+            }
+            Console::Jam => {
+                self.hw.motor.jam();
+                extra.push("the bolt will jam on its next movement".into());
+            }
+            Console::OpenDoor => {
+                let now = self.now_d();
+                let bolt = self.hw.motor.bolt();
+                match self.hw.door.open(now, bolt) {
+                    Some(_) => {
+                        if bolt == Bolt::Locked {
+                            extra.push("you force the door open against the thrown bolt".into());
+                        } else {
+                            extra.push("the door opens".into());
+                        }
+                        self.step(l::Input::Door { open: true });
+                    }
+                    None => extra.push("the door is already open".into()),
+                }
+            }
+            Console::CloseDoor => match self.hw.door.close() {
+                Some(_) => {
+                    extra.push("the door closes".into());
+                    self.step(l::Input::Door { open: false });
+                }
+                None => extra.push("the door is already closed".into()),
+            },
+            Console::ThumbTurn => {
+                let to_locked = self.hw.motor.bolt() != Bolt::Locked;
+                let _ = self.hw.motor.drive(if to_locked { Bolt::Locked } else { Bolt::Unlocked });
+                extra.push(format!(
+                    "you turn the inside knob: bolt {}",
+                    if to_locked { "thrown" } else { "retracted" }
+                ));
+                self.step(l::Input::ManualTurn { locked: to_locked });
+            }
+            Console::Wait(d) => {
+                self.advance(d);
+                extra.push(format!("{} s pass", d.as_secs_f64()));
+            }
+            Console::FailUpdate => {
+                self.frozen = true;
+                extra.push("a firmware update fails half-way: the lock stops responding".into());
+            }
+            Console::Status => extra.extend(self.status_lines()),
+            Console::Log => extra.extend(self.log_lines()),
+            Console::Help => extra.push(console::HELP.to_string()),
+        }
+        self.report_battery();
+        let mut lines = std::mem::take(&mut self.said);
+        lines.extend(extra);
+        if lines.is_empty() {
+            lines.push("(no signal)".into());
+        }
+        lines.join("\n")
+    }
+
+    /// The `status` answer.
+    pub fn status_lines(&self) -> Vec<String> {
+        let mut v = vec![format!("serial: {}", self.serial)];
+        v.push(format!(
+            "power: {} (battery {}%{})",
+            if self.powered() { "on" } else { "off" },
+            self.hw.battery.percent(),
+            if self.hw.battery.inserted() {
+                ""
+            } else {
+                ", out of the lock"
+            }
+        ));
+        if let Some(lock) = self.lock.as_ref() {
+            let s = lock.status(self.now());
+            v.push(format!("bolt: {:?}; door: {:?}", s.bolt, s.door));
+            v.push(format!(
+                "mode: {:?}; setup mode: {}",
+                s.effective_mode,
+                if s.setup_mode {
+                    "yes (unclaimed)"
+                } else {
+                    "no"
+                }
+            ));
+            v.push(format!(
+                "users: {}; credentials: {}; controllers: {}",
+                s.users, s.credentials, s.controllers
+            ));
+            v.push(format!(
+                "wrong codes: {}; keypad lockout: {}",
+                s.wrong_codes,
+                if s.lockout_remaining_ms > 0 {
+                    format!("{} s left", s.lockout_remaining_ms.div_ceil(1000))
+                } else {
+                    "none".into()
+                }
+            ));
+            v.push(format!(
+                "factory resets: {}; audit log: next seq {}, lost {}",
+                s.reset_counter, s.log_next_seq, s.log_lost
+            ));
+        }
+        v.push(format!("hub link: {}", self.link_status));
+        v
+    }
+
+    /// The `log` answer: recent signals, then the audit records not yet acknowledged.
+    pub fn log_lines(&self) -> Vec<String> {
+        let mut v = vec!["recent signals:".to_string()];
+        for (t, w) in self.hw.panel.recent() {
+            v.push(format!("  [{}] {w}", t.as_secs()));
+        }
+        if let Some(lock) = self.lock.as_ref() {
+            v.push("audit records not yet acknowledged by a controller:".into());
+            for r in lock.audit_pending() {
+                v.push(format!(
+                    "  #{} {:?} {:?} via {:?}: {:?}",
+                    r.seq, r.who, r.what, r.how, r.result
+                ));
+            }
+        }
+        v
+    }
+
+    /// Handles one console line (parse errors answer with a clear message; nothing changes).
+    pub fn console_line(&mut self, line: &str) -> String {
+        match console::parse(line) {
+            Ok(cmd) => self.console(cmd),
+            Err(e) => e.to_string(),
+        }
+    }
+}

@@ -1,0 +1,35 @@
+//! A small fleet in one process: every lock comes online with its own topics.
+
+use crate::support::{embedded_broker, Observer};
+use std::time::Duration;
+use tumbler_device::fleet::{fleet, FleetConfig};
+use tumbler_device::mqtt::status_topic;
+
+#[tokio::test]
+async fn fifty_locks_come_online() {
+    let broker = embedded_broker();
+    let mut cfg = FleetConfig::new(50, broker.clone());
+    cfg.prefix = format!("FT{}", std::process::id());
+    cfg.batch = 10;
+    cfg.batch_pause = Duration::from_millis(10);
+    cfg.online_timeout = Duration::from_secs(30);
+    let prefix = cfg.prefix.clone();
+    let (tx, rx) = tokio::sync::watch::channel(false);
+    let (report, done) = fleet(cfg, rx).await.unwrap();
+    assert_eq!((report.count, report.online), (50, 50), "{report}");
+    assert!(report.rss_bytes.is_some());
+    assert_eq!(report.sample_labels.len(), 5);
+    // Lock 17's availability is retained on its own topic.
+    let topic = status_topic(&format!("{prefix}-000017"));
+    let mut obs = Observer::start(&broker, std::slice::from_ref(&topic)).await;
+    assert!(obs.wait_for(&topic, 10, |p| p == b"online").await.is_some());
+    tx.send(true).unwrap();
+    tokio::time::timeout(Duration::from_secs(20), done)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(obs
+        .wait_for(&topic, 10, |p| p == b"offline")
+        .await
+        .is_some());
+}
