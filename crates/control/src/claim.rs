@@ -191,12 +191,15 @@ impl ClaimFlow {
                 Ok(ClaimStep::Send(frame))
             }
             (State::AwaitDone { machine, key }, ClaimMessage::Done(done)) => {
-                let endpoint = machine.handle_done(&done, key).map_err(map_proto)?;
-                // tumbler-proto's `handle_done` does not return the factory key it
-                // decrypts (its `Claimed` type is unused): pin it later with
-                // `Binding::pin_factory_public` until proto is fixed.
-                let binding =
-                    Binding::new(&self.serial, endpoint, None).map_err(|_| ClaimError::LogicBug)?;
+                let claimed = machine.handle_done(&done, key).map_err(map_proto)?;
+                // The factory key arrived over the PAKE-authenticated channel: pin it,
+                // so reset records and self-checks can be verified from the start.
+                let binding = Binding::new(
+                    &self.serial,
+                    claimed.endpoint,
+                    Some(claimed.factory_public),
+                )
+                .map_err(|_| ClaimError::LogicBug)?;
                 Ok(ClaimStep::Done(Box::new(binding)))
             }
             _ => Err(ClaimError::LogicBug),

@@ -189,7 +189,9 @@ impl SealedResetRecord {
 }
 
 /// Domain separator of manufacturer reset tokens.
-pub const MFR_TOKEN_DOMAIN: &[u8] = b"tumbler/lock/manufacturer-reset/v1";
+/// Must equal tumbler-proto's reset-token domain: the hub signs with proto, the
+/// lock verifies here (cross-checked by a test in tumbler-device).
+pub const MFR_TOKEN_DOMAIN: &[u8] = b"tumbler/v1 reset-token\0";
 
 /// A manufacturer reset token: signature by the manufacturer key over
 /// [`manufacturer_token_message`]`(serial, nonce, expiry_utc)`.

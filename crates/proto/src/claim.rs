@@ -368,20 +368,24 @@ mod machine {
     }
 
     impl ClaimControllerFinishing {
-        /// Handle [`ClaimDone`]: the controller is paired as admin; returns its endpoint.
+        /// Handle [`ClaimDone`]: the controller is paired as admin; returns its endpoint
+        /// and the lock's factory identity key (to pin for reset records/self-checks).
         pub fn handle_done(
             self,
             done: &ClaimDone,
             key: ControllerKey,
-        ) -> Result<ControllerEndpoint, ClaimError> {
+        ) -> Result<Claimed, ClaimError> {
             let info: LockInfo = open(&self.keys.l2c, &self.keys.th, &done.sealed)?;
-            Ok(ControllerEndpoint::new(
-                key,
-                info.lock_public,
-                info.controller,
-                Role::Admin,
-                Counters::new(),
-            ))
+            Ok(Claimed {
+                endpoint: ControllerEndpoint::new(
+                    key,
+                    info.lock_public,
+                    info.controller,
+                    Role::Admin,
+                    Counters::new(),
+                ),
+                factory_public: info.factory_public,
+            })
         }
     }
 

@@ -53,7 +53,7 @@ impl FileFlash {
     /// Creates (or truncates) the image file at `path`, `size` bytes of
     /// erased flash (`size` must be a multiple of [`PAGE_SIZE`]).
     pub fn create(path: impl AsRef<Path>, size: usize) -> io::Result<Self> {
-        if size == 0 || size % PAGE_SIZE != 0 {
+        if size == 0 || !size.is_multiple_of(PAGE_SIZE) {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
                 "flash size must be a non-zero multiple of the page size",
@@ -78,7 +78,7 @@ impl FileFlash {
     pub fn open(path: impl AsRef<Path>, size: usize) -> io::Result<Self> {
         let mut file = OpenOptions::new().read(true).write(true).open(path)?;
         let len = file.metadata()?.len();
-        if len != size as u64 || size % PAGE_SIZE != 0 {
+        if len != size as u64 || !size.is_multiple_of(PAGE_SIZE) {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidData,
                 "flash image has the wrong size",

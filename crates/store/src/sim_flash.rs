@@ -254,7 +254,7 @@ impl SimFlash {
             return Err(SimFlashError::PowerCut);
         }
         let (start, end) = self.range(offset, bytes.len())?;
-        if start % WORD_SIZE != 0 || bytes.len() % WORD_SIZE != 0 {
+        if !start.is_multiple_of(WORD_SIZE) || !bytes.len().is_multiple_of(WORD_SIZE) {
             return Err(SimFlashError::NotAligned);
         }
         // Reject double writes before touching anything: real parts would

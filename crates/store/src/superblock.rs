@@ -57,7 +57,7 @@ pub(crate) fn encode(
     let mut w = Writer::new(out.get_mut(body_len..)?);
     w.u32(crc)?;
     let mut len = body_len + 4;
-    while word > 0 && len % word != 0 {
+    while word > 0 && !len.is_multiple_of(word) {
         *out.get_mut(len)? = 0xFF;
         len += 1;
     }

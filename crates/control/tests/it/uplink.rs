@@ -182,14 +182,16 @@ fn forged_reset_frames_are_rejected_and_the_binding_stays_good() {
 }
 
 #[test]
-fn without_a_pinned_factory_key_plain_records_are_not_trusted() {
+fn the_claim_pins_the_factory_key_so_plain_records_are_verified_at_once() {
     let mut lock = FakeLock::new(37);
     let mut b = try_claim(&mut lock, CODE, 38).unwrap();
-    let f = FakeLock::plain(&ClaimMessage::ResetRecord(lock.reset_record(3)));
-    assert_eq!(
-        b.open_uplink(&f, NOW).unwrap_err(),
-        UplinkError::FactoryKeyUnknown
-    );
+    // Learnt over the PAKE-authenticated channel, not from the (untrusted) broker.
+    assert_eq!(b.factory_public(), Some(lock.factory_public()));
+    // Before the first status gives a reset-counter baseline, a genuine record is
+    // a past reset (verified, not FactoryKeyUnknown), and the binding stays fresh.
+    let record = lock.reset_record(3);
+    let f = FakeLock::plain(&ClaimMessage::ResetRecord(record.clone()));
+    assert_eq!(b.open_uplink(&f, NOW).unwrap(), Uplink::PastReset(record));
     assert!(b.stale().is_none());
 }
 

@@ -116,6 +116,7 @@ impl Harness {
         };
         finishing
             .handle_done(&done, key)
+            .map(|c| c.endpoint)
             .map_err(|e| format!("{e:?}"))
     }
 
@@ -142,6 +143,7 @@ impl Harness {
         };
         finishing
             .handle_done(&done, key)
+            .map(|c| c.endpoint)
             .map_err(|e| format!("{e:?}"))
     }
 

@@ -365,15 +365,15 @@ async fn issue_token(h: &mut Harness, name: &str) -> p::ResetToken {
         Some(p::Outcome::Ok(p::CommandResult::ResetNonce(n))) => n,
         other => panic!("{name}: nonce: {other:?}"),
     };
-    let expiry = 4_000_000_000i64;
-    let msg = tumbler_lock::reset::manufacturer_token_message(&h.label.serial, &nonce.0, expiry);
-    let sig = ed25519_dalek::Signer::sign(&tumbler_device::image::sim_manufacturer_key(), &msg);
-    p::ResetToken {
-        serial: h.label.serial.as_str().try_into().unwrap(),
+    // Signed exactly as the hub signs it (tumbler-proto's canonical bytes), so this
+    // also proves the lock verifies the hub's format.
+    p::ResetToken::sign(
+        &tumbler_device::image::sim_manufacturer_key(),
+        &h.label.serial,
         nonce,
-        expires_at: expiry as u64,
-        signature: sig.to_bytes(),
-    }
+        4_000_000_000,
+    )
+    .unwrap()
 }
 
 /// Cards and fingers work through their sensor models; a door left open is reported ajar.

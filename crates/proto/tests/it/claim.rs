@@ -71,7 +71,8 @@ fn claim(
     };
     let ep = hub
         .handle_done(&done, hub_key)
-        .map_err(|e| ("hub done", e))?;
+        .map_err(|e| ("hub done", e))?
+        .endpoint;
     assert_eq!(ep.id(), id);
     Ok(ep)
 }
