@@ -21,6 +21,8 @@
 //! - [`local`]: the local link (TCP on loopback, standing in for Bluetooth), which also carries
 //!   the console.
 //! - [`mqtt`]: the MQTT link to the hub (availability, reconnect with backoff, outbox).
+//! - [`persist`]: the lock ↔ store glue (commit a step before its effects; boot from flash),
+//!   generic over the flash so the power-cut sweep runs the same code.
 //! - [`outbox`]: in-order, at-least-once uplink bookkeeping across outages (pure).
 //! - [`backoff`]: reconnect delays with jitter.
 
@@ -34,6 +36,7 @@ pub mod image;
 pub mod local;
 pub mod mqtt;
 pub mod outbox;
+pub mod persist;
 pub mod run;
 pub mod sim;
 

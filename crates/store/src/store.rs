@@ -841,6 +841,14 @@ impl<F: NorFlash> Store<F> {
         &self.flash
     }
 
+    /// The flash, mutably: for fault injection in tests (arming a power cut on a
+    /// [`crate::SimFlash`] while the store is mounted). Writing through it bypasses
+    /// the store; after an injected failure the store reports `Poisoned` until it
+    /// is mounted again, exactly as after a real one.
+    pub fn flash_mut(&mut self) -> &mut F {
+        &mut self.flash
+    }
+
     /// Largest group journaled in a single item on this flash (see
     /// `docs/design/flash-format.md`); bigger groups are chunked.
     #[must_use]

@@ -27,6 +27,7 @@ use crate::hw::motor::{Bolt, Motor};
 use crate::hw::rfid::RfidReader;
 use crate::hw::signal::Panel;
 use crate::image::{self, BootError, DeviceFlash, ImageStore};
+use crate::persist;
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 use std::collections::{BTreeMap, VecDeque};
@@ -339,36 +340,28 @@ impl SimLock {
             }
             _ => {}
         }
-        let mut items: Vec<(u32, Vec<u8>)> = Vec::new();
-        let mut counters: Option<Vec<u8>> = None;
-        let mut claims: Option<u32> = None;
-        let read = store.for_each_item(|k, v| {
-            if k == DEVICE_COUNTERS_KEY {
-                counters = Some(v.to_vec());
-            } else if k == DEVICE_CLAIM_KEY {
-                claims = postcard::from_bytes(v).ok();
-            } else {
-                items.push((k, v.to_vec()));
-            }
-        });
-        let mut log: Vec<Vec<u8>> = Vec::new();
-        // The store writes its own records (the sealed reset record, recovery notes) into the
-        // log; the lock's chain is made of the audit records only.
-        let read_log = store.for_each_log_record(0, |_, r| {
-            if l::AuditRecord::decode(r).is_ok() {
-                log.push(r.to_vec());
-            }
-        });
         let now = self.now();
-        let restored = if read.is_err() || read_log.is_err() {
-            Err(l::RestoreError::LogicBug)
-        } else {
-            l::Lock::restore(
-                factory.clone(),
-                items.iter().map(|(k, v)| (*k, v.as_slice())),
-                log.iter().map(Vec::as_slice),
-                now,
-            )
+        let stored = persist::read(&mut store, |k| {
+            k == DEVICE_COUNTERS_KEY || k == DEVICE_CLAIM_KEY
+        });
+        let device_item = |key: u32| {
+            stored.as_ref().ok().and_then(|st| {
+                st.device_items
+                    .iter()
+                    .find(|(k, _)| *k == key)
+                    .map(|(_, v)| v.clone())
+            })
+        };
+        let counters = device_item(DEVICE_COUNTERS_KEY);
+        let claims: Option<u32> =
+            device_item(DEVICE_CLAIM_KEY).and_then(|v| postcard::from_bytes(&v).ok());
+        let items: Vec<u32> = stored
+            .as_ref()
+            .map(|st| st.items.iter().map(|(k, _)| *k).collect())
+            .unwrap_or_default();
+        let restored = match &stored {
+            Ok(st) => persist::restore(factory.clone(), st, now),
+            Err(_) => Err(l::RestoreError::LogicBug),
         };
         self.send_next.clear();
         self.send_reserved.clear();
@@ -392,26 +385,12 @@ impl SimLock {
                     ));
                 }
                 let lock = l::Lock::new_factory(factory, now, &mut self.rng);
-                let mut ops: Vec<(u32, Option<Vec<u8>>)> =
-                    items.iter().map(|(k, _)| (*k, None)).collect();
-                ops.push((DEVICE_COUNTERS_KEY, None));
-                ops.push((DEVICE_CLAIM_KEY, None));
-                for k in lock.item_keys().iter() {
-                    let mut buf = [0u8; l::MAX_ITEM_SIZE];
-                    if let Ok(Some(n)) = lock.encode_item(k, &mut buf) {
-                        ops.push((k.to_u32(), buf.get(..n).map(<[u8]>::to_vec)));
-                    }
-                }
-                let refs: Vec<ItemOp<'_>> = ops
+                let stale = items
                     .iter()
-                    .map(|(k, v)| match v {
-                        Some(v) => ItemOp::Put(*k, v),
-                        None => ItemOp::Delete(*k),
-                    })
-                    .collect();
-                store
-                    .commit(&refs)
-                    .map_err(|e| BootError::Store(format!("writing the fresh state: {e:?}")))?;
+                    .copied()
+                    .chain([DEVICE_COUNTERS_KEY, DEVICE_CLAIM_KEY]);
+                persist::write_fresh(&mut store, &lock, stale)
+                    .map_err(|e| BootError::Store(format!("writing the fresh state: {e}")))?;
                 lock
             }
         };
@@ -466,43 +445,12 @@ impl SimLock {
         let (Some(store), Some(lock)) = (self.store.as_mut(), self.lock.as_ref()) else {
             return Err("no power".into());
         };
-        if let Some(rec) = &out.persist.reset {
-            let mut buf = [0u8; 256];
-            let n = rec.encode(&mut buf).ok_or("reset record does not encode")?;
-            let bytes = buf.get(..n).ok_or("reset record length")?;
-            store
-                .factory_reset(bytes)
-                .map_err(|e| format!("factory reset: {e:?}"))?;
+        persist::commit(store, lock, out).map_err(|e| e.to_string())?;
+        if out.persist.reset.is_some() {
             self.send_next.clear();
             self.send_reserved.clear();
             self.claim_attempts = 0;
             self.claim_blocked_until = 0;
-        }
-        let mut ops: Vec<(u32, Option<Vec<u8>>)> = Vec::new();
-        for k in out.persist.items.iter() {
-            let mut buf = [0u8; l::MAX_ITEM_SIZE];
-            match lock.encode_item(k, &mut buf) {
-                Ok(Some(n)) => ops.push((k.to_u32(), buf.get(..n).map(<[u8]>::to_vec))),
-                Ok(None) => ops.push((k.to_u32(), None)),
-                Err(e) => return Err(format!("item {k:?} does not encode: {e:?}")),
-            }
-        }
-        if !ops.is_empty() {
-            let refs: Vec<ItemOp<'_>> = ops
-                .iter()
-                .map(|(k, v)| match v {
-                    Some(v) => ItemOp::Put(*k, v),
-                    None => ItemOp::Delete(*k),
-                })
-                .collect();
-            store.commit(&refs).map_err(|e| format!("commit: {e:?}"))?;
-        }
-        if let Some(a) = &out.audit {
-            let mut buf = [0u8; 128];
-            let n = a.encode(&mut buf).ok_or("audit record does not encode")?;
-            store
-                .log_append(buf.get(..n).unwrap_or_default())
-                .map_err(|e| format!("audit log: {e:?}"))?;
         }
         Ok(())
     }

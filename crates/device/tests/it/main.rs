@@ -17,6 +17,7 @@ mod fleet;
 mod harness;
 mod hw;
 mod local_link;
+mod lock_power_cut;
 mod mqtt_link;
 mod outbox;
 mod scenarios;

@@ -1,0 +1,184 @@
+//! The lock ↔ store glue: how one `Lock::handle` step reaches flash, and how a lock is
+//! rebuilt from flash at boot. Generic over the flash so the simulated lock (image file or
+//! memory) and the power-cut sweep in the tests run exactly the same code.
+//!
+//! The contract (ARCHITECTURE.md): a step's factory reset, changed items and audit record are
+//! written **before** anything acts on the step's effects; each of the three is atomic in the
+//! store (resumable reset, group commit, one log record), so a power cut leaves the state from
+//! before or after the step.
+
+use tumbler_lock as l;
+use tumbler_store::nor_flash::NorFlash;
+use tumbler_store::{ItemOp, Store};
+
+/// Why a step could not be written. Nothing after the failing part was written; the caller
+/// must not act on the step's effects and should reboot from flash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PersistError {
+    /// The sealed reset record did not encode (a lock bug).
+    ResetRecordEncoding,
+    /// The store refused or failed the factory reset.
+    FactoryReset(String),
+    /// An item did not encode (a lock bug).
+    ItemEncoding(String),
+    /// The store refused or failed the group commit.
+    Commit(String),
+    /// The audit record did not encode (a lock bug).
+    AuditEncoding,
+    /// The store refused or failed the log append.
+    Log(String),
+}
+
+impl std::fmt::Display for PersistError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PersistError::ResetRecordEncoding => write!(f, "reset record does not encode"),
+            PersistError::FactoryReset(e) => write!(f, "factory reset: {e}"),
+            PersistError::ItemEncoding(e) => write!(f, "item does not encode: {e}"),
+            PersistError::Commit(e) => write!(f, "commit: {e}"),
+            PersistError::AuditEncoding => write!(f, "audit record does not encode"),
+            PersistError::Log(e) => write!(f, "audit log: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for PersistError {}
+
+/// Writes what `out` changed — factory reset first, then the changed items as one atomic
+/// group, then the audit record — reading item values from `lock` (the state after the step).
+pub fn commit<F: NorFlash>(
+    store: &mut Store<F>,
+    lock: &l::Lock,
+    out: &l::Output,
+) -> Result<(), PersistError>
+where
+    F::Error: std::fmt::Debug,
+{
+    if let Some(rec) = &out.persist.reset {
+        let mut buf = [0u8; 256];
+        let n = rec
+            .encode(&mut buf)
+            .ok_or(PersistError::ResetRecordEncoding)?;
+        let bytes = buf.get(..n).ok_or(PersistError::ResetRecordEncoding)?;
+        store
+            .factory_reset(bytes)
+            .map_err(|e| PersistError::FactoryReset(format!("{e:?}")))?;
+    }
+    let mut ops: Vec<(u32, Option<Vec<u8>>)> = Vec::new();
+    for k in out.persist.items.iter() {
+        let mut buf = [0u8; l::MAX_ITEM_SIZE];
+        match lock.encode_item(k, &mut buf) {
+            Ok(Some(n)) => ops.push((k.to_u32(), buf.get(..n).map(<[u8]>::to_vec))),
+            Ok(None) => ops.push((k.to_u32(), None)),
+            Err(e) => return Err(PersistError::ItemEncoding(format!("{k:?}: {e:?}"))),
+        }
+    }
+    if !ops.is_empty() {
+        let refs: Vec<ItemOp<'_>> = ops
+            .iter()
+            .map(|(k, v)| match v {
+                Some(v) => ItemOp::Put(*k, v),
+                None => ItemOp::Delete(*k),
+            })
+            .collect();
+        store
+            .commit(&refs)
+            .map_err(|e| PersistError::Commit(format!("{e:?}")))?;
+    }
+    if let Some(a) = &out.audit {
+        let mut buf = [0u8; 128];
+        let n = a.encode(&mut buf).ok_or(PersistError::AuditEncoding)?;
+        let bytes = buf.get(..n).ok_or(PersistError::AuditEncoding)?;
+        store
+            .log_append(bytes)
+            .map_err(|e| PersistError::Log(format!("{e:?}")))?;
+    }
+    Ok(())
+}
+
+/// Everything the store holds for the lock, read at boot.
+#[derive(Debug, Default, Clone)]
+pub struct StoredState {
+    /// The lock's items (keys in the lock's ranges).
+    pub items: Vec<(u32, Vec<u8>)>,
+    /// The device's own items (keys outside the lock's ranges, e.g. reserved send counters).
+    pub device_items: Vec<(u32, Vec<u8>)>,
+    /// The lock's audit records, oldest first. The store's own records in the same ring (the
+    /// sealed reset record, recovery notes) are left out: the lock's chain is made of audit
+    /// records only, and `AuditRecord::decode` is strict enough to tell them apart.
+    pub log: Vec<Vec<u8>>,
+}
+
+/// Reads the items and audit log; `is_device_key` says which keys belong to the device.
+pub fn read<F: NorFlash>(
+    store: &mut Store<F>,
+    is_device_key: impl Fn(u32) -> bool,
+) -> Result<StoredState, String>
+where
+    F::Error: std::fmt::Debug,
+{
+    let mut st = StoredState::default();
+    store
+        .for_each_item(|k, v| {
+            if is_device_key(k) {
+                st.device_items.push((k, v.to_vec()));
+            } else {
+                st.items.push((k, v.to_vec()));
+            }
+        })
+        .map_err(|e| format!("reading items: {e:?}"))?;
+    store
+        .for_each_log_record(0, |_, r| {
+            if l::AuditRecord::decode(r).is_ok() {
+                st.log.push(r.to_vec());
+            }
+        })
+        .map_err(|e| format!("reading the audit log: {e:?}"))?;
+    Ok(st)
+}
+
+/// Rebuilds the lock from what [`read`] returned. `Err(RestoreError::Empty)` is the normal
+/// answer right after provisioning or a factory reset: the caller starts a factory-fresh lock
+/// and writes it with [`write_fresh`].
+pub fn restore(
+    factory: l::FactoryData,
+    st: &StoredState,
+    now: l::Now,
+) -> Result<l::Lock, l::RestoreError> {
+    l::Lock::restore(
+        factory,
+        st.items.iter().map(|(k, v)| (*k, v.as_slice())),
+        st.log.iter().map(Vec::as_slice),
+        now,
+    )
+}
+
+/// Writes a factory-fresh `lock` in one atomic group, deleting the stale `delete` keys (what
+/// an unreadable state left behind, and the device's own items).
+pub fn write_fresh<F: NorFlash>(
+    store: &mut Store<F>,
+    lock: &l::Lock,
+    delete: impl IntoIterator<Item = u32>,
+) -> Result<(), PersistError>
+where
+    F::Error: std::fmt::Debug,
+{
+    let mut ops: Vec<(u32, Option<Vec<u8>>)> = delete.into_iter().map(|k| (k, None)).collect();
+    for k in lock.item_keys().iter() {
+        let mut buf = [0u8; l::MAX_ITEM_SIZE];
+        if let Ok(Some(n)) = lock.encode_item(k, &mut buf) {
+            ops.push((k.to_u32(), buf.get(..n).map(<[u8]>::to_vec)));
+        }
+    }
+    let refs: Vec<ItemOp<'_>> = ops
+        .iter()
+        .map(|(k, v)| match v {
+            Some(v) => ItemOp::Put(*k, v),
+            None => ItemOp::Delete(*k),
+        })
+        .collect();
+    store
+        .commit(&refs)
+        .map_err(|e| PersistError::Commit(format!("{e:?}")))
+}
