@@ -20,8 +20,13 @@ pub const INVALID: u8 = 6;
 pub const UNREACHABLE: u8 = 7;
 /// The hub failed (HTTP 5xx).
 pub const SERVER: u8 = 8;
+/// The lock could not be reached through the hub (HTTP 503/504: no broker
+/// link, lock offline or not answering, no manufacturer key).
+pub const LOCK_UNREACHABLE: u8 = 9;
 /// A confirmation was declined (or needed and no terminal to ask).
 pub const ABORTED: u8 = 10;
+/// With `--wait`: the lock refused the operation, or it failed.
+pub const OP_FAILED: u8 = 11;
 
 /// An error with the exit code it maps to.
 #[derive(Debug)]
@@ -57,6 +62,7 @@ pub fn for_status(status: u16) -> u8 {
         403 => FORBIDDEN,
         404 => NOT_FOUND,
         400 | 409 | 413 | 415 | 405 => INVALID,
+        503 | 504 => LOCK_UNREACHABLE,
         500..=599 => SERVER,
         _ => FAILURE,
     }

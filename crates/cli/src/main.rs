@@ -14,7 +14,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use commands::{alerts, events, locks, login, ops, sites, up};
+use commands::{alerts, events, lock, locks, login, ops, sim, sites, up};
 
 /// Tumbler: an open smart-lock platform.
 #[derive(Debug, Parser)]
@@ -48,6 +48,8 @@ enum Command {
     /// Locks.
     #[command(subcommand)]
     Locks(locks::LocksCmd),
+    /// Operate one lock: lock, unlock, reboot, self-check, factory reset, …
+    Lock(lock::LockArgs),
     /// Remote operations.
     #[command(subcommand)]
     Ops(ops::OpsCmd),
@@ -55,6 +57,9 @@ enum Command {
     Events(events::EventsArgs),
     /// Alerts: list (default) or acknowledge.
     Alerts(alerts::AlertsArgs),
+    /// Simulated locks: provision, run, console, fleet.
+    #[command(subcommand)]
+    Sim(sim::SimCmd),
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -70,9 +75,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Password(a) => login::password(&g, a).await,
         Command::Sites(c) => sites::run(&g, c).await,
         Command::Locks(c) => locks::run(&g, c).await,
+        Command::Lock(a) => lock::run(&g, a).await,
         Command::Ops(c) => ops::run(&g, c).await,
         Command::Events(a) => events::run(&g, a).await,
         Command::Alerts(a) => alerts::run(&g, a).await,
+        Command::Sim(c) => sim::run(c).await,
     }
 }
 

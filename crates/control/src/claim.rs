@@ -194,12 +194,9 @@ impl ClaimFlow {
                 let claimed = machine.handle_done(&done, key).map_err(map_proto)?;
                 // The factory key arrived over the PAKE-authenticated channel: pin it,
                 // so reset records and self-checks can be verified from the start.
-                let binding = Binding::new(
-                    &self.serial,
-                    claimed.endpoint,
-                    Some(claimed.factory_public),
-                )
-                .map_err(|_| ClaimError::LogicBug)?;
+                let binding =
+                    Binding::new(&self.serial, claimed.endpoint, Some(claimed.factory_public))
+                        .map_err(|_| ClaimError::LogicBug)?;
                 Ok(ClaimStep::Done(Box::new(binding)))
             }
             _ => Err(ClaimError::LogicBug),

@@ -90,6 +90,64 @@ fn mode(m: p::OperatingMode) -> l::OperatingMode {
     }
 }
 
+/// The lock's operating mode as the wire names it.
+fn wire_mode(m: l::OperatingMode) -> p::OperatingMode {
+    match m {
+        l::OperatingMode::Normal => p::OperatingMode::Normal,
+        l::OperatingMode::Vacation => p::OperatingMode::Vacation,
+        l::OperatingMode::Privacy => p::OperatingMode::Privacy,
+        l::OperatingMode::NoRemoteLockUnlock => p::OperatingMode::NoRemoteLockUnlock,
+        l::OperatingMode::Passage => p::OperatingMode::Passage,
+    }
+}
+
+/// Answers `LogFetch { from_seq }`: the lock's unacknowledged audit records with a sequence
+/// number `>= from_seq`, oldest first, in batches of at most [`p::LOG_BATCH_MAX`]. Each record
+/// carries its predecessor's hash, so the controller checks the chain across batches.
+/// `overflow` is the lock's count of records lost to overflow. No records: no batch.
+pub fn log_batches(lock: &l::Lock, from_seq: u64, overflow: u32) -> Vec<p::LogBatch> {
+    let mut out = Vec::new();
+    let mut records: heapless::Vec<p::LogRecord, { p::LOG_BATCH_MAX }> = heapless::Vec::new();
+    for r in lock
+        .audit_pending()
+        .filter(|r| u64::from(r.seq) >= from_seq)
+    {
+        if records.is_full() {
+            out.push(p::LogBatch {
+                records: std::mem::take(&mut records),
+                overflow,
+            });
+        }
+        let _ = records.push(log_record(r));
+    }
+    if !records.is_empty() {
+        out.push(p::LogBatch { records, overflow });
+    }
+    out
+}
+
+/// Maps the wire's time-zone rule to the lock's. The wire gives transitions in local wall-clock
+/// time in force just before them (POSIX-TZ `Mm.w.d/time`), which is the lock's
+/// [`l::time::TimeBase::LocalWall`]. Out-of-range values pass through: the lock refuses them
+/// (`BadTimeRule` → `InvalidArgument`).
+pub fn time_rule(r: &p::TimeRule) -> l::TzRule {
+    let tr = |t: &p::Transition| l::time::Transition {
+        month: t.month,
+        week: t.week,
+        weekday: t.weekday,
+        minute: t.minute,
+        base: l::time::TimeBase::LocalWall,
+    };
+    l::TzRule {
+        std_offset_min: r.std_offset_minutes,
+        dst: r.dst.as_ref().map(|d| l::time::DstRule {
+            save_min: d.save_minutes,
+            start: tr(&d.start),
+            end: tr(&d.end),
+        }),
+    }
+}
+
 /// Maps a wire command to the lock's command.
 pub fn command(c: &p::Command) -> Result<l::Command, MapError> {
     Ok(match c {
@@ -189,9 +247,14 @@ pub fn command(c: &p::Command) -> Result<l::Command, MapError> {
         },
         p::Command::ClearHolidaySchedule { slot } => l::Command::ClearHoliday { slot: *slot },
         p::Command::SetOperatingMode(m) => l::Command::SetOperatingMode(mode(*m)),
-        p::Command::SetTime { now, .. } => l::Command::SetTime {
-            utc_s: i64::try_from(*now).map_err(|_| MapError::InvalidArgument)?,
-        },
+        // The wire sets the clock and the time-zone rule in one envelope, but the lock guards
+        // each command with the envelope counter, so one command carries it: the rule (the part
+        // the lock persists and enforces). The clock part is the driver's (the
+        // simulated RTC is the host clock).
+        p::Command::SetTime { now, rule } => {
+            i64::try_from(*now).map_err(|_| MapError::InvalidArgument)?;
+            l::Command::SetTimeRule(time_rule(rule))
+        }
         p::Command::Reboot => l::Command::Reboot,
         p::Command::FactoryReset => l::Command::FactoryReset,
         p::Command::IssueResetNonce => l::Command::IssueResetNonce,
@@ -423,13 +486,7 @@ pub fn status(s: &l::Status, time: p::UnixTime) -> p::Status {
             l::DoorState::Forced => p::DoorState::Forced,
             l::DoorState::Unknown => p::DoorState::Unknown,
         },
-        mode: match s.effective_mode {
-            l::OperatingMode::Normal => p::OperatingMode::Normal,
-            l::OperatingMode::Vacation => p::OperatingMode::Vacation,
-            l::OperatingMode::Privacy => p::OperatingMode::Privacy,
-            l::OperatingMode::NoRemoteLockUnlock => p::OperatingMode::NoRemoteLockUnlock,
-            l::OperatingMode::Passage => p::OperatingMode::Passage,
-        },
+        mode: wire_mode(s.effective_mode),
         firmware: FIRMWARE,
         reset_counter: s.reset_counter,
         setup_mode: s.setup_mode,
@@ -567,7 +624,8 @@ pub fn self_check(sc: &l::SelfCheckReport, identity_seed: &[u8; 32]) -> Option<p
 }
 
 /// Answers the read-only queries the lock's accessors can serve directly (no state change, so
-/// no lock step and nothing to persist): capabilities, slot digests, one user record.
+/// no lock step and nothing to persist): capabilities, slot digests, one user record, settings,
+/// one schedule slot.
 /// `None` for every other command.
 pub fn query(lock: &l::Lock, c: &p::Command) -> Option<p::CommandResult> {
     Some(match c {
@@ -617,6 +675,30 @@ pub fn query(lock: &l::Lock, c: &p::Command) -> Option<p::CommandResult> {
             p::CommandResult::SlotDigests(v)
         }
         p::Command::GetSettings => p::CommandResult::Settings(settings(lock.settings())),
+        p::Command::GetWeekDaySchedule { user, slot } => p::CommandResult::WeekDay(
+            lock.user(*user)
+                .and_then(|u| u.week_days.get(usize::from(*slot)).copied().flatten())
+                .map(|w| p::WeekDaySchedule {
+                    days: p::DaysMask(w.days),
+                    start_minute: w.start_min,
+                    end_minute: w.end_min,
+                }),
+        ),
+        p::Command::GetYearDaySchedule { user, slot } => p::CommandResult::YearDay(
+            lock.user(*user)
+                .and_then(|u| u.year_days.get(usize::from(*slot)).copied().flatten())
+                .map(|y| p::YearDaySchedule {
+                    from: u64::try_from(y.from_utc).unwrap_or(0),
+                    to: u64::try_from(y.to_utc).unwrap_or(0),
+                }),
+        ),
+        p::Command::GetHolidaySchedule { slot } => {
+            p::CommandResult::Holiday(lock.holiday(*slot).map(|h| p::HolidaySchedule {
+                from: u64::try_from(h.from_utc).unwrap_or(0),
+                to: u64::try_from(h.to_utc).unwrap_or(0),
+                mode: wire_mode(h.mode),
+            }))
+        }
         p::Command::GetUser { index } => {
             p::CommandResult::User(lock.user(*index).map(|u| p::UserRecord {
                 index: *index,

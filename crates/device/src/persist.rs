@@ -11,6 +11,12 @@ use tumbler_lock as l;
 use tumbler_store::nor_flash::NorFlash;
 use tumbler_store::{ItemOp, Store};
 
+/// Device-owned store key of the last step's audit record, written in the same atomic group as
+/// the step's items: a cut between the group commit and the log append would otherwise keep the
+/// change without its audit record. [`read`] appends it to the log at boot when the log does not
+/// have it yet (idempotent by sequence number). Erased with the other items by a factory reset.
+pub const PENDING_AUDIT_KEY: u32 = 0x00D0_0003;
+
 /// Why a step could not be written. Nothing after the failing part was written; the caller
 /// must not act on the step's effects and should reboot from flash.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,6 +71,12 @@ where
             .factory_reset(bytes)
             .map_err(|e| PersistError::FactoryReset(format!("{e:?}")))?;
     }
+    let mut audit = None;
+    if let Some(a) = &out.audit {
+        let mut buf = [0u8; 128];
+        let n = a.encode(&mut buf).ok_or(PersistError::AuditEncoding)?;
+        audit = Some(buf.get(..n).ok_or(PersistError::AuditEncoding)?.to_vec());
+    }
     let mut ops: Vec<(u32, Option<Vec<u8>>)> = Vec::new();
     for k in out.persist.items.iter() {
         let mut buf = [0u8; l::MAX_ITEM_SIZE];
@@ -75,6 +87,10 @@ where
         }
     }
     if !ops.is_empty() {
+        // The audit record rides in the group, so the change and its record are one commit.
+        if let Some(a) = &audit {
+            ops.push((PENDING_AUDIT_KEY, Some(a.clone())));
+        }
         let refs: Vec<ItemOp<'_>> = ops
             .iter()
             .map(|(k, v)| match v {
@@ -86,10 +102,7 @@ where
             .commit(&refs)
             .map_err(|e| PersistError::Commit(format!("{e:?}")))?;
     }
-    if let Some(a) = &out.audit {
-        let mut buf = [0u8; 128];
-        let n = a.encode(&mut buf).ok_or(PersistError::AuditEncoding)?;
-        let bytes = buf.get(..n).ok_or(PersistError::AuditEncoding)?;
+    if let Some(bytes) = &audit {
         store
             .log_append(bytes)
             .map_err(|e| PersistError::Log(format!("{e:?}")))?;
@@ -110,7 +123,9 @@ pub struct StoredState {
     pub log: Vec<Vec<u8>>,
 }
 
-/// Reads the items and audit log; `is_device_key` says which keys belong to the device.
+/// Reads the items and audit log; `is_device_key` says which keys belong to the device. A
+/// step's audit record committed with its items but not yet in the log (a cut between the two
+/// writes) is appended to the log here first, so the log and the items agree.
 pub fn read<F: NorFlash>(
     store: &mut Store<F>,
     is_device_key: impl Fn(u32) -> bool,
@@ -119,9 +134,12 @@ where
     F::Error: std::fmt::Debug,
 {
     let mut st = StoredState::default();
+    let mut pending: Option<Vec<u8>> = None;
     store
         .for_each_item(|k, v| {
-            if is_device_key(k) {
+            if k == PENDING_AUDIT_KEY {
+                pending = Some(v.to_vec());
+            } else if is_device_key(k) {
                 st.device_items.push((k, v.to_vec()));
             } else {
                 st.items.push((k, v.to_vec()));
@@ -135,6 +153,21 @@ where
             }
         })
         .map_err(|e| format!("reading the audit log: {e:?}"))?;
+    if let Some(p) = pending {
+        if let Ok(rec) = l::AuditRecord::decode(&p) {
+            let last = st
+                .log
+                .last()
+                .and_then(|r| l::AuditRecord::decode(r).ok())
+                .map(|r| r.seq);
+            if last.is_none_or(|s| s < rec.seq) {
+                store
+                    .log_append(&p)
+                    .map_err(|e| format!("appending the committed audit record: {e:?}"))?;
+                st.log.push(p);
+            }
+        }
+    }
     Ok(st)
 }
 
@@ -164,7 +197,11 @@ pub fn write_fresh<F: NorFlash>(
 where
     F::Error: std::fmt::Debug,
 {
-    let mut ops: Vec<(u32, Option<Vec<u8>>)> = delete.into_iter().map(|k| (k, None)).collect();
+    let mut ops: Vec<(u32, Option<Vec<u8>>)> = delete
+        .into_iter()
+        .chain([PENDING_AUDIT_KEY])
+        .map(|k| (k, None))
+        .collect();
     for k in lock.item_keys().iter() {
         let mut buf = [0u8; l::MAX_ITEM_SIZE];
         if let Ok(Some(n)) = lock.encode_item(k, &mut buf) {

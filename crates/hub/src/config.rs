@@ -146,4 +146,20 @@ pub struct HubConfig {
     pub worker_id: String,
     /// PostgreSQL only: keep every table in this schema (created if missing).
     pub pg_schema: Option<String>,
+    /// The manufacturer's Ed25519 signing key seed, for manufacturer reset
+    /// tokens (`None`: manufacturer reset is refused with 503).
+    pub manufacturer_key: Option<ManufacturerKey>,
+    /// Encrypts lock bindings (controller secret keys) at rest; every hub
+    /// on one database needs the same key. `None`: stored in clear.
+    pub binding_key: Option<crate::store::plane::BindingKey>,
+}
+
+/// A manufacturer signing key seed (32 bytes). `Debug` is redacted.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ManufacturerKey(pub [u8; 32]);
+
+impl std::fmt::Debug for ManufacturerKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ManufacturerKey(<redacted>)")
+    }
 }

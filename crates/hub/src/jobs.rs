@@ -2,9 +2,8 @@
 //! database (so several hub processes share the work without sending one
 //! twice) and sends them to their locks.
 //!
-//! Skeleton: the payload sent today is a JSON stand-in
-//! (`{"op":…,"kind":…,"params":…}`); the tumbler-proto envelope replaces it.
-//! The lock's answer (applied/refused) arrives on its `up` topic and ends
+//! The hub's sender is [`crate::plane::sender::ProtoSender`] (sealed
+//! tumbler-proto envelopes); tests plug in fakes. The lock's answer (applied/refused) arrives on its `up` topic and ends
 //! the operation with [`Store::finish_operation`](crate::store::Store::finish_operation);
 //! operations without an answer are sent again after
 //! [`JobRunner::resend_after_ms`], until `max_attempts`.
@@ -16,7 +15,6 @@ use std::time::Duration;
 use tokio::sync::Notify;
 
 use crate::model::Operation;
-use crate::mqtt::Publisher;
 use crate::service::{Service, ServiceError};
 
 /// Why sending an operation failed (it stays `sent` and is retried).
@@ -36,29 +34,6 @@ pub trait OperationSender: Send + Sync + 'static {
         serial: &str,
         op: &Operation,
     ) -> impl Future<Output = Result<(), SendError>> + Send;
-}
-
-/// Sends over MQTT to `tumbler/v1/<serial>/down`.
-#[derive(Debug, Clone)]
-pub struct MqttSender {
-    publisher: Publisher,
-}
-
-impl MqttSender {
-    /// Over a link's publisher.
-    pub fn new(publisher: Publisher) -> Self {
-        Self { publisher }
-    }
-}
-
-impl OperationSender for MqttSender {
-    async fn send(&self, serial: &str, op: &Operation) -> Result<(), SendError> {
-        let payload = serde_json::json!({"op": op.id, "kind": op.kind, "params": op.params});
-        self.publisher
-            .publish_down(serial, payload.to_string().into_bytes())
-            .await
-            .map_err(|e| SendError::Transport(e.to_string()))
-    }
 }
 
 /// What one pass did.

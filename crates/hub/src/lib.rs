@@ -16,6 +16,10 @@
 //! - [`broker`]: the embedded MQTT broker (rumqttd) on loopback.
 //! - [`mqtt`]: the hub's link to a broker (rumqttc): subscriptions to the
 //!   locks' `up`/`status` topics and the publish path to `down`.
+//! - [`plane`]: the lock plane over tumbler-control: claim, bindings,
+//!   uplink handling (answers, telemetry, alerts, audit log, resets), the
+//!   proto sender of operations, lifecycle (release, transfer,
+//!   manufacturer reset).
 //! - [`jobs`]: the background runner that claims pending operations through
 //!   the database.
 //! - [`server`]: wiring: [`app`], [`serve`], [`Hub::start`](server::Hub::start).
@@ -29,6 +33,7 @@ pub mod config;
 pub mod jobs;
 pub mod model;
 pub mod mqtt;
+pub mod plane;
 pub mod secrets;
 pub mod server;
 pub mod service;
@@ -39,3 +44,5 @@ pub mod testkit;
 pub use api::app;
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use server::{serve, AppState, Hub};
+/// The controller side of the protocol this hub is built on.
+pub use tumbler_control as control;

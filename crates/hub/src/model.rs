@@ -237,11 +237,52 @@ pub struct Lock {
     pub battery_pct: Option<i64>,
     /// The lock's factory-reset counter as last seen; an increase means a reset.
     pub reset_counter: i64,
-    /// Highest event sequence number received.
+    /// Highest event sequence number received (see [`Lock::log_epoch`]).
     pub last_event_seq: Option<i64>,
     /// When the hub first saw it.
     #[serde(serialize_with = "ts::ser")]
     pub created_at: i64,
+    /// Telemetry from the lock's last authenticated status.
+    pub telemetry: Telemetry,
+    /// Incremented at every (re-)claim. The lock's audit sequence numbers
+    /// restart after a factory reset, so events are stored with
+    /// `seq = log_epoch << 32 | lock_seq`.
+    pub log_epoch: i64,
+    /// Frames for this lock that failed authentication or verification
+    /// (tampered, replayed, forged reset records); counted and ignored.
+    pub rejected_frames: i64,
+    /// Why the binding is stale (JSON of control's `ResetReason`), while
+    /// `claim_state` is `reset_binding_stale`.
+    pub stale_reason: Option<serde_json::Value>,
+    /// A lifecycle step waiting for the lock's factory reset: `release` or
+    /// `transfer`.
+    pub intent: Option<String>,
+    /// After a transfer: the only organisation that may claim the lock next.
+    pub transfer_to_org: Option<i64>,
+}
+
+/// What the lock last reported about itself (authenticated `Status`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Telemetry {
+    /// Bolt: `locked`, `unlocked`, `jammed`, `unknown`.
+    pub bolt: Option<String>,
+    /// Door: `closed`, `open`, `ajar`, `forced`, `unknown`.
+    pub door: Option<String>,
+    /// Operating mode in force.
+    pub mode: Option<String>,
+    /// Whether the lock is in setup mode.
+    pub setup_mode: Option<bool>,
+    /// Firmware `major.minor.patch`.
+    pub firmware: Option<String>,
+    /// Change counter of the lock's users/credentials/schedules.
+    pub credential_version: Option<i64>,
+    /// Digest of the lock's users/credentials/schedules (hex).
+    pub credential_digest: Option<String>,
+    /// Lock clock minus hub clock at the last status, seconds.
+    pub clock_skew_s: Option<i64>,
+    /// When that status arrived.
+    #[serde(serialize_with = "ts::ser_opt")]
+    pub status_at: Option<i64>,
 }
 
 /// A remote operation on a lock.
@@ -275,6 +316,10 @@ pub struct Operation {
     pub updated_at: i64,
     /// The worker that sent it last.
     pub claimed_by: Option<String>,
+    /// The proto command id it was last sealed under (answers carry it).
+    pub command_id: Option<i64>,
+    /// What the lock returned (e.g. a verified self-check report), as JSON.
+    pub result: Option<serde_json::Value>,
 }
 
 /// Something a lock reported.

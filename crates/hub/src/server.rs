@@ -11,27 +11,34 @@ use tokio::sync::{broadcast, watch, Notify};
 use crate::broker::{self, BrokerError, EmbeddedBroker};
 use crate::clock::Clock;
 use crate::config::{HubConfig, MqttConfig};
-use crate::jobs::{JobRunner, MqttSender};
+use crate::jobs::JobRunner;
 use crate::mqtt::{MqttLink, MqttOptions, Publisher, UpMessage};
+use crate::plane::sender::ProtoSender;
+use crate::plane::LockPlane;
 use crate::service::{Service, ServiceError};
 use crate::store::{Store, StoreError, StoreOptions};
 
-/// What every handler gets: the service layer and a way to wake the job
-/// runner. Holds no state another hub process would need.
+/// What every handler gets: the service layer, the lock plane and a way to
+/// wake the job runner. Holds no state another hub process would need
+/// (except in-flight claims and queued PINs, which are per request).
 #[derive(Clone, Debug)]
 pub struct AppState {
     /// The use cases.
     pub service: Service,
     /// Notified when work was queued, so the job runner does not wait for its tick.
     pub jobs: Arc<Notify>,
+    /// The lock plane (claims, lifecycle, operation requests).
+    pub plane: LockPlane,
 }
 
 impl AppState {
-    /// State over a service.
+    /// State over a service, without a broker link (claims answer 503).
     pub fn new(service: Service) -> Self {
+        let jobs = Arc::new(Notify::new());
         Self {
+            plane: LockPlane::new(service.clone(), None, None, jobs.clone()),
             service,
-            jobs: Arc::new(Notify::new()),
+            jobs,
         }
     }
 
@@ -101,9 +108,11 @@ impl Hub {
     pub async fn start(config: HubConfig, clock: Arc<dyn Clock>) -> Result<Self, StartError> {
         let mut store_options = StoreOptions::new(config.database.clone());
         store_options.pg_schema = config.pg_schema.clone();
-        let store = Store::open(store_options).await?;
+        let store = Store::open(store_options)
+            .await?
+            .with_binding_key(config.binding_key.clone());
         let service = Service::new(store.clone(), clock.clone(), config.password)?;
-        let state = AppState::new(service.clone());
+        let mut state = AppState::new(service.clone());
 
         let (broker, mqtt_addr) = match &config.mqtt {
             MqttConfig::Builtin => {
@@ -127,9 +136,37 @@ impl Hub {
         );
         tasks.push(link.task);
 
+        let plane = LockPlane::new(
+            service.clone(),
+            Some(link.publisher.clone()),
+            config.manufacturer_key.as_ref().map(|k| k.0),
+            state.jobs.clone(),
+        );
+        state.plane = plane.clone();
+        // One task handles every `up` frame in arrival order (per-lock order
+        // matters: counters, log sequence).
+        let mut up_rx = link.up.subscribe();
+        let mut up_stop = stop_rx.clone();
+        let up_plane = plane.clone();
+        tasks.push(tokio::spawn(async move {
+            loop {
+                let msg = tokio::select! {
+                    _ = up_stop.wait_for(|s| *s) => break,
+                    m = up_rx.recv() => m,
+                };
+                match msg {
+                    Ok(m) => up_plane.on_up(&m.serial, &m.payload).await,
+                    Err(broadcast::error::RecvError::Lagged(n)) => {
+                        tracing::warn!(dropped = n, "uplink handler fell behind; frames dropped");
+                    }
+                    Err(broadcast::error::RecvError::Closed) => break,
+                }
+            }
+        }));
+
         let runner = JobRunner::new(
             service.clone(),
-            MqttSender::new(link.publisher.clone()),
+            ProtoSender::new(plane),
             config.worker_id.clone(),
         );
         let jobs = state.jobs.clone();

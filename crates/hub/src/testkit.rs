@@ -194,6 +194,8 @@ pub struct TestHub {
     pub base_url: String,
     /// Keeps the database directory alive.
     pub dir: TempDir,
+    /// The key its bindings are encrypted with (pass it to a restart).
+    pub binding_key: crate::store::plane::BindingKey,
 }
 
 impl TestHub {
@@ -204,7 +206,37 @@ impl TestHub {
 
     /// Boots it with the given broker choice.
     pub async fn start_with(mqtt: MqttConfig) -> Result<Self, TestkitError> {
-        let dir = tempfile::tempdir()?;
+        Self::start_opts(TestHubOptions {
+            mqtt,
+            manufacturer_key: None,
+            dir: None,
+            binding_key: None,
+        })
+        .await
+    }
+
+    /// Boots it with every option: broker, manufacturer key, and the
+    /// directory of an earlier hub's database (a restart).
+    pub async fn start_opts(o: TestHubOptions) -> Result<Self, TestkitError> {
+        let TestHubOptions {
+            mqtt,
+            manufacturer_key,
+            dir,
+            binding_key,
+        } = o;
+        // Bindings are encrypted at rest in every whole-hub test.
+        let binding_key = match binding_key {
+            Some(k) => k,
+            None => {
+                let mut k = [0u8; 32];
+                crate::secrets::random_bytes(&mut k).map_err(ServiceError::from)?;
+                crate::store::plane::BindingKey::new(k)
+            }
+        };
+        let dir = match dir {
+            Some(d) => d,
+            None => tempfile::tempdir()?,
+        };
         let config = HubConfig {
             listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
             database: DatabaseConfig::Sqlite {
@@ -213,6 +245,8 @@ impl TestHub {
             mqtt,
             password: PasswordParams::fast_for_tests(),
             pg_schema: None,
+            manufacturer_key,
+            binding_key: Some(binding_key.clone()),
             worker_id: {
                 let mut raw = [0u8; 6];
                 crate::secrets::random_bytes(&mut raw).map_err(ServiceError::from)?;
@@ -224,11 +258,36 @@ impl TestHub {
         };
         let hub = Hub::start(config, Arc::new(crate::clock::SystemClock)).await?;
         let base_url = format!("http://{}", hub.http_addr);
-        Ok(Self { hub, base_url, dir })
+        Ok(Self {
+            hub,
+            base_url,
+            dir,
+            binding_key,
+        })
     }
 
     /// Stops it.
     pub async fn stop(self) {
         self.hub.shutdown().await;
     }
+
+    /// Stops it and keeps its database directory and binding key, for a
+    /// restart with [`TestHubOptions::dir`] and [`TestHubOptions::binding_key`].
+    pub async fn stop_keep(self) -> (TempDir, crate::store::plane::BindingKey) {
+        self.hub.shutdown().await;
+        (self.dir, self.binding_key)
+    }
+}
+
+/// Options of [`TestHub::start_opts`].
+#[derive(Debug)]
+pub struct TestHubOptions {
+    /// Broker choice.
+    pub mqtt: MqttConfig,
+    /// Manufacturer signing key seed for manufacturer resets.
+    pub manufacturer_key: Option<crate::config::ManufacturerKey>,
+    /// Reuse this directory's database (from [`TestHub::stop_keep`]).
+    pub dir: Option<TempDir>,
+    /// The binding key (`None`: a fresh random one).
+    pub binding_key: Option<crate::store::plane::BindingKey>,
 }

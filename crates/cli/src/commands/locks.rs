@@ -1,9 +1,12 @@
-//! `tumbler locks list|show`.
+//! `tumbler locks list|show|claim|reclaim|release|transfer`.
 
 use clap::Subcommand;
 
-use super::{api, Global};
+use serde_json::json;
+
+use super::{api, confirm, Global};
 use crate::client::query;
+use crate::exit::{self, CliError};
 use crate::output::{emit, record, table};
 
 /// Lock commands.
@@ -18,11 +21,88 @@ pub enum LocksCmd {
         #[arg(long)]
         state: Option<String>,
     },
-    /// Show one lock.
+    /// Show one lock (with its telemetry).
     Show {
         /// Lock id.
         id: i64,
     },
+    /// Claim a lock in setup mode into a site, with the setup code from its label.
+    Claim {
+        /// The lock's serial.
+        serial: String,
+        /// The setup code (or use --setup-code-stdin to keep it out of the shell history).
+        #[arg(long, env = "TUMBLER_SETUP_CODE", hide_env_values = true)]
+        setup_code: Option<String>,
+        /// Read the setup code from stdin.
+        #[arg(long)]
+        setup_code_stdin: bool,
+        /// Site id.
+        #[arg(long)]
+        site: i64,
+        /// Display name (default: the serial).
+        #[arg(long)]
+        label: Option<String>,
+        /// The lock's factory identity key (hex, from its label).
+        #[arg(long)]
+        factory_key: Option<String>,
+    },
+    /// Claim a lock again after it was factory reset (state reset_binding_stale).
+    Reclaim {
+        /// Lock id.
+        id: i64,
+        /// The setup code.
+        #[arg(long, env = "TUMBLER_SETUP_CODE", hide_env_values = true)]
+        setup_code: Option<String>,
+        /// Read the setup code from stdin.
+        #[arg(long)]
+        setup_code_stdin: bool,
+        /// The lock's factory identity key (hex).
+        #[arg(long)]
+        factory_key: Option<String>,
+    },
+    /// Give a lock up: it is factory reset first if online; the binding is deleted.
+    Release {
+        /// Lock id.
+        id: i64,
+        /// Do not ask.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Transfer a lock to another organisation: factory reset, then only that
+    /// organisation can claim it (with the setup code).
+    Transfer {
+        /// Lock id.
+        id: i64,
+        /// Target organisation id.
+        #[arg(long)]
+        to_org: i64,
+        /// Do not ask.
+        #[arg(long)]
+        yes: bool,
+    },
+}
+
+/// The `message` of a lifecycle answer, one line.
+fn message(v: &serde_json::Value) -> String {
+    format!(
+        "{}\n",
+        v.get("message")
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or_default()
+    )
+}
+
+fn setup_code(arg: Option<String>, stdin: bool) -> Result<String, CliError> {
+    if stdin {
+        let mut line = String::new();
+        std::io::BufRead::read_line(&mut std::io::stdin().lock(), &mut line)
+            .map_err(|e| CliError::new(exit::FAILURE, format!("reading the setup code: {e}")))?;
+        let code = line.trim().to_owned();
+        if !code.is_empty() {
+            return Ok(code);
+        }
+    }
+    arg.ok_or_else(|| CliError::new(exit::USAGE, "give --setup-code or --setup-code-stdin"))
 }
 
 const COLUMNS: &[(&str, &str)] = &[
@@ -51,6 +131,61 @@ pub async fn run(g: &Global, c: LocksCmd) -> anyhow::Result<()> {
         LocksCmd::Show { id } => {
             let v = api.get(&format!("/locks/{id}")).await?;
             emit(g.json, &v, record);
+        }
+        LocksCmd::Claim {
+            serial,
+            setup_code: code,
+            setup_code_stdin,
+            site,
+            label,
+            factory_key,
+        } => {
+            let code = setup_code(code, setup_code_stdin)?;
+            let body = json!({"serial": serial, "setup_code": code, "site_id": site,
+                              "label": label, "factory_key": factory_key});
+            let v = api.post("/locks/claim", Some(body)).await?;
+            emit(g.json, &v, record);
+        }
+        LocksCmd::Reclaim {
+            id,
+            setup_code: code,
+            setup_code_stdin,
+            factory_key,
+        } => {
+            let code = setup_code(code, setup_code_stdin)?;
+            let body = json!({"setup_code": code, "factory_key": factory_key});
+            let v = api
+                .post(&format!("/locks/{id}/reclaim"), Some(body))
+                .await?;
+            emit(g.json, &v, record);
+        }
+        LocksCmd::Release { id, yes } => {
+            confirm(
+                &format!(
+                    "Release lock {id}? If it is online it is factory reset first. {}",
+                    tumbler_hub::control::factory_reset_summary()
+                ),
+                yes,
+            )?;
+            let v = api.post(&format!("/locks/{id}/release"), None).await?;
+            emit(g.json, &v, message);
+        }
+        LocksCmd::Transfer { id, to_org, yes } => {
+            confirm(
+                &format!(
+                    "Transfer lock {id} to organisation {to_org}? It is factory reset and \
+                     leaves your organisation. {}",
+                    tumbler_hub::control::factory_reset_summary()
+                ),
+                yes,
+            )?;
+            let v = api
+                .post(
+                    &format!("/locks/{id}/transfer"),
+                    Some(json!({"to_org": to_org})),
+                )
+                .await?;
+            emit(g.json, &v, message);
         }
     }
     Ok(())

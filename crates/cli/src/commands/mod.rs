@@ -1,11 +1,14 @@
 //! One file per command family: [`up`] (`up` and `hub`), [`login`],
-//! [`sites`], [`locks`], [`ops`], [`events`], [`alerts`].
+//! [`sites`], [`locks`], [`lock`] (operations on one lock), [`ops`], [`events`], [`alerts`], [`sim`] (simulated locks).
 
 pub mod alerts;
+pub mod demo;
 pub mod events;
+pub mod lock;
 pub mod locks;
 pub mod login;
 pub mod ops;
+pub mod sim;
 pub mod sites;
 pub mod up;
 

@@ -7,10 +7,12 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::Args;
-use tumbler_hub::config::{DatabaseConfig, HubConfig, MqttConfig, PasswordParams};
+use tumbler_hub::config::{DatabaseConfig, HubConfig, ManufacturerKey, MqttConfig, PasswordParams};
+use tumbler_hub::store::plane::BindingKey;
 use tumbler_hub::{Hub, SystemClock};
 
 use crate::config::write_private;
+use crate::exit::{self, CliError};
 
 /// The first account `up` and `hub` create on an empty database.
 pub const ADMIN_EMAIL: &str = "admin@tumbler.local";
@@ -44,6 +46,39 @@ pub struct HubArgs {
     /// Data directory (SQLite file, first admin password).
     #[arg(long, default_value = ".tumbler", env = "TUMBLER_DATA_DIR")]
     data_dir: PathBuf,
+    /// File with the manufacturer's Ed25519 signing key seed (64 hex digits),
+    /// for manufacturer resets. Use `sim` for the simulated locks' manufacturer.
+    #[arg(long, env = "TUMBLER_MANUFACTURER_KEY")]
+    manufacturer_key: Option<String>,
+}
+
+/// Reads `--manufacturer-key`: `sim`, or a file holding 64 hex digits.
+fn manufacturer_key(arg: Option<&str>) -> anyhow::Result<Option<ManufacturerKey>> {
+    let Some(arg) = arg else { return Ok(None) };
+    if arg == "sim" {
+        return Ok(Some(ManufacturerKey(
+            tumbler_device::image::SIM_MANUFACTURER_SEED,
+        )));
+    }
+    let text = std::fs::read_to_string(arg)
+        .map_err(|e| CliError::new(exit::USAGE, format!("--manufacturer-key {arg}: {e}")))?;
+    let hex = text.trim();
+    let bytes: Option<Vec<u8>> = (0..hex.len())
+        .step_by(2)
+        .map(|i| {
+            hex.get(i..i + 2)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        })
+        .collect();
+    let key = bytes
+        .and_then(|b| <[u8; 32]>::try_from(b.as_slice()).ok())
+        .ok_or_else(|| {
+            CliError::new(
+                exit::USAGE,
+                "--manufacturer-key: the file must hold 64 hex digits",
+            )
+        })?;
+    Ok(Some(ManufacturerKey(key)))
 }
 
 /// `tumbler up`.
@@ -51,6 +86,10 @@ pub async fn up(a: UpArgs) -> anyhow::Result<()> {
     let database = DatabaseConfig::Sqlite {
         path: a.data_dir.join("hub.db"),
     };
+    // The simulated locks trust the simulation's manufacturer key.
+    let key = Some(ManufacturerKey(
+        tumbler_device::image::SIM_MANUFACTURER_SEED,
+    ));
     run_hub(
         a.listen,
         database,
@@ -58,6 +97,7 @@ pub async fn up(a: UpArgs) -> anyhow::Result<()> {
         None,
         &a.data_dir,
         true,
+        key,
     )
     .await
 }
@@ -74,7 +114,46 @@ pub async fn hub(a: HubArgs) -> anyhow::Result<()> {
     };
     let mqtt = MqttConfig::parse(&a.mqtt)
         .map_err(|e| crate::exit::CliError::new(crate::exit::USAGE, format!("--mqtt: {e}")))?;
-    run_hub(a.listen, database, mqtt, a.pg_schema, &a.data_dir, false).await
+    let key = manufacturer_key(a.manufacturer_key.as_deref())?;
+    run_hub(
+        a.listen,
+        database,
+        mqtt,
+        a.pg_schema,
+        &a.data_dir,
+        false,
+        key,
+    )
+    .await
+}
+
+/// The key that encrypts lock bindings at rest: `<data-dir>/binding.key`
+/// (64 hex digits, mode 0600), created on the first run. Every hub process
+/// sharing one database needs the same file.
+fn binding_key(data_dir: &Path) -> anyhow::Result<BindingKey> {
+    let path = data_dir.join("binding.key");
+    let parse = |text: &str| -> Option<[u8; 32]> {
+        let t = text.trim();
+        let bytes: Option<Vec<u8>> = (0..t.len())
+            .step_by(2)
+            .map(|i| t.get(i..i + 2).and_then(|h| u8::from_str_radix(h, 16).ok()))
+            .collect();
+        bytes.and_then(|b| <[u8; 32]>::try_from(b.as_slice()).ok())
+    };
+    match std::fs::read_to_string(&path) {
+        Ok(text) => parse(&text)
+            .map(BindingKey::new)
+            .ok_or_else(|| anyhow::anyhow!("{} must hold 64 hex digits", path.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let mut k = [0u8; 32];
+            getrandom::fill(&mut k).map_err(|e| anyhow::anyhow!("no OS randomness: {e}"))?;
+            let hex: String = k.iter().map(|b| format!("{b:02x}")).collect();
+            write_private(&path, hex.as_bytes())
+                .with_context(|| format!("writing {}", path.display()))?;
+            Ok(BindingKey::new(k))
+        }
+        Err(e) => Err(anyhow::anyhow!("reading {}: {e}", path.display())),
+    }
 }
 
 fn worker_id() -> String {
@@ -90,6 +169,7 @@ async fn run_hub(
     pg_schema: Option<String>,
     data_dir: &Path,
     demo: bool,
+    manufacturer_key: Option<ManufacturerKey>,
 ) -> anyhow::Result<()> {
     std::fs::create_dir_all(data_dir)
         .with_context(|| format!("creating the data directory {}", data_dir.display()))?;
@@ -100,6 +180,8 @@ async fn run_hub(
         password: PasswordParams::default(),
         worker_id: worker_id(),
         pg_schema,
+        manufacturer_key,
+        binding_key: Some(binding_key(data_dir)?),
     };
     let hub = Hub::start(config, Arc::new(SystemClock))
         .await
@@ -111,6 +193,18 @@ async fn run_hub(
             hub.shutdown().await;
             return Err(e);
         }
+    };
+    let (locks_stop, locks_rx) = tokio::sync::watch::channel(false);
+    let demo_locks = if demo {
+        match super::demo::start(&hub, data_dir, locks_rx).await {
+            Ok(l) => l,
+            Err(e) => {
+                hub.shutdown().await;
+                return Err(e);
+            }
+        }
+    } else {
+        Vec::new()
     };
     let url = format!("http://{}", hub.http_addr);
     println!("Tumbler hub is up.");
@@ -125,17 +219,38 @@ async fn run_hub(
         }
         Login::Existing => println!("  Login:    use an existing account (data kept)"),
     }
+    if !demo_locks.is_empty() {
+        println!(
+            "  Simulated locks (images in {}):",
+            data_dir.join("locks").display()
+        );
+        println!(
+            "    {:<20} {:<12} {:<22} CONSOLE",
+            "SERIAL", "SETUP CODE", "STATE"
+        );
+        for l in &demo_locks {
+            println!(
+                "    {:<20} {:<12} {:<22} tumbler sim console {}",
+                l.serial, l.setup_code, l.state, l.console
+            );
+        }
+    }
     println!("Stop with Ctrl-C.");
     use std::io::Write;
     let _ = std::io::stdout().flush();
 
     wait_for_stop().await;
     eprintln!("stopping…");
+    let _ = locks_stop.send(true);
+    for l in demo_locks {
+        let _ = l.task.await;
+    }
     hub.shutdown().await;
     Ok(())
 }
 
-async fn wait_for_stop() {
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn wait_for_stop() {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};

@@ -8,6 +8,7 @@
 )]
 
 mod client_errors;
+mod sim;
 mod up;
 
 use std::io::Write;

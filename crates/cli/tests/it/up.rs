@@ -1,6 +1,8 @@
-//! `tumbler up` end to end: first run prints the URL and a login, the
-//! client commands work against it, Ctrl-C stops it cleanly, and a second
-//! run keeps the data and the login.
+//! `tumbler up` end to end: first run prints the URL, a login and three
+//! simulated locks it claimed; the client commands work against it (remote
+//! unlock, factory reset with its confirmation, re-claim with the printed
+//! setup code), Ctrl-C stops it cleanly, and a second run keeps the data,
+//! the login and the locks.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -11,6 +13,8 @@ struct Up {
     child: Child,
     url: String,
     password: Option<String>,
+    /// (serial, setup code, state) of the simulated locks printed.
+    locks: Vec<(String, String, String)>,
 }
 
 fn start_up(data_dir: &std::path::Path) -> Up {
@@ -31,8 +35,13 @@ fn start(args: &[&str], data_dir: &std::path::Path) -> Up {
     let out = child.stdout.take().unwrap();
     let mut url = None;
     let mut password = None;
+    let mut locks = Vec::new();
     for line in BufReader::new(out).lines() {
         let line = line.unwrap();
+        if line.trim().starts_with("DEMO-") {
+            let f: Vec<&str> = line.split_whitespace().collect();
+            locks.push((f[0].to_owned(), f[1].to_owned(), f[2].to_owned()));
+        }
         if let Some(u) = line.trim().strip_prefix("URL:") {
             url = Some(u.trim().to_owned());
         }
@@ -47,6 +56,17 @@ fn start(args: &[&str], data_dir: &std::path::Path) -> Up {
         child,
         url: url.expect("up printed its URL"),
         password,
+        locks,
+    }
+}
+
+impl Drop for Up {
+    /// A failing test must not leave the hub and its locks running.
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
     }
 }
 
@@ -193,10 +213,87 @@ fn up_login_commands_ctrl_c_and_rerun() {
     ] {
         let (code, out) = code_out(&tumbler(&cfg, args, None));
         assert_eq!(code, 0, "{args:?}: {out}");
-        assert!(out.contains("(none)"), "{args:?}: {out}");
     }
+
+    // The three simulated locks `up` claimed into the demo site.
+    assert_eq!(up.locks.len(), 3, "{:?}", up.locks);
+    assert!(up.locks.iter().all(|l| l.2 == "claimed"), "{:?}", up.locks);
     let (code, out) = code_out(&tumbler(&cfg, &["--json", "locks", "list"], None));
-    assert_eq!((code, out.trim()), (0, "[]"));
+    assert_eq!(code, 0);
+    let locks: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let first = locks
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["serial"] == up.locks[0].0.as_str())
+        .unwrap();
+    let id = first["id"].as_i64().unwrap().to_string();
+    let setup_code = up.locks[0].1.clone();
+
+    // Remote unlock, followed to the lock's answer.
+    let (code, out) = code_out(&tumbler(&cfg, &["lock", &id, "unlock", "--wait"], None));
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("applied"), "{out}");
+    assert_eq!(
+        code_out(&tumbler(&cfg, &["lock", "4242", "unlock"], None)).0,
+        5
+    );
+    // A factory reset asks first (no terminal here: refused, exit 10) …
+    let o = tumbler(&cfg, &["lock", &id, "factory-reset"], None);
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert_eq!(o.status.code(), Some(10), "{err}");
+    assert!(
+        err.contains("erases users"),
+        "the prompt names what is erased: {err}"
+    );
+    let (_, out) = code_out(&tumbler(&cfg, &["--json", "locks", "show", &id], None));
+    assert!(out.contains("\"claimed\""), "{out}");
+    // … and with --yes it happens: the hub shows the binding stale.
+    let (code, out) = code_out(&tumbler(
+        &cfg,
+        &["lock", &id, "factory-reset", "--yes", "--wait"],
+        None,
+    ));
+    assert_eq!(code, 0, "{out}");
+    let (_, out) = code_out(&tumbler(&cfg, &["--json", "locks", "show", &id], None));
+    assert!(out.contains("reset_binding_stale"), "{out}");
+    let (_, out) = code_out(&tumbler(&cfg, &["alerts"], None));
+    assert!(out.contains("reset_detected"), "{out}");
+    // Operations are refused until it is claimed again (exit 6).
+    assert_eq!(
+        code_out(&tumbler(&cfg, &["lock", &id, "unlock"], None)).0,
+        6
+    );
+    // Re-claim with the setup code `up` printed; the lock answers again.
+    let (code, out) = code_out(&tumbler(
+        &cfg,
+        &["locks", "reclaim", &id, "--setup-code-stdin"],
+        Some(&format!("{setup_code}\n")),
+    ));
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("claimed"), "{out}");
+    let (code, out) = code_out(&tumbler(&cfg, &["lock", &id, "lock", "--wait"], None));
+    assert_eq!(code, 0, "{out}");
+    // Claiming a lock that is claimed already is refused (exit 6).
+    let (code, out) = code_out(&tumbler(
+        &cfg,
+        &[
+            "locks",
+            "claim",
+            &up.locks[1].0,
+            "--setup-code",
+            "00000000",
+            "--site",
+            "1",
+        ],
+        None,
+    ));
+    assert_eq!(code, 6, "{out}");
+    // Releasing asks first too.
+    assert_eq!(
+        code_out(&tumbler(&cfg, &["locks", "release", &id], None)).0,
+        10
+    );
 
     // Password change through the CLI: wrong current password is exit 6.
     let (code, _) = code_out(&tumbler(
@@ -248,6 +345,8 @@ fn up_login_commands_ctrl_c_and_rerun() {
         1,
         "kept: the demo site; the deleted one stays deleted"
     );
+    assert_eq!(up.locks.len(), 3, "the same locks run again");
+    assert!(up.locks.iter().all(|l| l.2 == "claimed"), "{:?}", up.locks);
     let (code, _) = code_out(&tumbler(&cfg, &["logout"], None));
     assert_eq!(code, 0);
     assert_eq!(code_out(&tumbler(&cfg, &["sites", "list"], None)).0, 3);

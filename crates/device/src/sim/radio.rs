@@ -305,6 +305,48 @@ impl SimLock {
         }
     }
 
+    /// Answers `LogFetch`: the lock checks and records the envelope counter (a read-only
+    /// command step), then the unacknowledged audit records from `from_seq` go up as `Log`
+    /// batches (hash chain intact, oldest first) before the reply.
+    pub(super) fn log_fetch(
+        &mut self,
+        controller: p::ControllerId,
+        id: p::CommandId,
+        counter: u64,
+        from_seq: u64,
+    ) -> (p::Ack, p::Applied) {
+        let from = l::ControllerId(u8::try_from(controller.0).unwrap_or(0));
+        let stepped = self.step(l::Input::Command {
+            from,
+            id: (id.0 & u64::from(u32::MAX)) as u32,
+            counter,
+            cmd: l::Command::GetCapabilities,
+        });
+        match stepped.reply.map(|r| r.result) {
+            Some(Ok(_)) => {
+                let now = self.now();
+                let batches = self.lock.as_ref().map_or_else(Vec::new, |lock| {
+                    bridge::log_batches(lock, from_seq, lock.status(now).log_lost)
+                });
+                for b in batches {
+                    self.seal_up(&p::Up::Log(b));
+                }
+                (
+                    p::Ack {
+                        id,
+                        verdict: p::Verdict::Accepted,
+                    },
+                    p::Applied {
+                        id,
+                        outcome: p::Outcome::Ok(p::CommandResult::Done),
+                    },
+                )
+            }
+            Some(Err(e)) => bridge::refused(id, bridge::error(e)),
+            None => bridge::refused(id, p::ErrorCode::Internal),
+        }
+    }
+
     pub(super) fn on_envelope(&mut self, frame: &[u8]) -> Vec<Vec<u8>> {
         let Some((ep, mut table)) = self.link() else {
             return Vec::new();
@@ -330,6 +372,8 @@ impl SimLock {
             bridge::refused(req.id, p::ErrorCode::AdminRequired)
         } else if let p::Command::SetSettings(want) = &req.command {
             self.set_settings(v.controller, req.id, v.counter, want)
+        } else if let p::Command::LogFetch { from_seq } = &req.command {
+            self.log_fetch(v.controller, req.id, v.counter, *from_seq)
         } else if let Some(result) = self
             .lock
             .as_ref()

@@ -529,6 +529,44 @@ async fn digests_schedules_and_queries() {
         Some(p::Outcome::Failed(_))
     ));
     assert!(ok(&h.command(sched(18 * 60)).await));
+    // Schedule reads answer from the lock.
+    match h
+        .command(p::Command::GetWeekDaySchedule { user: 2, slot: 0 })
+        .await
+    {
+        Some(p::Outcome::Ok(p::CommandResult::WeekDay(Some(w)))) => {
+            assert_eq!(
+                (w.days.0, w.start_minute, w.end_minute),
+                (0b0111_1110, 480, 1080)
+            )
+        }
+        other => panic!("week-day schedule: {other:?}"),
+    }
+    assert_eq!(
+        h.command(p::Command::GetYearDaySchedule { user: 2, slot: 0 })
+            .await,
+        Some(p::Outcome::Ok(p::CommandResult::YearDay(None)))
+    );
+    assert_eq!(
+        h.command(p::Command::GetHolidaySchedule { slot: 0 }).await,
+        Some(p::Outcome::Ok(p::CommandResult::Holiday(None)))
+    );
+    // LogFetch sends the unacknowledged records as Log batches, chained, from the given seq.
+    assert!(ok(&h.command(p::Command::LogFetch { from_seq: 2 }).await));
+    // (Records also go up one by one as they happen; the fetched batch is the one of several.)
+    let fetched = match h
+        .wait_up(
+            5,
+            |m| matches!(m, p::Up::Log(b) if b.records.len() > 1 && b.records[0].seq == 2),
+        )
+        .await
+    {
+        Some(p::Up::Log(b)) => b.records,
+        other => panic!("log batch: {other:?}"),
+    };
+    for w in fetched.windows(2) {
+        assert_eq!(w[0].seq + 1, w[1].seq, "consecutive");
+    }
     assert!(ok(&h
         .command(p::Command::ClearWeekDaySchedule { user: 2, slot: 0 })
         .await));

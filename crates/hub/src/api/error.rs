@@ -113,6 +113,60 @@ impl From<ServiceError> for ApiError {
                 "Last owner",
                 "an organisation keeps at least one owner",
             ),
+            ServiceError::WrongSetupCode => ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "wrong_setup_code",
+                "Wrong setup code",
+                "the lock refused the setup code; nothing was stored",
+            ),
+            ServiceError::ClaimedElsewhere => ApiError::new(
+                StatusCode::CONFLICT,
+                "claimed_by_another_org",
+                "Claimed by another organisation",
+                "this lock belongs to another organisation; it must be released or transferred first",
+            ),
+            ServiceError::WrongState(why) => ApiError::new(
+                StatusCode::CONFLICT,
+                "wrong_lock_state",
+                "Wrong lock state",
+                why,
+            ),
+            ServiceError::ClaimInProgress => ApiError::new(
+                StatusCode::CONFLICT,
+                "claim_in_progress",
+                "Claim in progress",
+                "another claim of this lock is running; try again in a few seconds",
+            ),
+            ServiceError::LockTimeout => ApiError::new(
+                StatusCode::GATEWAY_TIMEOUT,
+                "lock_timeout",
+                "The lock did not answer",
+                "the lock did not answer in time: is it online and in setup mode?",
+            ),
+            ServiceError::ClaimFailed(why) => ApiError::new(
+                StatusCode::BAD_GATEWAY,
+                "claim_failed",
+                "Claim failed",
+                why,
+            ),
+            ServiceError::LinkUnavailable => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "lock_link_unavailable",
+                "No link to the locks",
+                "this hub is not connected to a broker",
+            ),
+            ServiceError::ManufacturerKeyMissing => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "manufacturer_key_missing",
+                "No manufacturer key",
+                "this hub has no manufacturer signing key configured",
+            ),
+            ServiceError::ConfirmationRequired(what) => ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "confirmation_required",
+                "Confirmation required",
+                what,
+            ),
             other => {
                 tracing::error!(error = %other, "request failed");
                 ApiError::internal()

@@ -124,12 +124,18 @@ pub const ROUTES: &[RouteSpec] = &[
     r("DELETE", "/api/v1/sites/{id}", "sites", "Delete an empty site", Some(OWNERS)),
     r("GET", "/api/v1/locks", "locks", "List locks", Some(ANY_ROLE)),
     r("GET", "/api/v1/locks/{id}", "locks", "One lock", Some(ANY_ROLE)),
+    r("POST", "/api/v1/locks/claim", "locks", "Claim a lock in setup mode with its setup code", Some(ADMINS)),
+    r("POST", "/api/v1/locks/{id}/reclaim", "locks", "Re-claim a lock after a factory reset (binding stale)", Some(ADMINS)),
+    r("POST", "/api/v1/locks/{id}/release", "locks", "Release a lock (factory reset first if online)", Some(ADMINS)),
+    r("POST", "/api/v1/locks/{id}/transfer", "locks", "Transfer a lock to another organisation (factory reset, then claimable by it)", Some(OWNERS)),
+    r("POST", "/api/v1/locks/{id}/manufacturer-reset", "locks", "Factory reset authorised by a manufacturer token (ownership verified)", Some(OWNERS)),
     r("POST", "/api/v1/locks/{id}/operations", "operations", "Queue a remote operation", Some(ADMINS)),
     r("GET", "/api/v1/operations", "operations", "List operations", Some(ANY_ROLE)),
     r("GET", "/api/v1/operations/{id}", "operations", "One operation", Some(ANY_ROLE)),
     r("GET", "/api/v1/events", "events", "Search events by lock, kind and time", Some(HISTORY)),
     r("GET", "/api/v1/alerts", "alerts", "List alerts", Some(HISTORY)),
     r("POST", "/api/v1/alerts/{id}/ack", "alerts", "Acknowledge an alert", Some(HISTORY)),
+    r("GET", "/api/v1/audit", "audit", "The organisation's audit trail (claims, resets, transfers)", Some(OWNERS)),
 ];
 
 /// Roles not admitted by a route (the "too weak" ones).
@@ -194,6 +200,15 @@ fn build() -> Builder {
         .add("DELETE", "/api/v1/sites/{id}", delete(sites::remove))
         .add("GET", "/api/v1/locks", get(locks::list))
         .add("GET", "/api/v1/locks/{id}", get(locks::get_one))
+        .add("POST", "/api/v1/locks/claim", post(locks::claim))
+        .add("POST", "/api/v1/locks/{id}/reclaim", post(locks::reclaim))
+        .add("POST", "/api/v1/locks/{id}/release", post(locks::release))
+        .add("POST", "/api/v1/locks/{id}/transfer", post(locks::transfer))
+        .add(
+            "POST",
+            "/api/v1/locks/{id}/manufacturer-reset",
+            post(locks::manufacturer_reset),
+        )
         .add(
             "POST",
             "/api/v1/locks/{id}/operations",
@@ -204,6 +219,7 @@ fn build() -> Builder {
         .add("GET", "/api/v1/events", get(events::search))
         .add("GET", "/api/v1/alerts", get(alerts::list))
         .add("POST", "/api/v1/alerts/{id}/ack", post(alerts::ack))
+        .add("GET", "/api/v1/audit", get(locks::audit))
 }
 
 /// The (method, path) pairs the router actually mounts; a test checks they

@@ -43,7 +43,24 @@ fn request_body(method: &str, path: &str) -> Option<Value> {
         ),
         ("POST", "/api/v1/locks/{id}/operations") => obj(
             &["kind"],
-            json!({"kind": {"type": "string", "enum": crate::service::operations::REQUESTABLE_KINDS}}),
+            json!({"kind": {"type": "string", "enum": crate::service::operations::REQUESTABLE_KINDS},
+                   "pin": {"type": "string", "format": "password", "description": "digits; kept in the hub's memory only until sealed"},
+                   "timeout_s": {"type": "integer", "minimum": 1, "maximum": 3600, "description": "unlock_with_timeout only"},
+                   "confirm": {"type": "string", "description": "factory_reset only: the lock's serial"}}),
+        ),
+        ("POST", "/api/v1/locks/claim") => obj(
+            &["serial", "setup_code", "site_id"],
+            json!({"serial": {"type": "string"}, "setup_code": {"type": "string", "format": "password"},
+                   "site_id": {"type": "integer", "format": "int64"}, "label": {"type": "string"},
+                   "factory_key": {"type": "string", "description": "the lock's factory identity key, 64 hex digits"}}),
+        ),
+        ("POST", "/api/v1/locks/{id}/reclaim") => obj(
+            &["setup_code"],
+            json!({"setup_code": {"type": "string", "format": "password"}, "factory_key": {"type": "string"}}),
+        ),
+        ("POST", "/api/v1/locks/{id}/transfer") => obj(
+            &["to_org"],
+            json!({"to_org": {"type": "integer", "format": "int64"}}),
         ),
         _ => return None,
     };
@@ -79,6 +96,7 @@ fn query_params(method: &str, path: &str) -> Vec<Value> {
             q("to", json!({"type": "string", "format": TS})),
             q("limit", limit()),
         ],
+        ("GET", "/api/v1/audit") => vec![q("limit", limit())],
         ("GET", "/api/v1/alerts") => vec![
             q("open", json!({"type": "boolean", "default": true})),
             q("limit", limit()),
@@ -103,6 +121,13 @@ fn response_schema(method: &str, path: &str) -> Option<Value> {
         ("POST", "/api/v1/sites") | ("GET" | "PATCH", "/api/v1/sites/{id}") => one("Site"),
         ("GET", "/api/v1/locks") => many("Lock"),
         ("GET", "/api/v1/locks/{id}") => one("Lock"),
+        ("POST", "/api/v1/locks/claim") | ("POST", "/api/v1/locks/{id}/reclaim") => one("Lock"),
+        ("POST", "/api/v1/locks/{id}/release") | ("POST", "/api/v1/locks/{id}/transfer") => obj(
+            &["message"],
+            json!({"lock": one("Lock"), "operation": one("Operation"), "message": {"type": "string"}}),
+        ),
+        ("POST", "/api/v1/locks/{id}/manufacturer-reset") => one("Operation"),
+        ("GET", "/api/v1/audit") => json!({"type": "array", "items": {"type": "object"}}),
         ("GET", "/api/v1/operations") => many("Operation"),
         ("GET", "/api/v1/operations/{id}") | ("POST", "/api/v1/locks/{id}/operations") => {
             one("Operation")
@@ -147,8 +172,8 @@ fn schemas() -> Value {
         "Token": obj(&["id", "account_id", "kind", "label", "created_at"], json!({"id": int, "account_id": int, "kind": {"type": "string", "enum": ["session", "api"]}, "label": string, "created_at": ts, "expires_at": ts_opt})),
         "IssuedToken": obj(&["token", "id", "kind", "label"], json!({"token": {"type": "string", "description": "shown once"}, "id": int, "account_id": int, "kind": string, "label": string, "created_at": ts, "expires_at": ts_opt})),
         "Site": obj(&["id", "org_id", "name", "time_zone", "created_at"], json!({"id": int, "org_id": int, "name": string, "time_zone": string, "created_at": ts})),
-        "Lock": obj(&["id", "serial", "name", "claim_state", "online", "reset_counter", "created_at"], json!({"id": int, "serial": string, "org_id": int_opt, "site_id": int_opt, "name": string, "claim_state": {"$ref": "#/components/schemas/ClaimState"}, "online": {"type": "boolean"}, "last_seen_at": ts_opt, "battery_pct": int_opt, "reset_counter": int, "last_event_seq": int_opt, "created_at": ts})),
-        "Operation": obj(&["id", "org_id", "lock_id", "kind", "state", "attempts", "max_attempts", "created_at", "updated_at"], json!({"id": int, "org_id": int, "lock_id": int, "kind": string, "params": {}, "state": {"$ref": "#/components/schemas/OpState"}, "attempts": int, "max_attempts": int, "error": string_opt, "created_by": int_opt, "created_at": ts, "updated_at": ts, "claimed_by": string_opt})),
+        "Lock": obj(&["id", "serial", "name", "claim_state", "online", "reset_counter", "created_at"], json!({"id": int, "serial": string, "org_id": int_opt, "site_id": int_opt, "name": string, "claim_state": {"$ref": "#/components/schemas/ClaimState"}, "online": {"type": "boolean"}, "last_seen_at": ts_opt, "battery_pct": int_opt, "reset_counter": int, "last_event_seq": int_opt, "created_at": ts, "telemetry": {"type": "object"}, "log_epoch": int, "rejected_frames": int, "stale_reason": {}, "intent": string_opt, "transfer_to_org": int_opt})),
+        "Operation": obj(&["id", "org_id", "lock_id", "kind", "state", "attempts", "max_attempts", "created_at", "updated_at"], json!({"id": int, "org_id": int, "lock_id": int, "kind": string, "params": {}, "state": {"$ref": "#/components/schemas/OpState"}, "attempts": int, "max_attempts": int, "error": string_opt, "created_by": int_opt, "created_at": ts, "updated_at": ts, "claimed_by": string_opt, "command_id": int_opt, "result": {}})),
         "Event": obj(&["id", "lock_id", "seq", "kind", "at", "received_at"], json!({"id": int, "org_id": int_opt, "lock_id": int, "seq": int, "kind": string, "at": ts, "received_at": ts, "data": {}})),
         "Alert": obj(&["id", "org_id", "kind", "severity", "message", "created_at"], json!({"id": int, "org_id": int, "lock_id": int_opt, "kind": string, "severity": {"$ref": "#/components/schemas/Severity"}, "message": string, "created_at": ts, "acked_at": ts_opt, "acked_by": int_opt})),
     })

@@ -23,11 +23,27 @@ pub struct ListQuery {
 }
 
 /// Body of `POST /locks/{id}/operations`.
-#[derive(Debug, Deserialize)]
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RequestBody {
-    /// `lock`, `unlock`, `reboot` or `self_check`.
+    /// One of [`crate::plane::REQUESTABLE_KINDS`].
     pub kind: String,
+    /// PIN for lock/unlock when the lock requires one; kept in memory only.
+    pub pin: Option<String>,
+    /// For `unlock_with_timeout`: seconds before relocking.
+    pub timeout_s: Option<u16>,
+    /// For `factory_reset`: the lock's serial.
+    pub confirm: Option<String>,
+}
+
+impl std::fmt::Debug for RequestBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RequestBody")
+            .field("kind", &self.kind)
+            .field("pin", &self.pin.as_ref().map(|_| "<redacted>"))
+            .field("timeout_s", &self.timeout_s)
+            .finish_non_exhaustive()
+    }
 }
 
 /// `GET /operations`.
@@ -59,7 +75,13 @@ pub async fn request(
     ApiPath(lock): ApiPath<i64>,
     ApiJson(b): ApiJson<RequestBody>,
 ) -> Result<(StatusCode, Json<Operation>), ApiError> {
-    let op = s.service.request_operation(&p, lock, &b.kind).await?;
+    let req = crate::plane::OpRequest {
+        kind: b.kind,
+        pin: b.pin.map(crate::control::SecretPin::new),
+        timeout_s: b.timeout_s,
+        confirm: b.confirm,
+    };
+    let op = s.plane.request_operation(&p, lock, req).await?;
     s.wake_jobs();
     Ok((StatusCode::ACCEPTED, Json(op)))
 }

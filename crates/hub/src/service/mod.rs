@@ -96,6 +96,35 @@ pub enum ServiceError {
     /// A blocking task died.
     #[error("internal task failed")]
     Task,
+    /// The lock's key confirmation failed during a claim: wrong setup code.
+    /// Nothing was stored.
+    #[error("wrong setup code")]
+    WrongSetupCode,
+    /// The lock is claimed (or reserved by a transfer) for another organisation.
+    #[error("the lock belongs to another organisation")]
+    ClaimedElsewhere,
+    /// The lock is not in a state that allows this (e.g. re-claim of a lock
+    /// that is not `reset_binding_stale`).
+    #[error("{0}")]
+    WrongState(String),
+    /// Another claim of the same lock is running.
+    #[error("a claim of this lock is already running")]
+    ClaimInProgress,
+    /// The lock did not answer in time (offline, or not in setup mode).
+    #[error("the lock did not answer in time")]
+    LockTimeout,
+    /// The claim protocol failed (tampered or unexpected answer).
+    #[error("claim failed: {0}")]
+    ClaimFailed(String),
+    /// This hub has no link to the locks (no broker), so it cannot talk to one now.
+    #[error("no link to the locks")]
+    LinkUnavailable,
+    /// No manufacturer signing key is configured.
+    #[error("no manufacturer key configured")]
+    ManufacturerKeyMissing,
+    /// A destructive operation needs `confirm` set to the lock's serial.
+    #[error("confirmation required: {0}")]
+    ConfirmationRequired(String),
 }
 
 impl From<StoreError> for ServiceError {
@@ -148,6 +177,9 @@ pub struct Service {
     /// Hash verified against when a login names an unknown account, so the
     /// answer takes as long as for a known one.
     pub(crate) dummy_hash: Arc<str>,
+    /// PINs of queued operations, only in this process's memory, by the
+    /// random reference stored in the operation's params (never the PIN).
+    pub(crate) pins: crate::plane::PinVault,
 }
 
 impl std::fmt::Debug for Service {
@@ -171,6 +203,7 @@ impl Service {
             clock,
             password,
             dummy_hash: dummy.into(),
+            pins: crate::plane::PinVault::default(),
         })
     }
 

@@ -1,15 +1,10 @@
 //! Remote operations on locks: request, list, inspect.
 
-use super::{check_limit, invalid, Principal, Service, ServiceError, ADMINS, ANY_ROLE};
-use crate::model::{ClaimState, OpState, Operation};
-use crate::store::operations::{NewOperation, OpOutcome, OperationFilter};
+use super::{check_limit, Principal, Service, ServiceError, ANY_ROLE};
+use crate::model::{OpState, Operation};
+use crate::store::operations::{OpOutcome, OperationFilter};
 
-/// Operation kinds that can be requested over the API today. Resets and
-/// PIN-protected unlocks come with the claim/proto work.
-pub const REQUESTABLE_KINDS: &[&str] = &["lock", "unlock", "reboot", "self_check"];
-
-/// Sends without an answer before an operation fails.
-pub const DEFAULT_MAX_ATTEMPTS: i64 = 5;
+pub use crate::plane::{DEFAULT_MAX_ATTEMPTS, REQUESTABLE_KINDS};
 
 impl Service {
     /// Operations of the organisation, newest first.
@@ -50,46 +45,31 @@ impl Service {
             .ok_or(ServiceError::NotFound)
     }
 
-    /// Queues an operation on a claimed lock (owners, managers). It is sent
-    /// when the lock is online and earlier operations are done.
+    /// Queues an operation without parameters on a claimed lock (owners,
+    /// managers): see [`crate::plane::LockPlane::request_operation`], which
+    /// the HTTP API uses (PINs, timeouts, confirmations).
     pub async fn request_operation(
         &self,
         p: &Principal,
         lock_id: i64,
         kind: &str,
     ) -> Result<Operation, ServiceError> {
-        self.require(p, ADMINS)?;
-        let lock = self
-            .store
-            .get_lock(p.org_id, lock_id)
-            .await?
-            .ok_or(ServiceError::NotFound)?;
-        if !REQUESTABLE_KINDS.contains(&kind) {
-            return Err(invalid(
-                "kind",
-                format!("one of {}", REQUESTABLE_KINDS.join(", ")),
-            ));
-        }
-        if lock.claim_state != ClaimState::Claimed {
-            return Err(invalid(
-                "lock",
-                format!("lock is {}; re-claim it first", lock.claim_state),
-            ));
-        }
-        Ok(self
-            .store
-            .enqueue_operation(
-                NewOperation {
-                    org_id: p.org_id,
-                    lock_id,
-                    kind,
-                    params: &serde_json::json!({}),
-                    max_attempts: DEFAULT_MAX_ATTEMPTS,
-                    created_by: Some(p.account_id),
+        let plane = crate::plane::LockPlane::new(
+            self.clone(),
+            None,
+            None,
+            std::sync::Arc::new(tokio::sync::Notify::new()),
+        );
+        plane
+            .request_operation(
+                p,
+                lock_id,
+                crate::plane::OpRequest {
+                    kind: kind.to_owned(),
+                    ..Default::default()
                 },
-                self.now_ms(),
             )
-            .await?)
+            .await
     }
 }
 

@@ -3,13 +3,18 @@
 use sqlx::any::AnyRow;
 
 use super::{col, parse_enum, Store, StoreError};
-use crate::model::{ClaimState, Lock};
+use crate::model::{ClaimState, Lock, Telemetry};
 
-const COLS: &str = "id, serial, org_id, site_id, name, claim_state, online, last_seen_at, \
-                    battery_pct, reset_counter, last_event_seq, created_at";
+pub(crate) const COLS: &str =
+    "id, serial, org_id, site_id, name, claim_state, online, last_seen_at, \
+                    battery_pct, reset_counter, last_event_seq, created_at, bolt, door, mode, \
+                    setup_mode, firmware, credential_version, credential_digest, clock_skew_s, \
+                    status_at, log_epoch, rejected_frames, stale_reason, intent, transfer_to_org";
 
-fn lock_row(r: &AnyRow) -> Result<Lock, StoreError> {
+pub(crate) fn lock_row(r: &AnyRow) -> Result<Lock, StoreError> {
     let online: i64 = col(r, "online")?;
+    let setup_mode: Option<i64> = col(r, "setup_mode")?;
+    let stale: Option<String> = col(r, "stale_reason")?;
     Ok(Lock {
         id: col(r, "id")?,
         serial: col(r, "serial")?,
@@ -23,6 +28,22 @@ fn lock_row(r: &AnyRow) -> Result<Lock, StoreError> {
         reset_counter: col(r, "reset_counter")?,
         last_event_seq: col(r, "last_event_seq")?,
         created_at: col(r, "created_at")?,
+        telemetry: Telemetry {
+            bolt: col(r, "bolt")?,
+            door: col(r, "door")?,
+            mode: col(r, "mode")?,
+            setup_mode: setup_mode.map(|v| v != 0),
+            firmware: col(r, "firmware")?,
+            credential_version: col(r, "credential_version")?,
+            credential_digest: col(r, "credential_digest")?,
+            clock_skew_s: col(r, "clock_skew_s")?,
+            status_at: col(r, "status_at")?,
+        },
+        log_epoch: col(r, "log_epoch")?,
+        rejected_frames: col(r, "rejected_frames")?,
+        stale_reason: stale.and_then(|s| serde_json::from_str(&s).ok()),
+        intent: col(r, "intent")?,
+        transfer_to_org: col(r, "transfer_to_org")?,
     })
 }
 

@@ -13,6 +13,7 @@ pub mod events;
 pub mod locks;
 pub mod operations;
 pub mod orgs;
+pub mod plane;
 pub mod sites;
 
 use sqlx::any::{AnyPoolOptions, AnyRow};
@@ -108,6 +109,8 @@ impl StoreOptions {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// Encrypts bindings at rest (see [`plane::BindingKey`]); `None`: stored in clear.
+    binding_key: Option<std::sync::Arc<plane::BindingKey>>,
 }
 
 fn valid_schema(s: &str) -> bool {
@@ -190,7 +193,18 @@ impl Store {
             Backend::Postgres => &POSTGRES_MIGRATIONS,
         };
         migrator.run(&pool).await?;
-        Ok(Self { pool, backend })
+        Ok(Self {
+            pool,
+            backend,
+            binding_key: None,
+        })
+    }
+
+    /// Encrypt bindings with `key` from now on (existing clear ones are still
+    /// read, and encrypted at their next write).
+    pub fn with_binding_key(mut self, key: Option<plane::BindingKey>) -> Self {
+        self.binding_key = key.map(std::sync::Arc::new);
+        self
     }
 
     /// Which dialect this store speaks.

@@ -16,7 +16,7 @@ use super::{col, json_col, parse_enum, Backend, Store, StoreError};
 use crate::model::{OpState, Operation};
 
 const COLS: &str = "id, org_id, lock_id, kind, params, state, attempts, max_attempts, error, \
-                    created_by, created_at, updated_at, claimed_by";
+                    created_by, created_at, updated_at, claimed_by, command_id, result";
 
 fn op_row(r: &AnyRow) -> Result<Operation, StoreError> {
     Ok(Operation {
@@ -33,6 +33,11 @@ fn op_row(r: &AnyRow) -> Result<Operation, StoreError> {
         created_at: col(r, "created_at")?,
         updated_at: col(r, "updated_at")?,
         claimed_by: col(r, "claimed_by")?,
+        command_id: col(r, "command_id")?,
+        result: {
+            let s: Option<String> = col(r, "result")?;
+            s.and_then(|s| serde_json::from_str(&s).ok())
+        },
     })
 }
 

@@ -20,11 +20,18 @@ struct Targets {
     account: i64,
     site: i64,
     lock: i64,
+    /// Locks that the positive control releases / transfers.
+    release_lock: i64,
+    transfer_lock: i64,
     operation: i64,
     alert: i64,
+    /// The other organisation (transfer target).
+    other_org: i64,
+    /// Org A's first site (never deleted by the test).
+    home_site: i64,
 }
 
-async fn targets(app: &TestApp, a: &OrgFixture) -> Targets {
+async fn targets(app: &TestApp, a: &OrgFixture, b: &OrgFixture) -> Targets {
     let s = app.service();
     let owner = principal(app, a.token(Role::Owner)).await;
     let token = s
@@ -67,13 +74,37 @@ async fn targets(app: &TestApp, a: &OrgFixture) -> Targets {
     )
     .await
     .unwrap();
+    let release_lock = s
+        .bind_lock(
+            a.org_id,
+            a.site_id,
+            &format!("{}-rel", a.serial),
+            "Release me",
+        )
+        .await
+        .unwrap()
+        .id;
+    let transfer_lock = s
+        .bind_lock(
+            a.org_id,
+            a.site_id,
+            &format!("{}-tra", a.serial),
+            "Transfer me",
+        )
+        .await
+        .unwrap()
+        .id;
     Targets {
         token,
         account: a.account(Role::Support),
         site,
         lock: a.lock_id,
+        release_lock,
+        transfer_lock,
         operation,
         alert,
+        other_org: b.org_id,
+        home_site: a.site_id,
     }
 }
 
@@ -84,6 +115,10 @@ fn concrete(spec: &RouteSpec, t: &Targets) -> (String, Option<Value>) {
         t.account
     } else if spec.path.starts_with("/api/v1/sites/") {
         t.site
+    } else if spec.path == "/api/v1/locks/{id}/release" {
+        t.release_lock
+    } else if spec.path == "/api/v1/locks/{id}/transfer" {
+        t.transfer_lock
     } else if spec.path.starts_with("/api/v1/locks/") {
         t.lock
     } else if spec.path.starts_with("/api/v1/operations/") {
@@ -108,6 +143,12 @@ fn concrete(spec: &RouteSpec, t: &Targets) -> (String, Option<Value>) {
         ("POST", "/api/v1/sites") => Some(json!({"name": "New site", "time_zone": "UTC"})),
         ("PATCH", "/api/v1/sites/{id}") => Some(json!({"name": "Renamed site"})),
         ("POST", "/api/v1/locks/{id}/operations") => Some(json!({"kind": "reboot"})),
+        // The serial of org A's lock: a stranger is refused (claimed elsewhere).
+        ("POST", "/api/v1/locks/claim") => Some(
+            json!({"serial": "alpha-lock-1", "setup_code": "12345678", "site_id": t.home_site}),
+        ),
+        ("POST", "/api/v1/locks/{id}/reclaim") => Some(json!({"setup_code": "12345678"})),
+        ("POST", "/api/v1/locks/{id}/transfer") => Some(json!({"to_org": t.other_org})),
         _ => None,
     };
     (path, body)
@@ -138,7 +179,7 @@ async fn every_route_denies_strangers_and_weak_roles() {
     let app = TestApp::sqlite().await.unwrap();
     let a = org(&app, "alpha").await;
     let b = org(&app, "beta").await;
-    let t = targets(&app, &a).await;
+    let t = targets(&app, &a, &b).await;
     let before = snapshot(&app, a.org_id).await;
     let mut checked = 0;
 
@@ -160,6 +201,15 @@ async fn every_route_denies_strangers_and_weak_roles() {
         if spec.path.contains("{id}") {
             assert_eq!(st, 404, "{what} as another org must look absent: {p}");
             assert_eq!(p["code"], "not_found");
+        } else if spec.path == "/api/v1/locks/claim" {
+            // Its own site does not exist in org B: 404; with its own site,
+            // the lock of org A is refused as claimed elsewhere.
+            assert_eq!(st, 404, "{what} as another org: {p}");
+            let mut own = body.clone().unwrap();
+            own["site_id"] = json!(b.site_id);
+            let (st, p) = call(&app, spec.method, &path, Some(&stranger), Some(own)).await;
+            assert_eq!(st, 409, "{what} as another org: {p}");
+            assert_eq!(p["code"], "claimed_by_another_org");
         } else {
             assert!(
                 st.is_success(),
@@ -182,7 +232,6 @@ async fn every_route_denies_strangers_and_weak_roles() {
         before,
         "a denied call changed org A"
     );
-    let _ = b;
 
     // Positive control: an admitted role gets through on every route.
     for spec in ROUTES.iter() {
@@ -202,15 +251,34 @@ async fn every_route_denies_strangers_and_weak_roles() {
             ("POST", "/api/v1/accounts") => Some(
                 json!({"email": "new2@x.test", "name": "New", "role": "support", "password": PASSWORD}),
             ),
+            ("POST", "/api/v1/locks/claim") => Some(
+                json!({"serial": "fresh-lock-9", "setup_code": "12345678", "site_id": t.home_site}),
+            ),
             _ => body,
         };
         let (st, p) = call(&app, spec.method, &path, token.as_deref(), body).await;
-        assert!(
-            st.is_success(),
-            "{} {} as an admitted role: {st} {p}",
-            spec.method,
-            spec.path
-        );
+        // Routes that must talk to a lock get past authorisation and stop at
+        // the missing broker link or the lock's state (this app has neither
+        // a broker nor a claimed lock with a binding).
+        let expected_stop = match spec.path {
+            "/api/v1/locks/claim" => Some("lock_link_unavailable"),
+            "/api/v1/locks/{id}/reclaim" => Some("wrong_lock_state"),
+            "/api/v1/locks/{id}/manufacturer-reset" => Some("manufacturer_key_missing"),
+            _ => None,
+        };
+        match expected_stop {
+            Some(code) => assert_eq!(
+                p["code"], code,
+                "{} {} as an admitted role: {st} {p}",
+                spec.method, spec.path
+            ),
+            None => assert!(
+                st.is_success(),
+                "{} {} as an admitted role: {st} {p}",
+                spec.method,
+                spec.path
+            ),
+        }
     }
     app.db.cleanup().await;
 }

@@ -328,7 +328,7 @@ async fn locks_operations_events_alerts() {
     assert_eq!(lock["claim_state"], "reset_binding_stale");
     assert_eq!(lock["battery_pct"], 14);
     // Operations are refused on a stale binding until it is re-claimed.
-    let (st, _) = call(
+    let (st, p) = call(
         &app,
         "POST",
         &format!("/api/v1/locks/{}/operations", a.lock_id),
@@ -336,7 +336,10 @@ async fn locks_operations_events_alerts() {
         Some(json!({"kind": "unlock"})),
     )
     .await;
-    assert_eq!(st, 400);
+    assert_eq!(
+        (st.as_u16(), p["code"].as_str()),
+        (409, Some("wrong_lock_state"))
+    );
 
     let (_, alerts) = call(&app, "GET", "/api/v1/alerts", Some(support), None).await;
     let mut kinds: Vec<&str> = alerts

@@ -1,6 +1,7 @@
 //! A whole hub on port 0 with a real broker: HTTP answers, lock presence
-//! arrives over MQTT, queued operations go out on the lock's `down` topic,
-//! `up` messages reach subscribers. Built-in broker always; the machine's
+//! arrives over MQTT, an operation for a lock without a binding fails
+//! instead of going out unsealed, `up` messages reach subscribers (the
+//! sealed path with simulated locks is in `lock_e2e`). Built-in broker always; the machine's
 //! Mosquitto when `TUMBLER_TEST_MQTT` is set (required when `CI=true`).
 
 use std::time::Duration;
@@ -116,28 +117,40 @@ async fn scenario(hub: TestHub, serial: &str) {
         .await
         .unwrap();
     hub.hub.state.wake_jobs();
-    let (topic, payload) = tokio::time::timeout(Duration::from_secs(20), down.recv())
-        .await
-        .expect("down message")
-        .unwrap();
-    assert_eq!(topic, down_topic(serial));
-    let msg: serde_json::Value = serde_json::from_slice(&payload).unwrap();
-    assert_eq!(
-        (msg["op"].as_i64(), msg["kind"].as_str()),
-        (Some(op.id), Some("unlock"))
-    );
-    assert_eq!(
-        s.get_operation(&owner, op.id).await.unwrap().state,
-        tumbler_hub::model::OpState::Sent
+    // Bound without a claim: no binding, so nothing can be sealed; the
+    // operation fails visibly and nothing is published in clear.
+    let (s2, owner2, op_id) = (s.clone(), owner.clone(), op.id);
+    wait_for("operation failed", || {
+        let (s, owner) = (s2.clone(), owner2.clone());
+        async move {
+            s.get_operation(&owner, op_id).await.unwrap().state
+                == tumbler_hub::model::OpState::Failed
+        }
+    })
+    .await;
+    let op = s.get_operation(&owner, op.id).await.unwrap();
+    assert_eq!(op.error.as_deref(), Some("no_binding"));
+    assert!(
+        tokio::time::timeout(Duration::from_millis(500), down.recv())
+            .await
+            .is_err(),
+        "nothing was published"
     );
 
     dev.publish(up_topic(serial), QoS::AtLeastOnce, false, vec![1u8, 2, 3])
         .await
         .unwrap();
-    let m = tokio::time::timeout(Duration::from_secs(20), up_rx.recv())
-        .await
-        .expect("up message")
-        .unwrap();
+    // On a shared broker other tests' locks talk too: wait for ours.
+    let m = tokio::time::timeout(Duration::from_secs(20), async {
+        loop {
+            let m = up_rx.recv().await.unwrap();
+            if m.serial == serial {
+                return m;
+            }
+        }
+    })
+    .await
+    .expect("up message");
     assert_eq!(
         (m.serial.as_str(), m.payload.as_slice()),
         (serial, &[1u8, 2, 3][..])

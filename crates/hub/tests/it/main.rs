@@ -13,6 +13,7 @@ mod api_input;
 mod config;
 mod hub_e2e;
 mod jobs;
+mod lock_e2e;
 mod openapi;
 mod secrets_in_logs;
 mod store_conformance;

@@ -1,6 +1,7 @@
 //! Secrets never reach the logs: passwords and tokens are absent from
 //! everything traced (at TRACE level, including sqlx's statements) during
-//! logins, token creation and failed attempts.
+//! logins, token creation and failed attempts; nor do setup codes (claim)
+//! and remote-operation PINs.
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
@@ -34,8 +35,14 @@ async fn no_secret_in_logs() {
     let _guard = tracing::subscriber::set_default(subscriber);
 
     let app = TestApp::sqlite().await.unwrap();
-    app.service()
+    let b = app
+        .service()
         .bootstrap_org("Acme", "HQ", "UTC", "owner@acme.test", PASSWORD)
+        .await
+        .unwrap();
+    let lock = app
+        .service()
+        .bind_lock(b.org.id, b.site.id, "acme-1", "Door")
         .await
         .unwrap();
     let (st, body) = call(
@@ -75,6 +82,28 @@ async fn no_secret_in_logs() {
     )
     .await;
 
+    // A claim (no broker here: it stops at the link, after validation) and
+    // an unlock with a PIN (queued; the PIN stays in memory).
+    let (st, _) = call(
+        &app,
+        "POST",
+        "/api/v1/locks/claim",
+        Some(&session),
+        Some(json!({"serial": "acme-2", "setup_code": "87654321", "site_id": b.site.id})),
+    )
+    .await;
+    assert_eq!(st, 503);
+    let (st, op) = call(
+        &app,
+        "POST",
+        &format!("/api/v1/locks/{}/operations", lock.id),
+        Some(&session),
+        Some(json!({"kind": "unlock", "pin": "55443322"})),
+    )
+    .await;
+    assert_eq!(st, 202);
+    assert!(!op.to_string().contains("55443322"));
+
     let logs = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
     assert!(
         logs.contains("login"),
@@ -87,6 +116,8 @@ async fn no_secret_in_logs() {
         &session,
         &api,
         "tum_s_forged_token_value",
+        "87654321",
+        "55443322",
     ] {
         assert!(
             !logs.contains(secret),

@@ -48,6 +48,7 @@ conformance!(
     two_workers_never_claim_the_same_operation,
     events_dedup_gap_and_search,
     alerts_ack,
+    lock_plane_bindings_and_lifecycle,
 );
 
 /// Reopening an SQLite file keeps the data and re-running migrations is a no-op.
@@ -584,4 +585,143 @@ async fn alerts_ack(store: &Store) {
         .await
         .unwrap()
         .is_none());
+}
+
+/// Bindings are written with the command id in one transaction; concurrent
+/// sealers never reuse a binding state; stale marks, intents, unbinding.
+async fn lock_plane_bindings_and_lifecycle(store: &Store) {
+    use tumbler_hub::store::plane::NewAudit;
+    let o = org(store).await;
+    let site = store.create_site(o, "Plane", "UTC", T0).await.unwrap().id;
+    let l = store
+        .claim_lock("PL1", o, site, "Door", &[1, 0], T0)
+        .await
+        .unwrap();
+    assert_eq!(l.claim_state, ClaimState::Claimed);
+    assert!(l.online);
+    assert_eq!(l.log_epoch, 1);
+    assert_eq!(store.get_binding(l.id).await.unwrap(), Some(vec![1, 0]));
+    let op = enqueue(store, o, l.id, "unlock").await;
+
+    // Eight concurrent "sealers" each bump a counter in the binding: no
+    // update is lost (the row lock serialises them).
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        let st = store.clone();
+        let id = l.id;
+        tasks.push(tokio::spawn(async move {
+            st.seal_with_binding(id, Some(op), T0, |b| {
+                let mut b = b.to_vec();
+                b[1] += 1;
+                let n = i64::from(b[1]);
+                (Some(b), Some(n), ())
+            })
+            .await
+            .unwrap()
+            .unwrap()
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    assert_eq!(store.get_binding(l.id).await.unwrap(), Some(vec![1, 8]));
+    let ops = store
+        .list_operations(
+            o,
+            &OperationFilter {
+                limit: 10,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(ops[0].command_id, Some(8));
+    assert_eq!(
+        store.op_by_command(l.id, 8).await.unwrap().map(|x| x.0),
+        Some(op)
+    );
+
+    // Stale only from claimed; the counter only goes up.
+    let why = serde_json::json!({"reason": "test"});
+    let (after, changed) = store
+        .mark_stale(l.id, &why, Some(3))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(changed);
+    assert_eq!(after.claim_state, ClaimState::ResetBindingStale);
+    assert_eq!(after.reset_counter, 3);
+    let (_, again) = store
+        .mark_stale(l.id, &why, Some(1))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!again);
+    assert_eq!(
+        store
+            .end_open_ops(l.id, "binding_stale", &[], T0)
+            .await
+            .unwrap(),
+        1
+    );
+
+    // Re-claim: a new log epoch, no stale reason.
+    let l2 = store
+        .claim_lock("PL1", o, site, "Door", &[2], T0)
+        .await
+        .unwrap();
+    assert_eq!((l2.id, l2.log_epoch), (l.id, 2));
+    assert_eq!(l2.stale_reason, None);
+    store
+        .set_intent(l.id, Some("transfer"), Some(o))
+        .await
+        .unwrap();
+    let gone = store
+        .unbind_lock(l.id, Some(o), "transferred", T0)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(gone.claim_state, ClaimState::Unclaimed);
+    assert_eq!((gone.org_id, gone.transfer_to_org), (None, Some(o)));
+    assert!(store.get_binding(l.id).await.unwrap().is_none());
+
+    store
+        .audit(
+            NewAudit {
+                org_id: o,
+                account_id: None,
+                lock_id: Some(l.id),
+                action: "test",
+                detail: &serde_json::json!({}),
+            },
+            T0,
+        )
+        .await
+        .unwrap();
+    assert_eq!(store.list_audit(o, 10).await.unwrap().len(), 1);
+
+    // Encrypted at rest: readable with the key, not without or with another.
+    use tumbler_hub::store::plane::BindingKey;
+    let keyed = store
+        .clone()
+        .with_binding_key(Some(BindingKey::new([3; 32])));
+    let l3 = keyed
+        .claim_lock("PL2", o, site, "Door", &[7, 7, 7], T0)
+        .await
+        .unwrap();
+    assert_eq!(keyed.get_binding(l3.id).await.unwrap(), Some(vec![7, 7, 7]));
+    let raw: String = sqlx::query_scalar("SELECT data FROM bindings WHERE lock_id = $1")
+        .bind(l3.id)
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert!(raw.starts_with("e1:") && !raw.contains("070707"), "{raw}");
+    assert!(store.get_binding(l3.id).await.is_err(), "no key: refused");
+    let other = store
+        .clone()
+        .with_binding_key(Some(BindingKey::new([4; 32])));
+    assert!(
+        other.get_binding(l3.id).await.is_err(),
+        "another key: refused"
+    );
 }

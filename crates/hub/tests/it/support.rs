@@ -8,7 +8,7 @@ use serde_json::Value;
 use tower::ServiceExt;
 use tumbler_hub::model::Role;
 use tumbler_hub::service::orgs::AccountInput;
-use tumbler_hub::service::Principal;
+use tumbler_hub::service::{Principal, Service};
 use tumbler_hub::testkit::TestApp;
 
 pub const PASSWORD: &str = "correct horse battery";
@@ -86,19 +86,27 @@ impl OrgFixture {
 }
 
 pub async fn login(app: &TestApp, email: &str) -> String {
-    let (token, _) = app.service().login(email, PASSWORD).await.unwrap();
+    login_in(app.service(), email).await
+}
+
+pub async fn login_in(s: &Service, email: &str) -> String {
+    let (token, _) = s.login(email, PASSWORD).await.unwrap();
     token.token
 }
 
 /// Creates an organisation named `name` with one account per role.
 pub async fn org(app: &TestApp, name: &str) -> OrgFixture {
-    let s = app.service();
+    org_in(app.service(), name).await
+}
+
+/// [`org`] on any service (e.g. a running hub's).
+pub async fn org_in(s: &Service, name: &str) -> OrgFixture {
     let owner_email = format!("owner@{name}.test");
     let b = s
         .bootstrap_org(name, "HQ", "Europe/Paris", &owner_email, PASSWORD)
         .await
         .unwrap();
-    let owner_token = login(app, &owner_email).await;
+    let owner_token = login_in(s, &owner_email).await;
     let owner = s.authenticate(&owner_token).await.unwrap();
     let mut members = vec![(Role::Owner, b.owner.id, owner_token)];
     for role in [Role::Manager, Role::Installer, Role::Support] {
@@ -115,7 +123,7 @@ pub async fn org(app: &TestApp, name: &str) -> OrgFixture {
             )
             .await
             .unwrap();
-        members.push((role, a.id, login(app, &email).await));
+        members.push((role, a.id, login_in(s, &email).await));
     }
     let serial = format!("{name}-lock-1");
     let lock = s

@@ -92,17 +92,16 @@ fn sweep(
     op: Op,
     mid: Option<fn(&Snapshot, &Snapshot) -> Snapshot>,
 ) -> Tally {
-    sweep_in(name, base, op, mid, &small_layout(), |_, _| true)
+    sweep_in(name, base, op, mid, &small_layout())
 }
 
-/// [`sweep`] with a layout and a filter choosing which cut points `(n, units)` to try.
+/// [`sweep`] on another layout.
 fn sweep_in(
     name: &str,
     base: &SimFlash,
     op: Op,
     mid: Option<fn(&Snapshot, &Snapshot) -> Snapshot>,
     layout: &Layout,
-    keep: fn(u64, u64) -> bool,
 ) -> Tally {
     let before = mount_snapshot_in(&mut base.clone(), layout.clone());
     let mut done = base.clone();
@@ -113,7 +112,7 @@ fn sweep_in(
     assert_ne!(before, after, "{name}: operation changed nothing");
     let mid = mid.map(|f| f(&before, &after));
     let mut t = Tally::default();
-    for n in (0..units).filter(|n| keep(*n, units)) {
+    for n in 0..units {
         let mut f = base.clone();
         f.cut_power_after(n);
         let r = op(&mut mount_in(&mut f, layout));
@@ -131,11 +130,7 @@ fn sweep_in(
         } else {
             panic!("{name}: cut at {n}/{units} left a mixture:\n got {got:?}\n before {before:?}\n after {after:?}");
         }
-        // The store keeps working after the cut (checked on a sample of cut
-        // points to keep the debug test run short).
-        if t.cuts % 5 != 1 && n + 1 != units {
-            continue;
-        }
+        // The store keeps working after every cut.
         let mut s = mount_in(&mut f, layout);
         s.commit(&[
             ItemOp::Put(SETTINGS, b"post-cut"),
@@ -232,14 +227,12 @@ fn sweep_group_commits() {
 fn sweep_group_commit_during_garbage_collection() {
     let mut base = populated();
     advance_until_op_erases(&mut base, op_enrol_user, op_pair_controller);
-    // Sampled (every 3rd cut point): the migration copies many bytes.
     sweep_in(
-        "commit enrol user during GC (every 3rd point)",
+        "commit enrol user during GC",
         &base,
         op_enrol_user,
         None,
         &small_layout(),
-        |n, _| n % 3 == 0,
     );
 }
 
@@ -248,12 +241,11 @@ fn sweep_single_commit_during_garbage_collection() {
     let mut base = populated();
     advance_until_op_erases(&mut base, op_settings, op_small_filler);
     sweep_in(
-        "commit settings during GC (every 3rd point)",
+        "commit settings during GC",
         &base,
         op_settings,
         None,
         &small_layout(),
-        |n, units| n % 3 == 0 || n + 60 >= units,
     );
 }
 
@@ -301,11 +293,11 @@ fn sweep_factory_reset() {
     assert!(t.after > t.before, "most of a reset is after its intent");
 }
 
-/// Cuts `op` at every `stride`-th unit; whenever the next mount has work to
+/// Cuts `op` at every unit; whenever the next mount has work to
 /// finish (a reset or a journal to replay), cuts that mount at every unit of
 /// its traffic too. The third boot must show the operation done. Returns
 /// (cut pairs, interrupted operations that needed finishing).
-fn double_cut(name: &str, op: Op, stride: u64, expect: tumbler_store::MountOutcome) -> (u64, u64) {
+fn double_cut(name: &str, op: Op, expect: tumbler_store::MountOutcome) -> (u64, u64) {
     let base = populated();
     let mut done = base.clone();
     done.reset_stats();
@@ -314,7 +306,7 @@ fn double_cut(name: &str, op: Op, stride: u64, expect: tumbler_store::MountOutco
     let after = mount_snapshot(&mut done);
     let mut pairs = 0u64;
     let mut resumed = 0u64;
-    for n1 in (0..units).step_by(stride as usize) {
+    for n1 in 0..units {
         let mut first = base.clone();
         first.cut_power_after(n1);
         assert!(op(&mut mount(&mut first)).is_err());
@@ -349,7 +341,7 @@ fn double_cut(name: &str, op: Op, stride: u64, expect: tumbler_store::MountOutco
     (pairs, resumed)
 }
 
-/// Cut during the reset (every 2nd cut point), then cut again during the
+/// Cut during the reset (every cut point), then cut again during the
 /// mount that resumes it, at every unit of that mount's traffic; the third
 /// boot must show the reset done.
 #[test]
@@ -357,19 +349,17 @@ fn double_cut_during_resumed_factory_reset() {
     double_cut(
         "factory reset",
         op_factory_reset,
-        2,
         tumbler_store::MountOutcome::ResumedFactoryReset,
     );
 }
 
 /// The same for a group commit whose journal the next mount replays
-/// (every 32nd cut point of the commit, every unit of the replay).
+/// (every cut point of the commit, every unit of the replay).
 #[test]
 fn double_cut_during_replayed_group_commit() {
     double_cut(
         "commit enrol user (journal replay)",
         op_enrol_user,
-        32,
         tumbler_store::MountOutcome::ResumedCommit,
     );
 }
@@ -420,9 +410,8 @@ fn op_big_group(s: &mut S<'_>) -> Result<(), String> {
     e(s.commit(&group))
 }
 
-/// Chunked group commit: every 53rd cut point through the chunks and the
-/// items, then every cut point of the last 300 units (the last items, the
-/// journal clear and the chunk clean-up).
+/// Chunked group commit: every cut point through the chunks, the items, the
+/// journal clear and the chunk clean-up.
 #[test]
 fn sweep_chunked_group_commit() {
     let layout = medium_layout();
@@ -437,12 +426,11 @@ fn sweep_chunked_group_commit() {
         s.log_append(&[1u8; 64]).unwrap();
     }
     let t = sweep_in(
-        "commit chunked group (12 x 500 B, sampled)",
+        "commit chunked group (12 x 500 B)",
         &base,
         op_big_group,
         None,
         &layout,
-        |n, units| n % 53 == 0 || n + 300 >= units,
     );
     assert!(t.before > 0);
 }

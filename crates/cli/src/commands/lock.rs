@@ -1,0 +1,179 @@
+//! `tumbler lock <id> <action>`: remote operations on one lock — lock,
+//! unlock (optionally with a PIN read from stdin), unlock for a while,
+//! reboot, self-check, status, factory reset (asks first, naming what is
+//! erased), manufacturer reset. `--wait` follows the operation to its end.
+
+use std::io::BufRead;
+use std::time::Duration;
+
+use clap::{Args, Subcommand};
+use serde_json::{json, Value};
+
+use super::{api, confirm, Global};
+use crate::client::Api;
+use crate::exit::{self, CliError};
+use crate::output::{emit, record};
+
+/// Arguments of `tumbler lock`.
+#[derive(Debug, Args)]
+pub struct LockArgs {
+    /// Lock id (see `tumbler locks list`).
+    id: i64,
+    #[command(subcommand)]
+    action: LockAction,
+    /// Wait until the lock has answered (exit 11 if it refused or failed).
+    #[arg(long, global = true)]
+    wait: bool,
+}
+
+/// What to do to the lock.
+#[derive(Debug, Subcommand)]
+pub enum LockAction {
+    /// Lock the door.
+    Lock {
+        /// Read the PIN the lock requires for remote operation from stdin.
+        #[arg(long)]
+        pin_stdin: bool,
+    },
+    /// Unlock the door.
+    Unlock {
+        /// Read the PIN the lock requires for remote operation from stdin.
+        #[arg(long)]
+        pin_stdin: bool,
+        /// Relock after this many seconds.
+        #[arg(long, value_name = "SECONDS")]
+        relock_after: Option<u16>,
+    },
+    /// Restart the lock (keeps everything).
+    Reboot,
+    /// Ask for a factory-signed self-check report (verified by the hub).
+    SelfCheck,
+    /// Ask the lock for its status now.
+    Status,
+    /// Factory reset from the hub: erases users, codes, controllers, settings, log.
+    FactoryReset {
+        /// Do not ask.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Factory reset authorised by a manufacturer token (owners only).
+    ManufacturerReset {
+        /// Do not ask.
+        #[arg(long)]
+        yes: bool,
+    },
+}
+
+/// A string field of a JSON object, or "".
+fn str_of(v: &Value, key: &str) -> String {
+    v.get(key)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned()
+}
+
+fn read_pin() -> Result<String, CliError> {
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| CliError::new(exit::FAILURE, format!("reading the PIN: {e}")))?;
+    let pin = line.trim().to_owned();
+    if pin.is_empty() {
+        return Err(CliError::new(exit::USAGE, "no PIN on stdin"));
+    }
+    Ok(pin)
+}
+
+/// Follows an operation until it is final; exit 11 unless applied.
+pub async fn follow(api: &Api, op: &Value) -> anyhow::Result<Value> {
+    let id = op.get("id").and_then(Value::as_i64).unwrap_or_default();
+    let mut last = op.clone();
+    // Bounded: an offline lock keeps the operation pending; say so.
+    for _ in 0..600 {
+        let state = last.get("state").and_then(Value::as_str).unwrap_or("");
+        match state {
+            "applied" => return Ok(last),
+            "refused" | "failed" => {
+                let why = last.get("error").and_then(Value::as_str).unwrap_or("");
+                return Err(CliError::new(
+                    exit::OP_FAILED,
+                    format!("operation {id} {state}: {why}"),
+                )
+                .into());
+            }
+            _ => {}
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        last = api.get(&format!("/operations/{id}")).await?;
+    }
+    Err(CliError::new(
+        exit::LOCK_UNREACHABLE,
+        format!(
+            "operation {id} is still {} (is the lock online?)",
+            str_of(&last, "state")
+        ),
+    )
+    .into())
+}
+
+/// Runs `tumbler lock`.
+pub async fn run(g: &Global, a: LockArgs) -> anyhow::Result<()> {
+    let api = api(g)?;
+    let id = a.id;
+    let body = match a.action {
+        LockAction::Lock { pin_stdin } => {
+            let pin = if pin_stdin { Some(read_pin()?) } else { None };
+            json!({"kind": "lock", "pin": pin})
+        }
+        LockAction::Unlock {
+            pin_stdin,
+            relock_after,
+        } => {
+            let pin = if pin_stdin { Some(read_pin()?) } else { None };
+            match relock_after {
+                Some(t) => json!({"kind": "unlock_with_timeout", "timeout_s": t, "pin": pin}),
+                None => json!({"kind": "unlock", "pin": pin}),
+            }
+        }
+        LockAction::Reboot => json!({"kind": "reboot"}),
+        LockAction::SelfCheck => json!({"kind": "self_check"}),
+        LockAction::Status => json!({"kind": "get_status"}),
+        LockAction::FactoryReset { yes } => {
+            let lock = api.get(&format!("/locks/{id}")).await?;
+            let serial = str_of(&lock, "serial");
+            let what = tumbler_hub::control::factory_reset_summary();
+            confirm(
+                &format!(
+                    "Factory reset lock {id} ({serial}, {})? {what}",
+                    str_of(&lock, "name")
+                ),
+                yes,
+            )?;
+            json!({"kind": "factory_reset", "confirm": serial})
+        }
+        LockAction::ManufacturerReset { yes } => {
+            let lock = api.get(&format!("/locks/{id}")).await?;
+            let what = tumbler_hub::control::factory_reset_summary();
+            confirm(
+                &format!(
+                    "Manufacturer reset of lock {id} ({})? {what}",
+                    str_of(&lock, "serial")
+                ),
+                yes,
+            )?;
+            let op = api
+                .post(&format!("/locks/{id}/manufacturer-reset"), None)
+                .await?;
+            let op = if a.wait { follow(&api, &op).await? } else { op };
+            emit(g.json, &op, record);
+            return Ok(());
+        }
+    };
+    let op = api
+        .post(&format!("/locks/{id}/operations"), Some(body))
+        .await?;
+    let op = if a.wait { follow(&api, &op).await? } else { op };
+    emit(g.json, &op, record);
+    Ok(())
+}

@@ -1,0 +1,640 @@
+//! Frames from a lock's `up` topic: routed through the lock's binding
+//! (`Binding::open_uplink`, binding persisted in the same step), then
+//! turned into operation answers, telemetry, alerts, history, log
+//! acknowledgements and reset detection.
+
+use tumbler_control::proto::{
+    AlarmCode, BoltState, Command, CommandResult, DoorState, ErrorCode, Event, LogBatch,
+    OperatingMode, Outcome, SignedSelfCheck, Status, Verdict, VerifyingKey,
+};
+use tumbler_control::{
+    issue_reset_token, Binding, LogCursor, LogIssue, OpKind, ResetReason, Uplink, UplinkError,
+};
+
+use super::LockPlane;
+use crate::model::{ClaimState, Lock, Severity};
+use crate::service::ServiceError;
+use crate::store::alerts::NewAlert;
+use crate::store::operations::OpOutcome;
+use crate::store::plane::{hex, StatusRecord};
+
+/// A lock clock off by more than this (seconds) raises `clock_drift`.
+pub const CLOCK_DRIFT_ALERT_S: i64 = 120;
+
+/// Lifetime of a manufacturer reset token (seconds).
+pub const RESET_TOKEN_TTL_S: u64 = 300;
+
+fn snake(s: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if c.is_ascii_uppercase() {
+            if i > 0 {
+                out.push('_');
+            }
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The variant name of a serde-serialised enum value, in snake case.
+fn variant(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::String(s) => snake(s),
+        serde_json::Value::Object(m) => m.keys().next().map(|k| snake(k)).unwrap_or_default(),
+        _ => "unknown".into(),
+    }
+}
+
+/// `wrong_pin`, or `reset_token: wrong_nonce` for codes with a detail.
+fn code_name(c: &ErrorCode) -> String {
+    let v = serde_json::to_value(c).unwrap_or_default();
+    match v.as_object().and_then(|m| m.values().next()) {
+        Some(inner) => format!("{}: {}", variant(&v), variant(inner)),
+        None => variant(&v),
+    }
+}
+
+fn bolt(b: BoltState) -> &'static str {
+    match b {
+        BoltState::Locked => "locked",
+        BoltState::Unlocked => "unlocked",
+        BoltState::Jammed => "jammed",
+        BoltState::Unknown => "unknown",
+    }
+}
+
+fn door(d: DoorState) -> &'static str {
+    match d {
+        DoorState::Closed => "closed",
+        DoorState::Open => "open",
+        DoorState::Ajar => "ajar",
+        DoorState::Forced => "forced",
+        DoorState::Unknown => "unknown",
+    }
+}
+
+fn mode(m: OperatingMode) -> String {
+    variant(&serde_json::to_value(m).unwrap_or_default())
+}
+
+/// Alert kind, severity and text for an alarm code.
+pub fn alarm_alert(code: AlarmCode) -> Option<(&'static str, Severity, &'static str)> {
+    Some(match code {
+        AlarmCode::LockJammed => ("jammed", Severity::Critical, "the bolt jammed"),
+        AlarmCode::WrongCodeEntryLimit => (
+            "wrong_code_limit",
+            Severity::Warning,
+            "wrong-code limit reached: keypad disabled",
+        ),
+        AlarmCode::Tamper => ("tamper", Severity::Critical, "tamper detected"),
+        AlarmCode::ForcedOpen => ("door_forced", Severity::Critical, "door forced open"),
+        AlarmCode::DoorAjar => ("door_ajar", Severity::Warning, "door left ajar"),
+        AlarmCode::LowBattery => ("battery_low", Severity::Warning, "battery low"),
+        AlarmCode::CriticalBattery => ("battery_critical", Severity::Critical, "battery critical"),
+        AlarmCode::Duress => (
+            "duress",
+            Severity::Critical,
+            "a duress code was used at the door",
+        ),
+        AlarmCode::ResetRefusedLowBattery => (
+            "reset_refused_low_battery",
+            Severity::Warning,
+            "a factory reset was refused: battery too low",
+        ),
+        // The reset itself is reported by the reset notice / stale binding.
+        AlarmCode::LockFactoryReset => return None,
+        _ => return None,
+    })
+}
+
+enum Opened {
+    NoBinding,
+    Bad(String),
+    Ok(Box<Uplink>),
+    Err(UplinkError),
+}
+
+impl LockPlane {
+    /// Handles one frame from `tumbler/v1/<serial>/up`. Never fails loudly:
+    /// the broker is untrusted, so bad frames are counted and logged.
+    pub async fn on_up(&self, serial: &str, frame: &[u8]) {
+        self.feed_claim(serial, frame);
+        if let Err(e) = self.on_up_inner(serial, frame).await {
+            tracing::warn!(serial, error = %e, "could not process a frame from the lock");
+        }
+    }
+
+    async fn on_up_inner(&self, serial: &str, frame: &[u8]) -> Result<(), ServiceError> {
+        let store = &self.service.store;
+        let Some(lock) = store.lock_by_serial(serial).await? else {
+            return Ok(());
+        };
+        let now_ms = self.service.now_ms();
+        let now_s = u64::try_from(now_ms / 1000).unwrap_or(0);
+        let opened = store
+            .update_binding(lock.id, now_ms, |bytes| match Binding::from_bytes(bytes) {
+                Err(e) => (None, Opened::Bad(format!("stored binding unreadable: {e}"))),
+                Ok(mut b) => {
+                    let r = b.open_uplink(frame, now_s);
+                    let new = b.to_bytes().ok().map(|z| z.to_vec());
+                    match r {
+                        Ok(u) => (new, Opened::Ok(Box::new(u))),
+                        Err(e) => (new, Opened::Err(e)),
+                    }
+                }
+            })
+            .await?
+            .unwrap_or(Opened::NoBinding);
+        match opened {
+            Opened::NoBinding => Ok(()),
+            Opened::Bad(why) => {
+                tracing::error!(serial, why, "binding unreadable");
+                Ok(())
+            }
+            Opened::Err(UplinkError::BindingStale) => Ok(()),
+            Opened::Err(e) => {
+                // Tampered, replayed, forged or unverifiable: count and ignore.
+                store.count_rejected(lock.id).await?;
+                tracing::info!(serial, error = %e, "rejected a frame from the lock");
+                Ok(())
+            }
+            Opened::Ok(u) => self.dispatch(&lock, *u, now_ms).await,
+        }
+    }
+
+    async fn dispatch(&self, lock: &Lock, u: Uplink, now_ms: i64) -> Result<(), ServiceError> {
+        match u {
+            Uplink::Ack(a) => {
+                if let Verdict::Refused(code) = a.verdict {
+                    self.answered(lock, a.id.0, &OpOutcome::Refused(code_name(&code)))
+                        .await?;
+                }
+                Ok(())
+            }
+            Uplink::Applied(a) => self.applied(lock, a.id.0, a.outcome, now_ms).await,
+            Uplink::Status {
+                status,
+                clock_skew_s,
+            } => self.status(lock, &status, clock_skew_s, now_ms).await,
+            Uplink::Event(e) => self.event(lock, e, now_ms).await,
+            Uplink::Log(batch) => self.log(lock, &batch, now_ms).await,
+            Uplink::ResetDetected { reason, record } => {
+                let record = record.map(|r| {
+                    serde_json::json!({
+                        "reset_counter": r.record.reset_counter,
+                        "trigger": variant(&serde_json::to_value(r.record.trigger).unwrap_or_default()),
+                        "time": r.record.time,
+                        "last_seq": r.record.last_seq,
+                        "log_digest": hex(&r.record.log_digest),
+                    })
+                });
+                self.reset_detected(lock, reason, record, now_ms).await
+            }
+            other => {
+                tracing::debug!(serial = lock.serial, uplink = ?other, "uplink ignored");
+                Ok(())
+            }
+        }
+    }
+
+    async fn answered(
+        &self,
+        lock: &Lock,
+        command_id: u64,
+        outcome: &OpOutcome,
+    ) -> Result<Option<(i64, String)>, ServiceError> {
+        let store = &self.service.store;
+        let Ok(cid) = i64::try_from(command_id) else {
+            return Ok(None);
+        };
+        let Some((op, kind, _)) = store.op_by_command(lock.id, cid).await? else {
+            return Ok(None);
+        };
+        let done = store
+            .finish_operation_of_lock(op, lock.id, outcome, self.service.now_ms())
+            .await?;
+        if done {
+            self.forget_pin(op).await?;
+        }
+        Ok(Some((op, kind)))
+    }
+
+    async fn forget_pin(&self, op_id: i64) -> Result<(), ServiceError> {
+        if let Some(params) = self.service.store.op_params(op_id).await? {
+            if let Some(r) = params.get("pin_ref").and_then(|v| v.as_str()) {
+                self.service.pins.forget(r);
+            }
+        }
+        Ok(())
+    }
+
+    async fn applied(
+        &self,
+        lock: &Lock,
+        command_id: u64,
+        outcome: Outcome,
+        now_ms: i64,
+    ) -> Result<(), ServiceError> {
+        let store = &self.service.store;
+        let Ok(cid) = i64::try_from(command_id) else {
+            return Ok(());
+        };
+        let Some((op, kind, _)) = store.op_by_command(lock.id, cid).await? else {
+            return Ok(());
+        };
+        match outcome {
+            Outcome::Failed(code) => {
+                self.answered(lock, command_id, &OpOutcome::Failed(code_name(&code)))
+                    .await?;
+            }
+            Outcome::Ok(CommandResult::ResetNonce(nonce)) if kind == "manufacturer_reset" => {
+                self.send_reset_token(lock, op, nonce, now_ms).await?;
+            }
+            Outcome::Ok(CommandResult::SelfCheck(signed)) => {
+                let report = self.verify_self_check(lock, op, &signed).await?;
+                store.set_op_result(op, &report).await?;
+                let yes = |k: &str| report.get(k).and_then(|v| v.as_bool()) == Some(true);
+                let ok = yes("verified") && yes("challenge_ok");
+                let outcome = if ok {
+                    OpOutcome::Applied
+                } else {
+                    OpOutcome::Failed("self_check_unverified".into())
+                };
+                self.answered(lock, command_id, &outcome).await?;
+            }
+            Outcome::Ok(_) => {
+                self.answered(lock, command_id, &OpOutcome::Applied).await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn verify_self_check(
+        &self,
+        lock: &Lock,
+        op: i64,
+        signed: &SignedSelfCheck,
+    ) -> Result<serde_json::Value, ServiceError> {
+        let store = &self.service.store;
+        let factory = match store.get_binding(lock.id).await? {
+            Some(b) => Binding::from_bytes(&b)
+                .ok()
+                .and_then(|b| b.factory_public()),
+            None => None,
+        };
+        let verified = factory
+            .and_then(|k| VerifyingKey::from_bytes(&k).ok())
+            .is_some_and(|k| signed.verify(&k).is_ok());
+        let params = store.op_params(op).await?.unwrap_or_default();
+        let challenge_ok = params.get("challenge").and_then(|c| c.as_str())
+            == Some(hex(&signed.report.challenge).as_str());
+        let r = &signed.report;
+        Ok(serde_json::json!({
+            "verified": verified,
+            "factory_key_known": factory.is_some(),
+            "challenge_ok": challenge_ok,
+            "serial_ok": r.serial.as_str() == lock.serial,
+            "report": {
+                "serial": r.serial.as_str(),
+                "time": r.time,
+                "reset_counter": r.reset_counter,
+                "users": r.users,
+                "credentials": r.credentials,
+                "controllers": r.controllers,
+                "setup_mode": r.setup_mode,
+                "battery_percent": r.battery_percent,
+                "motor_ok": r.motor_ok,
+                "firmware": format!("{}.{}.{}", r.firmware.major, r.firmware.minor, r.firmware.patch),
+            },
+            "signature": hex(&signed.signature),
+        }))
+    }
+
+    async fn send_reset_token(
+        &self,
+        lock: &Lock,
+        op: i64,
+        nonce: tumbler_control::proto::ResetNonce,
+        now_ms: i64,
+    ) -> Result<(), ServiceError> {
+        let store = &self.service.store;
+        let Some(key) = self.manufacturer.clone() else {
+            store
+                .fail_operation(op, "manufacturer_key_missing", now_ms)
+                .await?;
+            return Ok(());
+        };
+        let now_s = u64::try_from(now_ms / 1000).unwrap_or(0);
+        let token = match issue_reset_token(&key, &lock.serial, nonce, now_s, RESET_TOKEN_TTL_S) {
+            Ok(t) => t,
+            Err(e) => {
+                store
+                    .fail_operation(op, &format!("token: {e}"), now_ms)
+                    .await?;
+                return Ok(());
+            }
+        };
+        let cmd = match (OpKind::ManufacturerReset { token }).to_command(now_s) {
+            Ok(c) => c,
+            Err(e) => {
+                store
+                    .fail_operation(op, &format!("command: {e:?}"), now_ms)
+                    .await?;
+                return Ok(());
+            }
+        };
+        let frame = self.seal(lock.id, Some(op), cmd, None).await?;
+        match frame {
+            Ok(f) => {
+                let link = self.link()?;
+                link.publish_down(&lock.serial, f)
+                    .await
+                    .map_err(|_| ServiceError::LinkUnavailable)?;
+                Ok(())
+            }
+            Err(code) => {
+                store.fail_operation(op, &code, now_ms).await?;
+                Ok(())
+            }
+        }
+    }
+
+    /// Seals `cmd` with the lock's binding (new command id, or `reseal`
+    /// under `reuse`), persisting the binding and the operation's command id
+    /// before returning the frame. `Err(code)` when it cannot be sealed.
+    pub(crate) async fn seal(
+        &self,
+        lock_id: i64,
+        op: Option<i64>,
+        cmd: Command,
+        reuse: Option<i64>,
+    ) -> Result<Result<Vec<u8>, String>, ServiceError> {
+        let now = self.service.now_ms();
+        let r = self
+            .service
+            .store
+            .seal_with_binding(lock_id, op, now, |bytes| {
+                let mut b = match Binding::from_bytes(bytes) {
+                    Ok(b) => b,
+                    Err(e) => return (None, None, Err(format!("binding_unreadable: {e}"))),
+                };
+                let sealed = match reuse.and_then(|id| u64::try_from(id).ok()) {
+                    Some(id) => b
+                        .reseal(tumbler_control::proto::CommandId(id), cmd)
+                        .map(|f| (id, f)),
+                    None => b.seal_command(cmd).map(|(id, f)| (id.0, f)),
+                };
+                match sealed {
+                    Ok((id, frame)) => match (b.to_bytes(), i64::try_from(id)) {
+                        (Ok(bytes), Ok(id)) => (Some(bytes.to_vec()), Some(id), Ok(frame)),
+                        _ => (None, None, Err("binding_unwritable".into())),
+                    },
+                    Err(tumbler_control::SealCommandError::Stale) => {
+                        (None, None, Err("binding_stale".into()))
+                    }
+                    Err(e) => (None, None, Err(format!("seal: {e}"))),
+                }
+            })
+            .await?;
+        Ok(r.unwrap_or_else(|| Err("no_binding".into())))
+    }
+
+    async fn alert(
+        &self,
+        lock: &Lock,
+        kind: &str,
+        severity: Severity,
+        message: &str,
+        now_ms: i64,
+    ) -> Result<(), ServiceError> {
+        if let Some(org) = lock.org_id {
+            self.service
+                .store
+                .raise_alert(
+                    NewAlert {
+                        org_id: org,
+                        lock_id: Some(lock.id),
+                        kind,
+                        severity,
+                        message,
+                    },
+                    now_ms,
+                )
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn status(
+        &self,
+        lock: &Lock,
+        s: &Status,
+        skew: i64,
+        now_ms: i64,
+    ) -> Result<(), ServiceError> {
+        let rec = StatusRecord {
+            battery_pct: i64::from(s.battery_percent.min(100)),
+            bolt: bolt(s.bolt).into(),
+            door: door(s.door).into(),
+            mode: mode(s.mode),
+            setup_mode: s.setup_mode,
+            firmware: format!(
+                "{}.{}.{}",
+                s.firmware.major, s.firmware.minor, s.firmware.patch
+            ),
+            credential_version: i64::from(s.credentials.version),
+            credential_digest: hex(&s.credentials.digest),
+            clock_skew_s: skew,
+            reset_counter: i64::from(s.reset_counter),
+        };
+        let Some(after) = self
+            .service
+            .store
+            .record_status(lock.id, &rec, now_ms)
+            .await?
+        else {
+            return Ok(());
+        };
+        let b = rec.battery_pct;
+        if b <= 5 && lock.battery_pct.is_none_or(|old| old > 5) {
+            self.alert(
+                lock,
+                "battery_critical",
+                Severity::Critical,
+                "battery critical",
+                now_ms,
+            )
+            .await?;
+        } else if b <= 20 && b > 5 && lock.battery_pct.is_none_or(|old| old > 20) {
+            self.alert(
+                lock,
+                "battery_low",
+                Severity::Warning,
+                "battery low",
+                now_ms,
+            )
+            .await?;
+        }
+        let drifted = skew.abs() > CLOCK_DRIFT_ALERT_S;
+        let was = lock
+            .telemetry
+            .clock_skew_s
+            .is_some_and(|k| k.abs() > CLOCK_DRIFT_ALERT_S);
+        if drifted && !was {
+            let msg = format!("the lock's clock is off by {skew} s");
+            self.alert(lock, "clock_drift", Severity::Warning, &msg, now_ms)
+                .await?;
+        }
+        if rec.bolt == "jammed" && lock.telemetry.bolt.as_deref() != Some("jammed") {
+            tracing::info!(serial = after.serial, "bolt jammed (status)");
+        }
+        Ok(())
+    }
+
+    async fn event(&self, lock: &Lock, e: Event, now_ms: i64) -> Result<(), ServiceError> {
+        if let Event::Alarm { code, .. } = e {
+            if let Some((kind, sev, text)) = alarm_alert(code) {
+                self.alert(lock, kind, sev, text, now_ms).await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn log(&self, lock: &Lock, batch: &LogBatch, now_ms: i64) -> Result<(), ServiceError> {
+        let store = &self.service.store;
+        let mut cursor: LogCursor = store
+            .log_cursor(lock.id)
+            .await?
+            .and_then(|s| serde_json::from_str(&s).ok())
+            .unwrap_or_default();
+        let out = cursor.ingest(batch);
+        for a in &out.accepted {
+            let r = &a.record;
+            let seq = (lock.log_epoch << 32) | i64::from(u32::try_from(r.seq).unwrap_or(u32::MAX));
+            let what = serde_json::to_value(r.what).unwrap_or_default();
+            let data = serde_json::json!({
+                "lock_seq": r.seq,
+                "log_epoch": lock.log_epoch,
+                "who": serde_json::to_value(r.who).unwrap_or_default(),
+                "what": what,
+                "how": serde_json::to_value(r.how).unwrap_or_default(),
+                "result": serde_json::to_value(r.result).unwrap_or_default(),
+                "chained": a.chained,
+            });
+            let at = i64::try_from(r.time).unwrap_or(0).saturating_mul(1000);
+            self.service
+                .ingest_event(&lock.serial, seq, &variant(&what), at, &data)
+                .await?;
+        }
+        for issue in &out.issues {
+            let (kind, sev, msg) = match issue {
+                LogIssue::Gap(r) => (
+                    "log_gap",
+                    Severity::Warning,
+                    format!("audit records {}..={} missing", r.first, r.last),
+                ),
+                LogIssue::Lost(r) => (
+                    "log_lost",
+                    Severity::Warning,
+                    format!(
+                        "the lock lost audit records {}..={} (ring overflow)",
+                        r.first, r.last
+                    ),
+                ),
+                LogIssue::Abandoned(r) => (
+                    "log_gap",
+                    Severity::Warning,
+                    format!("audit records {}..={} are gone", r.first, r.last),
+                ),
+                LogIssue::ChainBreak { seq } => (
+                    "log_chain_break",
+                    Severity::Critical,
+                    format!("audit record {seq} does not chain from its predecessor"),
+                ),
+                LogIssue::Conflict { seq } => (
+                    "log_conflict",
+                    Severity::Critical,
+                    format!("two different audit records with sequence number {seq}"),
+                ),
+                _ => continue,
+            };
+            self.alert(lock, kind, sev, &msg, now_ms).await?;
+        }
+        if let Ok(json) = serde_json::to_string(&cursor) {
+            store.save_log_cursor(lock.id, &json).await?;
+        }
+        if let Some(up_to) = out.ack_up_to {
+            // Records are stored above; only now may the lock forget them.
+            let cmd = Command::LogAck { up_to_seq: up_to };
+            if let Ok(frame) = self.seal(lock.id, None, cmd, None).await? {
+                if let Ok(link) = self.link() {
+                    let _ = link.publish_down(&lock.serial, frame).await;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn reset_detected(
+        &self,
+        lock: &Lock,
+        reason: ResetReason,
+        record: Option<serde_json::Value>,
+        now_ms: i64,
+    ) -> Result<(), ServiceError> {
+        let store = &self.service.store;
+        let counter = match reason {
+            ResetReason::ResetNotice { reset_counter }
+            | ResetReason::ResetRecord { reset_counter } => Some(i64::from(reset_counter)),
+            ResetReason::ResetCounterAdvanced { to, .. } => Some(i64::from(to)),
+            _ => None,
+        };
+        let why = serde_json::json!({
+            "reason": serde_json::to_value(reason).unwrap_or_default(),
+            "authenticated": reason.authenticated(),
+            "record": record,
+        });
+        let Some((after, changed)) = store.mark_stale(lock.id, &why, counter).await? else {
+            return Ok(());
+        };
+        if changed {
+            let msg = if reason.authenticated() {
+                "the lock was factory reset: binding stale, re-claim or release it"
+            } else {
+                "the lock answers under a new key (probably factory reset): binding stale, re-claim or release it"
+            };
+            self.alert(lock, "reset_detected", Severity::Critical, msg, now_ms)
+                .await?;
+        }
+        // A reset the hub asked for happened: that operation is applied; the
+        // rest can never be delivered with this binding.
+        store
+            .end_open_ops(
+                lock.id,
+                "binding_stale",
+                &["factory_reset", "manufacturer_reset"],
+                now_ms,
+            )
+            .await?;
+        match after.intent.as_deref() {
+            Some("release") => {
+                store
+                    .unbind_lock(after.id, None, "released", now_ms)
+                    .await?;
+            }
+            Some("transfer") => {
+                store
+                    .unbind_lock(after.id, after.transfer_to_org, "transferred", now_ms)
+                    .await?;
+            }
+            _ => {}
+        }
+        if after.claim_state == ClaimState::ResetBindingStale {
+            tracing::warn!(serial = after.serial, "lock reset detected: binding stale");
+        }
+        Ok(())
+    }
+}
