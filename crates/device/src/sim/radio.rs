@@ -364,6 +364,7 @@ impl SimLock {
             return Vec::new();
         };
         let before = Some((ep.clone(), table.clone()));
+        let resets_before = self.lock.as_ref().map(l::Lock::reset_counter);
         let (ack, applied) = if let p::Seen::Repeat(answer) = self.dedup.check(v.controller, req.id)
         {
             // A retry of a command already applied: answer it again, apply nothing.
@@ -427,8 +428,15 @@ impl SimLock {
                 }
             }
         };
-        self.dedup
-            .record(v.controller, req.id, (ack, applied.clone()));
+        if self.lock.as_ref().map(l::Lock::reset_counter) == resets_before {
+            self.dedup
+                .record(v.controller, req.id, (ack, applied.clone()));
+        } else {
+            // The command reset the lock: every controller (and so every command id) from before
+            // is gone, and a new binding starts its ids again from 1 — an old answer must never
+            // be replayed to it.
+            self.dedup.clear();
+        }
         let mut out = Vec::new();
         for m in [p::Up::Ack(ack), p::Up::Applied(applied)] {
             // Seal with the table the command arrived under (a reset may have emptied it).
