@@ -14,7 +14,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use commands::{alerts, events, lock, locks, login, ops, sim, sites, up};
+use commands::{access, alerts, events, lock, locks, login, ops, sim, sites, up};
 
 /// Tumbler: an open smart-lock platform.
 #[derive(Debug, Parser)]
@@ -57,6 +57,12 @@ enum Command {
     Events(events::EventsArgs),
     /// Alerts: list (default) or acknowledge.
     Alerts(alerts::AlertsArgs),
+    /// People: list, add, show (credentials and per-door state).
+    #[command(subcommand)]
+    People(access::PeopleCmd),
+    /// Access: grant, change a PIN, revoke, who can open, re-enrol, verify.
+    #[command(subcommand)]
+    Access(access::AccessCmd),
     /// Simulated locks: provision, run, console, fleet.
     #[command(subcommand)]
     Sim(sim::SimCmd),
@@ -79,6 +85,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Ops(c) => ops::run(&g, c).await,
         Command::Events(a) => events::run(&g, a).await,
         Command::Alerts(a) => alerts::run(&g, a).await,
+        Command::People(c) => access::people(&g, c).await,
+        Command::Access(c) => access::run(&g, c).await,
         Command::Sim(c) => sim::run(c).await,
     }
 }

@@ -18,6 +18,7 @@
 //!   the reference evaluation of such a rule.
 //! * [`manufacturer`]: issuing a manufacturer reset token.
 
+pub mod access;
 pub mod binding;
 pub mod claim;
 pub mod log;

@@ -211,6 +211,7 @@ impl TestHub {
             manufacturer_key: None,
             dir: None,
             binding_key: None,
+            clock: None,
         })
         .await
     }
@@ -223,6 +224,7 @@ impl TestHub {
             manufacturer_key,
             dir,
             binding_key,
+            clock,
         } = o;
         // Bindings are encrypted at rest in every whole-hub test.
         let binding_key = match binding_key {
@@ -256,7 +258,8 @@ impl TestHub {
                 )
             },
         };
-        let hub = Hub::start(config, Arc::new(crate::clock::SystemClock)).await?;
+        let clock = clock.unwrap_or_else(|| Arc::new(crate::clock::SystemClock));
+        let hub = Hub::start(config, clock).await?;
         let base_url = format!("http://{}", hub.http_addr);
         Ok(Self {
             hub,
@@ -280,7 +283,6 @@ impl TestHub {
 }
 
 /// Options of [`TestHub::start_opts`].
-#[derive(Debug)]
 pub struct TestHubOptions {
     /// Broker choice.
     pub mqtt: MqttConfig,
@@ -290,4 +292,16 @@ pub struct TestHubOptions {
     pub dir: Option<TempDir>,
     /// The binding key (`None`: a fresh random one).
     pub binding_key: Option<crate::store::plane::BindingKey>,
+    /// The hub's clock (`None`: the real one).
+    pub clock: Option<Arc<dyn crate::clock::Clock>>,
+}
+
+impl std::fmt::Debug for TestHubOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TestHubOptions")
+            .field("mqtt", &self.mqtt)
+            .field("dir", &self.dir)
+            .field("fixed_clock", &self.clock.is_some())
+            .finish_non_exhaustive()
+    }
 }

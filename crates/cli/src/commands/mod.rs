@@ -1,6 +1,7 @@
 //! One file per command family: [`up`] (`up` and `hub`), [`login`],
-//! [`sites`], [`locks`], [`lock`] (operations on one lock), [`ops`], [`events`], [`alerts`], [`sim`] (simulated locks).
+//! [`sites`], [`locks`], [`access`] (people and access), [`lock`] (operations on one lock), [`ops`], [`events`], [`alerts`], [`sim`] (simulated locks).
 
+pub mod access;
 pub mod alerts;
 pub mod demo;
 pub mod events;

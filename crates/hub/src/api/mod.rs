@@ -2,10 +2,11 @@
 //!
 //! One file per resource: [`session`] (login, logout, me, tokens), [`org`],
 //! [`accounts`], [`sites`], [`locks`], [`operations`], [`events`],
-//! [`alerts`], plus [`openapi`] (the document) and [`error`] (the single
+//! [`alerts`], [`access`] (people and access), plus [`openapi`] (the document) and [`error`] (the single
 //! [`ApiError`]). [`ROUTES`] lists every route with the roles it admits; the
 //! router, the OpenAPI document and the authorisation test all follow it.
 
+pub mod access;
 pub mod accounts;
 pub mod alerts;
 pub mod error;
@@ -136,6 +137,18 @@ pub const ROUTES: &[RouteSpec] = &[
     r("GET", "/api/v1/alerts", "alerts", "List alerts", Some(HISTORY)),
     r("POST", "/api/v1/alerts/{id}/ack", "alerts", "Acknowledge an alert", Some(HISTORY)),
     r("GET", "/api/v1/audit", "audit", "The organisation's audit trail (claims, resets, transfers)", Some(OWNERS)),
+    r("GET", "/api/v1/people", "access", "List people", Some(HISTORY)),
+    r("POST", "/api/v1/people", "access", "Add a person", Some(ADMINS)),
+    r("GET", "/api/v1/people/{id}", "access", "A person: credentials and per-door state", Some(HISTORY)),
+    r("POST", "/api/v1/people/{id}/access", "access", "Give a person access to doors with new credentials and a schedule", Some(ADMINS)),
+    r("POST", "/api/v1/credentials/{id}/change-pin", "access", "Change a PIN on every door it is on (forgotten PIN)", Some(ADMINS)),
+    r("POST", "/api/v1/people/{id}/revoke", "access", "Revoke a person on some or every door (moving out)", Some(ADMINS)),
+    r("POST", "/api/v1/access/revoke-all-except-owners", "access", "Security scare: revoke everyone but the owners on every door", Some(OWNERS)),
+    r("GET", "/api/v1/batches/{id}", "access", "Progress and per-door results of a bulk change", Some(HISTORY)),
+    r("GET", "/api/v1/locks/{id}/who-can-open", "access", "Who can open a door right now, and why", Some(HISTORY)),
+    r("POST", "/api/v1/locks/{id}/reenrol", "access", "Re-enrol chosen people on a reset and re-claimed lock", Some(ADMINS)),
+    r("POST", "/api/v1/locks/{id}/verifications", "access", "Verify a lock after a reset: self-check and every slot digest", Some(ADMINS)),
+    r("GET", "/api/v1/verifications/{id}", "access", "A verification report (JSON, or ?format=html)", Some(HISTORY)),
 ];
 
 /// Roles not admitted by a route (the "too weak" ones).
@@ -220,6 +233,38 @@ fn build() -> Builder {
         .add("GET", "/api/v1/alerts", get(alerts::list))
         .add("POST", "/api/v1/alerts/{id}/ack", post(alerts::ack))
         .add("GET", "/api/v1/audit", get(locks::audit))
+        .add("GET", "/api/v1/people", get(access::list_people))
+        .add("POST", "/api/v1/people", post(access::create_person))
+        .add("GET", "/api/v1/people/{id}", get(access::get_person))
+        .add("POST", "/api/v1/people/{id}/access", post(access::grant))
+        .add(
+            "POST",
+            "/api/v1/credentials/{id}/change-pin",
+            post(access::change_pin),
+        )
+        .add("POST", "/api/v1/people/{id}/revoke", post(access::revoke))
+        .add(
+            "POST",
+            "/api/v1/access/revoke-all-except-owners",
+            post(access::revoke_all),
+        )
+        .add("GET", "/api/v1/batches/{id}", get(access::batch))
+        .add(
+            "GET",
+            "/api/v1/locks/{id}/who-can-open",
+            get(access::who_can_open),
+        )
+        .add("POST", "/api/v1/locks/{id}/reenrol", post(access::reenrol))
+        .add(
+            "POST",
+            "/api/v1/locks/{id}/verifications",
+            post(access::start_verification),
+        )
+        .add(
+            "GET",
+            "/api/v1/verifications/{id}",
+            get(access::get_verification),
+        )
 }
 
 /// The (method, path) pairs the router actually mounts; a test checks they

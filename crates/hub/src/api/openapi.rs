@@ -62,6 +62,46 @@ fn request_body(method: &str, path: &str) -> Option<Value> {
             &["to_org"],
             json!({"to_org": {"type": "integer", "format": "int64"}}),
         ),
+        ("POST", "/api/v1/people") => obj(
+            &["name"],
+            json!({"name": {"type": "string"}, "owner": {"type": "boolean", "description": "kept through revoke-all-except-owners"}}),
+        ),
+        ("POST", "/api/v1/people/{id}/access") => {
+            let cred = json!({"type": "object", "required": ["kind"], "properties": {
+                "kind": {"type": "string", "enum": ["pin", "card", "fingerprint", "app_key"]},
+                "pin": {"type": "string", "format": "password", "description": "never stored; sealed until delivered"},
+                "generate": {"type": "boolean", "description": "generate a PIN, returned once"},
+                "uid": {"type": "string", "description": "card UID, hex"},
+                "template": {"type": "integer", "description": "fingerprint template slot"},
+                "key": {"type": "string", "description": "app public key, hex"},
+                "label": {"type": "string"}}});
+            obj(
+                &["lock_ids"],
+                json!({"lock_ids": {"type": "array", "items": {"type": "integer", "format": "int64"}},
+                       "schedule": {"type": "object", "description": "{kind: permanent | one_time | expiring{until} | date_range{from,to} | weekly{windows:[{days,start,end}]}}, site local time"},
+                       "credential": cred.clone(),
+                       "credentials": {"type": "array", "items": cred}}),
+            )
+        }
+        ("POST", "/api/v1/credentials/{id}/change-pin") => obj(
+            &[],
+            json!({"pin": {"type": "string", "format": "password", "description": "default: generated, returned once"}}),
+        ),
+        ("POST", "/api/v1/people/{id}/revoke") => obj(
+            &[],
+            json!({"lock_ids": {"type": "array", "items": {"type": "integer", "format": "int64"}, "description": "default: every door"}}),
+        ),
+        ("POST", "/api/v1/access/revoke-all-except-owners") => obj(
+            &["confirm"],
+            json!({"confirm": {"type": "string", "enum": ["revoke-all"]}}),
+        ),
+        ("POST", "/api/v1/locks/{id}/reenrol") => obj(
+            &["people"],
+            json!({"people": {"type": "array", "items": {"type": "object", "required": ["person_id"], "properties": {
+                "person_id": {"type": "integer", "format": "int64"},
+                "pin": {"type": "string", "format": "password"},
+                "generate_pin": {"type": "boolean"}}}}}),
+        ),
         _ => return None,
     };
     let mut schema = schema;
@@ -97,6 +137,10 @@ fn query_params(method: &str, path: &str) -> Vec<Value> {
             q("limit", limit()),
         ],
         ("GET", "/api/v1/audit") => vec![q("limit", limit())],
+        ("GET", "/api/v1/verifications/{id}") => vec![q(
+            "format",
+            json!({"type": "string", "enum": ["json", "html"], "default": "json"}),
+        )],
         ("GET", "/api/v1/alerts") => vec![
             q("open", json!({"type": "boolean", "default": true})),
             q("limit", limit()),

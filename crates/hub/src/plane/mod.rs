@@ -10,6 +10,7 @@
 //! Bindings live in the `bindings` table (see [`crate::store::plane`]); they
 //! hold the hub's controller secret key for the lock.
 
+pub mod access;
 pub mod sender;
 pub mod uplink;
 
@@ -296,6 +297,9 @@ impl LockPlane {
             .store
             .claim_lock(serial, p.org_id, site_id, name, &bytes, now)
             .await?;
+        // A lock in setup mode holds no users: whoever the hub had on it is
+        // gone (the counter before the reset was kept when it was detected).
+        self.access_lock_reset(lock.id, None).await?;
         self.service
             .store
             .audit(
@@ -312,8 +316,40 @@ impl LockPlane {
         // The binding learns the reset-counter baseline from the first status.
         self.enqueue(p, &lock, "get_status", serde_json::json!({}))
             .await?;
+        // The lock keeps the site's time and DST rule, so schedules hold on
+        // the lock across DST changes.
+        match self.set_time_params(site_id, p.org_id).await {
+            Ok(params) => {
+                self.enqueue(p, &lock, "set_time", params).await?;
+            }
+            Err(e) => tracing::warn!(serial, error = %e, "no time rule for the site"),
+        }
         tracing::info!(serial, org = p.org_id, "lock claimed");
         Ok(lock)
+    }
+
+    /// `params` of a `set_time` operation for a site: its zone's rule for
+    /// this year (or the next one if this year's is irregular).
+    async fn set_time_params(
+        &self,
+        site_id: i64,
+        org_id: i64,
+    ) -> Result<serde_json::Value, ServiceError> {
+        let site = self
+            .service
+            .store
+            .get_site(org_id, site_id)
+            .await?
+            .ok_or(ServiceError::NotFound)?;
+        let year = jiff::Timestamp::from_millisecond(self.service.now_ms())
+            .map(|t| t.to_zoned(jiff::tz::TimeZone::UTC).year())
+            .unwrap_or(2026);
+        let rule = tumbler_control::time_rule_for(&site.time_zone, year)
+            .or_else(|_| tumbler_control::time_rule_for(&site.time_zone, year.saturating_add(1)))
+            .map_err(|e| invalid("time_zone", format!("{e:?}")))?;
+        let op = serde_json::to_value(tumbler_control::OpKind::SetTime { rule })
+            .map_err(|e| invalid("time_zone", e.to_string()))?;
+        Ok(serde_json::json!({ "op": op }))
     }
 
     /// Runs the claim exchange over MQTT; the setup code stays in memory.

@@ -4,6 +4,7 @@
 //! `tumbler/v1/<serial>/down`. A retry reseals under the same command id so
 //! the lock answers it from its dedup cache instead of applying it twice.
 
+use tumbler_control::proto::{Credential, CredentialSlot, Pin};
 use tumbler_control::{OpKind, SecretPin};
 
 use super::LockPlane;
@@ -63,8 +64,52 @@ fn op_kind(plane: &LockPlane, op: &Operation) -> Result<OpKind, String> {
                 .ok_or("bad_params")?;
             OpKind::SelfCheck { challenge: c }
         }
-        other => return Err(format!("unsupported_kind: {other}")),
+        other => access_kind(plane, op).ok_or_else(|| format!("unsupported_kind: {other}"))??,
     })
+}
+
+/// Operations queued by the access layer: an `OpKind` in `params.op`, or a
+/// PIN credential whose PIN is sealed in `params.pin_sealed` (or held in
+/// this process's memory under `params.pin_ref`).
+fn access_kind(plane: &LockPlane, op: &Operation) -> Option<Result<OpKind, String>> {
+    if let Some(v) = op.params.get("op") {
+        return Some(
+            serde_json::from_value::<OpKind>(v.clone()).map_err(|e| format!("bad_params: {e}")),
+        );
+    }
+    let pc = op.params.get("pin_credential")?;
+    Some((|| {
+        let slot: CredentialSlot = pc
+            .get("slot")
+            .and_then(|v| serde_json::from_value(v.clone()).ok())
+            .ok_or("bad_params")?;
+        let user = pc
+            .get("user")
+            .and_then(|v| v.as_u64())
+            .and_then(|v| u16::try_from(v).ok())
+            .ok_or("bad_params")?;
+        let pin = if let Some(sealed) = op.params.get("pin_sealed").and_then(|v| v.as_str()) {
+            let bytes = plane
+                .service
+                .store
+                .open_pin(op.lock_id, sealed)
+                .map_err(|_| "pin_unavailable".to_owned())?;
+            Pin::new(&bytes).ok_or("bad_params")?
+        } else {
+            let r = op
+                .params
+                .get("pin_ref")
+                .and_then(|v| v.as_str())
+                .ok_or("bad_params")?;
+            let p = plane.service.pins.get(r).ok_or("pin_unavailable")?;
+            Pin::new(p.expose().as_bytes()).ok_or("bad_params")?
+        };
+        Ok(OpKind::SetCredential {
+            slot,
+            user,
+            credential: Credential::Pin(pin),
+        })
+    })())
 }
 
 impl OperationSender for ProtoSender {
@@ -76,7 +121,14 @@ impl OperationSender for ProtoSender {
             store
                 .fail_operation(op.id, &code, now)
                 .await
-                .map(|_| ())
+                .map_err(|e| SendError::Transport(e.to_string()))?;
+            self.plane
+                .forget_pin(op.id)
+                .await
+                .map_err(|e| SendError::Transport(e.to_string()))?;
+            self.plane
+                .access_op_done(op.id)
+                .await
                 .map_err(|e| SendError::Transport(e.to_string()))
         };
         let cmd = match op_kind(&self.plane, op).and_then(|k| {

@@ -218,14 +218,22 @@ impl LockPlane {
             .await?;
         if done {
             self.forget_pin(op).await?;
+            self.access_op_done(op).await?;
         }
         Ok(Some((op, kind)))
     }
 
-    async fn forget_pin(&self, op_id: i64) -> Result<(), ServiceError> {
-        if let Some(params) = self.service.store.op_params(op_id).await? {
+    /// Forgets an ended operation's PIN: the in-memory copy, and the sealed
+    /// copy in its params.
+    pub(crate) async fn forget_pin(&self, op_id: i64) -> Result<(), ServiceError> {
+        if let Some(mut params) = self.service.store.op_params(op_id).await? {
             if let Some(r) = params.get("pin_ref").and_then(|v| v.as_str()) {
                 self.service.pins.forget(r);
+            }
+            if let Some(m) = params.as_object_mut() {
+                if m.remove("pin_sealed").is_some() {
+                    self.service.store.scrub_op_params(op_id, &params).await?;
+                }
             }
         }
         Ok(())
@@ -264,6 +272,16 @@ impl LockPlane {
                     OpOutcome::Failed("self_check_unverified".into())
                 };
                 self.answered(lock, command_id, &outcome).await?;
+            }
+            Outcome::Ok(CommandResult::SlotDigests(page)) => {
+                let digests: Vec<serde_json::Value> = page
+                    .iter()
+                    .map(|d| serde_json::json!({"user": d.user, "digest": hex(&d.digest)}))
+                    .collect();
+                store
+                    .set_op_result(op, &serde_json::json!({ "digests": digests }))
+                    .await?;
+                self.answered(lock, command_id, &OpOutcome::Applied).await?;
             }
             Outcome::Ok(_) => {
                 self.answered(lock, command_id, &OpOutcome::Applied).await?;
@@ -600,6 +618,19 @@ impl LockPlane {
         let Some((after, changed)) = store.mark_stale(lock.id, &why, counter).await? else {
             return Ok(());
         };
+        if reason.authenticated() {
+            // A proven reset erased every user: nobody keeps access there.
+            // Keep the counter from before it, for the verification report.
+            let before = match reason {
+                ResetReason::ResetCounterAdvanced { from, .. } => Some(i64::from(from)),
+                ResetReason::ResetNotice { reset_counter }
+                | ResetReason::ResetRecord { reset_counter } => {
+                    Some(i64::from(reset_counter.saturating_sub(1)))
+                }
+                _ => None,
+            };
+            self.access_lock_reset(lock.id, before).await?;
+        }
         if changed {
             let msg = if reason.authenticated() {
                 "the lock was factory reset: binding stale, re-claim or release it"

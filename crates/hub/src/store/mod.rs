@@ -6,8 +6,9 @@
 //! has its own migrations folder with the same numbering.
 //!
 //! Files: [`orgs`] (organisations, accounts, tokens), [`sites`], [`locks`],
-//! [`operations`], [`events`], [`alerts`].
+//! [`operations`], [`events`], [`alerts`], [`access`] (people and access).
 
+pub mod access;
 pub mod alerts;
 pub mod events;
 pub mod locks;

@@ -44,25 +44,72 @@ fn aad(lock_id: i64) -> Vec<u8> {
     a
 }
 
+const PIN_AAD_DOMAIN: &[u8] = b"tumbler-hub pin v1\0";
+
+fn pin_aad(lock_id: i64) -> Vec<u8> {
+    let mut a = PIN_AAD_DOMAIN.to_vec();
+    a.extend_from_slice(&lock_id.to_be_bytes());
+    a
+}
+
 impl Store {
+    /// Whether secrets can be sealed at rest (a binding key is configured).
+    pub fn can_seal(&self) -> bool {
+        self.binding_key.is_some()
+    }
+
+    /// Seals a PIN waiting to be sent to `lock_id` (`e1:` + hex), or `None`
+    /// without a key (the caller then keeps it in memory only).
+    pub fn seal_pin(&self, lock_id: i64, pin: &[u8]) -> Result<Option<String>, StoreError> {
+        if self.binding_key.is_none() {
+            return Ok(None);
+        }
+        self.seal_with(&pin_aad(lock_id), pin).map(Some)
+    }
+
+    /// Opens what [`Store::seal_pin`] wrote.
+    pub fn open_pin(&self, lock_id: i64, stored: &str) -> Result<Zeroizing<Vec<u8>>, StoreError> {
+        let body = stored
+            .strip_prefix(SEALED_PREFIX)
+            .ok_or_else(|| StoreError::LogicBug("sealed PIN without prefix".into()))?;
+        self.open_with(&pin_aad(lock_id), body).map(Zeroizing::new)
+    }
+
+    /// A keyed tag of a PIN, to refuse the same PIN for two people on a door
+    /// without storing the PIN: HMAC-SHA-256 under a key derived from the
+    /// binding key, over the organisation and the PIN. `None` without a key.
+    pub fn pin_tag(&self, org_id: i64, pin: &[u8]) -> Option<String> {
+        use hmac::{Hmac, Mac};
+        type H = Hmac<sha2::Sha256>;
+        let key = self.binding_key.as_ref()?;
+        let mut k = <H as Mac>::new_from_slice(&key.0[..]).ok()?;
+        k.update(b"tumbler-hub pin-tag v1");
+        let derived = Zeroizing::new(k.finalize().into_bytes().to_vec());
+        let mut m = <H as Mac>::new_from_slice(&derived).ok()?;
+        m.update(&org_id.to_be_bytes());
+        m.update(pin);
+        Some(hex(&m.finalize().into_bytes()))
+    }
+
     /// The stored text of a binding: `e1:` + hex(nonce ‖ ciphertext ‖ tag)
     /// with a key, plain hex without.
     fn seal_binding(&self, lock_id: i64, plain: &[u8]) -> Result<String, StoreError> {
-        let Some(key) = &self.binding_key else {
+        if self.binding_key.is_none() {
             return Ok(hex(plain));
-        };
-        let bug = |what: &str| StoreError::LogicBug(format!("binding encryption: {what}"));
+        }
+        self.seal_with(&aad(lock_id), plain)
+    }
+
+    fn seal_with(&self, aad: &[u8], plain: &[u8]) -> Result<String, StoreError> {
+        let bug = |what: &str| StoreError::LogicBug(format!("encryption: {what}"));
+        let key = self.binding_key.as_ref().ok_or_else(|| bug("no key"))?;
         let mut nonce = [0u8; 12];
         getrandom::fill(&mut nonce).map_err(|_| bug("no randomness"))?;
         let cipher =
             ChaCha20Poly1305::new(<&Key>::try_from(&key.0[..]).map_err(|_| bug("key length"))?);
         let mut buf = Zeroizing::new(plain.to_vec());
         let tag = cipher
-            .encrypt_inout_detached(
-                &Nonce::from(nonce),
-                &aad(lock_id),
-                buf.as_mut_slice().into(),
-            )
+            .encrypt_inout_detached(&Nonce::from(nonce), aad, buf.as_mut_slice().into())
             .map_err(|_| bug("encrypt"))?;
         let mut out = nonce.to_vec();
         out.extend_from_slice(&buf);
@@ -75,11 +122,15 @@ impl Store {
         let Some(body) = stored.strip_prefix(SEALED_PREFIX) else {
             return unhex(stored);
         };
-        let bad = |what: &str| StoreError::LogicBug(format!("binding decryption: {what}"));
+        self.open_with(&aad(lock_id), body)
+    }
+
+    fn open_with(&self, aad: &[u8], body: &str) -> Result<Vec<u8>, StoreError> {
+        let bad = |what: &str| StoreError::LogicBug(format!("decryption: {what}"));
         let key = self
             .binding_key
             .as_ref()
-            .ok_or_else(|| bad("the binding is encrypted and no key is configured"))?;
+            .ok_or_else(|| bad("the row is encrypted and no key is configured"))?;
         let raw = unhex(body)?;
         if raw.len() < 28 {
             return Err(bad("too short"));
@@ -92,12 +143,7 @@ impl Store {
         let tag = Tag::try_from(tag).map_err(|_| bad("tag"))?;
         let mut buf = Zeroizing::new(ct.to_vec());
         cipher
-            .decrypt_inout_detached(
-                &Nonce::from(nonce),
-                &aad(lock_id),
-                buf.as_mut_slice().into(),
-                &tag,
-            )
+            .decrypt_inout_detached(&Nonce::from(nonce), aad, buf.as_mut_slice().into(), &tag)
             .map_err(|_| bad("wrong key or tampered row"))?;
         Ok(buf.to_vec())
     }

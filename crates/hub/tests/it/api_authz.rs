@@ -29,6 +29,14 @@ struct Targets {
     other_org: i64,
     /// Org A's first site (never deleted by the test).
     home_site: i64,
+    /// A person with a card and a PIN on `lock`.
+    person: i64,
+    /// That person's PIN credential.
+    credential: i64,
+    /// The batch that gave them access.
+    batch: i64,
+    /// A verification of `lock`.
+    verification: i64,
 }
 
 async fn targets(app: &TestApp, a: &OrgFixture, b: &OrgFixture) -> Targets {
@@ -94,7 +102,44 @@ async fn targets(app: &TestApp, a: &OrgFixture, b: &OrgFixture) -> Targets {
         .await
         .unwrap()
         .id;
+    let plane = &app.state.plane;
+    let person = plane
+        .create_person(&owner, "Pat alpha", false)
+        .await
+        .unwrap()
+        .id;
+    let granted = plane
+        .grant(
+            &owner,
+            person,
+            tumbler_hub::plane::access::GrantRequest {
+                lock_ids: vec![a.lock_id],
+                schedule: tumbler_hub::control::access::AccessSchedule::Permanent,
+                credentials: vec![tumbler_hub::plane::access::CredentialInput {
+                    kind: "pin".into(),
+                    pin: Some(tumbler_hub::control::SecretPin::new("583920")),
+                    ..Default::default()
+                }],
+            },
+        )
+        .await
+        .unwrap();
+    let credential = plane
+        .person_detail(&owner, person)
+        .await
+        .unwrap()
+        .credentials[0]
+        .id;
+    let verification = plane
+        .start_verification(&owner, a.lock_id)
+        .await
+        .unwrap()
+        .id;
     Targets {
+        person,
+        credential,
+        batch: granted.batch.id,
+        verification,
         token,
         account: a.account(Role::Support),
         site,
@@ -125,6 +170,14 @@ fn concrete(spec: &RouteSpec, t: &Targets) -> (String, Option<Value>) {
         t.operation
     } else if spec.path.starts_with("/api/v1/alerts/") {
         t.alert
+    } else if spec.path.starts_with("/api/v1/people/") {
+        t.person
+    } else if spec.path.starts_with("/api/v1/credentials/") {
+        t.credential
+    } else if spec.path.starts_with("/api/v1/batches/") {
+        t.batch
+    } else if spec.path.starts_with("/api/v1/verifications/") {
+        t.verification
     } else {
         0
     };
@@ -149,6 +202,18 @@ fn concrete(spec: &RouteSpec, t: &Targets) -> (String, Option<Value>) {
         ),
         ("POST", "/api/v1/locks/{id}/reclaim") => Some(json!({"setup_code": "12345678"})),
         ("POST", "/api/v1/locks/{id}/transfer") => Some(json!({"to_org": t.other_org})),
+        ("POST", "/api/v1/people") => Some(json!({"name": "New person"})),
+        ("POST", "/api/v1/people/{id}/access") => {
+            Some(json!({"lock_ids": [t.lock], "credential": {"kind": "card", "uid": "0a0b0c0d"}}))
+        }
+        ("POST", "/api/v1/credentials/{id}/change-pin") => Some(json!({"pin": "740163"})),
+        ("POST", "/api/v1/people/{id}/revoke") => Some(json!({})),
+        ("POST", "/api/v1/access/revoke-all-except-owners") => {
+            Some(json!({"confirm": "revoke-all"}))
+        }
+        ("POST", "/api/v1/locks/{id}/reenrol") => {
+            Some(json!({"people": [{"person_id": t.person, "generate_pin": true}]}))
+        }
         _ => None,
     };
     (path, body)
@@ -162,7 +227,17 @@ pub async fn snapshot(app: &TestApp, org_id: i64) -> Value {
     for a in &accounts {
         tokens.push(serde_json::to_value(st.list_tokens(a.id).await.unwrap()).unwrap());
     }
+    let people = st.list_people(org_id).await.unwrap();
+    let mut access = Vec::new();
+    for p in &people {
+        access.push(json!({
+            "doors": st.doors_of_person(p.id).await.unwrap(),
+            "credentials": st.person_credentials(p.id).await.unwrap(),
+        }));
+    }
     json!({
+        "people": people,
+        "access": access,
         "org": st.get_org(org_id).await.unwrap(),
         "accounts": accounts,
         "tokens": tokens,
@@ -264,6 +339,8 @@ async fn every_route_denies_strangers_and_weak_roles() {
             "/api/v1/locks/claim" => Some("lock_link_unavailable"),
             "/api/v1/locks/{id}/reclaim" => Some("wrong_lock_state"),
             "/api/v1/locks/{id}/manufacturer-reset" => Some("manufacturer_key_missing"),
+            // The person is still on the door (being removed): nothing to re-enrol.
+            "/api/v1/locks/{id}/reenrol" => Some("wrong_lock_state"),
             _ => None,
         };
         match expected_stop {

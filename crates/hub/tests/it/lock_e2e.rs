@@ -39,14 +39,14 @@ use crate::support::{org_in, OrgFixture};
 
 // ---- helpers -----------------------------------------------------------------------------
 
-fn unique(prefix: &str) -> String {
+pub(crate) fn unique(prefix: &str) -> String {
     let mut raw = [0u8; 4];
     getrandom::fill(&mut raw).unwrap();
     format!("{prefix}-{:08x}", u32::from_le_bytes(raw))
 }
 
 /// An HTTP request through the hub's router (no socket).
-async fn call(
+pub(crate) async fn call(
     state: &AppState,
     method: &str,
     path: &str,
@@ -77,7 +77,7 @@ async fn call(
 
 /// Polls until `check` holds; a generous bound so a broken hub fails
 /// instead of hanging (not a speed test).
-async fn eventually<F, Fut>(what: &str, mut check: F)
+pub(crate) async fn eventually<F, Fut>(what: &str, mut check: F)
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = bool>,
@@ -93,14 +93,14 @@ where
 
 /// A TCP proxy in front of the broker that the test can cut and restore
 /// (a network outage for one lock).
-struct Proxy {
-    addr: BrokerAddr,
+pub(crate) struct Proxy {
+    pub(crate) addr: BrokerAddr,
     up: Arc<AtomicBool>,
     epoch: Arc<AtomicU64>,
 }
 
 impl Proxy {
-    async fn start(upstream: (String, u16)) -> Proxy {
+    pub(crate) async fn start(upstream: (String, u16)) -> Proxy {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let up = Arc::new(AtomicBool::new(true));
@@ -145,25 +145,27 @@ impl Proxy {
         }
     }
 
-    fn cut(&self) {
+    pub(crate) fn cut(&self) {
         self.up.store(false, Ordering::SeqCst);
         self.epoch.fetch_add(1, Ordering::SeqCst);
     }
 
-    fn restore(&self) {
+    pub(crate) fn restore(&self) {
         self.up.store(true, Ordering::SeqCst);
     }
 }
 
 /// A simulated lock: its image, label, and the running task.
-struct Sim {
-    label: Label,
+pub(crate) struct Sim {
+    pub(crate) label: Label,
     image: std::path::PathBuf,
     running: Option<RunningLock>,
     stop: watch::Sender<bool>,
+    /// The lock's clock (`None`: the real one).
+    pub(crate) clock: Option<Arc<dyn tumbler_device::clock::Clock>>,
 }
 
-fn provision(dir: &Path, serial: &str) -> (Label, std::path::PathBuf) {
+pub(crate) fn provision(dir: &Path, serial: &str) -> (Label, std::path::PathBuf) {
     let image = dir.join(format!("{serial}.img"));
     let mut rng = ChaCha20Rng::from_seed([7u8; 32]);
     let label = tumbler_device::provision(&image, serial, &mut rng).unwrap();
@@ -171,23 +173,36 @@ fn provision(dir: &Path, serial: &str) -> (Label, std::path::PathBuf) {
 }
 
 impl Sim {
-    async fn start(dir: &Path, serial: &str, broker: BrokerAddr) -> Sim {
+    pub(crate) async fn start(dir: &Path, serial: &str, broker: BrokerAddr) -> Sim {
+        Self::start_with_clock(dir, serial, broker, None).await
+    }
+
+    pub(crate) async fn start_with_clock(
+        dir: &Path,
+        serial: &str,
+        broker: BrokerAddr,
+        clock: Option<Arc<dyn tumbler_device::clock::Clock>>,
+    ) -> Sim {
         let (label, image) = provision(dir, serial);
         let mut sim = Sim {
             label,
             image,
             running: None,
             stop: watch::channel(false).0,
+            clock,
         };
         sim.boot(broker).await;
         sim
     }
 
-    async fn boot(&mut self, broker: BrokerAddr) {
+    pub(crate) async fn boot(&mut self, broker: BrokerAddr) {
         let (stop, rx) = watch::channel(false);
         let mut cfg = RunConfig::new(&self.image);
         cfg.broker = Some(broker.clone());
         cfg.write_link_file = false;
+        if let Some(c) = &self.clock {
+            cfg.clock = c.clone();
+        }
         let running = tumbler_device::start_lock(cfg, rx).await.unwrap();
         self.running = Some(running);
         self.stop = stop;
@@ -195,7 +210,7 @@ impl Sim {
     }
 
     /// Types console lines at the lock (the person at the door).
-    async fn console(&self, lines: &[&str]) -> String {
+    pub(crate) async fn console(&self, lines: &[&str]) -> String {
         let addr = self.running.as_ref().unwrap().local_addr;
         let input = lines.join("\n") + "\n";
         let mut out = Vec::new();
@@ -205,7 +220,7 @@ impl Sim {
         String::from_utf8(out).unwrap()
     }
 
-    async fn shutdown(&mut self) {
+    pub(crate) async fn shutdown(&mut self) {
         let _ = self.stop.send(true);
         if let Some(r) = self.running.take() {
             let _ = r.task.await;
@@ -214,7 +229,7 @@ impl Sim {
 }
 
 /// Waits until the lock's retained availability says `online`.
-async fn wait_online(broker: &BrokerAddr, serial: &str) {
+pub(crate) async fn wait_online(broker: &BrokerAddr, serial: &str) {
     let (c, mut ev) = AsyncClient::new(
         MqttOptions::new(unique("watch"), broker.host.clone(), broker.port),
         16,
@@ -266,20 +281,20 @@ async fn publish_up(broker: &BrokerAddr, serial: &str, payload: Vec<u8>) {
     task.abort();
 }
 
-fn broker_addr(hub: &TestHub) -> BrokerAddr {
+pub(crate) fn broker_addr(hub: &TestHub) -> BrokerAddr {
     BrokerAddr {
         host: hub.hub.mqtt_addr.0.clone(),
         port: hub.hub.mqtt_addr.1,
     }
 }
 
-fn sim_key() -> Option<ManufacturerKey> {
+pub(crate) fn sim_key() -> Option<ManufacturerKey> {
     Some(ManufacturerKey(
         tumbler_device::image::SIM_MANUFACTURER_SEED,
     ))
 }
 
-async fn op_state(state: &AppState, token: &str, op: i64) -> Value {
+pub(crate) async fn op_state(state: &AppState, token: &str, op: i64) -> Value {
     call(
         state,
         "GET",
@@ -291,7 +306,7 @@ async fn op_state(state: &AppState, token: &str, op: i64) -> Value {
     .1
 }
 
-async fn wait_op(state: &AppState, token: &str, op: i64, want: &str) -> Value {
+pub(crate) async fn wait_op(state: &AppState, token: &str, op: i64, want: &str) -> Value {
     let mut last = Value::Null;
     for _ in 0..1200 {
         last = op_state(state, token, op).await;
@@ -306,7 +321,7 @@ async fn wait_op(state: &AppState, token: &str, op: i64, want: &str) -> Value {
     panic!("operation {op} did not become {want}: {last}");
 }
 
-async fn wait_final(state: &AppState, token: &str, op: i64) -> Value {
+pub(crate) async fn wait_final(state: &AppState, token: &str, op: i64) -> Value {
     let mut last = Value::Null;
     for _ in 0..1200 {
         last = op_state(state, token, op).await;
@@ -318,13 +333,13 @@ async fn wait_final(state: &AppState, token: &str, op: i64) -> Value {
     panic!("operation {op} never ended: {last}");
 }
 
-async fn lock_json(state: &AppState, token: &str, id: i64) -> Value {
+pub(crate) async fn lock_json(state: &AppState, token: &str, id: i64) -> Value {
     call(state, "GET", &format!("/api/v1/locks/{id}"), token, None)
         .await
         .1
 }
 
-async fn request_op(state: &AppState, token: &str, lock: i64, body: Value) -> i64 {
+pub(crate) async fn request_op(state: &AppState, token: &str, lock: i64, body: Value) -> i64 {
     let (st, v) = call(
         state,
         "POST",
@@ -346,7 +361,12 @@ async fn alerts(state: &AppState, token: &str) -> Vec<String> {
         .collect()
 }
 
-async fn claim(state: &AppState, a: &OrgFixture, label: &Label, code: &str) -> (StatusCode, Value) {
+pub(crate) async fn claim(
+    state: &AppState,
+    a: &OrgFixture,
+    label: &Label,
+    code: &str,
+) -> (StatusCode, Value) {
     call(
         state,
         "POST",
@@ -700,6 +720,7 @@ async fn claim_unlock_reset_reclaim_builtin_broker() {
         manufacturer_key: sim_key(),
         dir: None,
         binding_key: None,
+        clock: None,
     })
     .await
     .unwrap();
@@ -723,6 +744,7 @@ async fn claim_unlock_reset_reclaim_mosquitto() {
         manufacturer_key: sim_key(),
         dir: None,
         binding_key: None,
+        clock: None,
     })
     .await
     .unwrap();
@@ -741,6 +763,7 @@ async fn offline_lock_catches_up_after_hub_restart() {
         manufacturer_key: sim_key(),
         dir: None,
         binding_key: None,
+        clock: None,
     })
     .await
     .unwrap();
@@ -787,6 +810,7 @@ async fn offline_lock_catches_up_after_hub_restart() {
         manufacturer_key: sim_key(),
         dir: Some(dbdir),
         binding_key: Some(key),
+        clock: None,
     })
     .await
     .unwrap();

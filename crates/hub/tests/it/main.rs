@@ -7,6 +7,7 @@
     clippy::indexing_slicing
 )]
 
+mod access_e2e;
 mod api_authz;
 mod api_flows;
 mod api_input;
