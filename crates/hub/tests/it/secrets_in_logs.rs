@@ -1,7 +1,7 @@
 //! Secrets never reach the logs: passwords and tokens are absent from
 //! everything traced (at TRACE level, including sqlx's statements) during
 //! logins, token creation and failed attempts; nor do setup codes (claim)
-//! and remote-operation PINs.
+//! and remote-operation PINs, nor access PINs (chosen, generated, changed).
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
@@ -104,6 +104,48 @@ async fn no_secret_in_logs() {
     assert_eq!(st, 202);
     assert!(!op.to_string().contains("55443322"));
 
+    // Access: a chosen PIN, a generated one, and a PIN change.
+    let (st, person) = call(
+        &app,
+        "POST",
+        "/api/v1/people",
+        Some(&session),
+        Some(json!({"name": "Tenant"})),
+    )
+    .await;
+    assert_eq!(st, 201);
+    let pid = person["id"].as_i64().unwrap();
+    let (st, out) = call(
+        &app,
+        "POST",
+        &format!("/api/v1/people/{pid}/access"),
+        Some(&session),
+        Some(json!({"lock_ids": [lock.id], "credentials": [
+            {"kind": "pin", "pin": "97310642"}, {"kind": "pin", "generate": true}]})),
+    )
+    .await;
+    assert_eq!(st, 202, "{out}");
+    assert!(!out.to_string().contains("97310642"));
+    let generated = out["pins"][0]["pin"].as_str().unwrap().to_owned();
+    let (_, detail) = call(
+        &app,
+        "GET",
+        &format!("/api/v1/people/{pid}"),
+        Some(&session),
+        None,
+    )
+    .await;
+    let cred = detail["credentials"][0]["id"].as_i64().unwrap();
+    let (st, out) = call(
+        &app,
+        "POST",
+        &format!("/api/v1/credentials/{cred}/change-pin"),
+        Some(&session),
+        Some(json!({"pin": "86420975"})),
+    )
+    .await;
+    assert_eq!(st, 202, "{out}");
+
     let logs = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
     assert!(
         logs.contains("login"),
@@ -118,6 +160,9 @@ async fn no_secret_in_logs() {
         "tum_s_forged_token_value",
         "87654321",
         "55443322",
+        "97310642",
+        &generated,
+        "86420975",
     ] {
         assert!(
             !logs.contains(secret),
