@@ -325,10 +325,11 @@ async fn follow_batch(api: &Api, batch: Value, w: WaitArgs) -> anyhow::Result<Va
             .into());
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
-        last = api.get(&format!("/batches/{id}")).await?;
+        last = api.get(&format!("/batches/{id}?doors=false")).await?;
     }
     bar.finish_and_clear();
-    Ok(last)
+    // The per-door result, once.
+    Ok(api.get(&format!("/batches/{id}")).await?)
 }
 
 /// Prints an access outcome (PINs once), follows it with `--wait`.

@@ -265,13 +265,26 @@ pub async fn revoke_all(
     Ok(accepted(o))
 }
 
+/// Query of `GET /batches/{id}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BatchQuery {
+    /// Include the per-door list (default true; false: counts only).
+    pub doors: Option<bool>,
+}
+
 /// `GET /batches/{id}`.
 pub async fn batch(
     State(s): State<AppState>,
     p: Principal,
     ApiPath(id): ApiPath<i64>,
+    ApiQuery(q): ApiQuery<BatchQuery>,
 ) -> Result<Json<BatchStatus>, ApiError> {
-    Ok(Json(s.plane.batch_status(&p, id).await?))
+    Ok(Json(
+        s.plane
+            .batch_status(&p, id, q.doors.unwrap_or(true))
+            .await?,
+    ))
 }
 
 /// `GET /locks/{id}/who-can-open`.

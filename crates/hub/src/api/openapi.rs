@@ -137,6 +137,10 @@ fn query_params(method: &str, path: &str) -> Vec<Value> {
             q("limit", limit()),
         ],
         ("GET", "/api/v1/audit") => vec![q("limit", limit())],
+        ("GET", "/api/v1/batches/{id}") => vec![q(
+            "doors",
+            json!({"type": "boolean", "default": true, "description": "false: counts only"}),
+        )],
         ("GET", "/api/v1/verifications/{id}") => vec![q(
             "format",
             json!({"type": "string", "enum": ["json", "html"], "default": "json"}),

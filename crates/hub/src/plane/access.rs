@@ -546,7 +546,7 @@ impl LockPlane {
             kind,
             "access change queued"
         );
-        let batch = self.batch_status(p, applied.batch_id).await?;
+        let batch = self.batch_status(p, applied.batch_id, true).await?;
         let person_of =
             |k: usize| -> i64 { applied.credential_ids.get(k).copied().unwrap_or_default() };
         let mut pins = Vec::new();
@@ -870,25 +870,52 @@ impl LockPlane {
         self.finish(p, plan, Vec::new()).await
     }
 
-    /// A batch's progress and per-door results (states refreshed).
-    pub async fn batch_status(&self, p: &Principal, id: i64) -> Result<BatchStatus, ServiceError> {
+    /// A batch's progress and per-door results (states refreshed). With
+    /// `with_doors` false only the counts (cheap to poll on 10,000 doors).
+    pub async fn batch_status(
+        &self,
+        p: &Principal,
+        id: i64,
+        with_doors: bool,
+    ) -> Result<BatchStatus, ServiceError> {
         self.service.require(p, HISTORY)?;
         let store = &self.service.store;
         let batch = store
             .get_batch(p.org_id, id)
             .await?
             .ok_or(ServiceError::NotFound)?;
+        // Only doors whose operations moved since their state was derived.
+        for door in store.batch_doors_to_reconcile(id).await? {
+            if let Some(d) = store.get_door(door).await? {
+                self.reconcile_door(d).await?;
+            }
+        }
         let mut counts: BTreeMap<String, usize> =
             ["pending", "setting", "set", "removing", "removed", "failed"]
                 .iter()
                 .map(|s| ((*s).to_owned(), 0))
                 .collect();
+        for (state, n) in store.batch_counts(id).await? {
+            *counts.entry(state).or_default() += usize::try_from(n).unwrap_or(0);
+        }
+        let total: usize = counts.values().sum();
+        let done = counts
+            .iter()
+            .all(|(k, n)| *n == 0 || DoorState::parse(k).is_some_and(DoorState::is_settled));
+        if !with_doors {
+            return Ok(BatchStatus {
+                id: batch.id,
+                kind: batch.kind,
+                total,
+                counts,
+                done,
+                doors: Vec::new(),
+            });
+        }
         let mut doors = Vec::new();
         let mut names: BTreeMap<i64, String> = BTreeMap::new();
         let mut locks: BTreeMap<i64, (String, bool)> = BTreeMap::new();
         for d in store.doors_of_batch(id).await? {
-            let d = self.reconcile_door(d).await?;
-            *counts.entry(d.state.clone()).or_default() += 1;
             if let std::collections::btree_map::Entry::Vacant(e) = names.entry(d.person_id) {
                 let n = store
                     .get_person(p.org_id, d.person_id)
@@ -917,13 +944,10 @@ impl LockPlane {
                 error: d.error,
             });
         }
-        let done = doors
-            .iter()
-            .all(|d| DoorState::parse(&d.state).is_some_and(DoorState::is_settled));
         Ok(BatchStatus {
             id: batch.id,
             kind: batch.kind,
-            total: doors.len(),
+            total,
             counts,
             done,
             doors,

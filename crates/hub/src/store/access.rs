@@ -454,6 +454,39 @@ impl Store {
         .collect()
     }
 
+    /// Doors of a batch whose derived state is due to change: an operation
+    /// of the current change failed, was sent while the door shows
+    /// `pending`, or the confirming digest read answered.
+    pub async fn batch_doors_to_reconcile(&self, batch_id: i64) -> Result<Vec<i64>, StoreError> {
+        sqlx::query(
+            "SELECT DISTINCT d.id AS id FROM door_access d JOIN operations o \
+             ON o.access_door = d.id AND o.access_gen = d.gen \
+             WHERE d.batch_id = $1 AND d.state IN ('pending', 'setting', 'removing') \
+             AND (o.state IN ('failed', 'refused') \
+                  OR (o.kind = 'get_slot_digests' AND o.state = 'applied') \
+                  OR (o.state <> 'pending' AND d.state = 'pending'))",
+        )
+        .bind(batch_id)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|r| col(r, "id"))
+        .collect()
+    }
+
+    /// Doors of a batch per state.
+    pub async fn batch_counts(&self, batch_id: i64) -> Result<Vec<(String, i64)>, StoreError> {
+        sqlx::query(
+            "SELECT state, COUNT(*) AS n FROM door_access WHERE batch_id = $1 GROUP BY state",
+        )
+        .bind(batch_id)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|r| Ok((col(r, "state")?, col(r, "n")?)))
+        .collect()
+    }
+
     /// One person-on-door row.
     pub async fn get_door(&self, id: i64) -> Result<Option<DoorAccess>, StoreError> {
         sqlx::query(&format!(
