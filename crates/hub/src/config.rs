@@ -152,6 +152,9 @@ pub struct HubConfig {
     /// Encrypts lock bindings (controller secret keys) at rest; every hub
     /// on one database needs the same key. `None`: stored in clear.
     pub binding_key: Option<crate::store::plane::BindingKey>,
+    /// An operation sent without an answer for this long is sent again
+    /// (also how another hub takes over the operations of one that died).
+    pub resend_after: std::time::Duration,
 }
 
 /// A manufacturer signing key seed (32 bytes). `Debug` is redacted.
@@ -163,3 +166,6 @@ impl std::fmt::Debug for ManufacturerKey {
         f.write_str("ManufacturerKey(<redacted>)")
     }
 }
+
+/// Default of [`HubConfig::resend_after`].
+pub const DEFAULT_RESEND_AFTER: std::time::Duration = std::time::Duration::from_secs(30);

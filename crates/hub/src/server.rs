@@ -164,11 +164,12 @@ impl Hub {
             }
         }));
 
-        let runner = JobRunner::new(
+        let mut runner = JobRunner::new(
             service.clone(),
             ProtoSender::new(plane),
             config.worker_id.clone(),
         );
+        runner.resend_after_ms = i64::try_from(config.resend_after.as_millis()).unwrap_or(i64::MAX);
         let jobs = state.jobs.clone();
         let mut jobs_stop = stop_rx.clone();
         tasks.push(tokio::spawn(async move {

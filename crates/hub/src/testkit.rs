@@ -249,6 +249,7 @@ impl TestHub {
             pg_schema: None,
             manufacturer_key,
             binding_key: Some(binding_key.clone()),
+            resend_after: crate::config::DEFAULT_RESEND_AFTER,
             worker_id: {
                 let mut raw = [0u8; 6];
                 crate::secrets::random_bytes(&mut raw).map_err(ServiceError::from)?;

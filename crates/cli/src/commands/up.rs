@@ -50,6 +50,13 @@ pub struct HubArgs {
     /// for manufacturer resets. Use `sim` for the simulated locks' manufacturer.
     #[arg(long, env = "TUMBLER_MANUFACTURER_KEY")]
     manufacturer_key: Option<String>,
+    /// Seconds without an answer before an operation is sent again (also how
+    /// long before another hub takes over the operations of one that died).
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    resend_after: u64,
+    /// Name of this process among several hubs on one database (default: pid + random).
+    #[arg(long)]
+    worker_id: Option<String>,
 }
 
 /// Reads `--manufacturer-key`: `sim`, or a file holding 64 hex digits.
@@ -91,13 +98,17 @@ pub async fn up(a: UpArgs) -> anyhow::Result<()> {
         tumbler_device::image::SIM_MANUFACTURER_SEED,
     ));
     run_hub(
-        a.listen,
-        database,
-        MqttConfig::Builtin,
-        None,
+        HubRun {
+            listen: a.listen,
+            database,
+            mqtt: MqttConfig::Builtin,
+            pg_schema: None,
+            demo: true,
+            manufacturer_key: key,
+            resend_after: tumbler_hub::config::DEFAULT_RESEND_AFTER,
+            worker_id: None,
+        },
         &a.data_dir,
-        true,
-        key,
     )
     .await
 }
@@ -116,13 +127,17 @@ pub async fn hub(a: HubArgs) -> anyhow::Result<()> {
         .map_err(|e| crate::exit::CliError::new(crate::exit::USAGE, format!("--mqtt: {e}")))?;
     let key = manufacturer_key(a.manufacturer_key.as_deref())?;
     run_hub(
-        a.listen,
-        database,
-        mqtt,
-        a.pg_schema,
+        HubRun {
+            listen: a.listen,
+            database,
+            mqtt,
+            pg_schema: a.pg_schema,
+            demo: false,
+            manufacturer_key: key,
+            resend_after: std::time::Duration::from_secs(a.resend_after),
+            worker_id: a.worker_id,
+        },
         &a.data_dir,
-        false,
-        key,
     )
     .await
 }
@@ -162,15 +177,29 @@ fn worker_id() -> String {
     format!("{}-{:08x}", std::process::id(), u32::from_le_bytes(raw))
 }
 
-async fn run_hub(
+/// What one hub process runs with.
+struct HubRun {
     listen: SocketAddr,
     database: DatabaseConfig,
     mqtt: MqttConfig,
     pg_schema: Option<String>,
-    data_dir: &Path,
     demo: bool,
     manufacturer_key: Option<ManufacturerKey>,
-) -> anyhow::Result<()> {
+    resend_after: std::time::Duration,
+    worker_id: Option<String>,
+}
+
+async fn run_hub(r: HubRun, data_dir: &Path) -> anyhow::Result<()> {
+    let HubRun {
+        listen,
+        database,
+        mqtt,
+        pg_schema,
+        demo,
+        manufacturer_key,
+        resend_after,
+        worker_id: wid,
+    } = r;
     std::fs::create_dir_all(data_dir)
         .with_context(|| format!("creating the data directory {}", data_dir.display()))?;
     let config = HubConfig {
@@ -178,10 +207,11 @@ async fn run_hub(
         database,
         mqtt,
         password: PasswordParams::default(),
-        worker_id: worker_id(),
+        worker_id: wid.unwrap_or_else(worker_id),
         pg_schema,
         manufacturer_key,
         binding_key: Some(binding_key(data_dir)?),
+        resend_after,
     };
     let hub = Hub::start(config, Arc::new(SystemClock))
         .await

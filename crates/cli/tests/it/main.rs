@@ -9,6 +9,7 @@
 
 mod client_errors;
 mod sim;
+mod two_hubs;
 mod up;
 
 use std::io::Write;
