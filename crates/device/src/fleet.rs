@@ -13,7 +13,9 @@ use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::watch;
+use tokio::sync::{mpsc, oneshot, watch};
+
+use crate::local::{FrameKind, LocalRequest};
 
 /// How to run a fleet.
 #[derive(Debug, Clone)]
@@ -34,6 +36,9 @@ pub struct FleetConfig {
     pub batch_pause: Duration,
     /// Give up waiting for everyone to be online after this long (the fleet keeps running).
     pub online_timeout: Duration,
+    /// How many labels to return in [`FleetReport::sample_labels`] (a load tool claiming
+    /// every lock asks for all of them).
+    pub keep_labels: usize,
 }
 
 impl FleetConfig {
@@ -48,6 +53,7 @@ impl FleetConfig {
             batch: 500,
             batch_pause: Duration::from_millis(50),
             online_timeout: Duration::from_secs(120),
+            keep_labels: 5,
         }
     }
 }
@@ -65,7 +71,7 @@ pub struct FleetReport {
     pub connect_time: Duration,
     /// Resident memory of the process after connecting, in bytes (Linux), if known.
     pub rss_bytes: Option<u64>,
-    /// The labels of the first few locks (to claim one in a demo).
+    /// The labels of the first [`FleetConfig::keep_labels`] locks (to claim them).
     pub sample_labels: Vec<Label>,
 }
 
@@ -127,6 +133,44 @@ pub async fn fleet(
     config: FleetConfig,
     shutdown: watch::Receiver<bool>,
 ) -> Result<(FleetReport, tokio::task::JoinHandle<()>), FleetError> {
+    let (report, done, _) = start(config, shutdown, false).await?;
+    Ok((report, done))
+}
+
+/// A person's console at each lock of a fleet (index = lock index).
+pub type Consoles = Vec<mpsc::Sender<LocalRequest>>;
+
+/// [`fleet`], plus a console handle per lock: [`console_line`] acts at the door (a load tool
+/// makes every lock produce events this way). Dropping a lock's handle stops that lock.
+pub async fn fleet_with_consoles(
+    config: FleetConfig,
+    shutdown: watch::Receiver<bool>,
+) -> Result<(FleetReport, tokio::task::JoinHandle<()>, Consoles), FleetError> {
+    start(config, shutdown, true).await
+}
+
+/// Types one console line at a fleet lock; its answer in words (`None`: the lock stopped).
+pub async fn console_line(console: &mpsc::Sender<LocalRequest>, line: &str) -> Option<String> {
+    let (reply, rx) = oneshot::channel();
+    console
+        .send(LocalRequest {
+            kind: FrameKind::Console,
+            payload: line.as_bytes().to_vec(),
+            reply,
+        })
+        .await
+        .ok()?;
+    rx.await
+        .ok()
+        .map(|(_, bytes)| String::from_utf8_lossy(&bytes).into_owned())
+}
+
+async fn start(
+    config: FleetConfig,
+    shutdown: watch::Receiver<bool>,
+    with_consoles: bool,
+) -> Result<(FleetReport, tokio::task::JoinHandle<()>, Consoles), FleetError> {
+    let mut consoles = Vec::new();
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let mut rng = ChaCha20Rng::seed_from_u64(config.seed);
     let boot_start = tokio::time::Instant::now();
@@ -148,7 +192,7 @@ pub async fn fleet(
                 error: e.to_string(),
             }
         })?;
-        if labels.len() < 5 {
+        if labels.len() < config.keep_labels {
             labels.push(label);
         }
         sims.push(sim);
@@ -168,9 +212,16 @@ pub async fn fleet(
         mc.backoff_max = Duration::from_secs(15);
         let link = mqtt::spawn(mc, shutdown.clone());
         states.push(link.state.clone());
+        let local = if with_consoles {
+            let (tx, rx) = mpsc::channel(4);
+            consoles.push(tx);
+            Some(rx)
+        } else {
+            None
+        };
         tasks.push(tokio::spawn(drive(
             sim,
-            None,
+            local,
             Some(link),
             shutdown.clone(),
             None,
@@ -205,5 +256,5 @@ pub async fn fleet(
             let _ = t.await;
         }
     });
-    Ok((report, done))
+    Ok((report, done, consoles))
 }

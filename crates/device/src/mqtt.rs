@@ -293,7 +293,12 @@ fn client_for(config: &MqttConfig) -> (AsyncClient, EventLoop) {
     opts.set_last_will(LastWill::new(status, OFFLINE, QoS::AtLeastOnce, true));
     opts.set_inflight(u16::try_from(config.window.saturating_add(4)).unwrap_or(u16::MAX));
     opts.set_max_packet_size(64 * 1024, 64 * 1024);
-    AsyncClient::new(opts, config.window.saturating_add(8))
+    let (client, mut eventloop) = AsyncClient::new(opts, config.window.saturating_add(8));
+    // Small frames, latency matters: no Nagle delay (it added ~40 ms per hop).
+    let mut net = rumqttc::NetworkOptions::new();
+    net.set_tcp_nodelay(true);
+    eventloop.set_network_options(net);
+    (client, eventloop)
 }
 
 async fn run(

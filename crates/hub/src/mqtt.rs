@@ -124,7 +124,11 @@ impl MqttLink {
         let mut o = rumqttc::MqttOptions::new(opts.client_id, opts.host, opts.port);
         o.set_keep_alive(Duration::from_secs(30));
         o.set_max_packet_size(256 * 1024, 256 * 1024);
-        let (client, eventloop) = AsyncClient::new(o, 256);
+        let (client, mut eventloop) = AsyncClient::new(o, 256);
+        // Small frames, latency matters: no Nagle delay (it added ~40 ms per hop).
+        let mut net = rumqttc::NetworkOptions::new();
+        net.set_tcp_nodelay(true);
+        eventloop.set_network_options(net);
         let (up, _) = broadcast::channel(1024);
         let task = tokio::spawn(run(client.clone(), eventloop, service, up.clone(), stop));
         Self {

@@ -155,6 +155,8 @@ impl OperationSender for ProtoSender {
             .map_err(|e| SendError::Transport(e.to_string()))?;
         link.publish_down(serial, frame)
             .await
-            .map_err(|e| SendError::Transport(e.to_string()))
+            .map_err(|e| SendError::Transport(e.to_string()))?;
+        tracing::debug!(op = op.id, serial, kind = op.kind, "operation published");
+        Ok(())
     }
 }

@@ -121,6 +121,7 @@ impl LockPlane {
     /// Handles one frame from `tumbler/v1/<serial>/up`. Never fails loudly:
     /// the broker is untrusted, so bad frames are counted and logged.
     pub async fn on_up(&self, serial: &str, frame: &[u8]) {
+        tracing::debug!(serial, bytes = frame.len(), "uplink frame");
         self.feed_claim(serial, frame);
         if let Err(e) = self.on_up_inner(serial, frame).await {
             tracing::warn!(serial, error = %e, "could not process a frame from the lock");
@@ -217,6 +218,8 @@ impl LockPlane {
             .finish_operation_of_lock(op, lock.id, outcome, self.service.now_ms())
             .await?;
         if done {
+            // The lock's next operation (if any) can go now.
+            self.wake.notify_one();
             self.forget_pin(op).await?;
             self.access_op_done(op).await?;
         }

@@ -1,0 +1,605 @@
+//! Load figures for Tumbler: a whole hub (SQLite, built-in or external MQTT
+//! broker) and a fleet of simulated locks in one process, driven through
+//! the hub's HTTP API like a real client.
+//!
+//! Scenarios ([`Scenario`]):
+//! - `raw`: the broker's own round trip (QoS 1 publish to a topic the same
+//!   client subscribes to), the floor under everything else;
+//! - `unlock`: remote-unlock round trip, API request → operation `applied`
+//!   (the lock's answer stored), one at a time over all the locks;
+//! - `code`: one new PIN for one person on every lock, until every door is
+//!   `set` (confirmed by each lock's slot digest);
+//! - `events`: every lock's thumb-turn turned at once, several rounds; lock
+//!   audit records stored by the hub per second.
+//!
+//! Figures are medians and 99th percentiles, never asserted: this is a
+//! measuring tool (`scripts/bench-load.sh`, `docs/benchmarks.md`).
+
+// A benchmark's job is to read the clock. `serde_json::Value`'s `[]` reads
+// give null for a missing key, and the reports written with `[]=` are objects.
+#![allow(clippy::disallowed_methods, clippy::indexing_slicing)]
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{anyhow, bail, Context};
+use serde_json::{json, Value};
+use tokio::sync::{watch, Semaphore};
+use tumbler_device::fleet::{console_line, fleet_with_consoles};
+use tumbler_device::mqtt::BrokerAddr;
+use tumbler_device::FleetConfig;
+use tumbler_hub::config::{
+    DatabaseConfig, HubConfig, MqttConfig, PasswordParams, DEFAULT_RESEND_AFTER,
+};
+use tumbler_hub::store::plane::BindingKey;
+use tumbler_hub::{Hub, SystemClock};
+
+/// What to measure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scenario {
+    /// Raw broker round trip.
+    Raw,
+    /// Remote-unlock round trip.
+    Unlock,
+    /// One new code confirmed on every lock.
+    Code,
+    /// Lock events ingested per second.
+    Events,
+}
+
+impl Scenario {
+    /// Parses `raw`, `unlock`, `code`, `events`.
+    pub fn parse(s: &str) -> Option<Scenario> {
+        Some(match s {
+            "raw" => Scenario::Raw,
+            "unlock" => Scenario::Unlock,
+            "code" => Scenario::Code,
+            "events" => Scenario::Events,
+            _ => return None,
+        })
+    }
+}
+
+/// A run's settings.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Simulated locks.
+    pub locks: usize,
+    /// `None`: the hub's built-in broker; else an external broker.
+    pub broker: Option<(String, u16)>,
+    /// What to measure.
+    pub scenarios: Vec<Scenario>,
+    /// Remote unlocks measured.
+    pub unlock_samples: usize,
+    /// Raw broker round trips measured.
+    pub raw_samples: usize,
+    /// Thumb-turn rounds over every lock.
+    pub event_rounds: usize,
+    /// Claims in flight at once.
+    pub claim_concurrency: usize,
+    /// Lock connections started per 100 ms.
+    pub connect_per_100ms: usize,
+}
+
+impl Options {
+    /// Defaults for `locks` locks on the built-in broker, every scenario.
+    pub fn new(locks: usize) -> Self {
+        Self {
+            locks,
+            broker: None,
+            scenarios: vec![
+                Scenario::Raw,
+                Scenario::Unlock,
+                Scenario::Code,
+                Scenario::Events,
+            ],
+            unlock_samples: 200,
+            raw_samples: 1000,
+            event_rounds: 3,
+            claim_concurrency: 8,
+            connect_per_100ms: 50,
+        }
+    }
+}
+
+/// p50, p99, mean, min, max of samples in milliseconds.
+pub fn summary(mut ms: Vec<f64>) -> Value {
+    if ms.is_empty() {
+        return json!({"n": 0});
+    }
+    ms.sort_by(|a, b| a.total_cmp(b));
+    let n = ms.len();
+    let at = |q: f64| -> f64 {
+        let i = ((q * n as f64).ceil() as usize).clamp(1, n) - 1;
+        ms.get(i).copied().unwrap_or_default()
+    };
+    let mean = ms.iter().sum::<f64>() / n as f64;
+    json!({
+        "n": n,
+        "p50_ms": round(at(0.5)),
+        "p99_ms": round(at(0.99)),
+        "mean_ms": round(mean),
+        "min_ms": round(ms.first().copied().unwrap_or_default()),
+        "max_ms": round(ms.last().copied().unwrap_or_default()),
+    })
+}
+
+fn round(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}
+
+struct Api {
+    http: reqwest::Client,
+    base: String,
+    token: String,
+}
+
+impl Api {
+    async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> anyhow::Result<(u16, Value)> {
+        let mut req = self
+            .http
+            .request(method, format!("{}/api/v1{path}", self.base))
+            .bearer_auth(&self.token);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let res = req.send().await.context("HTTP request")?;
+        let st = res.status().as_u16();
+        let v = res.json::<Value>().await.unwrap_or(Value::Null);
+        Ok((st, v))
+    }
+
+    async fn get(&self, path: &str) -> anyhow::Result<Value> {
+        let (st, v) = self.call(reqwest::Method::GET, path, None).await?;
+        if st != 200 {
+            bail!("GET {path}: {st} {v}");
+        }
+        Ok(v)
+    }
+
+    async fn post(&self, path: &str, body: Value) -> anyhow::Result<Value> {
+        let (st, v) = self.call(reqwest::Method::POST, path, Some(body)).await?;
+        if !(200..300).contains(&st) {
+            bail!("POST {path}: {st} {v}");
+        }
+        Ok(v)
+    }
+}
+
+fn random_hex(n: usize) -> String {
+    let mut raw = vec![0u8; n];
+    let _ = getrandom::fill(&mut raw);
+    raw.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Runs the scenarios; returns the figures as JSON. `progress` gets a line
+/// per step (for stderr).
+pub async fn run(o: &Options, progress: &(dyn Fn(&str) + Sync)) -> anyhow::Result<Value> {
+    let dir = tempfile::tempdir()?;
+    let mut key = [0u8; 32];
+    getrandom::fill(&mut key).map_err(|e| anyhow!("no randomness: {e}"))?;
+    let mqtt = match &o.broker {
+        None => MqttConfig::Builtin,
+        Some((host, port)) => MqttConfig::External {
+            host: host.clone(),
+            port: *port,
+        },
+    };
+    let config = HubConfig {
+        listen: "127.0.0.1:0".parse()?,
+        database: DatabaseConfig::Sqlite {
+            path: dir.path().join("hub.db"),
+        },
+        mqtt,
+        password: PasswordParams::fast_for_tests(),
+        worker_id: format!("load-{}", random_hex(3)),
+        pg_schema: None,
+        manufacturer_key: None,
+        binding_key: Some(BindingKey::new(key)),
+        resend_after: DEFAULT_RESEND_AFTER,
+    };
+    let hub = Hub::start(config, Arc::new(SystemClock))
+        .await
+        .context("starting the hub")?;
+    let result = run_on(o, &hub, progress).await;
+    hub.shutdown().await;
+    result
+}
+
+async fn run_on(o: &Options, hub: &Hub, progress: &(dyn Fn(&str) + Sync)) -> anyhow::Result<Value> {
+    let password = format!("load-{}", random_hex(8));
+    let email = "load@tumbler.local";
+    let b = hub
+        .state
+        .service
+        .bootstrap_org("Load", "Site", "UTC", email, &password)
+        .await?;
+    let http = reqwest::Client::new();
+    let base = format!("http://{}", hub.http_addr);
+    let login: Value = http
+        .post(format!("{base}/api/v1/login"))
+        .json(&json!({"email": email, "password": password}))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let api = Arc::new(Api {
+        http,
+        base,
+        token: login["token"]
+            .as_str()
+            .ok_or_else(|| anyhow!("login: {login}"))?
+            .to_owned(),
+    });
+    let broker = BrokerAddr {
+        host: hub.mqtt_addr.0.clone(),
+        port: hub.mqtt_addr.1,
+    };
+    let mut report = json!({
+        "locks": o.locks,
+        "broker": match &o.broker { None => "builtin".to_owned(), Some((h, p)) => format!("mqtt://{h}:{p}") },
+        "cpus": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
+    });
+
+    // The fleet, connected and claimed.
+    let (stop, stop_rx) = watch::channel(false);
+    let mut fc = FleetConfig::new(o.locks, broker.clone());
+    fc.prefix = format!("LOAD{}", random_hex(3).to_uppercase());
+    fc.keep_labels = o.locks;
+    fc.batch = o.connect_per_100ms.max(1);
+    fc.batch_pause = Duration::from_millis(100);
+    fc.online_timeout = Duration::from_secs(900);
+    progress(&format!(
+        "starting {} simulated locks on {}:{}",
+        o.locks, broker.host, broker.port
+    ));
+    let (fleet, done, consoles) = fleet_with_consoles(fc, stop_rx)
+        .await
+        .map_err(|e| anyhow!("{e}"))?;
+    progress(&format!("{fleet}"));
+    report["fleet"] = json!({
+        "online": fleet.online,
+        "connect_s": round(fleet.connect_time.as_secs_f64()),
+    });
+    if fleet.online < o.locks {
+        bail!("only {} of {} locks came online", fleet.online, o.locks);
+    }
+    let t = Instant::now();
+    let ids = claim_all(
+        &api,
+        &fleet.sample_labels,
+        b.site.id,
+        o.claim_concurrency,
+        progress,
+    )
+    .await?;
+    report["fleet"]["claim_s"] = json!(round(t.elapsed().as_secs_f64()));
+    wait_queue_empty(&api, Duration::from_secs(1800)).await?;
+    report["fleet"]["claimed_and_settled_s"] = json!(round(t.elapsed().as_secs_f64()));
+    report["fleet"]["rss_mib"] = json!(tumbler_device::fleet::rss_bytes().map(|b| b / 1_048_576));
+    progress(&format!(
+        "{} locks claimed in {:.1} s",
+        ids.len(),
+        t.elapsed().as_secs_f64()
+    ));
+
+    let mut raw_p50 = None;
+    for s in &o.scenarios {
+        match s {
+            Scenario::Raw => {
+                let r = raw_rtt(&broker, o.raw_samples).await?;
+                raw_p50 = r["p50_ms"].as_f64();
+                progress(&format!("raw broker round trip: {r}"));
+                report["raw_broker_rtt"] = r;
+            }
+            Scenario::Unlock => {
+                let mut r = unlock_rtt(&api, &ids, o.unlock_samples).await?;
+                if let (Some(raw), Some(p50)) = (raw_p50, r["p50_ms"].as_f64()) {
+                    if raw > 0.0 {
+                        r["p50_over_raw_p50"] = json!(round(p50 / raw));
+                    }
+                }
+                progress(&format!("remote unlock round trip: {r}"));
+                report["unlock_rtt"] = r;
+            }
+            Scenario::Code => {
+                let r = code_on_all(&api, &ids, progress).await?;
+                progress(&format!("one code on every lock: {r}"));
+                report["code_confirm"] = r;
+            }
+            Scenario::Events => {
+                let r = events_rate(hub, &consoles, o.event_rounds).await?;
+                progress(&format!("events ingested: {r}"));
+                report["events"] = r;
+            }
+        }
+    }
+    report["rss_mib_end"] = json!(tumbler_device::fleet::rss_bytes().map(|b| b / 1_048_576));
+    let _ = stop.send(true);
+    drop(consoles);
+    let _ = tokio::time::timeout(Duration::from_secs(30), done).await;
+    Ok(report)
+}
+
+async fn claim_all(
+    api: &Arc<Api>,
+    labels: &[tumbler_device::Label],
+    site: i64,
+    concurrency: usize,
+    progress: &(dyn Fn(&str) + Sync),
+) -> anyhow::Result<Vec<i64>> {
+    let sem = Arc::new(Semaphore::new(concurrency.max(1)));
+    let mut set = tokio::task::JoinSet::new();
+    for (i, l) in labels.iter().enumerate() {
+        let (api, sem, l) = (api.clone(), sem.clone(), l.clone());
+        set.spawn(async move {
+            let _permit = sem.acquire_owned().await?;
+            let body = json!({"serial": l.serial, "setup_code": l.setup_code, "site_id": site,
+                              "factory_key": l.identity_public_key});
+            let mut last = String::new();
+            for _ in 0..5 {
+                match api
+                    .call(reqwest::Method::POST, "/locks/claim", Some(body.clone()))
+                    .await?
+                {
+                    (201, v) => return Ok((i, v["id"].as_i64().unwrap_or_default())),
+                    (st, v) => last = format!("{st} {v}"),
+                }
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+            Err(anyhow!("claim of {} failed: {last}", l.serial))
+        });
+    }
+    let mut ids = vec![0i64; labels.len()];
+    let mut n = 0;
+    while let Some(r) = set.join_next().await {
+        let (i, id) = r??;
+        if let Some(slot) = ids.get_mut(i) {
+            *slot = id;
+        }
+        n += 1;
+        if n % 500 == 0 {
+            progress(&format!("  claimed {n}/{}", labels.len()));
+        }
+    }
+    Ok(ids)
+}
+
+/// Waits until no operation is pending or sent.
+async fn wait_queue_empty(api: &Api, limit: Duration) -> anyhow::Result<()> {
+    let t = Instant::now();
+    loop {
+        let p = api.get("/operations?state=pending&limit=1").await?;
+        let s = api.get("/operations?state=sent&limit=1").await?;
+        if p.as_array().is_some_and(|a| a.is_empty()) && s.as_array().is_some_and(|a| a.is_empty())
+        {
+            return Ok(());
+        }
+        if t.elapsed() > limit {
+            bail!("operations still queued after {limit:?}");
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// QoS 1 publish to a topic this client subscribes to, one at a time.
+async fn raw_rtt(broker: &BrokerAddr, samples: usize) -> anyhow::Result<Value> {
+    use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
+    let mut opts = MqttOptions::new(
+        format!("load-rtt-{}", random_hex(4)),
+        broker.host.clone(),
+        broker.port,
+    );
+    opts.set_keep_alive(Duration::from_secs(30));
+    let (client, mut ev) = AsyncClient::new(opts, 64);
+    let mut net = rumqttc::NetworkOptions::new();
+    net.set_tcp_nodelay(true);
+    ev.set_network_options(net);
+    let topic = format!("load/rtt/{}", random_hex(4));
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let pump = tokio::spawn(async move {
+        loop {
+            match ev.poll().await {
+                Ok(Event::Incoming(Packet::Publish(p))) => {
+                    let _ = tx.send(p.payload.to_vec());
+                }
+                Ok(Event::Incoming(Packet::SubAck(_))) => {
+                    let _ = tx.send(b"suback".to_vec());
+                }
+                Ok(_) => {}
+                Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+            }
+        }
+    });
+    client.subscribe(&topic, QoS::AtLeastOnce).await?;
+    tokio::time::timeout(Duration::from_secs(10), async {
+        while let Some(m) = rx.recv().await {
+            if m == b"suback" {
+                break;
+            }
+        }
+    })
+    .await
+    .context("no SUBACK from the broker")?;
+    let mut ms = Vec::with_capacity(samples);
+    for i in 0..samples {
+        let payload = format!("{i}").into_bytes();
+        let t = Instant::now();
+        client
+            .publish(&topic, QoS::AtLeastOnce, false, payload.clone())
+            .await?;
+        tokio::time::timeout(Duration::from_secs(10), async {
+            while let Some(m) = rx.recv().await {
+                if m == payload {
+                    break;
+                }
+            }
+        })
+        .await
+        .context("a raw round trip never came back")?;
+        ms.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    pump.abort();
+    Ok(summary(ms))
+}
+
+/// API request → operation applied, one at a time.
+async fn unlock_rtt(api: &Api, ids: &[i64], samples: usize) -> anyhow::Result<Value> {
+    let mut ms = Vec::with_capacity(samples);
+    let mut inside = Vec::with_capacity(samples);
+    for i in 0..samples {
+        let Some(lock) = ids.get((i * 7919) % ids.len().max(1)) else {
+            bail!("no locks");
+        };
+        let kind = if (i / ids.len().max(1)).is_multiple_of(2) {
+            "unlock"
+        } else {
+            "lock"
+        };
+        let t = Instant::now();
+        let op = api
+            .post(&format!("/locks/{lock}/operations"), json!({"kind": kind}))
+            .await?;
+        let id = op["id"].as_i64().unwrap_or_default();
+        loop {
+            let v = api.get(&format!("/operations/{id}")).await?;
+            match v["state"].as_str() {
+                Some("applied") => {
+                    let ts = |k: &str| {
+                        v[k].as_str()
+                            .and_then(|t| t.parse::<jiff::Timestamp>().ok())
+                            .map(|t| t.as_millisecond())
+                    };
+                    if let (Some(a), Some(b)) = (ts("created_at"), ts("updated_at")) {
+                        inside.push((b - a) as f64);
+                    }
+                    break;
+                }
+                Some("refused" | "failed") => bail!("operation {id}: {v}"),
+                _ => {}
+            }
+            if t.elapsed() > Duration::from_secs(60) {
+                bail!("operation {id} not applied after 60 s");
+            }
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        ms.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    let mut r = summary(ms);
+    r["hub_recorded"] = summary(inside);
+    Ok(r)
+}
+
+/// One person, one PIN, every lock: time until every door is `set`.
+async fn code_on_all(
+    api: &Api,
+    ids: &[i64],
+    progress: &(dyn Fn(&str) + Sync),
+) -> anyhow::Result<Value> {
+    let person = api
+        .post(
+            "/people",
+            json!({"name": format!("Load {}", random_hex(2))}),
+        )
+        .await?;
+    let pid = person["id"].as_i64().unwrap_or_default();
+    let t = Instant::now();
+    let out = api
+        .post(
+            &format!("/people/{pid}/access"),
+            json!({"lock_ids": ids, "credential": {"kind": "pin", "pin": "739164"}}),
+        )
+        .await?;
+    let accepted_s = t.elapsed().as_secs_f64();
+    let batch = out["batch"]["id"].as_i64().unwrap_or_default();
+    let total = ids.len() as u64;
+    let mut first_set = None;
+    let mut last_print = Instant::now();
+    loop {
+        let b = api.get(&format!("/batches/{batch}?doors=false")).await?;
+        let set = b["counts"]["set"].as_u64().unwrap_or(0);
+        let failed = b["counts"]["failed"].as_u64().unwrap_or(0);
+        if set > 0 && first_set.is_none() {
+            first_set = Some(t.elapsed().as_secs_f64());
+        }
+        if last_print.elapsed() > Duration::from_secs(10) {
+            progress(&format!("  code: {set}/{total} set, {failed} failed"));
+            last_print = Instant::now();
+        }
+        if b["done"] == true {
+            let all = t.elapsed().as_secs_f64();
+            return Ok(json!({
+                "doors": total,
+                "set": set,
+                "failed": failed,
+                "request_accepted_s": round(accepted_s),
+                "first_door_set_s": first_set.map(round),
+                "all_doors_set_s": round(all),
+                "doors_per_s": round(total as f64 / all),
+            }));
+        }
+        if t.elapsed() > Duration::from_secs(3600) {
+            bail!("code not confirmed on every lock after an hour: {b}");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Every lock's thumb-turn, `rounds` times: audit records stored per second.
+async fn events_rate(
+    hub: &Hub,
+    consoles: &[tokio::sync::mpsc::Sender<tumbler_device::local::LocalRequest>],
+    rounds: usize,
+) -> anyhow::Result<Value> {
+    let pool = hub.state.service.store().pool().clone();
+    let count = || {
+        let pool = pool.clone();
+        async move {
+            let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM events")
+                .fetch_one(&pool)
+                .await?;
+            anyhow::Ok(n)
+        }
+    };
+    let before = count().await?;
+    let expected = i64::try_from(consoles.len() * rounds).unwrap_or(i64::MAX);
+    let t = Instant::now();
+    for _ in 0..rounds {
+        let mut set = tokio::task::JoinSet::new();
+        for c in consoles {
+            let c = c.clone();
+            set.spawn(async move { console_line(&c, "thumb-turn").await });
+        }
+        while set.join_next().await.is_some() {}
+    }
+    let emitted_s = t.elapsed().as_secs_f64();
+    let mut last = before;
+    let mut last_change = Instant::now();
+    let mut done_at = t.elapsed();
+    loop {
+        let n = count().await?;
+        if n != last {
+            last = n;
+            last_change = Instant::now();
+            done_at = t.elapsed();
+        }
+        if n - before >= expected || last_change.elapsed() > Duration::from_secs(10) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let ingested = last - before;
+    let secs = done_at.as_secs_f64().max(1e-3);
+    Ok(json!({
+        "emitted": expected,
+        "ingested": ingested,
+        "emit_s": round(emitted_s),
+        "ingest_s": round(secs),
+        "per_second": round(ingested as f64 / secs),
+    }))
+}

@@ -1,0 +1,94 @@
+//! `tumbler-load`: measures the hub with simulated locks and writes the
+//! figures to a JSON file (see `docs/benchmarks.md`).
+
+// A command-line tool's job is to print to stdout.
+#![allow(clippy::print_stdout, clippy::indexing_slicing)]
+
+use std::path::PathBuf;
+
+use anyhow::{anyhow, Context};
+use clap::Parser;
+use tumbler_load::{run, Options, Scenario};
+
+/// Load figures: raw broker round trip, remote-unlock round trip, one code
+/// confirmed on every lock, lock events ingested per second.
+#[derive(Debug, Parser)]
+#[command(name = "tumbler-load", version, about)]
+struct Args {
+    /// Simulated locks.
+    #[arg(long, default_value_t = 1000)]
+    locks: usize,
+    /// `builtin` or `mqtt://HOST:PORT`.
+    #[arg(long, default_value = "builtin")]
+    broker: String,
+    /// Comma-separated: raw, unlock, code, events.
+    #[arg(long, default_value = "raw,unlock,code,events", value_delimiter = ',')]
+    scenarios: Vec<String>,
+    /// Remote unlocks measured.
+    #[arg(long, default_value_t = 200)]
+    unlock_samples: usize,
+    /// Raw broker round trips measured.
+    #[arg(long, default_value_t = 1000)]
+    raw_samples: usize,
+    /// Thumb-turn rounds over every lock.
+    #[arg(long, default_value_t = 3)]
+    event_rounds: usize,
+    /// Lock connections started per 100 ms.
+    #[arg(long, default_value_t = 50)]
+    connect_per_100ms: usize,
+    /// Write the figures here (JSON).
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("TUMBLER_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("error")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let a = Args::parse();
+    let mut o = Options::new(a.locks);
+    o.scenarios = a
+        .scenarios
+        .iter()
+        .map(|s| Scenario::parse(s.trim()).ok_or_else(|| anyhow!("unknown scenario {s:?}")))
+        .collect::<anyhow::Result<_>>()?;
+    o.unlock_samples = a.unlock_samples;
+    o.raw_samples = a.raw_samples;
+    o.event_rounds = a.event_rounds;
+    o.connect_per_100ms = a.connect_per_100ms;
+    if a.broker != "builtin" {
+        let hp = a
+            .broker
+            .strip_prefix("mqtt://")
+            .ok_or_else(|| anyhow!("--broker: builtin or mqtt://HOST:PORT"))?;
+        let (h, p) = hp.rsplit_once(':').unwrap_or((hp, "1883"));
+        o.broker = Some((h.to_owned(), p.parse().context("--broker port")?));
+    }
+    let progress = |s: &str| eprintln!("[tumbler-load] {s}");
+    let mut report = run(&o, &progress).await?;
+    report["date"] = serde_json::json!(jiff_now());
+    let text = serde_json::to_string_pretty(&report)?;
+    if let Some(path) = &a.out {
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        std::fs::write(path, &text).with_context(|| format!("writing {}", path.display()))?;
+        eprintln!("[tumbler-load] figures written to {}", path.display());
+    }
+    println!("{text}");
+    Ok(())
+}
+
+#[allow(clippy::disallowed_methods)]
+fn jiff_now() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    format!("unix {secs}")
+}
