@@ -129,7 +129,10 @@ impl MqttLink {
         let mut net = rumqttc::NetworkOptions::new();
         net.set_tcp_nodelay(true);
         eventloop.set_network_options(net);
-        let (up, _) = broadcast::channel(1024);
+        // Room for a burst from every lock at once (10,000 locks answering an
+        // operation); a lagging receiver loses frames (logged), which the
+        // log cursor then sees as a gap.
+        let (up, _) = broadcast::channel(65_536);
         let task = tokio::spawn(run(client.clone(), eventloop, service, up.clone(), stop));
         Self {
             publisher: Publisher { client },

@@ -238,6 +238,57 @@ fn up_login_commands_ctrl_c_and_rerun() {
         code_out(&tumbler(&cfg, &["lock", "4242", "unlock"], None)).0,
         5
     );
+    // People and access: a generated PIN on the three doors, followed with
+    // a progress bar to a per-door table; who can open; moving out.
+    let all: Vec<String> = locks
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["id"].to_string())
+        .collect();
+    let (code, out) = code_out(&tumbler(
+        &cfg,
+        &["--json", "people", "add", "Sam Tenant"],
+        None,
+    ));
+    assert_eq!(code, 0, "{out}");
+    let person: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let pid = person["id"].to_string();
+    let o = tumbler(
+        &cfg,
+        &[
+            "access",
+            "grant",
+            &pid,
+            "--locks",
+            &all.join(","),
+            "--generate-pin",
+            "--wait",
+        ],
+        None,
+    );
+    let (code, out) = code_out(&o);
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("3 doors: 3 set"), "{out}");
+    assert!(err.contains("shown once"), "{err}");
+    // A trivial PIN is refused with nothing changed (exit 6).
+    let (code, _) = code_out(&tumbler(
+        &cfg,
+        &["access", "grant", &pid, "--locks", &id, "--pin-stdin"],
+        Some("1234\n"),
+    ));
+    assert_eq!(code, 6);
+    let (code, out) = code_out(&tumbler(&cfg, &["access", "who", &id], None));
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("Sam Tenant") && out.contains("confirmed"),
+        "{out}"
+    );
+    let (code, out) = code_out(&tumbler(&cfg, &["access", "revoke", &pid, "--wait"], None));
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("3 removed"), "{out}");
+
     // A factory reset asks first (no terminal here: refused, exit 10) …
     let o = tumbler(&cfg, &["lock", &id, "factory-reset"], None);
     let err = String::from_utf8_lossy(&o.stderr).into_owned();

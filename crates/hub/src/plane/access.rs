@@ -506,10 +506,19 @@ impl LockPlane {
         compiled: &CompiledSchedule,
         creds: &[(usize, i64)],
         payloads: &[(CredentialKind, Payload)],
+        fresh: bool,
     ) -> Result<Vec<PlannedOp>, String> {
         let user = u16::try_from(slot).map_err(|_| "slot out of range".to_owned())?;
         let mut ops = Vec::new();
         for k in access::plan_user(user, name, compiled) {
+            // A new user starts without schedules: nothing to clear.
+            let clear = matches!(
+                k,
+                OpKind::ClearWeekDaySchedule { .. } | OpKind::ClearYearDaySchedule { .. }
+            );
+            if fresh && clear {
+                continue;
+            }
             ops.push(op(&k)?);
         }
         for (r, idx) in creds {
@@ -640,8 +649,8 @@ impl LockPlane {
                 schedule: serde_json::to_value(&req.schedule)
                     .map_err(|e| invalid("schedule", e.to_string()))?,
                 credentials: (0..secret.len()).collect(),
-                ops: Box::new(move |slot, placed| {
-                    Self::grant_ops(slot, &name, &compiled, placed, &payloads)
+                ops: Box::new(move |slot, placed, fresh| {
+                    Self::grant_ops(slot, &name, &compiled, placed, &payloads, fresh)
                 }),
             });
         }
@@ -1171,7 +1180,7 @@ impl LockPlane {
                 lock_id,
                 schedule: last.schedule.clone(),
                 credentials: refs,
-                ops: Box::new(move |slot, placed| {
+                ops: Box::new(move |slot, placed, fresh| {
                     // `placed` refers to plan-wide refs; map to this door's payloads.
                     let local: Vec<(usize, i64)> = placed
                         .iter()
@@ -1179,7 +1188,8 @@ impl LockPlane {
                             placed_refs.iter().position(|x| x == r).map(|i| (i, *idx))
                         })
                         .collect();
-                    let mut ops = Self::grant_ops(slot, &name, &compiled, &local, &payloads)?;
+                    let mut ops =
+                        Self::grant_ops(slot, &name, &compiled, &local, &payloads, fresh)?;
                     // Credential refs must be plan-wide for the store.
                     for o in &mut ops {
                         if let Some(i) = o.credential_ref {

@@ -152,9 +152,10 @@ pub struct PlannedOp {
 }
 
 /// Builds the operations of one door once its slots are known:
-/// `(user slot, [(credential ref, credential slot index)])`.
+/// `(user slot, [(credential ref, credential slot index)], fresh)`; `fresh`
+/// is true for a slot the hub had free (nothing of ours to clear there).
 pub type OpsFor<'a> =
-    Box<dyn Fn(i64, &[(usize, i64)]) -> Result<Vec<PlannedOp>, String> + Send + Sync + 'a>;
+    Box<dyn Fn(i64, &[(usize, i64)], bool) -> Result<Vec<PlannedOp>, String> + Send + Sync + 'a>;
 
 /// What to do on one door.
 pub enum DoorChange<'a> {
@@ -879,6 +880,7 @@ impl Store {
                     .as_ref()
                     .map(door_row)
                     .transpose()?;
+                    let fresh = existing.is_none();
                     let (door, gen, slot) = match existing {
                         Some(d) => {
                             let gen = d.gen + 1;
@@ -969,7 +971,7 @@ impl Store {
                         .await?;
                         placed.push((*k, idx));
                     }
-                    let planned = ops(slot, &placed).map_err(PlanError::Ops)?;
+                    let planned = ops(slot, &placed, fresh).map_err(PlanError::Ops)?;
                     for op in &planned {
                         Self::insert_op(
                             &mut tx,

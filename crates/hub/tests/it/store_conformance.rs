@@ -739,7 +739,7 @@ fn grant<'a>(
         lock_id: lock,
         schedule: serde_json::json!({"kind": "permanent"}),
         credentials: creds,
-        ops: Box::new(|slot, placed| {
+        ops: Box::new(|slot, placed, _fresh| {
             let mut ops = vec![PlannedOp {
                 kind: "set_user".into(),
                 params: serde_json::json!({"slot": slot}),
