@@ -92,6 +92,10 @@ pub struct LogIngest {
 struct Head {
     seq: u64,
     hash: [u8; 32],
+    /// The record itself: a different record under the same sequence number
+    /// is a conflict even if it declares the same hash.
+    #[serde(default)]
+    record: Option<LogRecord>,
 }
 
 /// The hub's position in one lock's audit log. Serde: persist it with the records.
@@ -220,7 +224,7 @@ impl LogCursor {
         if r.seq < head.seq {
             out.duplicates = out.duplicates.saturating_add(1);
         } else if r.seq == head.seq {
-            if hash_of(&r) == head.hash {
+            if hash_of(&r) == head.hash && head.record.is_none_or(|h| h == r) {
                 out.duplicates = out.duplicates.saturating_add(1);
             } else {
                 out.issues.push(LogIssue::Conflict { seq: r.seq });
@@ -256,6 +260,7 @@ impl LogCursor {
         self.head = Some(Head {
             seq: r.seq,
             hash: hash_of(&r),
+            record: Some(r),
         });
         out.accepted.push(Accepted { record: r, chained });
     }

@@ -537,7 +537,7 @@ pub fn reset_notice(
 }
 
 /// Maps one audit record to the wire's log record. The lock's record hash chain is kept
-/// (`prev_hash`); details the lock does not record (which user slot changed, which controller
+/// (`prev_hash`, `hash`: the lock's own hashes, so controllers check the lock's chain); details the lock does not record (which user slot changed, which controller
 /// paired) are reported with index 0.
 pub fn log_record(r: &l::AuditRecord) -> p::LogRecord {
     use l::What as W;
@@ -596,6 +596,7 @@ pub fn log_record(r: &l::AuditRecord) -> p::LogRecord {
     p::LogRecord {
         seq: u64::from(r.seq),
         prev_hash: r.prev,
+        hash: r.hash(),
         time: r.utc_s.and_then(|t| u64::try_from(t).ok()).unwrap_or(0),
         who,
         what,

@@ -56,6 +56,10 @@ pub struct JobRunner<S> {
     pub worker_id: String,
     /// Operations claimed per pass.
     pub batch: i64,
+    /// At most this many operations of this worker sent and unanswered at
+    /// once (flow control: under load, answers queue up in the uplink path;
+    /// claiming more would only time them out and send them again).
+    pub max_in_flight: i64,
     /// Without an answer after this long, an operation is sent again.
     pub resend_after_ms: i64,
     /// Pause between passes when not woken.
@@ -70,6 +74,7 @@ impl<S: OperationSender> JobRunner<S> {
             sender,
             worker_id,
             batch: 32,
+            max_in_flight: 256,
             resend_after_ms: 30_000,
             tick: Duration::from_secs(1),
         }
@@ -82,9 +87,15 @@ impl<S: OperationSender> JobRunner<S> {
         let requeued = store
             .requeue_unanswered(now.saturating_sub(self.resend_after_ms), now)
             .await?;
-        let ops = store
-            .claim_operations(&self.worker_id, now, self.batch)
-            .await?;
+        let room = self
+            .max_in_flight
+            .saturating_sub(store.in_flight(&self.worker_id).await?)
+            .min(self.batch);
+        let ops = if room > 0 {
+            store.claim_operations(&self.worker_id, now, room).await?
+        } else {
+            Vec::new()
+        };
         let mut report = PassReport {
             requeued,
             ..Default::default()

@@ -120,6 +120,29 @@ pub enum AccessCmd {
         #[command(flatten)]
         wait: WaitArgs,
     },
+    /// A lock-wide holiday: between two site-local times the lock runs in another mode.
+    Holiday {
+        /// Lock id.
+        lock: i64,
+        /// Start, site local time (2026-12-24T00:00).
+        #[arg(long, required_unless_present = "clear")]
+        from: Option<String>,
+        /// End, site local time.
+        #[arg(long, required_unless_present = "clear")]
+        to: Option<String>,
+        /// vacation (keypad and cards off but for admins), privacy, passage, normal.
+        #[arg(long, default_value = "vacation")]
+        mode: String,
+        /// Holiday slot on the lock (0..=3).
+        #[arg(long, default_value_t = 0)]
+        slot: u8,
+        /// Remove the holiday in this slot instead.
+        #[arg(long)]
+        clear: bool,
+        /// Wait until the lock has answered.
+        #[arg(long)]
+        wait: bool,
+    },
     /// Who can open a door right now, and why.
     Who {
         /// Lock id.
@@ -469,6 +492,31 @@ pub async fn run(g: &Global, c: AccessCmd) -> anyhow::Result<()> {
                 )
                 .await?;
             outcome(g, &api, v, wait).await
+        }
+        AccessCmd::Holiday {
+            lock,
+            from,
+            to,
+            mode,
+            slot,
+            clear,
+            wait,
+        } => {
+            let body = if clear {
+                json!({"slot": slot, "clear": true})
+            } else {
+                json!({"slot": slot, "from": from, "to": to, "mode": mode})
+            };
+            let op = api
+                .post(&format!("/locks/{lock}/holidays"), Some(body))
+                .await?;
+            let op = if wait {
+                super::lock::follow(&api, &op).await?
+            } else {
+                op
+            };
+            emit(g.json, &op, record);
+            Ok(())
         }
         AccessCmd::Who { lock } => {
             let v = api.get(&format!("/locks/{lock}/who-can-open")).await?;

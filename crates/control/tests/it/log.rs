@@ -13,6 +13,12 @@ fn chain(n: u64) -> Vec<LogRecord> {
         let r = LogRecord {
             seq,
             prev_hash: prev,
+            hash: {
+                let mut h = [0u8; 32];
+                h[..8].copy_from_slice(&seq.to_be_bytes());
+                h[31] = 0x5a;
+                h
+            },
             time: 1_700_000_000 + seq,
             who: Actor::Lock,
             what: Action::Lock,
@@ -113,8 +119,10 @@ fn chain_break_and_conflict_are_reported() {
     let ing = cur.ingest(&batch(&[other2], 0));
     assert_eq!(ing.issues, vec![LogIssue::Conflict { seq: 2 }]);
     assert!(ing.accepted.is_empty());
+    // A different record 3 (the lock hashes its content, so its hash differs too).
     let mut broken3 = c[2];
     broken3.prev_hash = [9; 32];
+    broken3.hash = [8; 32];
     let ing = cur.ingest(&batch(&[broken3], 0));
     assert_eq!(ing.issues, vec![LogIssue::ChainBreak { seq: 3 }]);
     assert_eq!(seqs(&ing), vec![3]);

@@ -45,6 +45,7 @@ fn log_fetch_sends_pending_records_from_a_seq_with_the_chain_intact() {
         }
         for (i, r) in recs.iter().enumerate().skip(1) {
             assert_eq!(r.prev_hash, want[i - 1].hash());
+            assert_eq!(r.hash, want[i].hash());
             assert_eq!(recs[i - 1].seq + 1, r.seq);
         }
         assert_eq!(want.last().unwrap().hash(), head);

@@ -13,8 +13,8 @@ use super::{ApiError, ApiJson, ApiPath, ApiQuery};
 use crate::control::access::{AccessSchedule, VerificationReport};
 use crate::control::SecretPin;
 use crate::plane::access::{
-    AccessOutcome, BatchStatus, CredentialInput, GrantRequest, PersonDetail, ReenrolPerson,
-    WhoCanOpen,
+    AccessOutcome, BatchStatus, CredentialInput, GrantRequest, HolidayRequest, PersonDetail,
+    ReenrolPerson, WhoCanOpen,
 };
 use crate::server::AppState;
 use crate::service::Principal;
@@ -315,6 +315,49 @@ pub async fn reenrol(
     let o = s.plane.reenrol(&p, id, people).await?;
     s.wake_jobs();
     Ok(accepted(o))
+}
+
+/// Body of `POST /locks/{id}/holidays`.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct HolidayBody {
+    /// Holiday slot 0..=3 (default 0).
+    #[serde(default)]
+    pub slot: u8,
+    /// Start, site local time (`2026-12-24T00:00`).
+    pub from: Option<String>,
+    /// End, site local time.
+    pub to: Option<String>,
+    /// `vacation` (default), `privacy`, `passage`, `normal`.
+    pub mode: Option<String>,
+    /// Remove the holiday in `slot`.
+    #[serde(default)]
+    pub clear: bool,
+}
+
+/// `POST /locks/{id}/holidays`: 202 with the queued operation.
+pub async fn holiday(
+    State(s): State<AppState>,
+    p: Principal,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(b): ApiJson<HolidayBody>,
+) -> Result<(StatusCode, Json<crate::model::Operation>), ApiError> {
+    let op = s
+        .plane
+        .set_holiday(
+            &p,
+            id,
+            HolidayRequest {
+                slot: b.slot,
+                from: b.from,
+                to: b.to,
+                mode: b.mode,
+                clear: b.clear,
+            },
+        )
+        .await?;
+    s.wake_jobs();
+    Ok((StatusCode::ACCEPTED, Json(op)))
 }
 
 /// `POST /locks/{id}/verifications`: 202 with the running verification.

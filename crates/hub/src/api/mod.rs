@@ -147,6 +147,7 @@ pub const ROUTES: &[RouteSpec] = &[
     r("GET", "/api/v1/batches/{id}", "access", "Progress and per-door results of a bulk change", Some(HISTORY)),
     r("GET", "/api/v1/locks/{id}/who-can-open", "access", "Who can open a door right now, and why", Some(HISTORY)),
     r("POST", "/api/v1/locks/{id}/reenrol", "access", "Re-enrol chosen people on a reset and re-claimed lock", Some(ADMINS)),
+    r("POST", "/api/v1/locks/{id}/holidays", "access", "Set or clear a lock-wide holiday (site local time; vacation, privacy or passage mode)", Some(ADMINS)),
     r("POST", "/api/v1/locks/{id}/verifications", "access", "Verify a lock after a reset: self-check and every slot digest", Some(ADMINS)),
     r("GET", "/api/v1/verifications/{id}", "access", "A verification report (JSON, or ?format=html)", Some(HISTORY)),
 ];
@@ -255,6 +256,7 @@ fn build() -> Builder {
             get(access::who_can_open),
         )
         .add("POST", "/api/v1/locks/{id}/reenrol", post(access::reenrol))
+        .add("POST", "/api/v1/locks/{id}/holidays", post(access::holiday))
         .add(
             "POST",
             "/api/v1/locks/{id}/verifications",

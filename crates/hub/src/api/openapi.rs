@@ -62,6 +62,14 @@ fn request_body(method: &str, path: &str) -> Option<Value> {
             &["to_org"],
             json!({"to_org": {"type": "integer", "format": "int64"}}),
         ),
+        ("POST", "/api/v1/locks/{id}/holidays") => obj(
+            &[],
+            json!({"slot": {"type": "integer", "minimum": 0, "maximum": 3},
+                   "from": {"type": "string", "description": "site local time, e.g. 2026-12-24T00:00"},
+                   "to": {"type": "string"},
+                   "mode": {"type": "string", "enum": ["vacation", "privacy", "passage", "normal"]},
+                   "clear": {"type": "boolean"}}),
+        ),
         ("POST", "/api/v1/people") => obj(
             &["name"],
             json!({"name": {"type": "string"}, "owner": {"type": "boolean", "description": "kept through revoke-all-except-owners"}}),

@@ -203,6 +203,21 @@ pub struct WhoCanOpen {
     pub credentials: Vec<String>,
 }
 
+/// A lock-wide holiday (`POST /locks/{id}/holidays`).
+#[derive(Debug, Clone, Default)]
+pub struct HolidayRequest {
+    /// Holiday slot on the lock, 0..=3.
+    pub slot: u8,
+    /// Start, site local time.
+    pub from: Option<String>,
+    /// End, site local time.
+    pub to: Option<String>,
+    /// `vacation` (default), `privacy`, `passage`, `normal`.
+    pub mode: Option<String>,
+    /// Remove the holiday in `slot` instead.
+    pub clear: bool,
+}
+
 /// A person to bring back after a reset.
 #[derive(Debug, Clone, Default)]
 pub struct ReenrolPerson {
@@ -1211,6 +1226,68 @@ impl LockPlane {
             creds_per_user: CREDS_PER_USER,
         };
         self.finish(p, plan, issued).await
+    }
+
+    /// Sets (or with `clear`, removes) a lock-wide holiday in holiday slot
+    /// `slot` (0..=3): between two local times of the site, the lock runs in
+    /// `mode` (`vacation`: the keypad and cards are off for everyone but
+    /// admins; `privacy`: nobody from outside; `passage`: the door stays
+    /// open). Enforced by the lock (owners, managers).
+    pub async fn set_holiday(
+        &self,
+        p: &Principal,
+        lock_id: i64,
+        req: HolidayRequest,
+    ) -> Result<crate::model::Operation, ServiceError> {
+        self.service.require(p, ADMINS)?;
+        let lock = self
+            .claimed_locks(p, &[lock_id])
+            .await?
+            .into_iter()
+            .next()
+            .ok_or(ServiceError::NotFound)?;
+        if req.slot > 3 {
+            return Err(invalid("slot", "0 to 3"));
+        }
+        let kind = if req.clear {
+            OpKind::ClearHolidaySchedule { slot: req.slot }
+        } else {
+            let mode = match req.mode.as_deref().unwrap_or("vacation") {
+                "vacation" => tumbler_control::proto::OperatingMode::Vacation,
+                "privacy" => tumbler_control::proto::OperatingMode::Privacy,
+                "passage" => tumbler_control::proto::OperatingMode::Passage,
+                "normal" => tumbler_control::proto::OperatingMode::Normal,
+                _ => return Err(invalid("mode", "vacation, privacy, passage or normal")),
+            };
+            let zone = self.zone_of(&lock).await?;
+            let (from, to) = match (&req.from, &req.to) {
+                (Some(f), Some(t)) => (f.clone(), t.clone()),
+                _ => {
+                    return Err(invalid(
+                        "from",
+                        "from and to (site local time) are required",
+                    ))
+                }
+            };
+            let window = AccessSchedule::DateRange { from, to }
+                .compile(&zone, self.service.now_ms() / 1000)
+                .map_err(|e| invalid("from", e.to_string()))?;
+            let y = window
+                .year_days
+                .first()
+                .copied()
+                .ok_or_else(|| invalid("from", "empty window"))?;
+            OpKind::SetHolidaySchedule {
+                slot: req.slot,
+                schedule: tumbler_control::proto::HolidaySchedule {
+                    from: y.from,
+                    to: y.to,
+                    mode,
+                },
+            }
+        };
+        let planned = op(&kind).map_err(|e| invalid("request", e))?;
+        self.enqueue(p, &lock, &planned.kind, planned.params).await
     }
 
     /// Starts the verification of a lock: a fresh factory-signed self-check

@@ -226,6 +226,17 @@ impl Store {
         Ok(done.rows_affected() > 0)
     }
 
+    /// Operations `worker` has sent and not yet seen answered.
+    pub async fn in_flight(&self, worker: &str) -> Result<i64, StoreError> {
+        let r = sqlx::query(
+            "SELECT COUNT(*) AS n FROM operations WHERE state = 'sent' AND claimed_by = $1",
+        )
+        .bind(worker)
+        .fetch_one(&self.pool)
+        .await?;
+        col(&r, "n")
+    }
+
     /// Operations sent before `sent_before` without an answer go back to
     /// `pending` (to be sent again), or to `failed` once out of attempts.
     /// Returns how many rows changed.

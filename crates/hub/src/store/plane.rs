@@ -321,6 +321,9 @@ impl Store {
     }
 
     /// Records an authenticated status. Returns the lock after the update.
+    /// Presence is not touched: it comes from the broker's retained status
+    /// topic, and a status frame processed late (uplinks are handled on their
+    /// own task) must not mark a lock online after its last will said offline.
     pub async fn record_status(
         &self,
         lock_id: i64,
@@ -330,7 +333,7 @@ impl Store {
         let r = sqlx::query(&format!(
             "UPDATE locks SET battery_pct = $2, bolt = $3, door = $4, mode = $5, setup_mode = $6, \
              firmware = $7, credential_version = $8, credential_digest = $9, clock_skew_s = $10, \
-             status_at = $11, last_seen_at = $11, online = 1, \
+             status_at = $11, last_seen_at = $11, \
              reset_counter = CASE WHEN reset_counter > $12 THEN reset_counter ELSE $12 END \
              WHERE id = $1 RETURNING {LOCK_COLS}"
         ))

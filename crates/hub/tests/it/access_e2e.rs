@@ -146,6 +146,8 @@ async fn opens(sim: &Sim, keys: &str) -> bool {
 }
 
 #[tokio::test]
+// The holiday window is set around the real clock the simulated lock runs on.
+#[allow(clippy::disallowed_methods)]
 async fn forgotten_pin_and_tenant_moving_out() {
     let w = world(None).await;
     let broker = broker_addr(&w.hub);
@@ -228,6 +230,43 @@ async fn forgotten_pin_and_tenant_moving_out() {
         who[0]["why"].as_str().unwrap().contains("confirmed"),
         "{who:?}"
     );
+
+    // A lock-wide holiday in vacation mode: the keypad is off for everyone
+    // (site local times, enforced by the lock); cleared, the code works again.
+    let zone = jiff::tz::TimeZone::get("Europe/Paris").unwrap();
+    let local = |secs: i64| {
+        jiff::Timestamp::now()
+            .checked_add(jiff::SignedDuration::from_secs(secs))
+            .unwrap()
+            .to_zoned(zone.clone())
+            .datetime()
+            .strftime("%Y-%m-%dT%H:%M")
+            .to_string()
+    };
+    let (st, op) = w
+        .post(
+            &format!("/api/v1/locks/{lock}/holidays"),
+            json!({"from": local(-3600), "to": local(3600), "mode": "vacation"}),
+        )
+        .await;
+    assert_eq!(st, 202, "{op}");
+    wait_final(&w.state, &w.owner, op["id"].as_i64().unwrap()).await;
+    assert!(
+        !opens(&sim, &format!("{new_pin}#")).await,
+        "keypad off on holiday"
+    );
+    let (st, op) = w
+        .post(
+            &format!("/api/v1/locks/{lock}/holidays"),
+            json!({"clear": true}),
+        )
+        .await;
+    assert_eq!(st, 202, "{op}");
+    assert_eq!(
+        wait_final(&w.state, &w.owner, op["id"].as_i64().unwrap()).await["state"],
+        "applied"
+    );
+    assert!(opens(&sim, &format!("{new_pin}#")).await, "holiday over");
 
     // The tenant moves out: revoked everywhere, confirmed removed by digest.
     let (st, out) = w

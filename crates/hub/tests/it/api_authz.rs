@@ -203,6 +203,9 @@ fn concrete(spec: &RouteSpec, t: &Targets) -> (String, Option<Value>) {
         ("POST", "/api/v1/locks/{id}/reclaim") => Some(json!({"setup_code": "12345678"})),
         ("POST", "/api/v1/locks/{id}/transfer") => Some(json!({"to_org": t.other_org})),
         ("POST", "/api/v1/people") => Some(json!({"name": "New person"})),
+        ("POST", "/api/v1/locks/{id}/holidays") => {
+            Some(json!({"from": "2026-12-24T00:00", "to": "2026-12-27T00:00"}))
+        }
         ("POST", "/api/v1/people/{id}/access") => {
             Some(json!({"lock_ids": [t.lock], "credential": {"kind": "card", "uid": "0a0b0c0d"}}))
         }

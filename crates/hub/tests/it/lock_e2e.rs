@@ -870,10 +870,31 @@ async fn offline_lock_catches_up_after_hub_restart() {
     seqs.sort_unstable();
     seqs.dedup();
     assert_eq!(seqs.len(), n, "every record stored once");
+    let open = alerts(&state, &owner).await;
     assert!(
-        !alerts(&state, &owner).await.contains(&"log_gap".to_owned()),
+        !open.contains(&"log_gap".to_owned()),
         "no gap in the lock's log"
     );
+    assert!(
+        !open.contains(&"log_chain_break".to_owned()),
+        "the lock's hash chain holds across the outage: {open:?}"
+    );
+    // Every stored record chains from its predecessor.
+    let (_, evs) = call(
+        &state,
+        "GET",
+        &format!("/api/v1/events?lock={id}&limit=1000"),
+        &owner,
+        None,
+    )
+    .await;
+    let unchained: Vec<&Value> = evs
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["data"]["chained"] == false)
+        .collect();
+    assert!(unchained.len() <= 1, "records not chained: {unchained:#?}");
 
     // The lock's clock runs ten minutes ahead: its next status raises
     // `clock_drift`.

@@ -1,8 +1,8 @@
-//! Audit-log records and their hash chain. The chain hash is defined here, so the lock
-//! (which appends) and the hub (which verifies gaps and tampering) compute the same thing.
+//! Audit-log records and their hash chain. The chain is the lock's own: each record
+//! carries the lock's hash of itself and of its predecessor, so the hub can check that
+//! no record is missing, reordered or replaced (the envelope authenticates the fields).
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use super::{ControllerId, CredentialSlot, UnixTime, UserIndex};
 
@@ -93,8 +93,14 @@ pub enum LogOutcome {
 pub struct LogRecord {
     /// Sequence number, +1 per record, never reused (survives the ring wrapping).
     pub seq: u64,
-    /// [`LogRecord::chain_hash`] of the previous record (all zero for the first after a reset).
+    /// [`LogRecord::hash`] of the previous record (all zero for the first after a reset).
     pub prev_hash: [u8; 32],
+    /// The lock's own hash of this record (over its full, on-flash encoding, which
+    /// carries details the wire does not); the next record's `prev_hash`. The chain is
+    /// the lock's: a controller checks that each record's `prev_hash` is its
+    /// predecessor's `hash`, which exposes missing, reordered or replaced records; the
+    /// fields themselves are authenticated by the envelope they travel in.
+    pub hash: [u8; 32],
     /// The lock's time.
     pub time: UnixTime,
     /// Who.
@@ -107,19 +113,12 @@ pub struct LogRecord {
     pub result: LogOutcome,
 }
 
-/// Domain separation for the log chain hash.
-const LOG_HASH_DOMAIN: &[u8] = b"tumbler/v1 log-record\0";
-
 impl LogRecord {
-    /// SHA-256 over a domain label and the record's postcard encoding; the next record's
-    /// `prev_hash`. `None` only if the record cannot be encoded (never for valid records).
+    /// The hash the next record must name in its `prev_hash` (the lock's hash of this
+    /// record). Always `Some`; kept as an `Option` for callers written against the
+    /// earlier encoding hash.
     pub fn chain_hash(&self) -> Option<[u8; 32]> {
-        let mut buf = [0u8; 128];
-        let bytes = postcard::to_slice(self, &mut buf).ok()?;
-        let mut h = Sha256::new();
-        h.update(LOG_HASH_DOMAIN);
-        h.update(&*bytes);
-        Some(h.finalize().into())
+        Some(self.hash)
     }
 
     /// Whether `next` directly follows `self` (next seq, matching prev hash).

