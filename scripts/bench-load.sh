@@ -32,4 +32,6 @@ fi
 run 1k-builtin 1000 builtin raw,unlock,code,events
 run 1k-mosquitto 1000 "mqtt://127.0.0.1:$PORT" raw,unlock,code,events
 run 10k-mosquitto 10000 "mqtt://127.0.0.1:$PORT" raw,code
-run 10k-builtin 10000 builtin raw,code
+# 10,000 locks with the built-in broker need more than 20,000 open files in one
+# process (see docs/benchmarks.md); run it where the limit allows:
+if [ "$(ulimit -n)" -gt 25000 ]; then run 10k-builtin 10000 builtin raw,code; fi

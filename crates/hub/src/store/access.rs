@@ -279,6 +279,18 @@ fn door_row(r: &AnyRow) -> Result<DoorAccess, StoreError> {
     })
 }
 
+fn door_op_row(r: &AnyRow) -> Result<DoorOp, StoreError> {
+    let result: Option<String> = col(r, "result")?;
+    Ok(DoorOp {
+        id: col(r, "id")?,
+        kind: col(r, "kind")?,
+        state: col(r, "state")?,
+        error: col(r, "error")?,
+        result: result.and_then(|s| serde_json::from_str(&s).ok()),
+        params: json_col(r, "params")?,
+    })
+}
+
 fn person_row(r: &AnyRow) -> Result<Person, StoreError> {
     let owner: i64 = col(r, "owner")?;
     Ok(Person {
@@ -416,43 +428,32 @@ impl Store {
         Ok(None)
     }
 
-    /// Person-on-door rows of a person (all states).
-    pub async fn doors_of_person(&self, person_id: i64) -> Result<Vec<DoorAccess>, StoreError> {
+    /// Person-on-door rows where `column` = `id`, by id.
+    async fn doors_where(&self, column: &str, id: i64) -> Result<Vec<DoorAccess>, StoreError> {
         sqlx::query(&format!(
-            "SELECT {DOOR_COLS} FROM door_access WHERE person_id = $1 ORDER BY id"
+            "SELECT {DOOR_COLS} FROM door_access WHERE {column} = $1 ORDER BY id"
         ))
-        .bind(person_id)
+        .bind(id)
         .fetch_all(&self.pool)
         .await?
         .iter()
         .map(door_row)
         .collect()
+    }
+
+    /// Person-on-door rows of a person (all states).
+    pub async fn doors_of_person(&self, person_id: i64) -> Result<Vec<DoorAccess>, StoreError> {
+        self.doors_where("person_id", person_id).await
     }
 
     /// Person-on-door rows of a lock (all states).
     pub async fn doors_of_lock(&self, lock_id: i64) -> Result<Vec<DoorAccess>, StoreError> {
-        sqlx::query(&format!(
-            "SELECT {DOOR_COLS} FROM door_access WHERE lock_id = $1 ORDER BY id"
-        ))
-        .bind(lock_id)
-        .fetch_all(&self.pool)
-        .await?
-        .iter()
-        .map(door_row)
-        .collect()
+        self.doors_where("lock_id", lock_id).await
     }
 
     /// Person-on-door rows whose current change belongs to a batch.
     pub async fn doors_of_batch(&self, batch_id: i64) -> Result<Vec<DoorAccess>, StoreError> {
-        sqlx::query(&format!(
-            "SELECT {DOOR_COLS} FROM door_access WHERE batch_id = $1 ORDER BY id"
-        ))
-        .bind(batch_id)
-        .fetch_all(&self.pool)
-        .await?
-        .iter()
-        .map(door_row)
-        .collect()
+        self.doors_where("batch_id", batch_id).await
     }
 
     /// Doors of a batch whose derived state is due to change: an operation
@@ -501,16 +502,16 @@ impl Store {
         .transpose()
     }
 
-    /// Credentials on a person-on-door row.
-    pub async fn door_credentials(
+    async fn door_credentials_where(
         &self,
-        door_access_id: i64,
+        column: &str,
+        id: i64,
     ) -> Result<Vec<DoorCredential>, StoreError> {
-        sqlx::query(
+        sqlx::query(&format!(
             "SELECT id, door_access_id, credential_id, lock_id, cred_index, state, error \
-             FROM door_credentials WHERE door_access_id = $1 ORDER BY id",
-        )
-        .bind(door_access_id)
+             FROM door_credentials WHERE {column} = $1 ORDER BY id"
+        ))
+        .bind(id)
         .fetch_all(&self.pool)
         .await?
         .iter()
@@ -518,21 +519,22 @@ impl Store {
         .collect()
     }
 
+    /// Credentials on a person-on-door row.
+    pub async fn door_credentials(
+        &self,
+        door_access_id: i64,
+    ) -> Result<Vec<DoorCredential>, StoreError> {
+        self.door_credentials_where("door_access_id", door_access_id)
+            .await
+    }
+
     /// Door credentials of a credential (all doors).
     pub async fn credential_doors(
         &self,
         credential_id: i64,
     ) -> Result<Vec<DoorCredential>, StoreError> {
-        sqlx::query(
-            "SELECT id, door_access_id, credential_id, lock_id, cred_index, state, error \
-             FROM door_credentials WHERE credential_id = $1 ORDER BY id",
-        )
-        .bind(credential_id)
-        .fetch_all(&self.pool)
-        .await?
-        .iter()
-        .map(door_cred_row)
-        .collect()
+        self.door_credentials_where("credential_id", credential_id)
+            .await
     }
 
     /// A credential of an organisation.
@@ -583,17 +585,7 @@ impl Store {
         .fetch_all(&self.pool)
         .await?
         .iter()
-        .map(|r| {
-            let result: Option<String> = col(r, "result")?;
-            Ok(DoorOp {
-                id: col(r, "id")?,
-                kind: col(r, "kind")?,
-                state: col(r, "state")?,
-                error: col(r, "error")?,
-                result: result.and_then(|s| serde_json::from_str(&s).ok()),
-                params: json_col(r, "params")?,
-            })
-        })
+        .map(door_op_row)
         .collect()
     }
 
@@ -1184,17 +1176,7 @@ impl Store {
         .fetch_all(&self.pool)
         .await?
         .iter()
-        .map(|r| {
-            let result: Option<String> = col(r, "result")?;
-            Ok(DoorOp {
-                id: col(r, "id")?,
-                kind: col(r, "kind")?,
-                state: col(r, "state")?,
-                error: col(r, "error")?,
-                result: result.and_then(|s| serde_json::from_str(&s).ok()),
-                params: json_col(r, "params")?,
-            })
-        })
+        .map(door_op_row)
         .collect()
     }
 

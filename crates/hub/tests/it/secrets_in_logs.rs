@@ -32,7 +32,12 @@ async fn no_secret_in_logs() {
         .with_max_level(tracing::Level::TRACE)
         .with_writer(move || writer.clone())
         .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    // Global, not thread-local: with a thread-local default, a callsite first
+    // hit by another test on another thread (no subscriber there) can stay
+    // disabled for this one, and its events would go unchecked. Every test of
+    // this binary then logs into this buffer too, which only widens the check.
+    tracing::subscriber::set_global_default(subscriber)
+        .expect("no other test installs a global subscriber");
 
     let app = TestApp::sqlite().await.unwrap();
     let b = app
