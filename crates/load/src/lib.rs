@@ -206,7 +206,8 @@ pub async fn run(o: &Options, progress: &(dyn Fn(&str) + Sync)) -> anyhow::Resul
     let hub = Hub::start(config, Arc::new(SystemClock))
         .await
         .context("starting the hub")?;
-    let result = run_on(o, &hub, progress).await;
+    // Boxed: the scenarios make one large future (a test thread's stack is 2 MiB).
+    let result = Box::pin(run_on(o, &hub, progress)).await;
     hub.shutdown().await;
     result
 }

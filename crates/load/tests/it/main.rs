@@ -11,7 +11,8 @@ async fn five_locks_every_scenario() {
     o.unlock_samples = 5;
     o.raw_samples = 20;
     o.event_rounds = 1;
-    let r = run(&o, &|_| {}).await.unwrap();
+    // Boxed: the whole run is one large future, too big for a test thread's stack in debug.
+    let r = Box::pin(run(&o, &|_| {})).await.unwrap();
     assert_eq!(r["fleet"]["online"], 5);
     for k in ["raw_broker_rtt", "unlock_rtt"] {
         assert!(r[k]["p50_ms"].is_number(), "{k}: {r}");
