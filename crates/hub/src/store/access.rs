@@ -258,6 +258,14 @@ impl From<sqlx::Error> for PlanError {
     }
 }
 
+/// What every operation of one [`AccessPlan`] shares.
+struct OpCtx<'a> {
+    org_id: i64,
+    created_by: Option<i64>,
+    credential_ids: &'a [i64],
+    now: i64,
+}
+
 const DOOR_COLS: &str = "id, org_id, person_id, lock_id, slot, schedule, state, error, \
                          digest_before, digest, gen, batch_id, updated_at";
 
@@ -762,43 +770,42 @@ impl Store {
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
-    async fn insert_op(
+    async fn insert_ops(
         tx: &mut sqlx::Transaction<'static, sqlx::Any>,
-        org_id: i64,
+        ctx: &OpCtx<'_>,
         lock_id: i64,
-        created_by: Option<i64>,
-        op: &PlannedOp,
-        credential_ids: &[i64],
         door: i64,
         gen: i64,
-        now: i64,
+        ops: &[PlannedOp],
     ) -> Result<(), PlanError> {
-        let mut params = op.params.clone();
-        if let Some(k) = op.credential_ref {
-            let id = credential_ids
-                .get(k)
-                .ok_or_else(|| PlanError::Ops("credential ref out of range".into()))?;
-            if let Some(m) = params.as_object_mut() {
-                m.insert("credential_id".into(), (*id).into());
+        for op in ops {
+            let mut params = op.params.clone();
+            if let Some(k) = op.credential_ref {
+                let id = ctx
+                    .credential_ids
+                    .get(k)
+                    .ok_or_else(|| PlanError::Ops("credential ref out of range".into()))?;
+                if let Some(m) = params.as_object_mut() {
+                    m.insert("credential_id".into(), (*id).into());
+                }
             }
+            sqlx::query(
+                "INSERT INTO operations (org_id, lock_id, kind, params, state, attempts, max_attempts, \
+                 created_by, created_at, updated_at, access_door, access_gen) \
+                 VALUES ($1, $2, $3, $4, 'pending', 0, $5, $6, $7, $7, $8, $9)",
+            )
+            .bind(ctx.org_id)
+            .bind(lock_id)
+            .bind(&op.kind)
+            .bind(params.to_string())
+            .bind(crate::plane::DEFAULT_MAX_ATTEMPTS)
+            .bind(ctx.created_by)
+            .bind(ctx.now)
+            .bind(door)
+            .bind(gen)
+            .execute(&mut **tx)
+            .await?;
         }
-        sqlx::query(
-            "INSERT INTO operations (org_id, lock_id, kind, params, state, attempts, max_attempts, \
-             created_by, created_at, updated_at, access_door, access_gen) \
-             VALUES ($1, $2, $3, $4, 'pending', 0, $5, $6, $7, $7, $8, $9)",
-        )
-        .bind(org_id)
-        .bind(lock_id)
-        .bind(&op.kind)
-        .bind(params.to_string())
-        .bind(crate::plane::DEFAULT_MAX_ATTEMPTS)
-        .bind(created_by)
-        .bind(now)
-        .bind(door)
-        .bind(gen)
-        .execute(&mut **tx)
-        .await?;
         Ok(())
     }
 
@@ -841,6 +848,12 @@ impl Store {
             .await?;
             credential_ids.push(col::<i64>(&r, "id")?);
         }
+        let ctx = OpCtx {
+            org_id: plan.org_id,
+            created_by: plan.created_by,
+            credential_ids: &credential_ids,
+            now,
+        };
         for id in &plan.revoke_credentials {
             sqlx::query(
                 "UPDATE credentials SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL",
@@ -964,20 +977,7 @@ impl Store {
                         placed.push((*k, idx));
                     }
                     let planned = ops(slot, &placed, fresh).map_err(PlanError::Ops)?;
-                    for op in &planned {
-                        Self::insert_op(
-                            &mut tx,
-                            plan.org_id,
-                            *lock_id,
-                            plan.created_by,
-                            op,
-                            &credential_ids,
-                            door,
-                            gen,
-                            now,
-                        )
-                        .await?;
-                    }
+                    Self::insert_ops(&mut tx, &ctx, *lock_id, door, gen, &planned).await?;
                     doors.push(door);
                 }
                 DoorChange::Update {
@@ -998,20 +998,7 @@ impl Store {
                         .execute(&mut *tx)
                         .await?;
                     }
-                    for op in ops {
-                        Self::insert_op(
-                            &mut tx,
-                            plan.org_id,
-                            lock_id,
-                            plan.created_by,
-                            op,
-                            &credential_ids,
-                            *door_access_id,
-                            gen,
-                            now,
-                        )
-                        .await?;
-                    }
+                    Self::insert_ops(&mut tx, &ctx, lock_id, *door_access_id, gen, ops).await?;
                     doors.push(*door_access_id);
                 }
                 DoorChange::Revoke {
@@ -1038,20 +1025,7 @@ impl Store {
                     .bind(now)
                     .execute(&mut *tx)
                     .await?;
-                    for op in ops {
-                        Self::insert_op(
-                            &mut tx,
-                            plan.org_id,
-                            lock_id,
-                            plan.created_by,
-                            op,
-                            &credential_ids,
-                            *door_access_id,
-                            gen,
-                            now,
-                        )
-                        .await?;
-                    }
+                    Self::insert_ops(&mut tx, &ctx, lock_id, *door_access_id, gen, ops).await?;
                     doors.push(*door_access_id);
                 }
             }
