@@ -15,7 +15,7 @@ use super::LockPlane;
 use crate::model::{ClaimState, Lock, Severity};
 use crate::service::ServiceError;
 use crate::store::alerts::NewAlert;
-use crate::store::operations::OpOutcome;
+use crate::store::operations::{NewOperation, OpOutcome};
 use crate::store::plane::{hex, StatusRecord};
 
 /// A lock clock off by more than this (seconds) raises `clock_drift`.
@@ -587,6 +587,9 @@ impl LockPlane {
         if let Ok(json) = serde_json::to_string(&cursor) {
             store.save_log_cursor(lock.id, &json).await?;
         }
+        if let Some(from) = out.fetch_from {
+            self.fetch_missing(lock, from, now_ms).await?;
+        }
         if let Some(up_to) = out.ack_up_to {
             // Records are stored above; only now may the lock forget them.
             let cmd = Command::LogAck { up_to_seq: up_to };
@@ -596,6 +599,48 @@ impl LockPlane {
                 }
             }
         }
+        Ok(())
+    }
+
+    /// A hole in the lock's log (a frame lost in the broker, or opened by a
+    /// hub that died before storing it): ask the lock for its records from
+    /// `from` again, once at a time per lock. The lock keeps records until
+    /// they are acknowledged, and duplicates are dropped by sequence number.
+    async fn fetch_missing(&self, lock: &Lock, from: u64, now_ms: i64) -> Result<(), ServiceError> {
+        let store = &self.service.store;
+        let Some(org_id) = lock.org_id else {
+            return Ok(());
+        };
+        if lock.claim_state != ClaimState::Claimed
+            || store.has_open_op(lock.id, "log_fetch").await?
+        {
+            return Ok(());
+        }
+        let op = serde_json::to_value(OpKind::LogFetch { from_seq: from }).map_err(|e| {
+            ServiceError::Invalid {
+                field: "log_fetch",
+                reason: e.to_string(),
+            }
+        })?;
+        store
+            .enqueue_operation(
+                NewOperation {
+                    org_id,
+                    lock_id: lock.id,
+                    kind: "log_fetch",
+                    params: &serde_json::json!({ "op": op }),
+                    max_attempts: super::DEFAULT_MAX_ATTEMPTS,
+                    created_by: None,
+                },
+                now_ms,
+            )
+            .await?;
+        self.wake.notify_one();
+        tracing::info!(
+            serial = lock.serial,
+            from,
+            "audit log hole: records asked for again"
+        );
         Ok(())
     }
 

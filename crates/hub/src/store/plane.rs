@@ -543,6 +543,19 @@ impl Store {
         Ok(n)
     }
 
+    /// Whether a lock has an operation of `kind` queued or in flight.
+    pub async fn has_open_op(&self, lock_id: i64, kind: &str) -> Result<bool, StoreError> {
+        let r = sqlx::query(
+            "SELECT COUNT(*) AS n FROM operations WHERE lock_id = $1 AND kind = $2 \
+             AND state IN ('pending', 'sent')",
+        )
+        .bind(lock_id)
+        .bind(kind)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(col::<i64>(&r, "n")? > 0)
+    }
+
     /// Fails one operation whatever its non-final state (hub-side error).
     pub async fn fail_operation(
         &self,
