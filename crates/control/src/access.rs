@@ -573,9 +573,15 @@ fn lock_name(name: &str) -> Name {
 }
 
 /// The operations that set a user and their schedules: `SetUser`, a
-/// `Set…Schedule` per window, then a `Clear…Schedule` for every unused
-/// schedule slot so a changed schedule leaves nothing behind.
-pub fn plan_user(slot: UserIndex, name: &str, schedule: &CompiledSchedule) -> Vec<OpKind> {
+/// `Set…Schedule` per window, then — unless the slot is `fresh` (a new user
+/// starts without schedules) — a `Clear…Schedule` for every unused schedule
+/// slot, so a changed schedule leaves nothing behind.
+pub fn plan_user(
+    slot: UserIndex,
+    name: &str,
+    schedule: &CompiledSchedule,
+    fresh: bool,
+) -> Vec<OpKind> {
     let mut ops = vec![OpKind::SetUser {
         user: UserRecord {
             index: slot,
@@ -595,10 +601,11 @@ pub fn plan_user(slot: UserIndex, name: &str, schedule: &CompiledSchedule) -> Ve
                 slot: s,
                 schedule: *w,
             }),
-            None => ops.push(OpKind::ClearWeekDaySchedule {
+            None if !fresh => ops.push(OpKind::ClearWeekDaySchedule {
                 user: slot,
                 slot: s,
             }),
+            None => {}
         }
     }
     for s in 0..YEAR_DAY_SLOTS {
@@ -608,10 +615,11 @@ pub fn plan_user(slot: UserIndex, name: &str, schedule: &CompiledSchedule) -> Ve
                 slot: s,
                 schedule: *y,
             }),
-            None => ops.push(OpKind::ClearYearDaySchedule {
+            None if !fresh => ops.push(OpKind::ClearYearDaySchedule {
                 user: slot,
                 slot: s,
             }),
+            None => {}
         }
     }
     ops
@@ -1251,7 +1259,12 @@ mod tests {
     #[test]
     fn plan_clears_unused_schedule_slots() {
         let c = AccessSchedule::Permanent.compile("UTC", 0).unwrap();
-        let ops = plan_user(3, "A very long name indeed", &c);
+        assert_eq!(
+            plan_user(3, "New", &c, true).len(),
+            1,
+            "a fresh slot: only SetUser"
+        );
+        let ops = plan_user(3, "A very long name indeed", &c, false);
         assert_eq!(ops.len(), 5);
         match &ops[0] {
             OpKind::SetUser { user } => {

@@ -206,14 +206,7 @@ impl TestHub {
 
     /// Boots it with the given broker choice.
     pub async fn start_with(mqtt: MqttConfig) -> Result<Self, TestkitError> {
-        Self::start_opts(TestHubOptions {
-            mqtt,
-            manufacturer_key: None,
-            dir: None,
-            binding_key: None,
-            clock: None,
-        })
-        .await
+        Self::start_opts(TestHubOptions::new(mqtt)).await
     }
 
     /// Boots it with every option: broker, manufacturer key, and the
@@ -295,6 +288,20 @@ pub struct TestHubOptions {
     pub binding_key: Option<crate::store::plane::BindingKey>,
     /// The hub's clock (`None`: the real one).
     pub clock: Option<Arc<dyn crate::clock::Clock>>,
+}
+
+impl TestHubOptions {
+    /// On `mqtt`, with a fresh database, a random binding key, no
+    /// manufacturer key and the real clock; set the other fields with `..`.
+    pub fn new(mqtt: MqttConfig) -> Self {
+        Self {
+            mqtt,
+            manufacturer_key: None,
+            dir: None,
+            binding_key: None,
+            clock: None,
+        }
+    }
 }
 
 impl std::fmt::Debug for TestHubOptions {

@@ -11,9 +11,8 @@
 //! a failure under `CI=true`).
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::time::Duration;
 
 use rand_chacha::ChaCha20Rng;
@@ -40,49 +39,26 @@ impl Drop for HubProc {
 }
 
 fn start_hub(pg: &str, schema: &str, mqtt: &str, dir: &Path, name: &str) -> HubProc {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tumbler"))
-        .args([
-            "hub",
-            "--listen",
-            "127.0.0.1:0",
-            "--database",
-            pg,
-            "--pg-schema",
-            schema,
-            "--mqtt",
-            mqtt,
-            "--resend-after",
-            "2",
-            "--worker-id",
-            name,
-        ])
-        .arg("--data-dir")
-        .arg(dir)
-        .env("TUMBLER_LOG", "warn,rumqttd=off")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let out = child.stdout.take().unwrap();
-    let mut url = None;
-    let mut password = None;
-    for line in BufReader::new(out).lines() {
-        let line = line.unwrap();
-        if let Some(u) = line.trim().strip_prefix("URL:") {
-            url = Some(u.trim().to_owned());
-        }
-        if let Some(p) = line.trim().strip_prefix("Password:") {
-            password = Some(p.trim().to_owned());
-        }
-        if line.starts_with("Stop with Ctrl-C") {
-            break;
-        }
-    }
+    let args = [
+        "hub",
+        "--listen",
+        "127.0.0.1:0",
+        "--database",
+        pg,
+        "--pg-schema",
+        schema,
+        "--mqtt",
+        mqtt,
+        "--resend-after",
+        "2",
+        "--worker-id",
+        name,
+    ];
+    let (child, b) = crate::start_server(&args, dir);
     HubProc {
         child,
-        url: url.expect("the hub printed its URL"),
-        password,
+        url: b.url,
+        password: b.password,
     }
 }
 

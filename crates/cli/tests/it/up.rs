@@ -4,8 +4,7 @@
 //! setup code), Ctrl-C stops it cleanly, and a second run keeps the data,
 //! the login and the locks.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 
 use crate::{code_out, tumbler};
 
@@ -22,40 +21,20 @@ fn start_up(data_dir: &std::path::Path) -> Up {
 }
 
 fn start(args: &[&str], data_dir: &std::path::Path) -> Up {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tumbler"))
-        .args(args)
-        .arg("--data-dir")
-        .arg(data_dir)
-        .env("TUMBLER_LOG", "warn,rumqttd=off")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let out = child.stdout.take().unwrap();
-    let mut url = None;
-    let mut password = None;
-    let mut locks = Vec::new();
-    for line in BufReader::new(out).lines() {
-        let line = line.unwrap();
-        if line.trim().starts_with("DEMO-") {
-            let f: Vec<&str> = line.split_whitespace().collect();
-            locks.push((f[0].to_owned(), f[1].to_owned(), f[2].to_owned()));
-        }
-        if let Some(u) = line.trim().strip_prefix("URL:") {
-            url = Some(u.trim().to_owned());
-        }
-        if let Some(p) = line.trim().strip_prefix("Password:") {
-            password = Some(p.trim().to_owned());
-        }
-        if line.starts_with("Stop with Ctrl-C") {
-            break;
-        }
-    }
+    let (child, b) = crate::start_server(args, data_dir);
+    let locks = b
+        .lines
+        .iter()
+        .filter(|l| l.starts_with("DEMO-"))
+        .map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            (f[0].to_owned(), f[1].to_owned(), f[2].to_owned())
+        })
+        .collect();
     Up {
         child,
-        url: url.expect("up printed its URL"),
-        password,
+        url: b.url,
+        password: b.password,
         locks,
     }
 }

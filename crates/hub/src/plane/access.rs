@@ -525,15 +525,7 @@ impl LockPlane {
     ) -> Result<Vec<PlannedOp>, String> {
         let user = u16::try_from(slot).map_err(|_| "slot out of range".to_owned())?;
         let mut ops = Vec::new();
-        for k in access::plan_user(user, name, compiled) {
-            // A new user starts without schedules: nothing to clear.
-            let clear = matches!(
-                k,
-                OpKind::ClearWeekDaySchedule { .. } | OpKind::ClearYearDaySchedule { .. }
-            );
-            if fresh && clear {
-                continue;
-            }
+        for k in access::plan_user(user, name, compiled, fresh) {
             ops.push(op(&k)?);
         }
         for (r, idx) in creds {
@@ -542,7 +534,9 @@ impl LockPlane {
                 kind: *kind,
                 index: u16::try_from(*idx).map_err(|_| "credential slot out of range")?,
             };
-            ops.push(credential_op(cslot, user, payload, *r)?);
+            let mut o = credential_op(cslot, user, payload)?;
+            o.credential_ref = Some(*r);
+            ops.push(o);
         }
         ops.push(op(&access::plan_digest_read(user))?);
         Ok(ops)
@@ -556,6 +550,7 @@ impl LockPlane {
     ) -> Result<AccessOutcome, ServiceError> {
         let now = self.service.now_ms();
         let kind = plan.kind.to_owned();
+        let holders: Vec<i64> = plan.new_credentials.iter().map(|c| c.person_id).collect();
         let applied = self
             .service
             .store
@@ -571,24 +566,14 @@ impl LockPlane {
             "access change queued"
         );
         let batch = self.batch_status(p, applied.batch_id, true).await?;
-        let person_of =
-            |k: usize| -> i64 { applied.credential_ids.get(k).copied().unwrap_or_default() };
-        let mut pins = Vec::new();
-        for (k, pin) in issued {
-            let cid = person_of(k);
-            let person_id = self
-                .service
-                .store
-                .get_credential(p.org_id, cid)
-                .await?
-                .map(|c| c.person_id)
-                .unwrap_or_default();
-            pins.push(IssuedPin {
-                credential_id: cid,
-                person_id,
+        let pins = issued
+            .into_iter()
+            .map(|(k, pin)| IssuedPin {
+                credential_id: applied.credential_ids.get(k).copied().unwrap_or_default(),
+                person_id: holders.get(k).copied().unwrap_or_default(),
                 pin: pin.expose().to_owned(),
-            });
-        }
+            })
+            .collect();
         Ok(AccessOutcome { batch, pins })
     }
 
@@ -744,16 +729,15 @@ impl LockPlane {
                 index: u16::try_from(dc.cred_index).map_err(|_| invalid("slot", "out of range"))?,
             };
             let payload = self.pin_payload(dc.lock_id, &pin)?;
-            let mut ops =
-                vec![credential_op(cslot, user, &payload, 0).map_err(|e| invalid("pin", e))?];
-            // The credential already exists: no ref to resolve.
-            for o in &mut ops {
-                o.credential_ref = None;
-                if let Some(m) = o.params.as_object_mut() {
-                    m.insert("credential_id".into(), credential_id.into());
-                }
+            // The credential already exists: its id, no ref to resolve.
+            let mut set = credential_op(cslot, user, &payload).map_err(|e| invalid("pin", e))?;
+            if let Some(m) = set.params.as_object_mut() {
+                m.insert("credential_id".into(), credential_id.into());
             }
-            ops.push(op(&access::plan_digest_read(user)).map_err(|e| invalid("pin", e))?);
+            let ops = vec![
+                set,
+                op(&access::plan_digest_read(user)).map_err(|e| invalid("pin", e))?,
+            ];
             doors.push(DoorChange::Update {
                 door_access_id: door.id,
                 door_credentials: vec![dc.id],
@@ -1688,18 +1672,9 @@ fn digest_in_result(r: &serde_json::Value, slot: u16) -> Option<[u8; 32]> {
 
 /// A `set_credential` operation: plain credentials as an `OpKind`, PINs as
 /// the slot plus the sealed PIN (or its in-memory reference).
-fn credential_op(
-    slot: CredentialSlot,
-    user: u16,
-    payload: &Payload,
-    credential_ref: usize,
-) -> Result<PlannedOp, String> {
+fn credential_op(slot: CredentialSlot, user: u16, payload: &Payload) -> Result<PlannedOp, String> {
     match payload {
-        Payload::Plain(c) => {
-            let mut o = op(&access::plan_credential(slot, user, c.clone()))?;
-            o.credential_ref = Some(credential_ref);
-            Ok(o)
-        }
+        Payload::Plain(c) => op(&access::plan_credential(slot, user, c.clone())),
         Payload::Pin { key, value } => {
             let mut params = serde_json::Map::new();
             params.insert(
@@ -1713,7 +1688,7 @@ fn credential_op(
             Ok(PlannedOp {
                 kind: "set_credential".into(),
                 params: serde_json::Value::Object(params),
-                credential_ref: Some(credential_ref),
+                credential_ref: None,
             })
         }
     }

@@ -37,11 +37,9 @@ struct World {
 
 async fn world(clock: Option<FixedClock>) -> World {
     let hub = TestHub::start_opts(TestHubOptions {
-        mqtt: MqttConfig::Builtin,
         manufacturer_key: sim_key(),
-        dir: None,
-        binding_key: None,
         clock: clock.map(|c| Arc::new(c) as Arc<dyn tumbler_hub::Clock>),
+        ..TestHubOptions::new(MqttConfig::Builtin)
     })
     .await
     .unwrap();

@@ -716,11 +716,8 @@ async fn lifecycle(hub: TestHub, tag: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn claim_unlock_reset_reclaim_builtin_broker() {
     let hub = TestHub::start_opts(TestHubOptions {
-        mqtt: MqttConfig::Builtin,
         manufacturer_key: sim_key(),
-        dir: None,
-        binding_key: None,
-        clock: None,
+        ..TestHubOptions::new(MqttConfig::Builtin)
     })
     .await
     .unwrap();
@@ -740,11 +737,8 @@ async fn claim_unlock_reset_reclaim_mosquitto() {
         }
     };
     let hub = TestHub::start_opts(TestHubOptions {
-        mqtt: MqttConfig::parse(&url).unwrap(),
         manufacturer_key: sim_key(),
-        dir: None,
-        binding_key: None,
-        clock: None,
+        ..TestHubOptions::new(MqttConfig::parse(&url).unwrap())
     })
     .await
     .unwrap();
@@ -759,11 +753,8 @@ async fn offline_lock_catches_up_after_hub_restart() {
         port: broker.addr.port(),
     };
     let hub = TestHub::start_opts(TestHubOptions {
-        mqtt: mqtt.clone(),
         manufacturer_key: sim_key(),
-        dir: None,
-        binding_key: None,
-        clock: None,
+        ..TestHubOptions::new(mqtt.clone())
     })
     .await
     .unwrap();
@@ -806,11 +797,10 @@ async fn offline_lock_catches_up_after_hub_restart() {
     // The hub restarts (same database, same broker).
     let (dbdir, key) = hub.stop_keep().await;
     let hub = TestHub::start_opts(TestHubOptions {
-        mqtt,
         manufacturer_key: sim_key(),
         dir: Some(dbdir),
         binding_key: Some(key),
-        clock: None,
+        ..TestHubOptions::new(mqtt)
     })
     .await
     .unwrap();
