@@ -1,7 +1,7 @@
 //! Secrets: random bearer tokens, their stored hashes, and argon2 password
 //! hashing. Nothing here logs or formats a secret.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use argon2::{Algorithm, Argon2, Params, Version};
 use sha2::{Digest, Sha256};
 
@@ -25,12 +25,7 @@ pub fn random_bytes(buf: &mut [u8]) -> Result<(), SecretError> {
 }
 
 fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        let _ = write!(s, "{b:02x}");
-    }
-    s
+    hex::encode(bytes)
 }
 
 /// A new random token with a kind prefix, e.g. `tum_s_…` (256 bits).
@@ -68,9 +63,8 @@ fn argon(params: PasswordParams) -> Result<Argon2<'static>, SecretError> {
 pub fn hash_password(password: &str, params: PasswordParams) -> Result<String, SecretError> {
     let mut salt = [0u8; 16];
     random_bytes(&mut salt)?;
-    let salt = SaltString::encode_b64(&salt).map_err(|_| SecretError::Hash)?;
     argon(params)?
-        .hash_password(password.as_bytes(), &salt)
+        .hash_password_with_salt(password.as_bytes(), &salt)
         .map(|h| h.to_string())
         .map_err(|_| SecretError::Hash)
 }
@@ -79,11 +73,8 @@ pub fn hash_password(password: &str, params: PasswordParams) -> Result<String, S
 /// string, so hashes made with other costs still verify). Constant-time
 /// comparison is done by the argon2 crate.
 pub fn verify_password(password: &str, stored: &str) -> bool {
-    let Ok(parsed) = PasswordHash::new(stored) else {
-        return false;
-    };
     Argon2::default()
-        .verify_password(password.as_bytes(), &parsed)
+        .verify_password(password.as_bytes(), stored)
         .is_ok()
 }
 

@@ -74,9 +74,11 @@ pub async fn drop_pg_schema(url: &str, schema: &str) {
         .connect(url)
         .await
     {
-        let _ = sqlx::query(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
-            .execute(&pool)
-            .await;
+        let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DROP SCHEMA IF EXISTS {schema} CASCADE"
+        )))
+        .execute(&pool)
+        .await;
         pool.close().await;
     }
 }

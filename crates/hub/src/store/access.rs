@@ -438,9 +438,9 @@ impl Store {
 
     /// Person-on-door rows where `column` = `id`, by id.
     async fn doors_where(&self, column: &str, id: i64) -> Result<Vec<DoorAccess>, StoreError> {
-        sqlx::query(&format!(
+        sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {DOOR_COLS} FROM door_access WHERE {column} = $1 ORDER BY id"
-        ))
+        )))
         .bind(id)
         .fetch_all(&self.pool)
         .await?
@@ -499,9 +499,9 @@ impl Store {
 
     /// One person-on-door row.
     pub async fn get_door(&self, id: i64) -> Result<Option<DoorAccess>, StoreError> {
-        sqlx::query(&format!(
+        sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {DOOR_COLS} FROM door_access WHERE id = $1"
-        ))
+        )))
         .bind(id)
         .fetch_optional(&self.pool)
         .await?
@@ -515,10 +515,10 @@ impl Store {
         column: &str,
         id: i64,
     ) -> Result<Vec<DoorCredential>, StoreError> {
-        sqlx::query(&format!(
+        sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT id, door_access_id, credential_id, lock_id, cred_index, state, error \
              FROM door_credentials WHERE {column} = $1 ORDER BY id"
-        ))
+        )))
         .bind(id)
         .fetch_all(&self.pool)
         .await?
@@ -874,10 +874,10 @@ impl Store {
                     ops,
                 } => {
                     self.write_lock_row(&mut tx, *lock_id).await?;
-                    let existing = sqlx::query(&format!(
+                    let existing = sqlx::query(sqlx::AssertSqlSafe(format!(
                         "SELECT {DOOR_COLS} FROM door_access WHERE lock_id = $1 AND person_id = $2 \
                          AND state <> 'removed' ORDER BY id DESC LIMIT 1"
-                    ))
+                    )))
                     .bind(lock_id)
                     .bind(person_id)
                     .fetch_optional(&mut *tx)

@@ -39,10 +39,10 @@ pub struct NewAlert<'a> {
 impl Store {
     /// Raises an alert.
     pub async fn raise_alert(&self, a: NewAlert<'_>, now: i64) -> Result<Alert, StoreError> {
-        let r = sqlx::query(&format!(
+        let r = sqlx::query(sqlx::AssertSqlSafe(format!(
             "INSERT INTO alerts (org_id, lock_id, kind, severity, message, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6) RETURNING {COLS}"
-        ))
+        )))
         .bind(a.org_id)
         .bind(a.lock_id)
         .bind(a.kind)
@@ -61,10 +61,10 @@ impl Store {
         open_only: bool,
         limit: i64,
     ) -> Result<Vec<Alert>, StoreError> {
-        let rows = sqlx::query(&format!(
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {COLS} FROM alerts WHERE org_id = $1 AND ($2 = 0 OR acked_at IS NULL) \
              ORDER BY id DESC LIMIT $3"
-        ))
+        )))
         .bind(org_id)
         .bind(i64::from(open_only))
         .bind(limit)
@@ -91,9 +91,9 @@ impl Store {
         .bind(by)
         .execute(&self.pool)
         .await?;
-        let r = sqlx::query(&format!(
+        let r = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {COLS} FROM alerts WHERE org_id = $1 AND id = $2"
-        ))
+        )))
         .bind(org_id)
         .bind(id)
         .fetch_optional(&self.pool)

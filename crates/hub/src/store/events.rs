@@ -86,9 +86,9 @@ impl Store {
             Backend::Postgres => " FOR UPDATE",
             Backend::Sqlite => "",
         };
-        let lock = sqlx::query(&format!(
+        let lock = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT org_id, last_event_seq FROM locks WHERE id = $1{lock_clause}"
-        ))
+        )))
         .bind(e.lock_id)
         .fetch_optional(&mut *tx)
         .await?;
@@ -97,10 +97,10 @@ impl Store {
         };
         let org_id: Option<i64> = col(&lock, "org_id")?;
         let last: Option<i64> = col(&lock, "last_event_seq")?;
-        let inserted = sqlx::query(&format!(
+        let inserted = sqlx::query(sqlx::AssertSqlSafe(format!(
             "INSERT INTO events (org_id, lock_id, seq, kind, at, received_at, data) \
              VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (lock_id, seq) DO NOTHING RETURNING {COLS}"
-        ))
+        )))
         .bind(org_id)
         .bind(e.lock_id)
         .bind(e.seq)
@@ -138,12 +138,12 @@ impl Store {
         org_id: i64,
         f: &EventFilter,
     ) -> Result<Vec<Event>, StoreError> {
-        let rows = sqlx::query(&format!(
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {COLS} FROM events WHERE org_id = $1 \
              AND ($2 IS NULL OR lock_id = $2) AND ($3 IS NULL OR kind = $3) \
              AND ($4 IS NULL OR at >= $4) AND ($5 IS NULL OR at < $5) \
              ORDER BY at DESC, id DESC LIMIT $6"
-        ))
+        )))
         .bind(org_id)
         .bind(f.lock_id)
         .bind(f.kind.as_deref())

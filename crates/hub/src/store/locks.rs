@@ -86,9 +86,9 @@ impl Store {
         .bind(now)
         .execute(&self.pool)
         .await?;
-        let r = sqlx::query(&format!(
+        let r = sqlx::query(sqlx::AssertSqlSafe(format!(
             "UPDATE locks SET last_seen_at = $2 WHERE serial = $1 RETURNING {COLS}"
-        ))
+        )))
         .bind(serial)
         .bind(now)
         .fetch_one(&self.pool)
@@ -105,10 +105,10 @@ impl Store {
         site_id: i64,
         name: &str,
     ) -> Result<Option<Lock>, StoreError> {
-        let r = sqlx::query(&format!(
+        let r = sqlx::query(sqlx::AssertSqlSafe(format!(
             "UPDATE locks SET org_id = $2, site_id = $3, name = $4, claim_state = 'claimed' \
              WHERE id = $1 RETURNING {COLS}"
-        ))
+        )))
         .bind(lock_id)
         .bind(org_id)
         .bind(site_id)
@@ -120,9 +120,9 @@ impl Store {
 
     /// A lock of an organisation.
     pub async fn get_lock(&self, org_id: i64, id: i64) -> Result<Option<Lock>, StoreError> {
-        let r = sqlx::query(&format!(
+        let r = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {COLS} FROM locks WHERE org_id = $1 AND id = $2"
-        ))
+        )))
         .bind(org_id)
         .bind(id)
         .fetch_optional(&self.pool)
@@ -132,19 +132,21 @@ impl Store {
 
     /// A lock by serial, whoever owns it (for the broker link).
     pub async fn lock_by_serial(&self, serial: &str) -> Result<Option<Lock>, StoreError> {
-        let r = sqlx::query(&format!("SELECT {COLS} FROM locks WHERE serial = $1"))
-            .bind(serial)
-            .fetch_optional(&self.pool)
-            .await?;
+        let r = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLS} FROM locks WHERE serial = $1"
+        )))
+        .bind(serial)
+        .fetch_optional(&self.pool)
+        .await?;
         r.as_ref().map(lock_row).transpose()
     }
 
     /// The locks of an organisation, by id.
     pub async fn list_locks(&self, org_id: i64, f: &LockFilter) -> Result<Vec<Lock>, StoreError> {
-        let rows = sqlx::query(&format!(
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {COLS} FROM locks WHERE org_id = $1 \
              AND ($2 IS NULL OR site_id = $2) AND ($3 IS NULL OR claim_state = $3) ORDER BY id"
-        ))
+        )))
         .bind(org_id)
         .bind(f.site_id)
         .bind(f.claim_state.map(|c| c.as_str()))
@@ -160,9 +162,9 @@ impl Store {
         online: bool,
         now: i64,
     ) -> Result<Option<Lock>, StoreError> {
-        let r = sqlx::query(&format!(
+        let r = sqlx::query(sqlx::AssertSqlSafe(format!(
             "UPDATE locks SET online = $2, last_seen_at = $3 WHERE serial = $1 RETURNING {COLS}"
-        ))
+        )))
         .bind(serial)
         .bind(i64::from(online))
         .bind(now)
@@ -188,9 +190,9 @@ impl Store {
             super::Backend::Postgres => " FOR UPDATE",
             super::Backend::Sqlite => "",
         };
-        let before = sqlx::query(&format!(
+        let before = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT reset_counter, claim_state FROM locks WHERE id = $1{lock_clause}"
-        ))
+        )))
         .bind(lock_id)
         .fetch_optional(&mut *tx)
         .await?;
@@ -200,11 +202,11 @@ impl Store {
         let old_counter: i64 = col(&before, "reset_counter")?;
         let claim = parse_enum(&before, "claim_state", ClaimState::parse)?;
         let reset = reset_counter > old_counter && claim == ClaimState::Claimed;
-        let r = sqlx::query(&format!(
+        let r = sqlx::query(sqlx::AssertSqlSafe(format!(
             "UPDATE locks SET battery_pct = COALESCE($2, battery_pct), reset_counter = $3, \
              last_seen_at = $4, claim_state = CASE WHEN $5 = 1 THEN 'reset_binding_stale' ELSE claim_state END \
              WHERE id = $1 RETURNING {COLS}"
-        ))
+        )))
         .bind(lock_id)
         .bind(battery_pct)
         .bind(reset_counter.max(old_counter))

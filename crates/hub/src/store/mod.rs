@@ -161,7 +161,9 @@ impl Store {
                 .await
                 .map_err(StoreError::Connect)?;
             admin
-                .execute(format!("CREATE SCHEMA IF NOT EXISTS {schema}").as_str())
+                .execute(sqlx::AssertSqlSafe(format!(
+                    "CREATE SCHEMA IF NOT EXISTS {schema}"
+                )))
                 .await?;
             admin.close().await;
         }
@@ -178,7 +180,7 @@ impl Store {
                         }
                         Backend::Postgres => {
                             if let Some(schema) = schema {
-                                conn.execute(format!("SET search_path TO {schema}").as_str())
+                                conn.execute(sqlx::AssertSqlSafe(format!("SET search_path TO {schema}")))
                                     .await?;
                             }
                         }

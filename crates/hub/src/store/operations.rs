@@ -88,11 +88,11 @@ impl Store {
         op: NewOperation<'_>,
         now: i64,
     ) -> Result<Operation, StoreError> {
-        let r = sqlx::query(&format!(
+        let r = sqlx::query(sqlx::AssertSqlSafe(format!(
             "INSERT INTO operations (org_id, lock_id, kind, params, state, attempts, max_attempts, \
              created_by, created_at, updated_at) VALUES ($1, $2, $3, $4, 'pending', 0, $5, $6, $7, $7) \
              RETURNING {COLS}"
-        ))
+        )))
         .bind(op.org_id)
         .bind(op.lock_id)
         .bind(op.kind)
@@ -111,9 +111,9 @@ impl Store {
         org_id: i64,
         id: i64,
     ) -> Result<Option<Operation>, StoreError> {
-        let r = sqlx::query(&format!(
+        let r = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {COLS} FROM operations WHERE org_id = $1 AND id = $2"
-        ))
+        )))
         .bind(org_id)
         .bind(id)
         .fetch_optional(&self.pool)
@@ -127,11 +127,11 @@ impl Store {
         org_id: i64,
         f: &OperationFilter,
     ) -> Result<Vec<Operation>, StoreError> {
-        let rows = sqlx::query(&format!(
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {COLS} FROM operations WHERE org_id = $1 \
              AND ($2 IS NULL OR lock_id = $2) AND ($3 IS NULL OR state = $3) \
              ORDER BY id DESC LIMIT $4"
-        ))
+        )))
         .bind(org_id)
         .bind(f.lock_id)
         .bind(f.state.map(|s| s.as_str()))
@@ -165,7 +165,7 @@ impl Store {
              AND state = 'pending' \
              RETURNING {COLS}"
         );
-        let rows = sqlx::query(&sql)
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(worker)
             .bind(now)
             .bind(limit)

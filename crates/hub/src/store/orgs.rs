@@ -112,10 +112,10 @@ impl Store {
 
     /// Creates an account; [`StoreError::Conflict`] if the e-mail is taken.
     pub async fn create_account(&self, a: NewAccount<'_>, now: i64) -> Result<Account, StoreError> {
-        let r = sqlx::query(&format!(
+        let r = sqlx::query(sqlx::AssertSqlSafe(format!(
             "INSERT INTO accounts (org_id, email, name, role, password_hash, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6) RETURNING {ACCOUNT_COLS}"
-        ))
+        )))
         .bind(a.org_id)
         .bind(a.email)
         .bind(a.name)
@@ -132,9 +132,9 @@ impl Store {
         &self,
         email: &str,
     ) -> Result<Option<(Account, String)>, StoreError> {
-        let r = sqlx::query(&format!(
+        let r = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {ACCOUNT_COLS}, password_hash FROM accounts WHERE email = $1"
-        ))
+        )))
         .bind(email)
         .fetch_optional(&self.pool)
         .await?;
@@ -146,9 +146,9 @@ impl Store {
 
     /// An account of an organisation.
     pub async fn get_account(&self, org_id: i64, id: i64) -> Result<Option<Account>, StoreError> {
-        let r = sqlx::query(&format!(
+        let r = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {ACCOUNT_COLS} FROM accounts WHERE org_id = $1 AND id = $2"
-        ))
+        )))
         .bind(org_id)
         .bind(id)
         .fetch_optional(&self.pool)
@@ -158,9 +158,9 @@ impl Store {
 
     /// Every account of an organisation, by id.
     pub async fn list_accounts(&self, org_id: i64) -> Result<Vec<Account>, StoreError> {
-        let rows = sqlx::query(&format!(
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {ACCOUNT_COLS} FROM accounts WHERE org_id = $1 ORDER BY id"
-        ))
+        )))
         .bind(org_id)
         .fetch_all(&self.pool)
         .await?;
@@ -174,9 +174,9 @@ impl Store {
         id: i64,
         role: Role,
     ) -> Result<Option<Account>, StoreError> {
-        let r = sqlx::query(&format!(
+        let r = sqlx::query(sqlx::AssertSqlSafe(format!(
             "UPDATE accounts SET role = $3 WHERE org_id = $1 AND id = $2 RETURNING {ACCOUNT_COLS}"
-        ))
+        )))
         .bind(org_id)
         .bind(id)
         .bind(role.as_str())

@@ -79,13 +79,13 @@ impl Store {
     /// without storing the PIN: HMAC-SHA-256 under a key derived from the
     /// binding key, over the organisation and the PIN. `None` without a key.
     pub fn pin_tag(&self, org_id: i64, pin: &[u8]) -> Option<String> {
-        use hmac::{Hmac, Mac};
+        use hmac::{Hmac, KeyInit, Mac};
         type H = Hmac<sha2::Sha256>;
         let key = self.binding_key.as_ref()?;
-        let mut k = <H as Mac>::new_from_slice(&key.0[..]).ok()?;
+        let mut k = <H as KeyInit>::new_from_slice(&key.0[..]).ok()?;
         k.update(b"tumbler-hub pin-tag v1");
         let derived = Zeroizing::new(k.finalize().into_bytes().to_vec());
-        let mut m = <H as Mac>::new_from_slice(&derived).ok()?;
+        let mut m = <H as KeyInit>::new_from_slice(&derived).ok()?;
         m.update(&org_id.to_be_bytes());
         m.update(pin);
         Some(hex(&m.finalize().into_bytes()))
@@ -292,12 +292,12 @@ impl Store {
     ) -> Result<Lock, StoreError> {
         let lock = self.lock_seen(serial, now).await?;
         let mut tx = self.begin_on_lock(lock.id).await?;
-        let r = sqlx::query(&format!(
+        let r = sqlx::query(sqlx::AssertSqlSafe(format!(
             "UPDATE locks SET org_id = $2, site_id = $3, name = $4, claim_state = 'claimed', \
              online = 1, last_seen_at = $5, log_epoch = log_epoch + 1, log_cursor = NULL, \
              last_event_seq = NULL, stale_reason = NULL, intent = NULL, transfer_to_org = NULL \
              WHERE id = $1 RETURNING {LOCK_COLS}"
-        ))
+        )))
         .bind(lock.id)
         .bind(org_id)
         .bind(site_id)
@@ -330,13 +330,13 @@ impl Store {
         s: &StatusRecord,
         now: i64,
     ) -> Result<Option<Lock>, StoreError> {
-        let r = sqlx::query(&format!(
+        let r = sqlx::query(sqlx::AssertSqlSafe(format!(
             "UPDATE locks SET battery_pct = $2, bolt = $3, door = $4, mode = $5, setup_mode = $6, \
              firmware = $7, credential_version = $8, credential_digest = $9, clock_skew_s = $10, \
              status_at = $11, last_seen_at = $11, \
              reset_counter = CASE WHEN reset_counter > $12 THEN reset_counter ELSE $12 END \
              WHERE id = $1 RETURNING {LOCK_COLS}"
-        ))
+        )))
         .bind(lock_id)
         .bind(s.battery_pct)
         .bind(s.bolt.as_str())
@@ -375,10 +375,12 @@ impl Store {
         .await?
         .rows_affected()
             > 0;
-        let r = sqlx::query(&format!("SELECT {LOCK_COLS} FROM locks WHERE id = $1"))
-            .bind(lock_id)
-            .fetch_optional(&self.pool)
-            .await?;
+        let r = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {LOCK_COLS} FROM locks WHERE id = $1"
+        )))
+        .bind(lock_id)
+        .fetch_optional(&self.pool)
+        .await?;
         Ok(r.as_ref().map(lock_row).transpose()?.map(|l| (l, changed)))
     }
 
@@ -411,11 +413,11 @@ impl Store {
         } else {
             "released"
         };
-        let r = sqlx::query(&format!(
+        let r = sqlx::query(sqlx::AssertSqlSafe(format!(
             "UPDATE locks SET org_id = NULL, site_id = NULL, claim_state = $2, intent = NULL, \
              transfer_to_org = $3, stale_reason = NULL, log_cursor = NULL \
              WHERE id = $1 RETURNING {LOCK_COLS}"
-        ))
+        )))
         .bind(lock_id)
         .bind(state)
         .bind(transfer_to)
@@ -622,23 +624,12 @@ impl Store {
 
 /// Lower-case hex.
 pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    ::hex::encode(bytes)
 }
 
 /// Parses lower- or upper-case hex.
 pub fn unhex(s: &str) -> Result<Vec<u8>, StoreError> {
-    let bad = || StoreError::LogicBug("stored hex is malformed".into());
-    if !s.len().is_multiple_of(2) {
-        return Err(bad());
-    }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| {
-            s.get(i..i + 2)
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-                .ok_or_else(bad)
-        })
-        .collect()
+    ::hex::decode(s).map_err(|_| StoreError::LogicBug("stored hex is malformed".into()))
 }
 
 impl Store {

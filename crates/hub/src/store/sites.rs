@@ -26,9 +26,9 @@ impl Store {
         time_zone: &str,
         now: i64,
     ) -> Result<Site, StoreError> {
-        let r = sqlx::query(&format!(
+        let r = sqlx::query(sqlx::AssertSqlSafe(format!(
             "INSERT INTO sites (org_id, name, time_zone, created_at) VALUES ($1, $2, $3, $4) RETURNING {COLS}"
-        ))
+        )))
         .bind(org_id)
         .bind(name)
         .bind(time_zone)
@@ -40,9 +40,9 @@ impl Store {
 
     /// A site of an organisation.
     pub async fn get_site(&self, org_id: i64, id: i64) -> Result<Option<Site>, StoreError> {
-        let r = sqlx::query(&format!(
+        let r = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {COLS} FROM sites WHERE org_id = $1 AND id = $2"
-        ))
+        )))
         .bind(org_id)
         .bind(id)
         .fetch_optional(&self.pool)
@@ -52,9 +52,9 @@ impl Store {
 
     /// The sites of an organisation, by id.
     pub async fn list_sites(&self, org_id: i64) -> Result<Vec<Site>, StoreError> {
-        let rows = sqlx::query(&format!(
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {COLS} FROM sites WHERE org_id = $1 ORDER BY id"
-        ))
+        )))
         .bind(org_id)
         .fetch_all(&self.pool)
         .await?;
@@ -69,10 +69,10 @@ impl Store {
         name: Option<&str>,
         time_zone: Option<&str>,
     ) -> Result<Option<Site>, StoreError> {
-        let r = sqlx::query(&format!(
+        let r = sqlx::query(sqlx::AssertSqlSafe(format!(
             "UPDATE sites SET name = COALESCE($3, name), time_zone = COALESCE($4, time_zone) \
              WHERE org_id = $1 AND id = $2 RETURNING {COLS}"
-        ))
+        )))
         .bind(org_id)
         .bind(id)
         .bind(name)

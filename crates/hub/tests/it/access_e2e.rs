@@ -303,7 +303,7 @@ async fn dump_db(w: &World) -> String {
         "audit",
         "events",
     ] {
-        let rows = sqlx::query(&format!("SELECT * FROM {t}"))
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT * FROM {t}")))
             .fetch_all(pool)
             .await
             .unwrap();
