@@ -98,38 +98,7 @@ impl MqttConfig {
     }
 }
 
-/// Cost of argon2 password hashing. Production uses the argon2 crate's
-/// defaults; tests use [`PasswordParams::fast_for_tests`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PasswordParams {
-    /// Memory in KiB.
-    pub m_cost: u32,
-    /// Iterations.
-    pub t_cost: u32,
-    /// Parallelism.
-    pub p_cost: u32,
-}
-
-impl Default for PasswordParams {
-    fn default() -> Self {
-        Self {
-            m_cost: argon2::Params::DEFAULT_M_COST,
-            t_cost: argon2::Params::DEFAULT_T_COST,
-            p_cost: argon2::Params::DEFAULT_P_COST,
-        }
-    }
-}
-
-impl PasswordParams {
-    /// Cheap parameters: never use outside tests.
-    pub fn fast_for_tests() -> Self {
-        Self {
-            m_cost: 64,
-            t_cost: 1,
-            p_cost: 1,
-        }
-    }
-}
+pub use crate::secrets::{BindingKey, PasswordParams};
 
 /// Everything needed to start a hub process.
 #[derive(Debug, Clone)]
@@ -151,7 +120,7 @@ pub struct HubConfig {
     pub manufacturer_key: Option<ManufacturerKey>,
     /// Encrypts lock bindings (controller secret keys) at rest; every hub
     /// on one database needs the same key. `None`: stored in clear.
-    pub binding_key: Option<crate::store::plane::BindingKey>,
+    pub binding_key: Option<BindingKey>,
     /// An operation sent without an answer for this long is sent again
     /// (also how another hub takes over the operations of one that died).
     pub resend_after: std::time::Duration,

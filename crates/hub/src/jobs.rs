@@ -2,8 +2,9 @@
 //! database (so several hub processes share the work without sending one
 //! twice) and sends them to their locks.
 //!
-//! The hub's sender is [`crate::plane::sender::ProtoSender`] (sealed
-//! tumbler-proto envelopes); tests plug in fakes. The lock's answer (applied/refused) arrives on its `up` topic and ends
+//! The hub's sender is the lock plane's `ProtoSender` (sealed tumbler-proto
+//! envelopes); tests plug in fakes. The lock's answer (applied/refused)
+//! arrives on its `up` topic and ends
 //! the operation with [`Store::finish_operation`](crate::store::Store::finish_operation);
 //! operations without an answer are sent again after
 //! [`JobRunner::resend_after_ms`], until `max_attempts`.
@@ -14,8 +15,9 @@ use std::time::Duration;
 
 use tokio::sync::Notify;
 
+use crate::clock::Clock;
 use crate::model::Operation;
-use crate::service::{Service, ServiceError};
+use crate::store::{Store, StoreError};
 
 /// Why sending an operation failed (it stays `sent` and is retried).
 #[derive(Debug, thiserror::Error)]
@@ -48,9 +50,9 @@ pub struct PassReport {
 }
 
 /// Claims and sends operations.
-#[derive(Debug)]
 pub struct JobRunner<S> {
-    service: Service,
+    store: Store,
+    clock: Arc<dyn Clock>,
     sender: S,
     /// Marks claimed rows; unique per hub process.
     pub worker_id: String,
@@ -66,11 +68,20 @@ pub struct JobRunner<S> {
     pub tick: Duration,
 }
 
+impl<S> std::fmt::Debug for JobRunner<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JobRunner")
+            .field("worker_id", &self.worker_id)
+            .finish_non_exhaustive()
+    }
+}
+
 impl<S: OperationSender> JobRunner<S> {
     /// A runner with default pacing.
-    pub fn new(service: Service, sender: S, worker_id: String) -> Self {
+    pub fn new(store: Store, clock: Arc<dyn Clock>, sender: S, worker_id: String) -> Self {
         Self {
-            service,
+            store,
+            clock,
             sender,
             worker_id,
             batch: 32,
@@ -81,9 +92,9 @@ impl<S: OperationSender> JobRunner<S> {
     }
 
     /// One pass: requeue unanswered operations, claim a batch, send it.
-    pub async fn run_once(&self) -> Result<PassReport, ServiceError> {
-        let store = self.service.store();
-        let now = self.service.now_ms();
+    pub async fn run_once(&self) -> Result<PassReport, StoreError> {
+        let store = &self.store;
+        let now = self.clock.now().as_millisecond();
         let requeued = store
             .requeue_unanswered(now.saturating_sub(self.resend_after_ms), now)
             .await?;

@@ -369,3 +369,15 @@ pub struct Alert {
     /// Who acknowledged it.
     pub acked_by: Option<i64>,
 }
+
+/// What a lock serial may look like, in words.
+pub const SERIAL_RULE: &str = "1-64 characters of A-Z a-z 0-9 - _";
+
+/// A serial is 1..=64 characters of `[A-Za-z0-9_-]` (it is an MQTT topic
+/// segment, so no `/`, `+` or `#`).
+pub fn is_valid_serial(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 64
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}

@@ -13,8 +13,6 @@ use std::time::Duration;
 use rumqttc::{AsyncClient, Event, EventLoop, Packet, QoS};
 use tokio::sync::{broadcast, watch};
 
-use crate::service::Service;
-
 /// Topic prefix shared by every lock.
 pub const TOPIC_PREFIX: &str = "tumbler/v1/";
 
@@ -52,7 +50,9 @@ pub fn parse_topic(topic: &str) -> Option<(&str, Channel)> {
         "status" => Channel::Status,
         _ => return None,
     };
-    crate::service::locks::check_serial(serial).ok()?;
+    if !crate::model::is_valid_serial(serial) {
+        return None;
+    }
     Some((serial, channel))
 }
 
@@ -86,7 +86,9 @@ pub struct Publisher {
 impl Publisher {
     /// Sends `payload` to `tumbler/v1/<serial>/down` (QoS 1).
     pub async fn publish_down(&self, serial: &str, payload: Vec<u8>) -> Result<(), PublishError> {
-        crate::service::locks::check_serial(serial).map_err(|_| PublishError::InvalidSerial)?;
+        if !crate::model::is_valid_serial(serial) {
+            return Err(PublishError::InvalidSerial);
+        }
         self.client
             .publish(down_topic(serial), QoS::AtLeastOnce, false, payload)
             .await
@@ -105,6 +107,13 @@ pub struct MqttOptions {
     pub client_id: String,
 }
 
+/// Where a lock's presence (its retained `status` topic) is recorded; the
+/// lock plane implements it. Failures are the implementer's to log.
+pub trait Presence: Send + Sync + 'static {
+    /// The broker says the lock with `serial` is `online` (or not).
+    fn presence(&self, serial: &str, online: bool) -> impl std::future::Future<Output = ()> + Send;
+}
+
 /// A running link.
 #[derive(Debug)]
 pub struct MqttLink {
@@ -120,7 +129,7 @@ impl MqttLink {
     /// Connects (and keeps reconnecting) in the background. Status messages
     /// update lock presence through `service`; `up` messages are recorded as
     /// "seen" and broadcast on [`MqttLink::up`].
-    pub fn start(opts: MqttOptions, service: Service, stop: watch::Receiver<bool>) -> Self {
+    pub fn start<P: Presence>(opts: MqttOptions, presence: P, stop: watch::Receiver<bool>) -> Self {
         let mut o = rumqttc::MqttOptions::new(opts.client_id, opts.host, opts.port);
         o.set_keep_alive(Duration::from_secs(30));
         o.set_max_packet_size(256 * 1024, 256 * 1024);
@@ -133,7 +142,7 @@ impl MqttLink {
         // operation); a lagging receiver loses frames (logged), which the
         // log cursor then sees as a gap.
         let (up, _) = broadcast::channel(65_536);
-        let task = tokio::spawn(run(client.clone(), eventloop, service, up.clone(), stop));
+        let task = tokio::spawn(run(client.clone(), eventloop, presence, up.clone(), stop));
         Self {
             publisher: Publisher { client },
             up,
@@ -142,10 +151,10 @@ impl MqttLink {
     }
 }
 
-async fn run(
+async fn run<P: Presence>(
     client: AsyncClient,
     mut eventloop: EventLoop,
-    service: Service,
+    presence: P,
     up: broadcast::Sender<UpMessage>,
     mut stop: watch::Receiver<bool>,
 ) {
@@ -171,7 +180,7 @@ async fn run(
                 }
             }
             Ok(Event::Incoming(Packet::Publish(p))) => {
-                handle_publish(&service, &up, &p.topic, &p.payload).await;
+                handle_publish(&presence, &up, &p.topic, &p.payload).await;
             }
             Ok(_) => {}
             Err(e) => {
@@ -186,8 +195,8 @@ async fn run(
     let _ = client.disconnect().await;
 }
 
-async fn handle_publish(
-    service: &Service,
+async fn handle_publish<P: Presence>(
+    presence: &P,
     up: &broadcast::Sender<UpMessage>,
     topic: &str,
     payload: &[u8],
@@ -206,9 +215,7 @@ async fn handle_publish(
                     return;
                 }
             };
-            if let Err(e) = service.lock_presence(serial, online).await {
-                tracing::warn!(serial, error = %e, "could not record presence");
-            }
+            presence.presence(serial, online).await;
         }
         Channel::Up => {
             let _ = up.send(UpMessage {

@@ -5,7 +5,7 @@ use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use argon2::{Algorithm, Argon2, Params, Version};
 use sha2::{Digest, Sha256};
 
-use crate::config::PasswordParams;
+use zeroize::Zeroizing;
 
 /// Failures of the secret helpers.
 #[derive(Debug, thiserror::Error)]
@@ -82,4 +82,62 @@ pub fn verify_password(password: &str, stored: &str) -> bool {
 /// unknown accounts as on known ones during login.
 pub fn dummy_hash(params: PasswordParams) -> Result<String, SecretError> {
     hash_password(&new_password()?, params)
+}
+
+/// Cost of argon2 password hashing. Production uses the argon2 crate's
+/// defaults; tests use [`PasswordParams::fast_for_tests`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PasswordParams {
+    /// Memory in KiB.
+    pub m_cost: u32,
+    /// Iterations.
+    pub t_cost: u32,
+    /// Parallelism.
+    pub p_cost: u32,
+}
+
+impl Default for PasswordParams {
+    fn default() -> Self {
+        Self {
+            m_cost: argon2::Params::DEFAULT_M_COST,
+            t_cost: argon2::Params::DEFAULT_T_COST,
+            p_cost: argon2::Params::DEFAULT_P_COST,
+        }
+    }
+}
+
+impl PasswordParams {
+    /// Cheap parameters: never use outside tests.
+    pub fn fast_for_tests() -> Self {
+        Self {
+            m_cost: 64,
+            t_cost: 1,
+            p_cost: 1,
+        }
+    }
+}
+
+/// The key that encrypts bindings at rest (ChaCha20-Poly1305, random
+/// nonce per write, the lock id as associated data so a row cannot be
+/// swapped onto another lock). Kept in the data directory; every hub process
+/// on one database needs the same key. `Debug` is redacted.
+#[derive(Clone)]
+pub struct BindingKey(Zeroizing<[u8; 32]>);
+
+impl BindingKey {
+    /// From 32 secret bytes.
+    pub fn new(bytes: [u8; 32]) -> Self {
+        Self(Zeroizing::new(bytes))
+    }
+
+    /// The secret bytes (for the store's sealing only).
+    pub(crate) fn expose(&self) -> &[u8; 32] {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for BindingKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("BindingKey(<redacted>)")
+    }
 }

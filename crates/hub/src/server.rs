@@ -14,31 +14,27 @@ use crate::config::{HubConfig, MqttConfig};
 use crate::jobs::JobRunner;
 use crate::mqtt::{MqttLink, MqttOptions, Publisher, UpMessage};
 use crate::plane::sender::ProtoSender;
-use crate::plane::LockPlane;
 use crate::service::{Service, ServiceError};
 use crate::store::{Store, StoreError, StoreOptions};
 
-/// What every handler gets: the service layer, the lock plane and a way to
-/// wake the job runner. Holds no state another hub process would need
-/// (except in-flight claims and queued PINs, which are per request).
+/// What every handler gets: the service layer (and through it the lock
+/// plane) and a way to wake the job runner. Holds no state another hub
+/// process would need (except in-flight claims and queued PINs, which are
+/// per request).
 #[derive(Clone, Debug)]
 pub struct AppState {
     /// The use cases.
     pub service: Service,
     /// Notified when work was queued, so the job runner does not wait for its tick.
     pub jobs: Arc<Notify>,
-    /// The lock plane (claims, lifecycle, operation requests).
-    pub plane: LockPlane,
 }
 
 impl AppState {
-    /// State over a service, without a broker link (claims answer 503).
+    /// State over a service (its plane may have no broker link: claims then answer 503).
     pub fn new(service: Service) -> Self {
-        let jobs = Arc::new(Notify::new());
         Self {
-            plane: LockPlane::new(service.clone(), None, None, jobs.clone()),
+            jobs: service.plane().wake_handle(),
             service,
-            jobs,
         }
     }
 
@@ -112,7 +108,6 @@ impl Hub {
             .await?
             .with_binding_key(config.binding_key.clone());
         let service = Service::new(store.clone(), clock.clone(), config.password)?;
-        let mut state = AppState::new(service.clone());
 
         let (broker, mqtt_addr) = match &config.mqtt {
             MqttConfig::Builtin => {
@@ -131,18 +126,17 @@ impl Hub {
                 port: mqtt_addr.1,
                 client_id: format!("tumbler-hub-{}", config.worker_id),
             },
-            service.clone(),
+            service.plane().clone(),
             stop_rx.clone(),
         );
         tasks.push(link.task);
 
-        let plane = LockPlane::new(
-            service.clone(),
-            Some(link.publisher.clone()),
+        let plane = service.plane().clone().linked(
+            link.publisher.clone(),
             config.manufacturer_key.as_ref().map(|k| k.0),
-            state.jobs.clone(),
         );
-        state.plane = plane.clone();
+        let service = service.with_plane(plane.clone());
+        let state = AppState::new(service.clone());
         // One task handles every `up` frame in arrival order (per-lock order
         // matters: counters, log sequence).
         let mut up_rx = link.up.subscribe();
@@ -165,7 +159,8 @@ impl Hub {
         }));
 
         let mut runner = JobRunner::new(
-            service.clone(),
+            store.clone(),
+            clock.clone(),
             ProtoSender::new(plane),
             config.worker_id.clone(),
         );

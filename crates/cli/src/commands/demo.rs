@@ -12,7 +12,7 @@ use tumbler_device::mqtt::BrokerAddr;
 use tumbler_device::RunConfig;
 use tumbler_hub::control::SecretPin;
 use tumbler_hub::model::{ClaimState, Role, TokenKind};
-use tumbler_hub::plane::ClaimRequest;
+use tumbler_hub::service::claim::ClaimRequest;
 use tumbler_hub::service::{Principal, ServiceError};
 use tumbler_hub::Hub;
 
@@ -162,7 +162,7 @@ async fn claim(hub: &Hub, p: &Principal, site: i64, label: &SavedLabel) -> Strin
             label: None,
             factory_key: Some(label.identity_public_key.clone()),
         };
-        match hub.state.plane.claim(p, req).await {
+        match hub.state.service.claim(p, req).await {
             Ok(l) => {
                 hub.state.wake_jobs();
                 return l.claim_state.to_string();

@@ -12,11 +12,11 @@ use serde::Deserialize;
 use super::{ApiError, ApiJson, ApiPath, ApiQuery};
 use crate::control::access::{AccessSchedule, VerificationReport};
 use crate::control::SecretPin;
-use crate::plane::access::{
+use crate::server::AppState;
+use crate::service::access::{
     AccessOutcome, BatchStatus, CredentialInput, GrantRequest, HolidayRequest, PersonDetail,
     ReenrolPerson, WhoCanOpen,
 };
-use crate::server::AppState;
 use crate::service::Principal;
 use crate::store::access::{Person, VerificationRow};
 
@@ -164,7 +164,7 @@ pub async fn list_people(
     State(s): State<AppState>,
     p: Principal,
 ) -> Result<Json<Vec<Person>>, ApiError> {
-    Ok(Json(s.plane.list_people(&p).await?))
+    Ok(Json(s.service.list_people(&p).await?))
 }
 
 /// `POST /people`: 201.
@@ -175,7 +175,7 @@ pub async fn create_person(
 ) -> Result<(StatusCode, Json<Person>), ApiError> {
     Ok((
         StatusCode::CREATED,
-        Json(s.plane.create_person(&p, &b.name, b.owner).await?),
+        Json(s.service.create_person(&p, &b.name, b.owner).await?),
     ))
 }
 
@@ -185,7 +185,7 @@ pub async fn get_person(
     p: Principal,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<PersonDetail>, ApiError> {
-    Ok(Json(s.plane.person_detail(&p, id).await?))
+    Ok(Json(s.service.person_detail(&p, id).await?))
 }
 
 fn accepted(o: AccessOutcome) -> (StatusCode, Json<AccessOutcome>) {
@@ -204,7 +204,7 @@ pub async fn grant(
         credentials.insert(0, c.into());
     }
     let o = s
-        .plane
+        .service
         .grant(
             &p,
             id,
@@ -226,7 +226,7 @@ pub async fn revoke(
     ApiPath(id): ApiPath<i64>,
     ApiJson(b): ApiJson<RevokeBody>,
 ) -> Result<(StatusCode, Json<AccessOutcome>), ApiError> {
-    let o = s.plane.revoke_person(&p, id, b.lock_ids).await?;
+    let o = s.service.revoke_person(&p, id, b.lock_ids).await?;
     s.wake_jobs();
     Ok(accepted(o))
 }
@@ -240,7 +240,7 @@ pub async fn change_pin(
     ApiJson(b): ApiJson<ChangePinBody>,
 ) -> Result<(StatusCode, Json<AccessOutcome>), ApiError> {
     let o = s
-        .plane
+        .service
         .change_pin(&p, id, b.pin.map(SecretPin::new))
         .await?;
     s.wake_jobs();
@@ -260,7 +260,7 @@ pub async fn revoke_all(
         )
         .into());
     }
-    let o = s.plane.revoke_all_except_owners(&p).await?;
+    let o = s.service.revoke_all_except_owners(&p).await?;
     s.wake_jobs();
     Ok(accepted(o))
 }
@@ -281,7 +281,7 @@ pub async fn batch(
     ApiQuery(q): ApiQuery<BatchQuery>,
 ) -> Result<Json<BatchStatus>, ApiError> {
     Ok(Json(
-        s.plane
+        s.service
             .batch_status(&p, id, q.doors.unwrap_or(true))
             .await?,
     ))
@@ -293,7 +293,7 @@ pub async fn who_can_open(
     p: Principal,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<Vec<WhoCanOpen>>, ApiError> {
-    Ok(Json(s.plane.who_can_open(&p, id).await?))
+    Ok(Json(s.service.who_can_open(&p, id).await?))
 }
 
 /// `POST /locks/{id}/reenrol`: 202 with the batch.
@@ -312,7 +312,7 @@ pub async fn reenrol(
             generate_pin: e.generate_pin,
         })
         .collect();
-    let o = s.plane.reenrol(&p, id, people).await?;
+    let o = s.service.reenrol(&p, id, people).await?;
     s.wake_jobs();
     Ok(accepted(o))
 }
@@ -343,7 +343,7 @@ pub async fn holiday(
     ApiJson(b): ApiJson<HolidayBody>,
 ) -> Result<(StatusCode, Json<crate::model::Operation>), ApiError> {
     let op = s
-        .plane
+        .service
         .set_holiday(
             &p,
             id,
@@ -366,7 +366,7 @@ pub async fn start_verification(
     p: Principal,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<(StatusCode, Json<VerificationRow>), ApiError> {
-    let v = s.plane.start_verification(&p, id).await?;
+    let v = s.service.start_verification(&p, id).await?;
     s.wake_jobs();
     Ok((StatusCode::ACCEPTED, Json(v)))
 }
@@ -378,7 +378,7 @@ pub async fn get_verification(
     ApiPath(id): ApiPath<i64>,
     ApiQuery(q): ApiQuery<VerificationQuery>,
 ) -> Result<Response, ApiError> {
-    let v = s.plane.get_verification(&p, id).await?;
+    let v = s.service.get_verification(&p, id).await?;
     match q.format.as_deref() {
         None | Some("json") => Ok(Json(v).into_response()),
         Some("html") => {

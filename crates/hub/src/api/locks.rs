@@ -11,8 +11,9 @@ use super::{ApiError, ApiJson, ApiPath, ApiQuery};
 use crate::control::SecretPin;
 use crate::model::Operation;
 use crate::model::{ClaimState, Lock};
-use crate::plane::{ClaimRequest, LifecycleOutcome};
 use crate::server::AppState;
+use crate::service::claim::ClaimRequest;
+use crate::service::lifecycle::LifecycleOutcome;
 use crate::service::Principal;
 use crate::store::locks::LockFilter;
 
@@ -106,7 +107,7 @@ pub async fn claim(
     ApiJson(b): ApiJson<ClaimBody>,
 ) -> Result<(StatusCode, Json<Lock>), ApiError> {
     let lock = s
-        .plane
+        .service
         .claim(
             &p,
             ClaimRequest {
@@ -131,7 +132,7 @@ pub async fn reclaim(
 ) -> Result<Json<Lock>, ApiError> {
     let code = SecretPin::new(b.setup_code);
     let lock = s
-        .plane
+        .service
         .reclaim(&p, id, &code, b.factory_key.as_deref())
         .await?;
     s.wake_jobs();
@@ -154,7 +155,7 @@ pub async fn release(
     p: Principal,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<(StatusCode, Json<LifecycleOutcome>), ApiError> {
-    let o = s.plane.release(&p, id).await?;
+    let o = s.service.release(&p, id).await?;
     s.wake_jobs();
     Ok(lifecycle(o))
 }
@@ -166,7 +167,7 @@ pub async fn transfer(
     ApiPath(id): ApiPath<i64>,
     ApiJson(b): ApiJson<TransferBody>,
 ) -> Result<(StatusCode, Json<LifecycleOutcome>), ApiError> {
-    let o = s.plane.transfer(&p, id, b.to_org).await?;
+    let o = s.service.transfer(&p, id, b.to_org).await?;
     s.wake_jobs();
     Ok(lifecycle(o))
 }
@@ -177,7 +178,7 @@ pub async fn manufacturer_reset(
     p: Principal,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<(StatusCode, Json<Operation>), ApiError> {
-    let op = s.plane.manufacturer_reset(&p, id).await?;
+    let op = s.service.manufacturer_reset(&p, id).await?;
     s.wake_jobs();
     Ok((StatusCode::ACCEPTED, Json(op)))
 }
@@ -196,5 +197,5 @@ pub async fn audit(
     p: Principal,
     ApiQuery(q): ApiQuery<AuditQuery>,
 ) -> Result<Json<Vec<serde_json::Value>>, ApiError> {
-    Ok(Json(s.plane.list_audit(&p, q.limit).await?))
+    Ok(Json(s.service.list_audit(&p, q.limit).await?))
 }

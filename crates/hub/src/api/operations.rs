@@ -26,7 +26,7 @@ pub struct ListQuery {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RequestBody {
-    /// One of [`crate::plane::REQUESTABLE_KINDS`].
+    /// One of [`crate::service::operations::REQUESTABLE_KINDS`].
     pub kind: String,
     /// PIN for lock/unlock when the lock requires one; kept in memory only.
     pub pin: Option<String>,
@@ -75,13 +75,13 @@ pub async fn request(
     ApiPath(lock): ApiPath<i64>,
     ApiJson(b): ApiJson<RequestBody>,
 ) -> Result<(StatusCode, Json<Operation>), ApiError> {
-    let req = crate::plane::OpRequest {
+    let req = crate::service::operations::OpRequest {
         kind: b.kind,
         pin: b.pin.map(crate::control::SecretPin::new),
         timeout_s: b.timeout_s,
         confirm: b.confirm,
     };
-    let op = s.plane.request_operation(&p, lock, req).await?;
+    let op = s.service.request_op(&p, lock, req).await?;
     s.wake_jobs();
     Ok((StatusCode::ACCEPTED, Json(op)))
 }

@@ -31,7 +31,6 @@ fn op_kind(plane: &LockPlane, op: &Operation) -> Result<OpKind, String> {
         match op.params.get("pin_ref").and_then(|v| v.as_str()) {
             None => Ok(None),
             Some(r) => plane
-                .service
                 .pins
                 .get(r)
                 .map(Some)
@@ -90,7 +89,6 @@ fn access_kind(plane: &LockPlane, op: &Operation) -> Option<Result<OpKind, Strin
             .ok_or("bad_params")?;
         let pin = if let Some(sealed) = op.params.get("pin_sealed").and_then(|v| v.as_str()) {
             let bytes = plane
-                .service
                 .store
                 .open_pin(op.lock_id, sealed)
                 .map_err(|_| "pin_unavailable".to_owned())?;
@@ -101,7 +99,7 @@ fn access_kind(plane: &LockPlane, op: &Operation) -> Option<Result<OpKind, Strin
                 .get("pin_ref")
                 .and_then(|v| v.as_str())
                 .ok_or("bad_params")?;
-            let p = plane.service.pins.get(r).ok_or("pin_unavailable")?;
+            let p = plane.pins.get(r).ok_or("pin_unavailable")?;
             Pin::new(p.expose().as_bytes()).ok_or("bad_params")?
         };
         Ok(OpKind::SetCredential {
@@ -114,8 +112,8 @@ fn access_kind(plane: &LockPlane, op: &Operation) -> Option<Result<OpKind, Strin
 
 impl OperationSender for ProtoSender {
     async fn send(&self, serial: &str, op: &Operation) -> Result<(), SendError> {
-        let store = &self.plane.service.store;
-        let now = self.plane.service.now_ms();
+        let store = &self.plane.store;
+        let now = self.plane.now_ms();
         let fail = |code: String| async move {
             tracing::info!(op = op.id, code, "operation failed before sending");
             store

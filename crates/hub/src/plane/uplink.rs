@@ -12,8 +12,8 @@ use tumbler_control::{
 };
 
 use super::LockPlane;
+use super::PlaneError;
 use crate::model::{ClaimState, Lock, Severity};
-use crate::service::ServiceError;
 use crate::store::alerts::NewAlert;
 use crate::store::operations::{NewOperation, OpOutcome};
 use crate::store::plane::{hex, StatusRecord};
@@ -128,12 +128,12 @@ impl LockPlane {
         }
     }
 
-    async fn on_up_inner(&self, serial: &str, frame: &[u8]) -> Result<(), ServiceError> {
-        let store = &self.service.store;
+    async fn on_up_inner(&self, serial: &str, frame: &[u8]) -> Result<(), PlaneError> {
+        let store = &self.store;
         let Some(lock) = store.lock_by_serial(serial).await? else {
             return Ok(());
         };
-        let now_ms = self.service.now_ms();
+        let now_ms = self.now_ms();
         let now_s = u64::try_from(now_ms / 1000).unwrap_or(0);
         let opened = store
             .update_binding(lock.id, now_ms, |bytes| match Binding::from_bytes(bytes) {
@@ -166,7 +166,7 @@ impl LockPlane {
         }
     }
 
-    async fn dispatch(&self, lock: &Lock, u: Uplink, now_ms: i64) -> Result<(), ServiceError> {
+    async fn dispatch(&self, lock: &Lock, u: Uplink, now_ms: i64) -> Result<(), PlaneError> {
         match u {
             Uplink::Ack(a) => {
                 if let Verdict::Refused(code) = a.verdict {
@@ -206,8 +206,8 @@ impl LockPlane {
         lock: &Lock,
         command_id: u64,
         outcome: &OpOutcome,
-    ) -> Result<Option<(i64, String)>, ServiceError> {
-        let store = &self.service.store;
+    ) -> Result<Option<(i64, String)>, PlaneError> {
+        let store = &self.store;
         let Ok(cid) = i64::try_from(command_id) else {
             return Ok(None);
         };
@@ -215,7 +215,7 @@ impl LockPlane {
             return Ok(None);
         };
         let done = store
-            .finish_operation_of_lock(op, lock.id, outcome, self.service.now_ms())
+            .finish_operation_of_lock(op, lock.id, outcome, self.now_ms())
             .await?;
         if done {
             // The lock's next operation (if any) can go now.
@@ -228,14 +228,14 @@ impl LockPlane {
 
     /// Forgets an ended operation's PIN: the in-memory copy, and the sealed
     /// copy in its params.
-    pub(crate) async fn forget_pin(&self, op_id: i64) -> Result<(), ServiceError> {
-        if let Some(mut params) = self.service.store.op_params(op_id).await? {
+    pub(crate) async fn forget_pin(&self, op_id: i64) -> Result<(), PlaneError> {
+        if let Some(mut params) = self.store.op_params(op_id).await? {
             if let Some(r) = params.get("pin_ref").and_then(|v| v.as_str()) {
-                self.service.pins.forget(r);
+                self.pins.forget(r);
             }
             if let Some(m) = params.as_object_mut() {
                 if m.remove("pin_sealed").is_some() {
-                    self.service.store.scrub_op_params(op_id, &params).await?;
+                    self.store.scrub_op_params(op_id, &params).await?;
                 }
             }
         }
@@ -248,8 +248,8 @@ impl LockPlane {
         command_id: u64,
         outcome: Outcome,
         now_ms: i64,
-    ) -> Result<(), ServiceError> {
-        let store = &self.service.store;
+    ) -> Result<(), PlaneError> {
+        let store = &self.store;
         let Ok(cid) = i64::try_from(command_id) else {
             return Ok(());
         };
@@ -298,8 +298,8 @@ impl LockPlane {
         lock: &Lock,
         op: i64,
         signed: &SignedSelfCheck,
-    ) -> Result<serde_json::Value, ServiceError> {
-        let store = &self.service.store;
+    ) -> Result<serde_json::Value, PlaneError> {
+        let store = &self.store;
         let factory = match store.get_binding(lock.id).await? {
             Some(b) => Binding::from_bytes(&b)
                 .ok()
@@ -340,8 +340,8 @@ impl LockPlane {
         op: i64,
         nonce: tumbler_control::proto::ResetNonce,
         now_ms: i64,
-    ) -> Result<(), ServiceError> {
-        let store = &self.service.store;
+    ) -> Result<(), PlaneError> {
+        let store = &self.store;
         let Some(key) = self.manufacturer.clone() else {
             store
                 .fail_operation(op, "manufacturer_key_missing", now_ms)
@@ -373,7 +373,7 @@ impl LockPlane {
                 let link = self.link()?;
                 link.publish_down(&lock.serial, f)
                     .await
-                    .map_err(|_| ServiceError::LinkUnavailable)?;
+                    .map_err(|_| PlaneError::LinkUnavailable)?;
                 Ok(())
             }
             Err(code) => {
@@ -392,10 +392,9 @@ impl LockPlane {
         op: Option<i64>,
         cmd: Command,
         reuse: Option<i64>,
-    ) -> Result<Result<Vec<u8>, String>, ServiceError> {
-        let now = self.service.now_ms();
+    ) -> Result<Result<Vec<u8>, String>, PlaneError> {
+        let now = self.now_ms();
         let r = self
-            .service
             .store
             .seal_with_binding(lock_id, op, now, |bytes| {
                 let mut b = match Binding::from_bytes(bytes) {
@@ -430,10 +429,9 @@ impl LockPlane {
         severity: Severity,
         message: &str,
         now_ms: i64,
-    ) -> Result<(), ServiceError> {
+    ) -> Result<(), PlaneError> {
         if let Some(org) = lock.org_id {
-            self.service
-                .store
+            self.store
                 .raise_alert(
                     NewAlert {
                         org_id: org,
@@ -455,7 +453,7 @@ impl LockPlane {
         s: &Status,
         skew: i64,
         now_ms: i64,
-    ) -> Result<(), ServiceError> {
+    ) -> Result<(), PlaneError> {
         let rec = StatusRecord {
             battery_pct: i64::from(s.battery_percent.min(100)),
             bolt: bolt(s.bolt).into(),
@@ -471,12 +469,7 @@ impl LockPlane {
             clock_skew_s: skew,
             reset_counter: i64::from(s.reset_counter),
         };
-        let Some(after) = self
-            .service
-            .store
-            .record_status(lock.id, &rec, now_ms)
-            .await?
-        else {
+        let Some(after) = self.store.record_status(lock.id, &rec, now_ms).await? else {
             return Ok(());
         };
         let b = rec.battery_pct;
@@ -515,7 +508,7 @@ impl LockPlane {
         Ok(())
     }
 
-    async fn event(&self, lock: &Lock, e: Event, now_ms: i64) -> Result<(), ServiceError> {
+    async fn event(&self, lock: &Lock, e: Event, now_ms: i64) -> Result<(), PlaneError> {
         if let Event::Alarm { code, .. } = e {
             if let Some((kind, sev, text)) = alarm_alert(code) {
                 self.alert(lock, kind, sev, text, now_ms).await?;
@@ -524,8 +517,8 @@ impl LockPlane {
         Ok(())
     }
 
-    async fn log(&self, lock: &Lock, batch: &LogBatch, now_ms: i64) -> Result<(), ServiceError> {
-        let store = &self.service.store;
+    async fn log(&self, lock: &Lock, batch: &LogBatch, now_ms: i64) -> Result<(), PlaneError> {
+        let store = &self.store;
         let mut cursor: LogCursor = store
             .log_cursor(lock.id)
             .await?
@@ -546,8 +539,7 @@ impl LockPlane {
                 "chained": a.chained,
             });
             let at = i64::try_from(r.time).unwrap_or(0).saturating_mul(1000);
-            self.service
-                .ingest_event(&lock.serial, seq, &variant(&what), at, &data)
+            self.ingest_event(&lock.serial, seq, &variant(&what), at, &data)
                 .await?;
         }
         for issue in &out.issues {
@@ -606,8 +598,8 @@ impl LockPlane {
     /// hub that died before storing it): ask the lock for its records from
     /// `from` again, once at a time per lock. The lock keeps records until
     /// they are acknowledged, and duplicates are dropped by sequence number.
-    async fn fetch_missing(&self, lock: &Lock, from: u64, now_ms: i64) -> Result<(), ServiceError> {
-        let store = &self.service.store;
+    async fn fetch_missing(&self, lock: &Lock, from: u64, now_ms: i64) -> Result<(), PlaneError> {
+        let store = &self.store;
         let Some(org_id) = lock.org_id else {
             return Ok(());
         };
@@ -617,7 +609,7 @@ impl LockPlane {
             return Ok(());
         }
         let op = serde_json::to_value(OpKind::LogFetch { from_seq: from }).map_err(|e| {
-            ServiceError::Invalid {
+            PlaneError::Invalid {
                 field: "log_fetch",
                 reason: e.to_string(),
             }
@@ -650,8 +642,8 @@ impl LockPlane {
         reason: ResetReason,
         record: Option<serde_json::Value>,
         now_ms: i64,
-    ) -> Result<(), ServiceError> {
-        let store = &self.service.store;
+    ) -> Result<(), PlaneError> {
+        let store = &self.store;
         let counter = match reason {
             ResetReason::ResetNotice { reset_counter }
             | ResetReason::ResetRecord { reset_counter } => Some(i64::from(reset_counter)),
@@ -663,9 +655,9 @@ impl LockPlane {
             "authenticated": reason.authenticated(),
             "record": record,
         });
-        let Some((after, changed)) = store.mark_stale(lock.id, &why, counter).await? else {
-            return Ok(());
-        };
+        // A proven reset first takes everyone's access away, then marks the
+        // binding stale: whoever sees the stale binding never sees access
+        // that the lock no longer holds.
         if reason.authenticated() {
             // A proven reset erased every user: nobody keeps access there.
             // Keep the counter from before it, for the verification report.
@@ -679,6 +671,9 @@ impl LockPlane {
             };
             self.access_lock_reset(lock.id, before).await?;
         }
+        let Some((after, changed)) = store.mark_stale(lock.id, &why, counter).await? else {
+            return Ok(());
+        };
         if changed {
             let msg = if reason.authenticated() {
                 "the lock was factory reset: binding stale, re-claim or release it"

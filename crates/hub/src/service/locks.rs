@@ -2,8 +2,7 @@
 //! for the broker link and the (later) claim flow.
 
 use super::{check_name, Principal, Service, ServiceError, ANY_ROLE};
-use crate::model::{ClaimState, Lock, Severity};
-use crate::store::alerts::NewAlert;
+use crate::model::Lock;
 use crate::store::locks::LockFilter;
 
 impl Service {
@@ -55,115 +54,54 @@ impl Service {
             .await?
             .ok_or(ServiceError::NotFound)
     }
+}
 
-    /// The broker reported a lock's availability (`status` topic). Only
-    /// locks the hub already knows are updated; other serials are ignored
-    /// (`Ok(None)`), so anyone publishing on the untrusted broker cannot
-    /// make the hub create rows. Going offline while claimed raises a
-    /// `lock_offline` alert.
+/// Checks a serial ([`crate::model::is_valid_serial`]).
+pub fn check_serial(s: &str) -> Result<String, ServiceError> {
+    if crate::model::is_valid_serial(s) {
+        Ok(s.to_owned())
+    } else {
+        Err(super::invalid("serial", crate::model::SERIAL_RULE))
+    }
+}
+
+/// What locks report, through the lock plane (kept here for callers that
+/// hold a [`Service`], such as tests and the simulator glue).
+impl Service {
+    /// See [`crate::plane::LockPlane::lock_presence`].
     pub async fn lock_presence(
         &self,
         serial: &str,
         online: bool,
     ) -> Result<Option<Lock>, ServiceError> {
-        let serial = check_serial(serial)?;
-        let Some(before) = self.store.lock_by_serial(&serial).await? else {
-            return Ok(None);
-        };
-        let now = self.now_ms();
-        let Some(lock) = self.store.set_online(&serial, online, now).await? else {
-            return Ok(None);
-        };
-        if before.online && !online && lock.claim_state == ClaimState::Claimed {
-            if let Some(org) = lock.org_id {
-                self.store
-                    .raise_alert(
-                        NewAlert {
-                            org_id: org,
-                            lock_id: Some(lock.id),
-                            kind: "lock_offline",
-                            severity: Severity::Warning,
-                            message: "the lock went offline",
-                        },
-                        now,
-                    )
-                    .await?;
-            }
-        }
-        Ok(Some(lock))
+        Ok(self.plane.lock_presence(serial, online).await?)
     }
 
-    /// The lock reported battery and reset counter. A higher reset counter
-    /// on a claimed lock marks it `reset_binding_stale` and raises a
-    /// `reset_detected` alert; a low battery raises `battery_low` (≤ 20 %)
-    /// or `battery_critical` (≤ 5 %).
+    /// See [`crate::plane::LockPlane::lock_telemetry`].
     pub async fn lock_telemetry(
         &self,
         serial: &str,
         battery_pct: Option<i64>,
         reset_counter: i64,
     ) -> Result<Lock, ServiceError> {
-        let serial = check_serial(serial)?;
-        if battery_pct.is_some_and(|b| !(0..=100).contains(&b)) {
-            return Err(super::invalid("battery_pct", "0..=100"));
-        }
-        let now = self.now_ms();
-        let seen = self.store.lock_seen(&serial, now).await?;
-        let (lock, reset) = self
-            .store
-            .record_telemetry(seen.id, battery_pct, reset_counter, now)
-            .await?
-            .ok_or(ServiceError::NotFound)?;
-        if let Some(org) = lock.org_id {
-            let mut alerts = Vec::new();
-            if reset {
-                alerts.push((
-                    "reset_detected",
-                    Severity::Critical,
-                    "the lock was factory reset: binding stale, re-claim or release it",
-                ));
-            }
-            match battery_pct {
-                Some(b) if b <= 5 => {
-                    alerts.push(("battery_critical", Severity::Critical, "battery critical"))
-                }
-                Some(b) if b <= 20 && seen.battery_pct.is_none_or(|old| old > 20) => {
-                    alerts.push(("battery_low", Severity::Warning, "battery low"))
-                }
-                _ => {}
-            }
-            for (kind, severity, message) in alerts {
-                self.store
-                    .raise_alert(
-                        NewAlert {
-                            org_id: org,
-                            lock_id: Some(lock.id),
-                            kind,
-                            severity,
-                            message,
-                        },
-                        now,
-                    )
-                    .await?;
-            }
-        }
-        Ok(lock)
+        Ok(self
+            .plane
+            .lock_telemetry(serial, battery_pct, reset_counter)
+            .await?)
     }
-}
 
-/// A serial is 1..=64 characters of `[A-Za-z0-9_-]` (it is an MQTT topic
-/// segment, so no `/`, `+` or `#`).
-pub fn check_serial(s: &str) -> Result<String, ServiceError> {
-    let ok = !s.is_empty()
-        && s.len() <= 64
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-    if ok {
-        Ok(s.to_owned())
-    } else {
-        Err(super::invalid(
-            "serial",
-            "1-64 characters of A-Z a-z 0-9 - _",
-        ))
+    /// See [`crate::plane::LockPlane::ingest_event`].
+    pub async fn ingest_event(
+        &self,
+        serial: &str,
+        seq: i64,
+        kind: &str,
+        at_ms: i64,
+        data: &serde_json::Value,
+    ) -> Result<crate::store::events::IngestOutcome, ServiceError> {
+        Ok(self
+            .plane
+            .ingest_event(serial, seq, kind, at_ms, data)
+            .await?)
     }
 }

@@ -11,12 +11,19 @@
 //!   ([`ServiceError::Invalid`]), so bad input changes nothing.
 //!
 //! Files: [`auth`] (login, tokens, bootstrap), [`orgs`] (organisation and
-//! accounts), [`sites`], [`locks`], [`operations`], [`events`] (history and
-//! ingest from locks), [`alerts`].
+//! accounts), [`sites`], [`locks`], [`claim`], [`lifecycle`] (release,
+//! transfer, manufacturer reset, audit trail), [`operations`], [`events`]
+//! (history), [`alerts`], [`access`] (people and access).
+//!
+//! The layer below is the lock plane ([`crate::plane`]); the service never
+//! talks to a lock itself, and the plane never checks a role.
 
+pub mod access;
 pub mod alerts;
 pub mod auth;
+pub mod claim;
 pub mod events;
+pub mod lifecycle;
 pub mod locks;
 pub mod operations;
 pub mod orgs;
@@ -24,9 +31,12 @@ pub mod sites;
 
 use std::sync::Arc;
 
+use tokio::sync::Notify;
+
 use crate::clock::Clock;
-use crate::config::PasswordParams;
 use crate::model::{Role, TokenKind};
+use crate::plane::{LockPlane, PlaneError};
+use crate::secrets::PasswordParams;
 use crate::secrets::SecretError;
 use crate::store::{Store, StoreError};
 
@@ -127,6 +137,23 @@ pub enum ServiceError {
     ConfirmationRequired(String),
 }
 
+impl From<PlaneError> for ServiceError {
+    fn from(e: PlaneError) -> Self {
+        match e {
+            PlaneError::LinkUnavailable => ServiceError::LinkUnavailable,
+            PlaneError::ClaimInProgress => ServiceError::ClaimInProgress,
+            PlaneError::LockTimeout => ServiceError::LockTimeout,
+            PlaneError::WrongSetupCode => ServiceError::WrongSetupCode,
+            PlaneError::ClaimFailed(s) => ServiceError::ClaimFailed(s),
+            PlaneError::Invalid { field, reason } => ServiceError::Invalid { field, reason },
+            PlaneError::NotFound => ServiceError::NotFound,
+            PlaneError::Store(e) => e.into(),
+            PlaneError::Secret(e) => ServiceError::Secret(e),
+            PlaneError::Task => ServiceError::Task,
+        }
+    }
+}
+
 impl From<StoreError> for ServiceError {
     fn from(e: StoreError) -> Self {
         match e {
@@ -177,9 +204,8 @@ pub struct Service {
     /// Hash verified against when a login names an unknown account, so the
     /// answer takes as long as for a known one.
     pub(crate) dummy_hash: Arc<str>,
-    /// PINs of queued operations, only in this process's memory, by the
-    /// random reference stored in the operation's params (never the PIN).
-    pub(crate) pins: crate::plane::PinVault,
+    /// The layer below: talking to locks.
+    pub(crate) plane: LockPlane,
 }
 
 impl std::fmt::Debug for Service {
@@ -199,12 +225,29 @@ impl Service {
     ) -> Result<Self, ServiceError> {
         let dummy = crate::secrets::dummy_hash(password)?;
         Ok(Self {
-            store,
-            clock,
+            store: store.clone(),
+            clock: clock.clone(),
             password,
             dummy_hash: dummy.into(),
-            pins: crate::plane::PinVault::default(),
+            plane: LockPlane::new(store, clock, None, None, Arc::new(Notify::new())),
         })
+    }
+
+    /// The same service talking to locks through `plane` (which must be over
+    /// the same store).
+    pub fn with_plane(mut self, plane: LockPlane) -> Self {
+        self.plane = plane;
+        self
+    }
+
+    /// The lock plane underneath.
+    pub fn plane(&self) -> &LockPlane {
+        &self.plane
+    }
+
+    /// The clock.
+    pub fn clock(&self) -> Arc<dyn Clock> {
+        self.clock.clone()
     }
 
     /// The store underneath.

@@ -1,10 +1,151 @@
 //! Remote operations on locks: request, list, inspect.
 
-use super::{check_limit, Principal, Service, ServiceError, ANY_ROLE};
+use super::{check_limit, invalid, Principal, Service, ServiceError, ADMINS, ANY_ROLE};
 use crate::model::{OpState, Operation};
 use crate::store::operations::{OpOutcome, OperationFilter};
 
-pub use crate::plane::{DEFAULT_MAX_ATTEMPTS, REQUESTABLE_KINDS};
+use tumbler_control::{factory_reset_summary, SecretPin, FACTORY_RESET_ERASES};
+
+use crate::model::{ClaimState, Lock};
+use crate::store::operations::NewOperation;
+use crate::store::plane::hex;
+
+pub use crate::store::operations::DEFAULT_MAX_ATTEMPTS;
+
+/// Operation kinds a person can request (`POST /locks/{id}/operations`).
+pub const REQUESTABLE_KINDS: &[&str] = &[
+    "lock",
+    "unlock",
+    "unlock_with_timeout",
+    "reboot",
+    "factory_reset",
+    "self_check",
+    "get_status",
+];
+
+/// An operation request (`POST /locks/{id}/operations`).
+#[derive(Debug, Clone, Default)]
+pub struct OpRequest {
+    /// One of [`REQUESTABLE_KINDS`].
+    pub kind: String,
+    /// PIN for lock/unlock when the lock requires one (kept in memory only).
+    pub pin: Option<SecretPin>,
+    /// For `unlock_with_timeout`: seconds before relocking (1..=3600).
+    pub timeout_s: Option<u16>,
+    /// For `factory_reset`: the lock's serial, to confirm.
+    pub confirm: Option<String>,
+}
+
+impl Service {
+    pub(crate) async fn own_lock(&self, p: &Principal, id: i64) -> Result<Lock, ServiceError> {
+        self.store
+            .get_lock(p.org_id, id)
+            .await?
+            .ok_or(ServiceError::NotFound)
+    }
+
+    pub(crate) async fn enqueue(
+        &self,
+        p: &Principal,
+        lock: &Lock,
+        kind: &str,
+        params: serde_json::Value,
+    ) -> Result<Operation, ServiceError> {
+        let op = self
+            .store
+            .enqueue_operation(
+                NewOperation {
+                    org_id: p.org_id,
+                    lock_id: lock.id,
+                    kind,
+                    params: &params,
+                    max_attempts: DEFAULT_MAX_ATTEMPTS,
+                    created_by: Some(p.account_id),
+                },
+                self.now_ms(),
+            )
+            .await?;
+        self.plane.wake();
+        Ok(op)
+    }
+
+    /// Queues an operation on a claimed lock (owners, managers). PINs stay
+    /// in this process's memory; a factory reset needs `confirm` = serial.
+    pub async fn request_op(
+        &self,
+        p: &Principal,
+        lock_id: i64,
+        req: OpRequest,
+    ) -> Result<Operation, ServiceError> {
+        self.require(p, ADMINS)?;
+        let lock = self.own_lock(p, lock_id).await?;
+        if !REQUESTABLE_KINDS.contains(&req.kind.as_str()) {
+            return Err(invalid(
+                "kind",
+                format!("one of {}", REQUESTABLE_KINDS.join(", ")),
+            ));
+        }
+        let takes_pin = matches!(req.kind.as_str(), "lock" | "unlock" | "unlock_with_timeout");
+        if req.pin.is_some() && !takes_pin {
+            return Err(invalid("pin", "only for lock, unlock, unlock_with_timeout"));
+        }
+        if let Some(pin) = &req.pin {
+            let ok = (1..=16).contains(&pin.expose().len())
+                && pin.expose().chars().all(|c| c.is_ascii_digit());
+            if !ok {
+                return Err(invalid("pin", "1 to 16 digits"));
+            }
+        }
+        if req.timeout_s.is_some() != (req.kind == "unlock_with_timeout") {
+            return Err(invalid(
+                "timeout_s",
+                "required for unlock_with_timeout, and only there",
+            ));
+        }
+        if req.timeout_s.is_some_and(|t| !(1..=3600).contains(&t)) {
+            return Err(invalid("timeout_s", "1..=3600 seconds"));
+        }
+        if req.confirm.is_some() && req.kind != "factory_reset" {
+            return Err(invalid("confirm", "only for factory_reset"));
+        }
+        if req.kind == "factory_reset" && req.confirm.as_deref() != Some(lock.serial.as_str()) {
+            return Err(ServiceError::ConfirmationRequired(format!(
+                "set confirm to the lock's serial ({}). {}",
+                lock.serial,
+                factory_reset_summary()
+            )));
+        }
+        if lock.claim_state != ClaimState::Claimed {
+            return Err(ServiceError::WrongState(format!(
+                "the lock is {}; re-claim it first",
+                lock.claim_state
+            )));
+        }
+        let mut params = serde_json::Map::new();
+        if let Some(t) = req.timeout_s {
+            params.insert("timeout_s".into(), t.into());
+        }
+        if req.kind == "factory_reset" {
+            params.insert("erases".into(), serde_json::json!(FACTORY_RESET_ERASES));
+        }
+        if req.kind == "self_check" {
+            let mut c = [0u8; 16];
+            crate::secrets::random_bytes(&mut c)?;
+            params.insert("challenge".into(), hex(&c).into());
+        }
+        if let Some(pin) = req.pin {
+            params.insert("pin_ref".into(), self.plane.pins.put(pin)?.into());
+        }
+        let op = self
+            .enqueue(p, &lock, &req.kind, serde_json::Value::Object(params))
+            .await?;
+        if req.kind == "factory_reset" {
+            self.audit(p, lock.id, "factory_reset_requested", &lock.serial)
+                .await?;
+        }
+        Ok(op)
+    }
+}
 
 impl Service {
     /// Operations of the organisation, newest first.
@@ -46,30 +187,22 @@ impl Service {
     }
 
     /// Queues an operation without parameters on a claimed lock (owners,
-    /// managers): see [`crate::plane::LockPlane::request_operation`], which
-    /// the HTTP API uses (PINs, timeouts, confirmations).
+    /// managers): [`Service::request_op`] with only a kind.
     pub async fn request_operation(
         &self,
         p: &Principal,
         lock_id: i64,
         kind: &str,
     ) -> Result<Operation, ServiceError> {
-        let plane = crate::plane::LockPlane::new(
-            self.clone(),
-            None,
-            None,
-            std::sync::Arc::new(tokio::sync::Notify::new()),
-        );
-        plane
-            .request_operation(
-                p,
-                lock_id,
-                crate::plane::OpRequest {
-                    kind: kind.to_owned(),
-                    ..Default::default()
-                },
-            )
-            .await
+        self.request_op(
+            p,
+            lock_id,
+            OpRequest {
+                kind: kind.to_owned(),
+                ..Default::default()
+            },
+        )
+        .await
     }
 }
 

@@ -15,6 +15,9 @@ use sqlx::any::AnyRow;
 use super::{col, json_col, parse_enum, Backend, Store, StoreError};
 use crate::model::{OpState, Operation};
 
+/// Sends without an answer before an operation fails.
+pub const DEFAULT_MAX_ATTEMPTS: i64 = 5;
+
 const COLS: &str = "id, org_id, lock_id, kind, params, state, attempts, max_attempts, error, \
                     created_by, created_at, updated_at, claimed_by, command_id, result";
 

@@ -15,25 +15,7 @@ use super::locks::{lock_row, COLS as LOCK_COLS};
 use super::{col, Backend, Store, StoreError};
 use crate::model::Lock;
 
-/// The key that encrypts bindings at rest (ChaCha20-Poly1305, random
-/// nonce per write, the lock id as associated data so a row cannot be
-/// swapped onto another lock). Kept in the data directory; every hub process
-/// on one database needs the same key. `Debug` is redacted.
-#[derive(Clone)]
-pub struct BindingKey(Zeroizing<[u8; 32]>);
-
-impl BindingKey {
-    /// From 32 secret bytes.
-    pub fn new(bytes: [u8; 32]) -> Self {
-        Self(Zeroizing::new(bytes))
-    }
-}
-
-impl std::fmt::Debug for BindingKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("BindingKey(<redacted>)")
-    }
-}
+pub use crate::secrets::BindingKey;
 
 const SEALED_PREFIX: &str = "e1:";
 const AAD_DOMAIN: &[u8] = b"tumbler-hub binding v1\0";
@@ -82,7 +64,7 @@ impl Store {
         use hmac::{Hmac, KeyInit, Mac};
         type H = Hmac<sha2::Sha256>;
         let key = self.binding_key.as_ref()?;
-        let mut k = <H as KeyInit>::new_from_slice(&key.0[..]).ok()?;
+        let mut k = <H as KeyInit>::new_from_slice(&key.expose()[..]).ok()?;
         k.update(b"tumbler-hub pin-tag v1");
         let derived = Zeroizing::new(k.finalize().into_bytes().to_vec());
         let mut m = <H as KeyInit>::new_from_slice(&derived).ok()?;
@@ -105,8 +87,9 @@ impl Store {
         let key = self.binding_key.as_ref().ok_or_else(|| bug("no key"))?;
         let mut nonce = [0u8; 12];
         getrandom::fill(&mut nonce).map_err(|_| bug("no randomness"))?;
-        let cipher =
-            ChaCha20Poly1305::new(<&Key>::try_from(&key.0[..]).map_err(|_| bug("key length"))?);
+        let cipher = ChaCha20Poly1305::new(
+            <&Key>::try_from(&key.expose()[..]).map_err(|_| bug("key length"))?,
+        );
         let mut buf = Zeroizing::new(plain.to_vec());
         let tag = cipher
             .encrypt_inout_detached(&Nonce::from(nonce), aad, buf.as_mut_slice().into())
@@ -137,8 +120,9 @@ impl Store {
         }
         let (nonce, rest) = raw.split_at(12);
         let (ct, tag) = rest.split_at(rest.len() - 16);
-        let cipher =
-            ChaCha20Poly1305::new(<&Key>::try_from(&key.0[..]).map_err(|_| bad("key length"))?);
+        let cipher = ChaCha20Poly1305::new(
+            <&Key>::try_from(&key.expose()[..]).map_err(|_| bad("key length"))?,
+        );
         let nonce = <[u8; 12]>::try_from(nonce).map_err(|_| bad("nonce"))?;
         let tag = Tag::try_from(tag).map_err(|_| bad("tag"))?;
         let mut buf = Zeroizing::new(ct.to_vec());

@@ -102,7 +102,7 @@ async fn targets(app: &TestApp, a: &OrgFixture, b: &OrgFixture) -> Targets {
         .await
         .unwrap()
         .id;
-    let plane = &app.state.plane;
+    let plane = &app.state.service;
     let person = plane
         .create_person(&owner, "Pat alpha", false)
         .await
@@ -112,10 +112,10 @@ async fn targets(app: &TestApp, a: &OrgFixture, b: &OrgFixture) -> Targets {
         .grant(
             &owner,
             person,
-            tumbler_hub::plane::access::GrantRequest {
+            tumbler_hub::service::access::GrantRequest {
                 lock_ids: vec![a.lock_id],
                 schedule: tumbler_hub::control::access::AccessSchedule::Permanent,
-                credentials: vec![tumbler_hub::plane::access::CredentialInput {
+                credentials: vec![tumbler_hub::service::access::CredentialInput {
                     kind: "pin".into(),
                     pin: Some(tumbler_hub::control::SecretPin::new("583920")),
                     ..Default::default()

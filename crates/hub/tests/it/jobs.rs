@@ -42,8 +42,8 @@ async fn scenario(db: TestDb) {
         }
     }
     let rec = Recorder::default();
-    let r1 = JobRunner::new(s.clone(), rec.clone(), "w1".into());
-    let r2 = JobRunner::new(s.clone(), rec.clone(), "w2".into());
+    let r1 = JobRunner::new(s.store().clone(), s.clock(), rec.clone(), "w1".into());
+    let r2 = JobRunner::new(s.store().clone(), s.clock(), rec.clone(), "w2".into());
     // All offline: nothing goes.
     assert!(r1.run_once().await.unwrap().sent.is_empty());
     for serial in &serials {
@@ -92,7 +92,12 @@ async fn scenario(db: TestDb) {
         .unwrap()
         .unwrap();
     let mine = s.request_operation(&owner, lock2.id, "lock").await.unwrap();
-    let r = JobRunner::new(s.clone(), Recorder::default(), "w4".into());
+    let r = JobRunner::new(
+        s.store().clone(),
+        s.clock(),
+        Recorder::default(),
+        "w4".into(),
+    );
     assert_eq!(r.run_once().await.unwrap().sent, vec![mine.id]);
     assert!(
         !s.operation_answered(&serials[2], mine.id, &OpOutcome::Applied)
@@ -128,7 +133,7 @@ async fn scenario(db: TestDb) {
         .await
         .unwrap();
     let rec2 = Recorder::default();
-    let r = JobRunner::new(s.clone(), rec2.clone(), "w3".into());
+    let r = JobRunner::new(s.store().clone(), s.clock(), rec2.clone(), "w3".into());
     assert_eq!(r.run_once().await.unwrap().sent, vec![op.id]);
     assert!(
         r.run_once().await.unwrap().sent.is_empty(),

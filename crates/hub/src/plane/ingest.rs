@@ -1,0 +1,201 @@
+//! What locks report on their own: presence (from the broker's status
+//! topic), telemetry and events, each with the alerts it raises. Input from
+//! the untrusted broker: unknown serials change nothing.
+
+use super::{invalid, LockPlane, PlaneError};
+use crate::model::{is_valid_serial, ClaimState, Lock, Severity, SERIAL_RULE};
+use crate::store::alerts::NewAlert;
+use crate::store::events::{IngestOutcome, NewEvent};
+
+fn check_serial(s: &str) -> Result<String, PlaneError> {
+    if is_valid_serial(s) {
+        Ok(s.to_owned())
+    } else {
+        Err(invalid("serial", SERIAL_RULE))
+    }
+}
+
+/// Event kinds that raise an alert, with severity and text.
+pub fn alert_for_event(kind: &str) -> Option<(Severity, &'static str)> {
+    Some(match kind {
+        "jammed" => (Severity::Critical, "the bolt jammed"),
+        "wrong_code_limit" => (
+            Severity::Warning,
+            "wrong-code limit reached: keypad disabled",
+        ),
+        "tamper" => (Severity::Critical, "tamper detected"),
+        "door_forced" => (Severity::Critical, "door forced open"),
+        "unknown_controller" => (
+            Severity::Warning,
+            "a controller the hub does not know talked to the lock",
+        ),
+        "clock_drift" => (Severity::Warning, "the lock's clock drifted"),
+        _ => return None,
+    })
+}
+
+impl LockPlane {
+    /// The broker reported a lock's availability (`status` topic). Only
+    /// locks the hub already knows are updated; other serials are ignored
+    /// (`Ok(None)`), so anyone publishing on the untrusted broker cannot
+    /// make the hub create rows. Going offline while claimed raises a
+    /// `lock_offline` alert.
+    pub async fn lock_presence(
+        &self,
+        serial: &str,
+        online: bool,
+    ) -> Result<Option<Lock>, PlaneError> {
+        let serial = check_serial(serial)?;
+        let Some(before) = self.store.lock_by_serial(&serial).await? else {
+            return Ok(None);
+        };
+        let now = self.now_ms();
+        let Some(lock) = self.store.set_online(&serial, online, now).await? else {
+            return Ok(None);
+        };
+        if before.online && !online && lock.claim_state == ClaimState::Claimed {
+            if let Some(org) = lock.org_id {
+                self.store
+                    .raise_alert(
+                        NewAlert {
+                            org_id: org,
+                            lock_id: Some(lock.id),
+                            kind: "lock_offline",
+                            severity: Severity::Warning,
+                            message: "the lock went offline",
+                        },
+                        now,
+                    )
+                    .await?;
+            }
+        }
+        Ok(Some(lock))
+    }
+
+    /// The lock reported battery and reset counter. A higher reset counter
+    /// on a claimed lock marks it `reset_binding_stale` and raises a
+    /// `reset_detected` alert; a low battery raises `battery_low` (≤ 20 %)
+    /// or `battery_critical` (≤ 5 %).
+    pub async fn lock_telemetry(
+        &self,
+        serial: &str,
+        battery_pct: Option<i64>,
+        reset_counter: i64,
+    ) -> Result<Lock, PlaneError> {
+        let serial = check_serial(serial)?;
+        if battery_pct.is_some_and(|b| !(0..=100).contains(&b)) {
+            return Err(invalid("battery_pct", "0..=100"));
+        }
+        let now = self.now_ms();
+        let seen = self.store.lock_seen(&serial, now).await?;
+        let (lock, reset) = self
+            .store
+            .record_telemetry(seen.id, battery_pct, reset_counter, now)
+            .await?
+            .ok_or(PlaneError::NotFound)?;
+        if let Some(org) = lock.org_id {
+            let mut alerts = Vec::new();
+            if reset {
+                alerts.push((
+                    "reset_detected",
+                    Severity::Critical,
+                    "the lock was factory reset: binding stale, re-claim or release it",
+                ));
+            }
+            match battery_pct {
+                Some(b) if b <= 5 => {
+                    alerts.push(("battery_critical", Severity::Critical, "battery critical"))
+                }
+                Some(b) if b <= 20 && seen.battery_pct.is_none_or(|old| old > 20) => {
+                    alerts.push(("battery_low", Severity::Warning, "battery low"))
+                }
+                _ => {}
+            }
+            for (kind, severity, message) in alerts {
+                self.store
+                    .raise_alert(
+                        NewAlert {
+                            org_id: org,
+                            lock_id: Some(lock.id),
+                            kind,
+                            severity,
+                            message,
+                        },
+                        now,
+                    )
+                    .await?;
+            }
+        }
+        Ok(lock)
+    }
+
+    /// Stores an event from a lock (after the broker link decoded it).
+    /// Duplicates change nothing; a sequence gap raises an `event_gap` alert;
+    /// alarm kinds raise their alert.
+    pub async fn ingest_event(
+        &self,
+        serial: &str,
+        seq: i64,
+        kind: &str,
+        at_ms: i64,
+        data: &serde_json::Value,
+    ) -> Result<IngestOutcome, PlaneError> {
+        let serial = check_serial(serial)?;
+        if seq < 0 {
+            return Err(invalid("seq", "must not be negative"));
+        }
+        let now = self.now_ms();
+        let lock = self.store.lock_seen(&serial, now).await?;
+        let outcome = self
+            .store
+            .ingest_event(
+                NewEvent {
+                    lock_id: lock.id,
+                    seq,
+                    kind,
+                    at: at_ms,
+                    data,
+                },
+                now,
+            )
+            .await?;
+        if let Some(org) = lock.org_id {
+            let mut alerts: Vec<(&str, Severity, String)> = Vec::new();
+            if let IngestOutcome::StoredAfterGap {
+                first_missing,
+                last_missing,
+                ..
+            } = &outcome
+            {
+                alerts.push((
+                    "event_gap",
+                    Severity::Warning,
+                    format!("events {first_missing}..={last_missing} missing from the lock's log"),
+                ));
+            }
+            if matches!(
+                outcome,
+                IngestOutcome::Stored(_) | IngestOutcome::StoredAfterGap { .. }
+            ) {
+                if let Some((sev, text)) = alert_for_event(kind) {
+                    alerts.push((kind, sev, text.to_owned()));
+                }
+            }
+            for (kind, severity, message) in alerts {
+                self.store
+                    .raise_alert(
+                        NewAlert {
+                            org_id: org,
+                            lock_id: Some(lock.id),
+                            kind,
+                            severity,
+                            message: &message,
+                        },
+                        now,
+                    )
+                    .await?;
+            }
+        }
+        Ok(outcome)
+    }
+}

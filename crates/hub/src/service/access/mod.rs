@@ -1,0 +1,346 @@
+//! People and access across many doors: the use cases (authorised, scoped to
+//! the caller's organisation). Files: [`people`], [`grant`] (grants and PIN
+//! changes), [`revoke`], [`status`] (batches, who can open), [`reenrol`]
+//! (after a reset; holidays), [`verify`] (verification reports). Delivery
+//! state is derived by the lock plane ([`crate::plane::LockPlane::reconcile_door`]).
+//!
+//! - A person holds credentials (PIN, card, fingerprint, app key); on each
+//!   door they get a user slot with a schedule ([`AccessSchedule`], compiled
+//!   in the door's site time zone and enforced by the lock).
+//! - Every change is one [`AccessPlan`] written in one transaction with the
+//!   operations that carry it; each door's delivery state is **derived from
+//!   those operations** ([`crate::plane::LockPlane::reconcile_door`]): `pending → setting →
+//!   set → removing → removed | failed`. `set` and `removed` are confirmed by
+//!   the slot digest the lock reports after the change (non-zero and changed;
+//!   all zero), never by reading a credential back.
+//! - Doors are independent: an offline door's operations wait in its queue
+//!   while the others proceed; a failing door fails alone and can be retried.
+//! - PINs: checked against the PIN rules, refused if another person holds the
+//!   same PIN on one of the doors (keyed tag, see
+//!   [`crate::store::Store::pin_tag`]), sealed in their operation until sent,
+//!   erased when it ends, returned once when generated, never logged.
+//! - After a reset: [`Service::reenrol`] brings back only the people the
+//!   owner picks; [`Service::start_verification`] produces the report
+//!   (tumbler-control [`access::verify`]).
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use tumbler_control::access::{self, AccessSchedule, CompiledSchedule, DoorState, PinPolicy};
+use tumbler_control::proto::{CardUid, Credential, CredentialKind, CredentialSlot};
+use tumbler_control::{OpKind, SecretPin};
+
+mod grant;
+mod people;
+mod reenrol;
+mod revoke;
+mod status;
+mod verify;
+
+use crate::model::{ClaimState, Lock};
+use crate::service::{
+    check_name, invalid, Principal, Service, ServiceError, ADMINS, HISTORY, OWNERS,
+};
+use crate::store::access::{
+    AccessPlan, CredentialRow, DoorAccess, DoorChange, DoorCredential, NewCredential, Person,
+    PlanError, PlannedOp, VerificationRow,
+};
+use crate::store::plane::{hex, unhex};
+
+use crate::plane::rng;
+pub use crate::plane::{CREDS_PER_USER, MAX_USERS};
+/// Slot digests per page the lock returns.
+const DIGEST_PAGE: i64 = 16;
+/// Doors per request.
+pub const MAX_DOORS: usize = 20_000;
+
+/// A credential to create (`POST /people/{id}/access`).
+#[derive(Debug, Clone, Default)]
+pub struct CredentialInput {
+    /// `pin`, `card`, `fingerprint`, `app_key`.
+    pub kind: String,
+    /// The PIN (kind `pin`), unless `generate`.
+    pub pin: Option<SecretPin>,
+    /// Generate a PIN (returned once).
+    pub generate: bool,
+    /// Card UID, hex (kind `card`).
+    pub uid: Option<String>,
+    /// Template slot in the fingerprint sensor (kind `fingerprint`).
+    pub template: Option<u16>,
+    /// The phone's public key, hex (kind `app_key`).
+    pub key: Option<String>,
+    /// Label.
+    pub label: Option<String>,
+}
+
+/// Give a person access to doors.
+#[derive(Debug, Clone)]
+pub struct GrantRequest {
+    /// The doors.
+    pub lock_ids: Vec<i64>,
+    /// When.
+    pub schedule: AccessSchedule,
+    /// New credentials to put on every one of those doors.
+    pub credentials: Vec<CredentialInput>,
+}
+
+/// A PIN the hub generated: shown once, in this answer only.
+#[derive(Debug, Clone, Serialize)]
+pub struct IssuedPin {
+    /// The credential.
+    pub credential_id: i64,
+    /// The person.
+    pub person_id: i64,
+    /// The PIN (never stored, never shown again).
+    pub pin: String,
+}
+
+/// One door of a batch.
+#[derive(Debug, Clone, Serialize)]
+pub struct DoorResult {
+    /// The person-on-door row.
+    pub door_access_id: i64,
+    /// The door.
+    pub lock_id: i64,
+    /// Its name.
+    pub lock_name: String,
+    /// Whether it is online now.
+    pub online: bool,
+    /// The person.
+    pub person_id: i64,
+    /// Their name.
+    pub person_name: String,
+    /// Delivery state.
+    pub state: String,
+    /// Why it failed.
+    pub error: Option<String>,
+}
+
+/// A bulk change with counts and per-door results.
+#[derive(Debug, Clone, Serialize)]
+pub struct BatchStatus {
+    /// Identifier.
+    pub id: i64,
+    /// `grant`, `revoke`, `change_pin`, `revoke_all_except_owners`, `reenrol`.
+    pub kind: String,
+    /// Doors in the batch.
+    pub total: usize,
+    /// Doors per state (every state listed).
+    pub counts: BTreeMap<String, usize>,
+    /// Every door settled (`set`, `removed` or `failed`).
+    pub done: bool,
+    /// Per door.
+    pub doors: Vec<DoorResult>,
+}
+
+/// What a change of access did.
+#[derive(Debug, Clone, Serialize)]
+pub struct AccessOutcome {
+    /// Progress and per-door results.
+    pub batch: BatchStatus,
+    /// Generated PINs, shown once.
+    pub pins: Vec<IssuedPin>,
+}
+
+/// A credential of a person on one door.
+#[derive(Debug, Clone, Serialize)]
+pub struct CredentialOnDoor {
+    /// The credential.
+    pub credential_id: i64,
+    /// Kind.
+    pub kind: String,
+    /// Label.
+    pub label: Option<String>,
+    /// Delivery state.
+    pub state: String,
+    /// Why it failed.
+    pub error: Option<String>,
+}
+
+/// A person on one door.
+#[derive(Debug, Clone, Serialize)]
+pub struct PersonDoor {
+    /// The row.
+    pub door_access_id: i64,
+    /// The door.
+    pub lock_id: i64,
+    /// Its name.
+    pub lock_name: String,
+    /// User slot.
+    pub slot: i64,
+    /// Schedule.
+    pub schedule: serde_json::Value,
+    /// In words.
+    pub schedule_text: String,
+    /// Delivery state.
+    pub state: String,
+    /// Why it failed.
+    pub error: Option<String>,
+    /// Credentials there.
+    pub credentials: Vec<CredentialOnDoor>,
+}
+
+/// A person with credentials and doors.
+#[derive(Debug, Clone, Serialize)]
+pub struct PersonDetail {
+    /// The person.
+    pub person: Person,
+    /// Credentials (no PIN, ever).
+    pub credentials: Vec<CredentialRow>,
+    /// Doors (current rows; removed ones included).
+    pub doors: Vec<PersonDoor>,
+}
+
+/// Who can open a door, and why.
+#[derive(Debug, Clone, Serialize)]
+pub struct WhoCanOpen {
+    /// The person.
+    pub person_id: i64,
+    /// Name.
+    pub name: String,
+    /// Owner.
+    pub owner: bool,
+    /// Whether their schedule admits them right now.
+    pub now: bool,
+    /// Why (schedule, credentials, delivery state) in words.
+    pub why: String,
+    /// Delivery state on this door.
+    pub state: String,
+    /// Credential kinds on this door.
+    pub credentials: Vec<String>,
+}
+
+/// A lock-wide holiday (`POST /locks/{id}/holidays`).
+#[derive(Debug, Clone, Default)]
+pub struct HolidayRequest {
+    /// Holiday slot on the lock, 0..=3.
+    pub slot: u8,
+    /// Start, site local time.
+    pub from: Option<String>,
+    /// End, site local time.
+    pub to: Option<String>,
+    /// `vacation` (default), `privacy`, `passage`, `normal`.
+    pub mode: Option<String>,
+    /// Remove the holiday in `slot` instead.
+    pub clear: bool,
+}
+
+/// A person to bring back after a reset.
+#[derive(Debug, Clone, Default)]
+pub struct ReenrolPerson {
+    /// The person.
+    pub person_id: i64,
+    /// New PIN (the old one was erased with the lock and the hub never kept it).
+    pub pin: Option<SecretPin>,
+    /// Generate a new PIN instead.
+    pub generate_pin: bool,
+}
+
+fn plan_error(e: PlanError) -> ServiceError {
+    match e {
+        PlanError::NoFreeSlot(l) => invalid("lock_ids", format!("lock {l} has no free user slot")),
+        PlanError::NoFreeCredentialSlot(l) => invalid(
+            "credentials",
+            format!("at most {CREDS_PER_USER} credentials per person on lock {l}"),
+        ),
+        PlanError::Ops(s) => invalid("request", s),
+        PlanError::Store(e) => e.into(),
+    }
+}
+
+fn kind_of(k: &str) -> Result<CredentialKind, ServiceError> {
+    Ok(match k {
+        "pin" => CredentialKind::Pin,
+        "card" => CredentialKind::Card,
+        "fingerprint" => CredentialKind::Fingerprint,
+        "app_key" => CredentialKind::AppKey,
+        _ => {
+            return Err(invalid(
+                "credentials",
+                "kind: pin, card, fingerprint or app_key",
+            ))
+        }
+    })
+}
+
+/// An operation carrying an `OpKind` (no secret inside) as JSON.
+fn op(kind: &OpKind) -> Result<PlannedOp, String> {
+    let v = serde_json::to_value(kind).map_err(|e| e.to_string())?;
+    let name = match &v {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Object(m) => m.keys().next().cloned().unwrap_or_default(),
+        _ => String::new(),
+    };
+    Ok(PlannedOp {
+        kind: name,
+        params: serde_json::json!({ "op": v }),
+        credential_ref: None,
+    })
+}
+
+/// What a credential becomes on the wire, once its PIN (if any) is known.
+#[derive(Clone)]
+enum Payload {
+    /// Sealed (or vaulted) PIN: params key and value.
+    Pin { key: &'static str, value: String },
+    /// Non-secret credential data.
+    Plain(Credential),
+}
+
+impl Service {
+    async fn own_person(&self, p: &Principal, id: i64) -> Result<Person, ServiceError> {
+        self.store
+            .get_person(p.org_id, id)
+            .await?
+            .ok_or(ServiceError::NotFound)
+    }
+
+    async fn claimed_locks(&self, p: &Principal, ids: &[i64]) -> Result<Vec<Lock>, ServiceError> {
+        if ids.is_empty() {
+            return Err(invalid("lock_ids", "at least one lock"));
+        }
+        if ids.len() > MAX_DOORS {
+            return Err(invalid("lock_ids", format!("at most {MAX_DOORS} locks")));
+        }
+        let mut seen = std::collections::HashSet::new();
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            if !seen.insert(*id) {
+                return Err(invalid("lock_ids", format!("lock {id} listed twice")));
+            }
+            let lock = self.own_lock(p, *id).await?;
+            if lock.claim_state != ClaimState::Claimed {
+                return Err(ServiceError::WrongState(format!(
+                    "lock {} is {}; re-claim it first",
+                    lock.id, lock.claim_state
+                )));
+            }
+            out.push(lock);
+        }
+        Ok(out)
+    }
+}
+
+/// A `set_credential` operation: plain credentials as an `OpKind`, PINs as
+/// the slot plus the sealed PIN (or its in-memory reference).
+fn credential_op(slot: CredentialSlot, user: u16, payload: &Payload) -> Result<PlannedOp, String> {
+    match payload {
+        Payload::Plain(c) => op(&access::plan_credential(slot, user, c.clone())),
+        Payload::Pin { key, value } => {
+            let mut params = serde_json::Map::new();
+            params.insert(
+                "pin_credential".into(),
+                serde_json::json!({
+                    "slot": serde_json::to_value(slot).map_err(|e| e.to_string())?,
+                    "user": user,
+                }),
+            );
+            params.insert((*key).into(), value.clone().into());
+            Ok(PlannedOp {
+                kind: "set_credential".into(),
+                params: serde_json::Value::Object(params),
+                credential_ref: None,
+            })
+        }
+    }
+}

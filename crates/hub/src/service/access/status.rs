@@ -1,0 +1,164 @@
+//! Where a change stands (per door) and who can open a lock now, and why.
+
+use super::*;
+
+impl Service {
+    /// A batch's progress and per-door results (states refreshed). With
+    /// `with_doors` false only the counts (cheap to poll on 10,000 doors).
+    pub async fn batch_status(
+        &self,
+        p: &Principal,
+        id: i64,
+        with_doors: bool,
+    ) -> Result<BatchStatus, ServiceError> {
+        self.require(p, HISTORY)?;
+        let store = &self.store;
+        let batch = store
+            .get_batch(p.org_id, id)
+            .await?
+            .ok_or(ServiceError::NotFound)?;
+        // Only doors whose operations moved since their state was derived.
+        for door in store.batch_doors_to_reconcile(id).await? {
+            if let Some(d) = store.get_door(door).await? {
+                self.plane.reconcile_door(d).await?;
+            }
+        }
+        let mut counts: BTreeMap<String, usize> =
+            ["pending", "setting", "set", "removing", "removed", "failed"]
+                .iter()
+                .map(|s| ((*s).to_owned(), 0))
+                .collect();
+        for (state, n) in store.batch_counts(id).await? {
+            *counts.entry(state).or_default() += usize::try_from(n).unwrap_or(0);
+        }
+        let total: usize = counts.values().sum();
+        let done = counts
+            .iter()
+            .all(|(k, n)| *n == 0 || DoorState::parse(k).is_some_and(DoorState::is_settled));
+        if !with_doors {
+            return Ok(BatchStatus {
+                id: batch.id,
+                kind: batch.kind,
+                total,
+                counts,
+                done,
+                doors: Vec::new(),
+            });
+        }
+        let mut doors = Vec::new();
+        let mut names: BTreeMap<i64, String> = BTreeMap::new();
+        let mut locks: BTreeMap<i64, (String, bool)> = BTreeMap::new();
+        for d in store.doors_of_batch(id).await? {
+            if let std::collections::btree_map::Entry::Vacant(e) = names.entry(d.person_id) {
+                let n = store
+                    .get_person(p.org_id, d.person_id)
+                    .await?
+                    .map(|x| x.name)
+                    .unwrap_or_default();
+                e.insert(n);
+            }
+            if let std::collections::btree_map::Entry::Vacant(e) = locks.entry(d.lock_id) {
+                let l = store
+                    .get_lock(p.org_id, d.lock_id)
+                    .await?
+                    .map(|l| (l.name, l.online))
+                    .unwrap_or_default();
+                e.insert(l);
+            }
+            let (lock_name, online) = locks.get(&d.lock_id).cloned().unwrap_or_default();
+            doors.push(DoorResult {
+                door_access_id: d.id,
+                lock_id: d.lock_id,
+                lock_name,
+                online,
+                person_id: d.person_id,
+                person_name: names.get(&d.person_id).cloned().unwrap_or_default(),
+                state: d.state,
+                error: d.error,
+            });
+        }
+        Ok(BatchStatus {
+            id: batch.id,
+            kind: batch.kind,
+            total,
+            counts,
+            done,
+            doors,
+        })
+    }
+
+    /// Who can open a door right now, and why (states refreshed).
+    pub async fn who_can_open(
+        &self,
+        p: &Principal,
+        lock_id: i64,
+    ) -> Result<Vec<WhoCanOpen>, ServiceError> {
+        self.require(p, HISTORY)?;
+        let lock = self.own_lock(p, lock_id).await?;
+        let zone = self.plane.zone_of(&lock).await?;
+        let store = &self.store;
+        let now_ms = self.now_ms();
+        let mut out = Vec::new();
+        for d in store.doors_of_lock(lock_id).await? {
+            let d = self.plane.reconcile_door(d).await?;
+            let Some(state) = DoorState::parse(&d.state) else {
+                continue;
+            };
+            if !state.grants_access() {
+                continue;
+            }
+            let Some(person) = store.get_person(p.org_id, d.person_id).await? else {
+                continue;
+            };
+            let schedule: Option<AccessSchedule> = serde_json::from_value(d.schedule.clone()).ok();
+            // The schedule compiled as when it was granted: a past `until`
+            // then simply admits no one.
+            let compiled = schedule
+                .as_ref()
+                .and_then(|s| s.compile(&zone, d.updated_at / 1000).ok());
+            let now = compiled
+                .as_ref()
+                .is_some_and(|c| c.active_at(now_ms / 1000, &zone));
+            let creds = store.door_credentials(d.id).await?;
+            let all = store.person_credentials(d.person_id).await?;
+            let kinds: Vec<String> = creds
+                .iter()
+                .filter(|c| c.state != "removed" && c.state != "failed")
+                .filter_map(|c| all.iter().find(|x| x.id == c.credential_id))
+                .map(|c| match &c.label {
+                    Some(l) => format!("{} ({l})", c.kind),
+                    None => c.kind.clone(),
+                })
+                .collect();
+            let sched = schedule.map(|s| s.describe()).unwrap_or_default();
+            let why = format!(
+                "{}{} with {}; schedule {} ({}); user slot {}",
+                if person.owner { "owner; " } else { "" },
+                match state {
+                    DoorState::Set => "delivered and confirmed by the lock's digest",
+                    DoorState::Setting => "being delivered",
+                    DoorState::Removing => "being removed (may still work until the lock confirms)",
+                    _ => "queued",
+                },
+                if kinds.is_empty() {
+                    "no credential".to_owned()
+                } else {
+                    kinds.join(", ")
+                },
+                sched,
+                if now { "admits now" } else { "not now" },
+                d.slot,
+            );
+            out.push(WhoCanOpen {
+                person_id: person.id,
+                name: person.name,
+                owner: person.owner,
+                now,
+                why,
+                state: d.state,
+                credentials: kinds,
+            });
+        }
+        Ok(out)
+    }
+}

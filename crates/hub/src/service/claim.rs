@@ -1,0 +1,181 @@
+//! Claiming a lock in setup mode, and re-claiming it after a reset: the
+//! setup-code exchange runs in the lock plane; this layer authorises,
+//! validates and records.
+
+use tumbler_control::SecretPin;
+
+use super::{check_name, invalid, Principal, Service, ServiceError, ADMINS};
+use crate::model::{ClaimState, Lock};
+use crate::service::locks::check_serial;
+use crate::store::plane::NewAudit;
+
+/// A claim request (`POST /locks/claim`).
+#[derive(Debug, Clone)]
+pub struct ClaimRequest {
+    /// The lock's serial.
+    pub serial: String,
+    /// The setup code from its label (never logged or stored).
+    pub setup_code: SecretPin,
+    /// Site of the caller's organisation.
+    pub site_id: i64,
+    /// Display name (default: the serial).
+    pub label: Option<String>,
+    /// The lock's factory identity key (hex, from its label or the
+    /// manufacturer's registry), pinned to verify reset records and self-checks.
+    pub factory_key: Option<String>,
+}
+
+impl Service {
+    /// Claims a lock in setup mode into the caller's site (owners, managers).
+    pub async fn claim(&self, p: &Principal, req: ClaimRequest) -> Result<Lock, ServiceError> {
+        self.require(p, ADMINS)?;
+        let serial = check_serial(&req.serial)?;
+        check_setup_code(&req.setup_code)?;
+        let name = check_name("label", req.label.as_deref().unwrap_or(&serial))?;
+        let factory = req.factory_key.as_deref().map(parse_key).transpose()?;
+        self.store
+            .get_site(p.org_id, req.site_id)
+            .await?
+            .ok_or(ServiceError::NotFound)?;
+        if let Some(l) = self.store.lock_by_serial(&serial).await? {
+            let held = matches!(
+                l.claim_state,
+                ClaimState::Claimed | ClaimState::ResetBindingStale
+            );
+            if held && l.org_id != Some(p.org_id) {
+                return Err(ServiceError::ClaimedElsewhere);
+            }
+            if l.transfer_to_org.is_some_and(|t| t != p.org_id) {
+                return Err(ServiceError::ClaimedElsewhere);
+            }
+            if held {
+                return Err(ServiceError::WrongState(format!(
+                    "the lock is already {} in your organisation{}",
+                    l.claim_state,
+                    if l.claim_state == ClaimState::ResetBindingStale {
+                        "; use reclaim"
+                    } else {
+                        ""
+                    }
+                )));
+            }
+        }
+        self.finish_claim(p, &serial, &req.setup_code, req.site_id, &name, factory)
+            .await
+    }
+
+    /// Re-claims a lock of the caller's organisation after a factory reset
+    /// (state `reset_binding_stale`), into the same site and name.
+    pub async fn reclaim(
+        &self,
+        p: &Principal,
+        id: i64,
+        setup_code: &SecretPin,
+        factory_key: Option<&str>,
+    ) -> Result<Lock, ServiceError> {
+        self.require(p, ADMINS)?;
+        let lock = self.own_lock(p, id).await?;
+        check_setup_code(setup_code)?;
+        let factory = factory_key.map(parse_key).transpose()?;
+        if lock.claim_state != ClaimState::ResetBindingStale {
+            return Err(ServiceError::WrongState(format!(
+                "the lock is {}; only a lock whose binding went stale after a reset can be re-claimed",
+                lock.claim_state
+            )));
+        }
+        let site = lock
+            .site_id
+            .ok_or_else(|| ServiceError::WrongState("the lock has no site".into()))?;
+        self.finish_claim(p, &lock.serial, setup_code, site, &lock.name, factory)
+            .await
+    }
+
+    async fn finish_claim(
+        &self,
+        p: &Principal,
+        serial: &str,
+        code: &SecretPin,
+        site_id: i64,
+        name: &str,
+        factory: Option<[u8; 32]>,
+    ) -> Result<Lock, ServiceError> {
+        let mut binding = self.plane.run_claim(serial, code).await?;
+        if let Some(k) = factory {
+            binding
+                .pin_factory_public(k)
+                .map_err(|e| ServiceError::ClaimFailed(format!("factory key: {e}")))?;
+        }
+        let bytes = binding
+            .to_bytes()
+            .map_err(|e| ServiceError::ClaimFailed(format!("binding: {e}")))?;
+        let now = self.now_ms();
+        let lock = self
+            .store
+            .claim_lock(serial, p.org_id, site_id, name, &bytes, now)
+            .await?;
+        // A lock in setup mode holds no users: whoever the hub had on it is
+        // gone (the counter before the reset was kept when it was detected).
+        self.plane.access_lock_reset(lock.id, None).await?;
+        self.store
+            .audit(
+                NewAudit {
+                    org_id: p.org_id,
+                    account_id: Some(p.account_id),
+                    lock_id: Some(lock.id),
+                    action: "lock_claimed",
+                    detail: &serde_json::json!({"serial": serial, "site_id": site_id}),
+                },
+                now,
+            )
+            .await?;
+        // The binding learns the reset-counter baseline from the first status.
+        self.enqueue(p, &lock, "get_status", serde_json::json!({}))
+            .await?;
+        // The lock keeps the site's time and DST rule, so schedules hold on
+        // the lock across DST changes.
+        match self.set_time_params(site_id, p.org_id).await {
+            Ok(params) => {
+                self.enqueue(p, &lock, "set_time", params).await?;
+            }
+            Err(e) => tracing::warn!(serial, error = %e, "no time rule for the site"),
+        }
+        tracing::info!(serial, org = p.org_id, "lock claimed");
+        Ok(lock)
+    }
+
+    /// `params` of a `set_time` operation for a site: its zone's rule for
+    /// this year (or the next one if this year's is irregular).
+    async fn set_time_params(
+        &self,
+        site_id: i64,
+        org_id: i64,
+    ) -> Result<serde_json::Value, ServiceError> {
+        let site = self
+            .store
+            .get_site(org_id, site_id)
+            .await?
+            .ok_or(ServiceError::NotFound)?;
+        let year = jiff::Timestamp::from_millisecond(self.now_ms())
+            .map(|t| t.to_zoned(jiff::tz::TimeZone::UTC).year())
+            .unwrap_or(2026);
+        let rule = tumbler_control::time_rule_for(&site.time_zone, year)
+            .or_else(|_| tumbler_control::time_rule_for(&site.time_zone, year.saturating_add(1)))
+            .map_err(|e| invalid("time_zone", format!("{e:?}")))?;
+        let op = serde_json::to_value(tumbler_control::OpKind::SetTime { rule })
+            .map_err(|e| invalid("time_zone", e.to_string()))?;
+        Ok(serde_json::json!({ "op": op }))
+    }
+}
+fn check_setup_code(code: &SecretPin) -> Result<(), ServiceError> {
+    let c = code.expose();
+    if c.is_empty() || c.len() > 64 || c.chars().any(char::is_control) {
+        return Err(invalid("setup_code", "1 to 64 printable characters"));
+    }
+    Ok(())
+}
+
+fn parse_key(s: &str) -> Result<[u8; 32], ServiceError> {
+    let bytes = crate::store::plane::unhex(s.trim())
+        .map_err(|_| invalid("factory_key", "64 hex digits"))?;
+    <[u8; 32]>::try_from(bytes.as_slice()).map_err(|_| invalid("factory_key", "64 hex digits"))
+}

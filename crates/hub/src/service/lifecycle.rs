@@ -1,0 +1,202 @@
+//! A lock leaving the organisation (release, transfer), the manufacturer
+//! reset after ownership is proven, and the organisation's audit trail.
+
+use serde::Serialize;
+use tumbler_control::FACTORY_RESET_ERASES;
+
+use super::{invalid, Principal, Service, ServiceError, ADMINS, OWNERS};
+use crate::model::{ClaimState, Lock, Operation};
+use crate::store::plane::NewAudit;
+
+/// What a lifecycle request did.
+#[derive(Debug, Clone, Serialize)]
+pub struct LifecycleOutcome {
+    /// The lock after the request (absent when it left the organisation).
+    pub lock: Option<Lock>,
+    /// The factory reset queued to finish it, if the lock must be reset first.
+    pub operation: Option<Operation>,
+    /// In words.
+    pub message: String,
+}
+
+impl Service {
+    pub(crate) async fn audit(
+        &self,
+        p: &Principal,
+        lock_id: i64,
+        action: &str,
+        serial: &str,
+    ) -> Result<(), ServiceError> {
+        self.store
+            .audit(
+                NewAudit {
+                    org_id: p.org_id,
+                    account_id: Some(p.account_id),
+                    lock_id: Some(lock_id),
+                    action,
+                    detail: &serde_json::json!({"serial": serial}),
+                },
+                self.now_ms(),
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Releases a lock (owners, managers). A claimed lock that is online is
+    /// factory reset first (the release completes when the reset is seen);
+    /// otherwise it is released at once. The binding is deleted either way.
+    pub async fn release(&self, p: &Principal, id: i64) -> Result<LifecycleOutcome, ServiceError> {
+        self.require(p, ADMINS)?;
+        let lock = self.own_lock(p, id).await?;
+        self.leave(p, lock, None).await
+    }
+
+    /// Transfers a lock to another organisation (owners): the lock is
+    /// factory reset, then it is `unclaimed` and only `to_org` may claim it.
+    pub async fn transfer(
+        &self,
+        p: &Principal,
+        id: i64,
+        to_org: i64,
+    ) -> Result<LifecycleOutcome, ServiceError> {
+        self.require(p, OWNERS)?;
+        let lock = self.own_lock(p, id).await?;
+        if to_org == p.org_id {
+            return Err(invalid("to_org", "must be another organisation"));
+        }
+        if self.store.get_org(to_org).await?.is_none() {
+            return Err(invalid("to_org", "no such organisation"));
+        }
+        self.leave(p, lock, Some(to_org)).await
+    }
+
+    async fn leave(
+        &self,
+        p: &Principal,
+        lock: Lock,
+        to: Option<i64>,
+    ) -> Result<LifecycleOutcome, ServiceError> {
+        let action = if to.is_some() { "transfer" } else { "release" };
+        let has_binding = self.store.get_binding(lock.id).await?.is_some();
+        let now = self.now_ms();
+        let detail = serde_json::json!({"serial": lock.serial, "to_org": to});
+        self.store
+            .audit(
+                NewAudit {
+                    org_id: p.org_id,
+                    account_id: Some(p.account_id),
+                    lock_id: Some(lock.id),
+                    action: if to.is_some() {
+                        "transfer_requested"
+                    } else {
+                        "release_requested"
+                    },
+                    detail: &detail,
+                },
+                now,
+            )
+            .await?;
+        if lock.claim_state == ClaimState::Claimed && lock.online && has_binding {
+            self.store.set_intent(lock.id, Some(action), to).await?;
+            let op = self
+                .enqueue(
+                    p,
+                    &lock,
+                    "factory_reset",
+                    serde_json::json!({"erases": FACTORY_RESET_ERASES, "then": action}),
+                )
+                .await?;
+            let lock = self.own_lock(p, lock.id).await?;
+            return Ok(LifecycleOutcome {
+                lock: Some(lock),
+                operation: Some(op),
+                message: format!(
+                    "factory reset queued; the {action} completes when the lock reports the reset"
+                ),
+            });
+        }
+        if lock.claim_state == ClaimState::Claimed && to.is_some() && has_binding {
+            // Offline: the reset waits in the queue; the transfer completes with it.
+            self.store.set_intent(lock.id, Some(action), to).await?;
+            let op = self
+                .enqueue(
+                    p,
+                    &lock,
+                    "factory_reset",
+                    serde_json::json!({"erases": FACTORY_RESET_ERASES, "then": action}),
+                )
+                .await?;
+            let lock = self.own_lock(p, lock.id).await?;
+            return Ok(LifecycleOutcome {
+                lock: Some(lock),
+                operation: Some(op),
+                message: "the lock is offline: the factory reset is queued and the transfer \
+                          completes when the lock comes back and resets"
+                    .into(),
+            });
+        }
+        self.store.unbind_lock(lock.id, to, "released", now).await?;
+        Ok(LifecycleOutcome {
+            lock: None,
+            operation: None,
+            message: match (to, lock.claim_state) {
+                (Some(_), _) => "transferred: the lock is unclaimed and reserved for the target organisation, which claims it with the setup code".into(),
+                (None, ClaimState::Claimed) => "released; the lock was offline, so it still holds this hub's pairing until it is factory reset at the door".into(),
+                (None, _) => "released".into(),
+            },
+        })
+    }
+
+    /// Requests a manufacturer reset of a lock of the caller's organisation
+    /// (owners). Ownership is verified first (another organisation's lock is
+    /// 404); an audit entry is written; the job runner then asks the lock for
+    /// a nonce, signs a token with the manufacturer key and sends it.
+    pub async fn manufacturer_reset(
+        &self,
+        p: &Principal,
+        id: i64,
+    ) -> Result<Operation, ServiceError> {
+        self.require(p, OWNERS)?;
+        let lock = self.own_lock(p, id).await?;
+        if lock.claim_state != ClaimState::Claimed {
+            return Err(ServiceError::WrongState(format!(
+                "the lock is {}; a manufacturer reset is sent over the hub's binding",
+                lock.claim_state
+            )));
+        }
+        if !self.plane.has_manufacturer_key() {
+            return Err(ServiceError::ManufacturerKeyMissing);
+        }
+        self.audit(p, lock.id, "manufacturer_reset_requested", &lock.serial)
+            .await?;
+        self.enqueue(
+            p,
+            &lock,
+            "manufacturer_reset",
+            serde_json::json!({"erases": FACTORY_RESET_ERASES}),
+        )
+        .await
+    }
+
+    /// The organisation's audit trail (owners), newest first.
+    pub async fn list_audit(
+        &self,
+        p: &Principal,
+        limit: Option<i64>,
+    ) -> Result<Vec<serde_json::Value>, ServiceError> {
+        self.require(p, OWNERS)?;
+        let limit = crate::service::check_limit(limit)?;
+        let rows = self.store.list_audit(p.org_id, limit).await?;
+        Ok(rows
+            .into_iter()
+            .map(|(action, lock_id, account_id, detail)| {
+                serde_json::json!({
+                    "action": action,
+                    "lock_id": lock_id,
+                    "account_id": account_id,
+                    "detail": serde_json::from_str::<serde_json::Value>(&detail).unwrap_or_default(),
+                })
+            })
+            .collect())
+    }
+}
