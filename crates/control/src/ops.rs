@@ -218,22 +218,15 @@ pub enum OpKind {
 }
 
 /// Why an [`OpKind`] cannot become a command.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
+#[error("{self:?}")]
 pub enum OpError {
     /// The PIN is longer than the wire allows (16 bytes).
     PinTooLong,
     /// The label is longer than 32 bytes.
     LabelTooLong,
 }
-
-impl fmt::Display for OpError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(self, f)
-    }
-}
-
-impl std::error::Error for OpError {}
 
 fn pin(p: &Option<SecretPin>) -> Result<Option<Pin>, OpError> {
     p.as_ref()

@@ -1,8 +1,6 @@
 //! PIN rules: what a lock accepts as a PIN ([`PinPolicy`]), why one is refused
 //! ([`PinError`]), what counts as trivial, and generating a random PIN.
 
-use core::fmt;
-
 use rand_core::CryptoRng;
 use tumbler_proto::{Capabilities, PinAlphabet};
 
@@ -22,39 +20,28 @@ pub struct PinPolicy {
 }
 
 /// Why a PIN is refused (never names the PIN).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum PinError {
     /// Shorter than the lock allows.
+    #[error("at least {min} digits")]
     TooShort {
         /// Shortest allowed.
         min: u8,
     },
     /// Longer than the lock allows.
+    #[error("at most {max} digits")]
     TooLong {
         /// Longest allowed.
         max: u8,
     },
     /// A character outside the lock's alphabet.
+    #[error("digits only")]
     BadCharacter,
     /// Too easy to guess (repeated digit, run, 123456, repeated pair).
+    #[error("too easy to guess (one digit repeated, a run like 1234, or a repeated pair)")]
     Trivial,
 }
-
-impl fmt::Display for PinError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            PinError::TooShort { min } => write!(f, "at least {min} digits"),
-            PinError::TooLong { max } => write!(f, "at most {max} digits"),
-            PinError::BadCharacter => f.write_str("digits only"),
-            PinError::Trivial => f.write_str(
-                "too easy to guess (one digit repeated, a run like 1234, or a repeated pair)",
-            ),
-        }
-    }
-}
-
-impl std::error::Error for PinError {}
 
 /// Whether a PIN is trivial: one digit repeated (`0000`), an ascending or
 /// descending run (`1234`, `4321`), the default `123456`, or a repeated
@@ -189,6 +176,24 @@ mod tests {
         assert_eq!(pol.check("1234"), Err(PinError::Trivial));
         assert_eq!(pol.check("4826"), Ok(()));
         assert!(!format!("{}", PinError::Trivial).contains("1234 "));
+    }
+
+    #[test]
+    fn pin_error_messages() {
+        // The CLI and the hub show these words: pinned byte for byte.
+        assert_eq!(
+            PinError::TooShort { min: 4 }.to_string(),
+            "at least 4 digits"
+        );
+        assert_eq!(
+            PinError::TooLong { max: 12 }.to_string(),
+            "at most 12 digits"
+        );
+        assert_eq!(PinError::BadCharacter.to_string(), "digits only");
+        assert_eq!(
+            PinError::Trivial.to_string(),
+            "too easy to guess (one digit repeated, a run like 1234, or a repeated pair)"
+        );
     }
 
     proptest! {

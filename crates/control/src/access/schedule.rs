@@ -2,8 +2,6 @@
 //! local times in the site's zone), parsed from the CLI form, compiled to what the
 //! lock stores ([`CompiledSchedule`]) and described in words.
 
-use core::fmt;
-
 use jiff::civil::DateTime;
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
@@ -51,37 +49,28 @@ pub struct WeeklyWindow {
 }
 
 /// Why a schedule is refused.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ScheduleError {
     /// Not understood.
+    #[error("not understood: {0}")]
     Syntax(String),
     /// The end is not after the start.
+    #[error("the end must be after the start")]
     EmptyWindow,
     /// The end is already past.
+    #[error("the end is already past")]
     InPast,
     /// More windows than the lock keeps.
+    #[error("at most {max} weekly windows")]
     TooManyWindows {
         /// The lock's limit.
         max: usize,
     },
     /// Not an IANA zone.
+    #[error("unknown time zone {0}")]
     UnknownZone(String),
 }
-
-impl fmt::Display for ScheduleError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ScheduleError::Syntax(s) => write!(f, "not understood: {s}"),
-            ScheduleError::EmptyWindow => f.write_str("the end must be after the start"),
-            ScheduleError::InPast => f.write_str("the end is already past"),
-            ScheduleError::TooManyWindows { max } => write!(f, "at most {max} weekly windows"),
-            ScheduleError::UnknownZone(z) => write!(f, "unknown time zone {z}"),
-        }
-    }
-}
-
-impl std::error::Error for ScheduleError {}
 
 /// What the lock stores for a schedule.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -457,6 +446,30 @@ mod tests {
         let j = serde_json::to_value(&w).unwrap();
         assert_eq!(j["kind"], "weekly");
         assert_eq!(j["windows"][0]["days"], "mon-fri");
+    }
+
+    #[test]
+    fn schedule_error_messages() {
+        // The CLI and the hub show these words: pinned byte for byte.
+        let cases = [
+            (ScheduleError::Syntax("x".into()), "not understood: x"),
+            (
+                ScheduleError::EmptyWindow,
+                "the end must be after the start",
+            ),
+            (ScheduleError::InPast, "the end is already past"),
+            (
+                ScheduleError::TooManyWindows { max: 2 },
+                "at most 2 weekly windows",
+            ),
+            (
+                ScheduleError::UnknownZone("Mars/Olympus".into()),
+                "unknown time zone Mars/Olympus",
+            ),
+        ];
+        for (e, text) in cases {
+            assert_eq!(e.to_string(), text);
+        }
     }
 
     #[test]
