@@ -69,8 +69,9 @@ impl fmt::Debug for Binding {
 }
 
 /// Why stored binding bytes could not be read, or a binding could not be changed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
+#[error("{self:?}")]
 pub enum BindingError {
     /// No bytes.
     Empty,
@@ -89,17 +90,10 @@ pub enum BindingError {
     LogicBug,
 }
 
-impl fmt::Display for BindingError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(self, f)
-    }
-}
-
-impl std::error::Error for BindingError {}
-
 /// Why a command could not be sealed. Nothing changed in the binding.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
+#[error("{self:?}")]
 pub enum SealCommandError {
     /// The binding is stale (the lock was reset): re-claim the lock.
     Stale,
@@ -110,14 +104,6 @@ pub enum SealCommandError {
     /// The envelope layer refused (counter exhausted, weak key, encoding).
     Seal(SealError),
 }
-
-impl fmt::Display for SealCommandError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(self, f)
-    }
-}
-
-impl std::error::Error for SealCommandError {}
 
 /// Room for the stored layout (about 200 bytes at full capacity).
 const STORED_MAX: usize = 512;

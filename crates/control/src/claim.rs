@@ -39,8 +39,9 @@ pub enum ClaimStep {
 }
 
 /// Why a claim failed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
+#[error("{self:?}")]
 pub enum ClaimError {
     /// The lock's key confirmation failed: the setup code is wrong (or someone else
     /// answered). The flow is over; the lock counts the attempt towards its lockout.
@@ -58,14 +59,6 @@ pub enum ClaimError {
     /// Internal inconsistency; the flow is over.
     LogicBug,
 }
-
-impl fmt::Display for ClaimError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(self, f)
-    }
-}
-
-impl std::error::Error for ClaimError {}
 
 fn map_proto(e: tumbler_proto::claim::ClaimError) -> ClaimError {
     match e {

@@ -4,8 +4,6 @@
 //! hub must have verified that the requester's organisation owns the lock (and record
 //! an audit entry); this function only signs.
 
-use core::fmt;
-
 use tumbler_proto::{ResetNonce, ResetToken, ResetTokenError, SigningKey};
 
 /// Longest validity a token may be issued with (one hour): a token is only useful
@@ -13,8 +11,9 @@ use tumbler_proto::{ResetNonce, ResetToken, ResetTokenError, SigningKey};
 pub const MAX_RESET_TOKEN_TTL_S: u64 = 3600;
 
 /// Why a token was not issued.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
+#[error("{self:?}")]
 pub enum IssueError {
     /// `ttl_s` is 0 or above [`MAX_RESET_TOKEN_TTL_S`].
     TtlOutOfRange,
@@ -25,14 +24,6 @@ pub enum IssueError {
     /// Signing refused (serial too long).
     Token(ResetTokenError),
 }
-
-impl fmt::Display for IssueError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(self, f)
-    }
-}
-
-impl std::error::Error for IssueError {}
 
 /// Sign a reset token for `serial`, bound to the lock's `nonce`, valid until
 /// `now + ttl_s` (inclusive, lock clock). Send it with `Command::ManufacturerReset`.

@@ -7,15 +7,14 @@
 //! Send the rule with `Command::SetTime` at least once a year (rules change; a rule
 //! derived from year Y is exact for Y and for later years with the same rules).
 
-use core::fmt;
-
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
 use tumbler_proto::{DstRule, TimeRule, Transition};
 
 /// Why a zone could not be expressed as a [`TimeRule`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
+#[error("{self:?}")]
 pub enum TzError {
     /// Not a zone in the bundled tzdb.
     UnknownZone,
@@ -30,14 +29,6 @@ pub enum TzError {
     /// An offset that is not a whole number of minutes or does not fit the rule.
     OffsetOutOfRange,
 }
-
-impl fmt::Display for TzError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(self, f)
-    }
-}
-
-impl std::error::Error for TzError {}
 
 const DAY: i64 = 86_400;
 

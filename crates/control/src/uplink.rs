@@ -119,8 +119,9 @@ pub enum Uplink {
 /// Why an uplink frame was rejected. None of these changes the binding, except
 /// `Envelope(OpenError::Decode(_))` (authentic but undecodable: the receive counter
 /// advanced, as in proto).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
+#[error("{self:?}")]
 pub enum UplinkError {
     /// Empty frame or unknown first byte.
     UnknownFrame,
@@ -149,14 +150,6 @@ pub enum UplinkError {
     /// Internal inconsistency; nothing changed.
     LogicBug,
 }
-
-impl core::fmt::Display for UplinkError {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        core::fmt::Debug::fmt(self, f)
-    }
-}
-
-impl std::error::Error for UplinkError {}
 
 /// Which of a lock's topics a message came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -630,8 +630,11 @@ async fn verify(
     if let Some(path) = html {
         let page: tumbler_hub::control::access::VerificationReport =
             serde_json::from_value(report.clone())?;
-        std::fs::write(&path, page.to_html())
-            .map_err(|e| CliError::new(exit::FAILURE, format!("{}: {e}", path.display())))?;
+        std::fs::write(
+            &path,
+            tumbler_hub::api::report_html::verification_html(&page),
+        )
+        .map_err(|e| CliError::new(exit::FAILURE, format!("{}: {e}", path.display())))?;
     }
     emit(g.json, &report, |r| {
         let mut s = format!(

@@ -191,3 +191,39 @@ fn errors() {
     };
     assert_eq!(rule_offset_minutes(&bad, 0), None);
 }
+
+#[test]
+fn error_display_is_debug() {
+    // These errors print as their Debug form; the CLI and logs show that text.
+    use tumbler_control::{
+        BindingError, ClaimError, IssueError, OpError, SealCommandError, UplinkError,
+    };
+    let cases: [(String, String); 8] = [
+        (
+            TzError::Irregular { transitions: 3 }.to_string(),
+            "Irregular { transitions: 3 }".into(),
+        ),
+        (TzError::UnknownZone.to_string(), "UnknownZone".into()),
+        (
+            BindingError::UnsupportedVersion(9).to_string(),
+            "UnsupportedVersion(9)".into(),
+        ),
+        (SealCommandError::Stale.to_string(), "Stale".into()),
+        (
+            ClaimError::WrongSetupCode.to_string(),
+            "WrongSetupCode".into(),
+        ),
+        (
+            IssueError::TtlOutOfRange.to_string(),
+            "TtlOutOfRange".into(),
+        ),
+        (OpError::PinTooLong.to_string(), "PinTooLong".into()),
+        (
+            UplinkError::ForgedSelfCheck.to_string(),
+            "ForgedSelfCheck".into(),
+        ),
+    ];
+    for (shown, expected) in cases {
+        assert_eq!(shown, expected);
+    }
+}

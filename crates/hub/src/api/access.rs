@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 
+use super::report_html::verification_html;
 use super::{ApiError, ApiJson, ApiPath, ApiQuery};
 use crate::control::access::{AccessSchedule, VerificationReport};
 use crate::control::SecretPin;
@@ -400,7 +401,7 @@ pub async fn get_verification(
             };
             Ok((
                 [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-                report.to_html(),
+                verification_html(&report),
             )
                 .into_response())
         }

@@ -2,7 +2,8 @@
 //!
 //! One file per resource: [`session`] (login, logout, me, tokens), [`org`],
 //! [`accounts`], [`sites`], [`locks`], [`operations`], [`events`],
-//! [`alerts`], [`access`] (people and access), plus [`openapi`] (the document) and [`error`] (the single
+//! [`alerts`], [`access`] (people and access), plus [`openapi`] (the document),
+//! [`report_html`] (the verification report as a printable page) and [`error`] (the single
 //! [`ApiError`]). [`ROUTES`] lists every route with the roles it admits; the
 //! router, the OpenAPI document and the authorisation test all follow it.
 
@@ -15,6 +16,7 @@ pub mod locks;
 pub mod openapi;
 pub mod operations;
 pub mod org;
+pub mod report_html;
 pub mod session;
 pub mod sites;
 
