@@ -32,8 +32,8 @@ pub use claim::{ClaimError, ClaimFlow, ClaimStep};
 pub use log::{Accepted, LogCursor, LogIngest, LogIssue, SeqRange, MAX_PENDING_RECORDS};
 pub use manufacturer::{issue_reset_token, IssueError, MAX_RESET_TOKEN_TTL_S};
 pub use ops::{
-    factory_reset_summary, FailReason, OpError, OpInput, OpKind, OpState, RetryPolicy, SecretPin,
-    FACTORY_RESET_ERASES, FACTORY_RESET_KEEPS,
+    factory_reset_summary, FailReason, OpError, OpInput, OpKind, OpName, OpState, RetryPolicy,
+    SecretPin, FACTORY_RESET_ERASES, FACTORY_RESET_KEEPS,
 };
 pub use tz::{rule_offset_minutes, time_rule_for, TzError};
 pub use uplink::{route_topic, Availability, Channel, ResetReason, Uplink, UplinkError};

@@ -4,6 +4,9 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use tumbler_control::access::DoorState;
+pub use tumbler_control::OpName;
+
 /// Serialises Unix milliseconds as RFC 3339 strings.
 pub(crate) mod ts {
     use serde::Serializer;
@@ -295,7 +298,7 @@ pub struct Operation {
     /// Target lock.
     pub lock_id: i64,
     /// What to do (`unlock`, `reboot`, …).
-    pub kind: String,
+    pub kind: OpName,
     /// Parameters (JSON); never contains secrets in clear.
     pub params: serde_json::Value,
     /// Where it is in its life.

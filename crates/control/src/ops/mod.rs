@@ -15,13 +15,16 @@
 //!
 //! # Layout
 //! * `kind`: [`OpKind`] → proto `Command`, [`OpError`], [`SecretPin`].
+//! * `name`: [`OpName`], the stable stored name of each kind.
 //! * `state`: [`OpState`], [`OpInput`], [`RetryPolicy`], [`FailReason`].
 //! * `reset`: [`FACTORY_RESET_ERASES`], [`FACTORY_RESET_KEEPS`], [`factory_reset_summary`].
 
 mod kind;
+mod name;
 mod reset;
 mod state;
 
 pub use kind::{OpError, OpKind, SecretPin};
+pub use name::OpName;
 pub use reset::{factory_reset_summary, FACTORY_RESET_ERASES, FACTORY_RESET_KEEPS};
 pub use state::{FailReason, OpInput, OpState, RetryPolicy};

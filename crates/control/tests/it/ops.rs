@@ -278,3 +278,69 @@ proptest! {
         }
     }
 }
+
+/// The stored names of operations are written out once and never derived from
+/// a Rust variant name: this list pins them (changing one changes stored data).
+#[test]
+fn op_names_are_pinned_and_match_the_json_tag() {
+    use tumbler_control::OpName;
+    let names: Vec<&str> = OpName::ALL.iter().map(|n| n.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "lock",
+            "unlock",
+            "unlock_with_timeout",
+            "reboot",
+            "factory_reset",
+            "self_check",
+            "issue_reset_nonce",
+            "manufacturer_reset",
+            "get_user",
+            "set_user",
+            "clear_user",
+            "set_credential",
+            "clear_credential",
+            "set_week_day_schedule",
+            "clear_week_day_schedule",
+            "set_year_day_schedule",
+            "clear_year_day_schedule",
+            "set_holiday_schedule",
+            "clear_holiday_schedule",
+            "get_settings",
+            "set_settings",
+            "set_operating_mode",
+            "set_time",
+            "pair_controller",
+            "unpair_controller",
+            "log_fetch",
+            "log_ack",
+            "get_status",
+            "get_capabilities",
+            "get_slot_digests",
+        ]
+    );
+    for n in OpName::ALL {
+        assert_eq!(OpName::parse(n.as_str()), Some(*n));
+        assert_eq!(serde_json::to_value(n).unwrap(), n.as_str());
+    }
+    assert_eq!(OpName::parse("Unlock"), None);
+    // An operation's name is the tag its JSON form carries, so params stored
+    // as `{"op": …}` and the operation's kind agree.
+    for k in [
+        OpKind::Unlock { pin: None },
+        OpKind::Reboot,
+        OpKind::GetStatus,
+        OpKind::ClearUser { index: Some(3) },
+        OpKind::LogFetch { from_seq: 7 },
+        OpKind::GetSlotDigests { from_user: 1 },
+    ] {
+        let v = serde_json::to_value(&k).unwrap();
+        let tag = match &v {
+            serde_json::Value::String(s) => s.clone(),
+            serde_json::Value::Object(m) => m.keys().next().unwrap().clone(),
+            _ => unreachable!(),
+        };
+        assert_eq!(k.name().as_str(), tag);
+    }
+}

@@ -43,7 +43,7 @@ fn request_body(method: &str, path: &str) -> Option<Value> {
         ),
         ("POST", "/api/v1/locks/{id}/operations") => obj(
             &["kind"],
-            json!({"kind": {"type": "string", "enum": crate::service::operations::REQUESTABLE_KINDS},
+            json!({"kind": {"type": "string", "enum": crate::service::operations::requestable_kinds()},
                    "pin": {"type": "string", "format": "password", "description": "digits; kept in the hub's memory only until sealed"},
                    "timeout_s": {"type": "integer", "minimum": 1, "maximum": 3600, "description": "unlock_with_timeout only"},
                    "confirm": {"type": "string", "description": "factory_reset only: the lock's serial"}}),

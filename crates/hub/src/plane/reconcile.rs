@@ -6,6 +6,7 @@ use tumbler_control::access::{self, DoorState, ExpectedSlot, SelfCheckFacts, Ver
 
 use super::{LockPlane, PlaneError};
 use crate::model::Lock;
+use crate::model::{OpName, OpState};
 use crate::store::access::DoorAccess;
 use crate::store::plane::{hex, unhex};
 use tumbler_control::proto::SlotDigest;
@@ -74,18 +75,19 @@ impl LockPlane {
         if ops.is_empty() {
             return Ok(d);
         }
-        let removing = state == DoorState::Removing || ops.iter().any(|o| o.kind == "clear_user");
+        let removing =
+            state == DoorState::Removing || ops.iter().any(|o| o.kind == OpName::ClearUser);
         let now = self.now_ms();
         let failed = ops.iter().find(|o| {
-            (o.state == "failed" || o.state == "refused")
+            (o.state == OpState::Failed || o.state == OpState::Refused)
                 && !matches!(o.error.as_deref(), Some("cancelled" | "superseded"))
         });
-        let digest_op = ops.iter().rev().find(|o| o.kind == "get_slot_digests");
+        let digest_op = ops.iter().rev().find(|o| o.kind == OpName::GetSlotDigests);
         let (new_state, error, digest): (DoorState, Option<String>, Option<String>) =
             if let Some(f) = failed {
                 let code = f.error.clone().unwrap_or_else(|| "failed".into());
                 store.cancel_door_ops(d.id, d.gen, now).await?;
-                if f.kind == "set_credential" {
+                if f.kind == OpName::SetCredential {
                     if let Some(cid) = f.params.get("credential_id").and_then(|v| v.as_i64()) {
                         for dc in store.door_credentials(d.id).await? {
                             if dc.credential_id == cid {
@@ -97,7 +99,7 @@ impl LockPlane {
                     }
                 }
                 (DoorState::Failed, Some(code), None)
-            } else if let Some(o) = digest_op.filter(|o| o.state == "applied") {
+            } else if let Some(o) = digest_op.filter(|o| o.state == OpState::Applied) {
                 let slot = u16::try_from(d.slot).unwrap_or(0);
                 let after = o.result.as_ref().and_then(|r| digest_in_result(r, slot));
                 match after {
@@ -130,7 +132,7 @@ impl LockPlane {
                         }
                     }
                 }
-            } else if ops.iter().any(|o| o.state != "pending") {
+            } else if ops.iter().any(|o| o.state != OpState::Pending) {
                 (
                     if removing {
                         DoorState::Removing
@@ -217,18 +219,18 @@ impl LockPlane {
         let ops = store.verification_ops(id).await?;
         if ops
             .iter()
-            .any(|o| o.state == "pending" || o.state == "sent")
+            .any(|o| o.state == OpState::Pending || o.state == OpState::Sent)
         {
             return Ok(());
         }
         let now = self.now_ms();
         let failed_digest = ops
             .iter()
-            .find(|o| o.kind == "get_slot_digests" && o.state != "applied");
+            .find(|o| o.kind == OpName::GetSlotDigests && o.state != OpState::Applied);
         if let Some(f) = failed_digest {
             let e = format!(
                 "reading the slot digests failed: {}",
-                f.error.as_deref().unwrap_or(&f.state)
+                f.error.as_deref().unwrap_or(f.state.as_str())
             );
             store
                 .finish_verification(id, "failed", None, Some(&e), now)
@@ -241,11 +243,11 @@ impl LockPlane {
         let zone = self.zone_of(&lock).await?;
         let self_check = ops
             .iter()
-            .find(|o| o.kind == "self_check")
+            .find(|o| o.kind == OpName::SelfCheck)
             .and_then(|o| o.result.as_ref())
             .and_then(facts);
         let mut observed = Vec::new();
-        for o in ops.iter().filter(|o| o.kind == "get_slot_digests") {
+        for o in ops.iter().filter(|o| o.kind == OpName::GetSlotDigests) {
             if let Some(list) = o.result.as_ref().and_then(|r| r.get("digests")) {
                 for e in list.as_array().into_iter().flatten() {
                     let user = e.get("user").and_then(|u| u.as_u64());

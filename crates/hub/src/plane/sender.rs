@@ -9,7 +9,7 @@ use tumbler_control::{OpKind, SecretPin};
 
 use super::LockPlane;
 use crate::jobs::{OperationSender, SendError};
-use crate::model::Operation;
+use crate::model::{OpName, Operation};
 use crate::store::plane::unhex;
 
 /// Sends operations as sealed tumbler-proto envelopes.
@@ -27,7 +27,17 @@ impl ProtoSender {
 
 /// Why an operation cannot be turned into a command (it fails with this code).
 fn op_kind(plane: &LockPlane, op: &Operation) -> Result<OpKind, String> {
+    // A remote lock/unlock PIN: sealed in the operation (any hub can open
+    // it), or in this process's memory on a hub without a binding key.
     let pin = || -> Result<Option<SecretPin>, String> {
+        if let Some(sealed) = op.params.get("pin_sealed").and_then(|v| v.as_str()) {
+            let bytes = plane
+                .store
+                .open_pin(op.lock_id, sealed)
+                .map_err(|_| "pin_unavailable".to_owned())?;
+            let text = std::str::from_utf8(&bytes).map_err(|_| "bad_params".to_owned())?;
+            return Ok(Some(SecretPin::new(text)));
+        }
         match op.params.get("pin_ref").and_then(|v| v.as_str()) {
             None => Ok(None),
             Some(r) => plane
@@ -37,10 +47,10 @@ fn op_kind(plane: &LockPlane, op: &Operation) -> Result<OpKind, String> {
                 .ok_or_else(|| "pin_unavailable".to_owned()),
         }
     };
-    Ok(match op.kind.as_str() {
-        "lock" => OpKind::Lock { pin: pin()? },
-        "unlock" => OpKind::Unlock { pin: pin()? },
-        "unlock_with_timeout" => OpKind::UnlockWithTimeout {
+    Ok(match op.kind {
+        OpName::Lock => OpKind::Lock { pin: pin()? },
+        OpName::Unlock => OpKind::Unlock { pin: pin()? },
+        OpName::UnlockWithTimeout => OpKind::UnlockWithTimeout {
             timeout_s: op
                 .params
                 .get("timeout_s")
@@ -49,11 +59,11 @@ fn op_kind(plane: &LockPlane, op: &Operation) -> Result<OpKind, String> {
                 .ok_or("bad_params")?,
             pin: pin()?,
         },
-        "reboot" => OpKind::Reboot,
-        "factory_reset" => OpKind::FactoryReset,
-        "get_status" => OpKind::GetStatus,
-        "manufacturer_reset" => OpKind::IssueResetNonce,
-        "self_check" => {
+        OpName::Reboot => OpKind::Reboot,
+        OpName::FactoryReset => OpKind::FactoryReset,
+        OpName::GetStatus => OpKind::GetStatus,
+        OpName::ManufacturerReset => OpKind::IssueResetNonce,
+        OpName::SelfCheck => {
             let c = op
                 .params
                 .get("challenge")
@@ -137,7 +147,7 @@ impl OperationSender for ProtoSender {
             Err(code) => return fail(code).await,
         };
         // A manufacturer reset starts over with a fresh nonce on every attempt.
-        let reuse = if op.kind == "manufacturer_reset" {
+        let reuse = if op.kind == OpName::ManufacturerReset {
             None
         } else {
             op.command_id
@@ -154,7 +164,12 @@ impl OperationSender for ProtoSender {
         link.publish_down(serial, frame)
             .await
             .map_err(|e| SendError::Transport(e.to_string()))?;
-        tracing::debug!(op = op.id, serial, kind = op.kind, "operation published");
+        tracing::debug!(
+            op = op.id,
+            serial,
+            kind = op.kind.as_str(),
+            "operation published"
+        );
         Ok(())
     }
 }

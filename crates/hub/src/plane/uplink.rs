@@ -13,7 +13,7 @@ use tumbler_control::{
 
 use super::LockPlane;
 use super::PlaneError;
-use crate::model::{ClaimState, Lock, Severity};
+use crate::model::{ClaimState, Lock, OpName, Severity};
 use crate::store::alerts::NewAlert;
 use crate::store::operations::{NewOperation, OpOutcome};
 use crate::store::plane::{hex, StatusRecord};
@@ -206,7 +206,7 @@ impl LockPlane {
         lock: &Lock,
         command_id: u64,
         outcome: &OpOutcome,
-    ) -> Result<Option<(i64, String)>, PlaneError> {
+    ) -> Result<Option<(i64, OpName)>, PlaneError> {
         let store = &self.store;
         let Ok(cid) = i64::try_from(command_id) else {
             return Ok(None);
@@ -261,7 +261,7 @@ impl LockPlane {
                 self.answered(lock, command_id, &OpOutcome::Failed(code_name(&code)))
                     .await?;
             }
-            Outcome::Ok(CommandResult::ResetNonce(nonce)) if kind == "manufacturer_reset" => {
+            Outcome::Ok(CommandResult::ResetNonce(nonce)) if kind == OpName::ManufacturerReset => {
                 self.send_reset_token(lock, op, nonce, now_ms).await?;
             }
             Outcome::Ok(CommandResult::SelfCheck(signed)) => {
@@ -619,7 +619,7 @@ impl LockPlane {
                 NewOperation {
                     org_id,
                     lock_id: lock.id,
-                    kind: "log_fetch",
+                    kind: OpName::LogFetch,
                     params: &serde_json::json!({ "op": op }),
                     max_attempts: super::DEFAULT_MAX_ATTEMPTS,
                     created_by: None,
@@ -689,7 +689,7 @@ impl LockPlane {
             .end_open_ops(
                 lock.id,
                 "binding_stale",
-                &["factory_reset", "manufacturer_reset"],
+                &[OpName::FactoryReset, OpName::ManufacturerReset],
                 now_ms,
             )
             .await?;

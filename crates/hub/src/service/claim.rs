@@ -5,7 +5,7 @@
 use tumbler_control::SecretPin;
 
 use super::{check_name, invalid, Principal, Service, ServiceError, ADMINS};
-use crate::model::{ClaimState, Lock};
+use crate::model::{ClaimState, Lock, OpName};
 use crate::service::locks::check_serial;
 use crate::store::plane::NewAudit;
 
@@ -129,13 +129,13 @@ impl Service {
             )
             .await?;
         // The binding learns the reset-counter baseline from the first status.
-        self.enqueue(p, &lock, "get_status", serde_json::json!({}))
+        self.enqueue(p, &lock, OpName::GetStatus, serde_json::json!({}))
             .await?;
         // The lock keeps the site's time and DST rule, so schedules hold on
         // the lock across DST changes.
         match self.set_time_params(site_id, p.org_id).await {
             Ok(params) => {
-                self.enqueue(p, &lock, "set_time", params).await?;
+                self.enqueue(p, &lock, OpName::SetTime, params).await?;
             }
             Err(e) => tracing::warn!(serial, error = %e, "no time rule for the site"),
         }

@@ -5,7 +5,7 @@ use serde::Serialize;
 use tumbler_control::FACTORY_RESET_ERASES;
 
 use super::{invalid, Principal, Service, ServiceError, ADMINS, OWNERS};
-use crate::model::{ClaimState, Lock, Operation};
+use crate::model::{ClaimState, Lock, OpName, Operation};
 use crate::store::plane::NewAudit;
 
 /// What a lifecycle request did.
@@ -102,7 +102,7 @@ impl Service {
                 .enqueue(
                     p,
                     &lock,
-                    "factory_reset",
+                    OpName::FactoryReset,
                     serde_json::json!({"erases": FACTORY_RESET_ERASES, "then": action}),
                 )
                 .await?;
@@ -122,7 +122,7 @@ impl Service {
                 .enqueue(
                     p,
                     &lock,
-                    "factory_reset",
+                    OpName::FactoryReset,
                     serde_json::json!({"erases": FACTORY_RESET_ERASES, "then": action}),
                 )
                 .await?;
@@ -172,7 +172,7 @@ impl Service {
         self.enqueue(
             p,
             &lock,
-            "manufacturer_reset",
+            OpName::ManufacturerReset,
             serde_json::json!({"erases": FACTORY_RESET_ERASES}),
         )
         .await

@@ -1,7 +1,7 @@
 //! Remote operations on locks: request, list, inspect.
 
 use super::{check_limit, invalid, Principal, Service, ServiceError, ADMINS, ANY_ROLE};
-use crate::model::{OpState, Operation};
+use crate::model::{OpName, OpState, Operation};
 use crate::store::operations::{OpOutcome, OperationFilter};
 
 use tumbler_control::{factory_reset_summary, SecretPin, FACTORY_RESET_ERASES};
@@ -13,20 +13,25 @@ use crate::store::plane::hex;
 pub use crate::store::operations::DEFAULT_MAX_ATTEMPTS;
 
 /// Operation kinds a person can request (`POST /locks/{id}/operations`).
-pub const REQUESTABLE_KINDS: &[&str] = &[
-    "lock",
-    "unlock",
-    "unlock_with_timeout",
-    "reboot",
-    "factory_reset",
-    "self_check",
-    "get_status",
+pub const REQUESTABLE: &[OpName] = &[
+    OpName::Lock,
+    OpName::Unlock,
+    OpName::UnlockWithTimeout,
+    OpName::Reboot,
+    OpName::FactoryReset,
+    OpName::SelfCheck,
+    OpName::GetStatus,
 ];
+
+/// [`REQUESTABLE`], spelled as the API takes them.
+pub fn requestable_kinds() -> Vec<&'static str> {
+    REQUESTABLE.iter().map(|k| k.as_str()).collect()
+}
 
 /// An operation request (`POST /locks/{id}/operations`).
 #[derive(Debug, Clone, Default)]
 pub struct OpRequest {
-    /// One of [`REQUESTABLE_KINDS`].
+    /// One of [`REQUESTABLE`], as spelled on the API (parsed once, by the service).
     pub kind: String,
     /// PIN for lock/unlock when the lock requires one (kept in memory only).
     pub pin: Option<SecretPin>,
@@ -48,7 +53,7 @@ impl Service {
         &self,
         p: &Principal,
         lock: &Lock,
-        kind: &str,
+        kind: OpName,
         params: serde_json::Value,
     ) -> Result<Operation, ServiceError> {
         let op = self
@@ -79,13 +84,13 @@ impl Service {
     ) -> Result<Operation, ServiceError> {
         self.require(p, ADMINS)?;
         let lock = self.own_lock(p, lock_id).await?;
-        if !REQUESTABLE_KINDS.contains(&req.kind.as_str()) {
-            return Err(invalid(
-                "kind",
-                format!("one of {}", REQUESTABLE_KINDS.join(", ")),
-            ));
-        }
-        let takes_pin = matches!(req.kind.as_str(), "lock" | "unlock" | "unlock_with_timeout");
+        let kind = OpName::parse(&req.kind)
+            .filter(|k| REQUESTABLE.contains(k))
+            .ok_or_else(|| invalid("kind", format!("one of {}", requestable_kinds().join(", "))))?;
+        let takes_pin = matches!(
+            kind,
+            OpName::Lock | OpName::Unlock | OpName::UnlockWithTimeout
+        );
         if req.pin.is_some() && !takes_pin {
             return Err(invalid("pin", "only for lock, unlock, unlock_with_timeout"));
         }
@@ -96,7 +101,7 @@ impl Service {
                 return Err(invalid("pin", "1 to 16 digits"));
             }
         }
-        if req.timeout_s.is_some() != (req.kind == "unlock_with_timeout") {
+        if req.timeout_s.is_some() != (kind == OpName::UnlockWithTimeout) {
             return Err(invalid(
                 "timeout_s",
                 "required for unlock_with_timeout, and only there",
@@ -105,10 +110,10 @@ impl Service {
         if req.timeout_s.is_some_and(|t| !(1..=3600).contains(&t)) {
             return Err(invalid("timeout_s", "1..=3600 seconds"));
         }
-        if req.confirm.is_some() && req.kind != "factory_reset" {
+        if req.confirm.is_some() && kind != OpName::FactoryReset {
             return Err(invalid("confirm", "only for factory_reset"));
         }
-        if req.kind == "factory_reset" && req.confirm.as_deref() != Some(lock.serial.as_str()) {
+        if kind == OpName::FactoryReset && req.confirm.as_deref() != Some(lock.serial.as_str()) {
             return Err(ServiceError::ConfirmationRequired(format!(
                 "set confirm to the lock's serial ({}). {}",
                 lock.serial,
@@ -125,21 +130,27 @@ impl Service {
         if let Some(t) = req.timeout_s {
             params.insert("timeout_s".into(), t.into());
         }
-        if req.kind == "factory_reset" {
+        if kind == OpName::FactoryReset {
             params.insert("erases".into(), serde_json::json!(FACTORY_RESET_ERASES));
         }
-        if req.kind == "self_check" {
+        if kind == OpName::SelfCheck {
             let mut c = [0u8; 16];
             crate::secrets::random_bytes(&mut c)?;
             params.insert("challenge".into(), hex(&c).into());
         }
         if let Some(pin) = req.pin {
-            params.insert("pin_ref".into(), self.plane.pins.put(pin)?.into());
+            // Sealed with the binding key in the operation itself, so any hub
+            // on this database can send it and a restart loses nothing; only
+            // a hub without a key keeps it in its own memory.
+            match self.store.seal_pin(lock.id, pin.expose().as_bytes())? {
+                Some(sealed) => params.insert("pin_sealed".into(), sealed.into()),
+                None => params.insert("pin_ref".into(), self.plane.pins.put(pin)?.into()),
+            };
         }
         let op = self
-            .enqueue(p, &lock, &req.kind, serde_json::Value::Object(params))
+            .enqueue(p, &lock, kind, serde_json::Value::Object(params))
             .await?;
-        if req.kind == "factory_reset" {
+        if kind == OpName::FactoryReset {
             self.audit(p, lock.id, "factory_reset_requested", &lock.serial)
                 .await?;
         }

@@ -13,7 +13,7 @@
 use sqlx::any::AnyRow;
 
 use super::{col, json_col, parse_enum, Backend, Store, StoreError};
-use crate::model::{OpState, Operation};
+use crate::model::{OpName, OpState, Operation};
 
 /// Sends without an answer before an operation fails.
 pub const DEFAULT_MAX_ATTEMPTS: i64 = 5;
@@ -26,7 +26,7 @@ fn op_row(r: &AnyRow) -> Result<Operation, StoreError> {
         id: col(r, "id")?,
         org_id: col(r, "org_id")?,
         lock_id: col(r, "lock_id")?,
-        kind: col(r, "kind")?,
+        kind: parse_enum(r, "kind", OpName::parse)?,
         params: json_col(r, "params")?,
         state: parse_enum(r, "state", OpState::parse)?,
         attempts: col(r, "attempts")?,
@@ -52,7 +52,7 @@ pub struct NewOperation<'a> {
     /// Target lock.
     pub lock_id: i64,
     /// What to do.
-    pub kind: &'a str,
+    pub kind: OpName,
     /// Parameters (JSON, no secrets in clear).
     pub params: &'a serde_json::Value,
     /// Sends without an answer before it fails.
@@ -98,7 +98,7 @@ impl Store {
         )))
         .bind(op.org_id)
         .bind(op.lock_id)
-        .bind(op.kind)
+        .bind(op.kind.as_str())
         .bind(op.params.to_string())
         .bind(op.max_attempts)
         .bind(op.created_by)

@@ -13,7 +13,7 @@ use zeroize::Zeroizing;
 
 use super::locks::{lock_row, COLS as LOCK_COLS};
 use super::{col, Backend, Store, StoreError};
-use crate::model::Lock;
+use crate::model::{Lock, OpName};
 
 pub use crate::secrets::BindingKey;
 
@@ -464,7 +464,7 @@ impl Store {
         &self,
         lock_id: i64,
         command_id: i64,
-    ) -> Result<Option<(i64, String, i64)>, StoreError> {
+    ) -> Result<Option<(i64, OpName, i64)>, StoreError> {
         let r = sqlx::query(
             "SELECT id, kind, org_id FROM operations WHERE lock_id = $1 AND command_id = $2 \
              ORDER BY id DESC LIMIT 1",
@@ -475,7 +475,11 @@ impl Store {
         .await?;
         match r {
             None => Ok(None),
-            Some(r) => Ok(Some((col(&r, "id")?, col(&r, "kind")?, col(&r, "org_id")?))),
+            Some(r) => Ok(Some((
+                col(&r, "id")?,
+                super::parse_enum(&r, "kind", OpName::parse)?,
+                col(&r, "org_id")?,
+            ))),
         }
     }
 
@@ -500,7 +504,7 @@ impl Store {
         &self,
         lock_id: i64,
         code: &str,
-        applied_kinds: &[&str],
+        applied_kinds: &[OpName],
         now: i64,
     ) -> Result<u64, StoreError> {
         let mut n = 0;
@@ -510,7 +514,7 @@ impl Store {
                  WHERE lock_id = $1 AND state = 'sent' AND kind = $2",
             )
             .bind(lock_id)
-            .bind(*k)
+            .bind(k.as_str())
             .bind(now)
             .execute(&self.pool)
             .await?

@@ -453,7 +453,9 @@ async fn lifecycle(hub: TestHub, tag: &str) {
     // No user has that PIN: the lock read it (sealed in the envelope) and refused.
     let done = wait_op(&state, &owner, op, "refused").await;
     assert_eq!(done["error"], "wrong_pin", "{done}");
-    assert!(done["params"]["pin_ref"].is_string());
+    // It travelled sealed in the operation and was erased when it ended.
+    assert!(done["params"].get("pin_ref").is_none(), "{done}");
+    assert!(done["params"].get("pin_sealed").is_none(), "{done}");
     let db = std::fs::read(hub.dir.path().join("hub.db")).unwrap();
     let wal = std::fs::read(hub.dir.path().join("hub.db-wal")).unwrap_or_default();
     for bytes in [&db, &wal] {
@@ -789,8 +791,17 @@ async fn offline_lock_catches_up_after_hub_restart() {
     for kind in ["unlock", "lock", "get_status"] {
         ops.push(request_op(&state, &owner, id, json!({"kind": kind})).await);
     }
+    // A remote unlock with a PIN waits too: its PIN is sealed in the
+    // operation, so the restarted hub can still send it.
+    let pin_op = request_op(
+        &state,
+        &owner,
+        id,
+        json!({"kind": "unlock", "pin": "90817263"}),
+    )
+    .await;
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    for op in &ops {
+    for op in ops.iter().chain([&pin_op]) {
         assert_eq!(op_state(&state, &owner, *op).await["state"], "pending");
     }
 
@@ -820,6 +831,10 @@ async fn offline_lock_catches_up_after_hub_restart() {
         answered.windows(2).all(|w| w[0] < w[1]),
         "sent in order: {answered:?}"
     );
+    // The lock read the PIN (nobody holds it) and said so: it was not lost
+    // with the first hub's memory (`pin_unavailable`).
+    let v = wait_op(&state, &owner, pin_op, "refused").await;
+    assert_eq!(v["error"], "wrong_pin", "{v}");
     eventually("offline records stored", || {
         let (state, owner) = (state.clone(), owner.clone());
         let before = seq_before.clone();

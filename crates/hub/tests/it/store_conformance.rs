@@ -265,7 +265,7 @@ async fn enqueue(store: &Store, o: i64, lock: i64, kind: &str) -> i64 {
             NewOperation {
                 org_id: o,
                 lock_id: lock,
-                kind,
+                kind: tumbler_hub::model::OpName::parse(kind).unwrap(),
                 params: &serde_json::json!({}),
                 max_attempts: 2,
                 created_by: None,
@@ -358,8 +358,8 @@ async fn two_workers_never_claim_the_same_operation(store: &Store) {
     let mut all = HashSet::new();
     for i in 0..12 {
         let l = lock_online(store, o, s.id, &format!("SN{i}")).await;
-        for k in 0..4 {
-            all.insert(enqueue(store, o, l, &format!("op{k}")).await);
+        for kind in ["unlock", "lock", "get_status", "reboot"] {
+            all.insert(enqueue(store, o, l, kind).await);
         }
     }
     let stamp = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
@@ -741,13 +741,13 @@ fn grant<'a>(
         credentials: creds,
         ops: Box::new(|slot, placed, _fresh| {
             let mut ops = vec![PlannedOp {
-                kind: "set_user".into(),
+                kind: tumbler_hub::model::OpName::SetUser,
                 params: serde_json::json!({"slot": slot}),
                 credential_ref: None,
             }];
             for (r, idx) in placed {
                 ops.push(PlannedOp {
-                    kind: "set_credential".into(),
+                    kind: tumbler_hub::model::OpName::SetCredential,
                     params: serde_json::json!({"index": idx}),
                     credential_ref: Some(*r),
                 });
@@ -859,7 +859,7 @@ async fn access_slots_changes_and_reset(store: &Store) {
                 vec![DoorChange::Revoke {
                     door_access_id: doors[0].id,
                     ops: vec![PlannedOp {
-                        kind: "clear_user".into(),
+                        kind: tumbler_hub::model::OpName::ClearUser,
                         params: serde_json::json!({}),
                         credential_ref: None,
                     }],
@@ -884,7 +884,8 @@ async fn access_slots_changes_and_reset(store: &Store) {
         .await
         .unwrap()
         .iter()
-        .all(|op| op.state == "failed" && op.error.as_deref() == Some("superseded")));
+        .all(|op| op.state == tumbler_hub::model::OpState::Failed
+            && op.error.as_deref() == Some("superseded")));
 
     // A factory reset of door a: everyone there is removed; the slot is free again.
     assert_eq!(store.doors_reset(a, Some(3), T0 + 2).await.unwrap(), 2);

@@ -37,7 +37,7 @@ mod revoke;
 mod status;
 mod verify;
 
-use crate::model::{ClaimState, Lock};
+use crate::model::{ClaimState, Lock, OpName};
 use crate::service::{
     check_name, invalid, Principal, Service, ServiceError, ADMINS, HISTORY, OWNERS,
 };
@@ -266,13 +266,8 @@ fn kind_of(k: &str) -> Result<CredentialKind, ServiceError> {
 /// An operation carrying an `OpKind` (no secret inside) as JSON.
 fn op(kind: &OpKind) -> Result<PlannedOp, String> {
     let v = serde_json::to_value(kind).map_err(|e| e.to_string())?;
-    let name = match &v {
-        serde_json::Value::String(s) => s.clone(),
-        serde_json::Value::Object(m) => m.keys().next().cloned().unwrap_or_default(),
-        _ => String::new(),
-    };
     Ok(PlannedOp {
-        kind: name,
+        kind: kind.name(),
         params: serde_json::json!({ "op": v }),
         credential_ref: None,
     })
@@ -337,7 +332,7 @@ fn credential_op(slot: CredentialSlot, user: u16, payload: &Payload) -> Result<P
             );
             params.insert((*key).into(), value.clone().into());
             Ok(PlannedOp {
-                kind: "set_credential".into(),
+                kind: OpName::SetCredential,
                 params: serde_json::Value::Object(params),
                 credential_ref: None,
             })

@@ -237,6 +237,6 @@ impl Service {
             }
         };
         let planned = op(&kind).map_err(|e| invalid("request", e))?;
-        self.enqueue(p, &lock, &planned.kind, planned.params).await
+        self.enqueue(p, &lock, planned.kind, planned.params).await
     }
 }

@@ -21,7 +21,7 @@ impl Service {
         let mut challenge = [0u8; 16];
         crate::secrets::random_bytes(&mut challenge)?;
         let mut ops = vec![PlannedOp {
-            kind: "self_check".into(),
+            kind: OpName::SelfCheck,
             params: serde_json::json!({ "challenge": hex(&challenge) }),
             credential_ref: None,
         }];

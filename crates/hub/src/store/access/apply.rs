@@ -48,7 +48,7 @@ impl Store {
             )
             .bind(ctx.org_id)
             .bind(lock_id)
-            .bind(&op.kind)
+            .bind(op.kind.as_str())
             .bind(params.to_string())
             .bind(crate::store::operations::DEFAULT_MAX_ATTEMPTS)
             .bind(ctx.created_by)

@@ -19,8 +19,8 @@ mod verify;
 use serde::Serialize;
 use sqlx::any::AnyRow;
 
-use super::{col, json_col, Backend, Store, StoreError};
-use crate::model::ts;
+use super::{col, json_col, parse_enum, Backend, Store, StoreError};
+use crate::model::{ts, OpName, OpState};
 
 /// A person who may hold access.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -116,9 +116,9 @@ pub struct DoorOp {
     /// Operation id.
     pub id: i64,
     /// Kind.
-    pub kind: String,
-    /// `pending`, `sent`, `applied`, `refused`, `failed`.
-    pub state: String,
+    pub kind: OpName,
+    /// Where it is in its life.
+    pub state: OpState,
     /// Error code.
     pub error: Option<String>,
     /// Result the lock returned (digests for `get_slot_digests`).
@@ -149,7 +149,7 @@ pub struct NewCredential {
 #[derive(Debug, Clone)]
 pub struct PlannedOp {
     /// Kind.
-    pub kind: String,
+    pub kind: OpName,
     /// Params.
     pub params: serde_json::Value,
     /// Index into [`AccessPlan::new_credentials`].
@@ -296,8 +296,8 @@ fn door_op_row(r: &AnyRow) -> Result<DoorOp, StoreError> {
     let result: Option<String> = col(r, "result")?;
     Ok(DoorOp {
         id: col(r, "id")?,
-        kind: col(r, "kind")?,
-        state: col(r, "state")?,
+        kind: parse_enum(r, "kind", OpName::parse)?,
+        state: parse_enum(r, "state", OpState::parse)?,
         error: col(r, "error")?,
         result: result.and_then(|s| serde_json::from_str(&s).ok()),
         params: json_col(r, "params")?,

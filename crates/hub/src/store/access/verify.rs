@@ -33,7 +33,7 @@ impl Store {
             )
             .bind(org_id)
             .bind(lock_id)
-            .bind(&op.kind)
+            .bind(op.kind.as_str())
             .bind(op.params.to_string())
             .bind(crate::store::operations::DEFAULT_MAX_ATTEMPTS)
             .bind(created_by)
