@@ -3,7 +3,7 @@
 
 use axum::extract::State;
 use axum::Json;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use axum::http::StatusCode;
 
@@ -55,7 +55,7 @@ pub async fn get_one(
 }
 
 /// Body of `POST /locks/claim`. `Debug` redacts the setup code.
-#[derive(Deserialize)]
+#[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ClaimBody {
     /// The lock's serial.
@@ -82,7 +82,7 @@ impl std::fmt::Debug for ClaimBody {
 }
 
 /// Body of `POST /locks/{id}/reclaim`.
-#[derive(Deserialize)]
+#[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ReclaimBody {
     /// The setup code printed on its label.
@@ -92,7 +92,7 @@ pub struct ReclaimBody {
 }
 
 /// Body of `POST /locks/{id}/transfer`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TransferBody {
     /// The organisation that may claim the lock next.

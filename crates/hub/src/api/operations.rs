@@ -3,7 +3,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::{ApiError, ApiJson, ApiPath, ApiQuery};
 use crate::model::{OpState, Operation};
@@ -23,7 +23,7 @@ pub struct ListQuery {
 }
 
 /// Body of `POST /locks/{id}/operations`.
-#[derive(Deserialize)]
+#[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RequestBody {
     /// One of [`crate::plane::REQUESTABLE_KINDS`].

@@ -2,7 +2,7 @@
 
 use axum::extract::State;
 use axum::Json;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::{ApiError, ApiJson};
 use crate::model::Org;
@@ -10,7 +10,7 @@ use crate::server::AppState;
 use crate::service::Principal;
 
 /// Body of `PATCH /org`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RenameBody {
     /// New name.
