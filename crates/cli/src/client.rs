@@ -1,7 +1,9 @@
-//! A small HTTP client for the hub's API: bearer token, JSON in and out,
+//! A small HTTP client for the hub's API: bearer token, the API's own
+//! request types (`tumbler_hub::api::*`) serialised as JSON, answers as JSON,
 //! problem details turned into [`CliError`]s with exit codes.
 
 use reqwest::Method;
+use serde::Serialize;
 use serde_json::Value;
 
 use crate::config::ClientConfig;
@@ -45,12 +47,13 @@ impl Api {
         Ok(())
     }
 
-    /// Sends a request; returns the JSON body (Null for 204).
-    pub async fn call(
+    /// Sends a request with an optional JSON body; returns the JSON answer
+    /// (Null for 204).
+    pub async fn call<B: Serialize + ?Sized>(
         &self,
         method: Method,
         path: &str,
-        body: Option<Value>,
+        body: Option<&B>,
     ) -> Result<Value, CliError> {
         let url = format!("{}/api/v1{}", self.base, path);
         let mut req = self.http.request(method, &url);
@@ -58,7 +61,7 @@ impl Api {
             req = req.bearer_auth(t);
         }
         if let Some(b) = body {
-            req = req.json(&b);
+            req = req.json(b);
         }
         let res = req.send().await.map_err(|e| {
             CliError::new(
@@ -95,17 +98,26 @@ impl Api {
 
     /// GET.
     pub async fn get(&self, path: &str) -> Result<Value, CliError> {
-        self.call(Method::GET, path, None).await
+        self.call::<()>(Method::GET, path, None).await
     }
 
-    /// POST.
-    pub async fn post(&self, path: &str, body: Option<Value>) -> Result<Value, CliError> {
-        self.call(Method::POST, path, body).await
+    /// POST with a request body (one of the API's body types).
+    pub async fn post<B: Serialize + ?Sized>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<Value, CliError> {
+        self.call(Method::POST, path, Some(body)).await
+    }
+
+    /// POST without a body.
+    pub async fn post_empty(&self, path: &str) -> Result<Value, CliError> {
+        self.call::<()>(Method::POST, path, None).await
     }
 
     /// DELETE.
     pub async fn delete(&self, path: &str) -> Result<Value, CliError> {
-        self.call(Method::DELETE, path, None).await
+        self.call::<()>(Method::DELETE, path, None).await
     }
 }
 

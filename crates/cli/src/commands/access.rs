@@ -13,6 +13,10 @@ use std::time::Duration;
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{json, Value};
+use tumbler_hub::api::access::{
+    ChangePinBody, CredentialBody, GrantBody, HolidayBody, PersonBody, ReenrolBody, ReenrolEntry,
+    RevokeAllBody, RevokeBody,
+};
 
 use super::{api, confirm, Global};
 use crate::client::Api;
@@ -207,9 +211,7 @@ pub async fn people(g: &Global, c: PeopleCmd) -> anyhow::Result<()> {
             });
         }
         PeopleCmd::Add { name, owner } => {
-            let v = api
-                .post("/people", Some(json!({"name": name, "owner": owner})))
-                .await?;
+            let v = api.post("/people", &PersonBody { name, owner }).await?;
             emit(g.json, &v, record);
         }
         PeopleCmd::Show { id } => {
@@ -407,21 +409,41 @@ pub async fn run(g: &Global, c: AccessCmd) -> anyhow::Result<()> {
         } => {
             let schedule = tumbler_hub::control::access::AccessSchedule::parse_spec(&schedule)
                 .map_err(|e| CliError::new(exit::USAGE, format!("--schedule: {e}")))?;
+            let cred = |kind: &str| CredentialBody {
+                kind: kind.to_owned(),
+                label: label.clone(),
+                ..Default::default()
+            };
             let mut creds = Vec::new();
             if pin_stdin {
-                creds.push(json!({"kind": "pin", "pin": read_line()?, "label": label}));
+                creds.push(CredentialBody {
+                    pin: Some(read_line()?),
+                    ..cred("pin")
+                });
             }
             if generate_pin {
-                creds.push(json!({"kind": "pin", "generate": true, "label": label}));
+                creds.push(CredentialBody {
+                    generate: true,
+                    ..cred("pin")
+                });
             }
             if let Some(uid) = card {
-                creds.push(json!({"kind": "card", "uid": uid, "label": label}));
+                creds.push(CredentialBody {
+                    uid: Some(uid),
+                    ..cred("card")
+                });
             }
             if let Some(k) = app_key {
-                creds.push(json!({"kind": "app_key", "key": k, "label": label}));
+                creds.push(CredentialBody {
+                    key: Some(k),
+                    ..cred("app_key")
+                });
             }
             if let Some(t) = fingerprint {
-                creds.push(json!({"kind": "fingerprint", "template": t, "label": label}));
+                creds.push(CredentialBody {
+                    template: Some(t),
+                    ..cred("fingerprint")
+                });
             }
             if creds.is_empty() {
                 return Err(CliError::new(
@@ -445,7 +467,12 @@ pub async fn run(g: &Global, c: AccessCmd) -> anyhow::Result<()> {
             let v = api
                 .post(
                     &format!("/people/{person}/access"),
-                    Some(json!({"lock_ids": lock_ids, "schedule": schedule, "credentials": creds})),
+                    &GrantBody {
+                        lock_ids,
+                        schedule: Some(schedule),
+                        credential: None,
+                        credentials: creds,
+                    },
                 )
                 .await?;
             outcome(g, &api, v, wait).await
@@ -455,13 +482,11 @@ pub async fn run(g: &Global, c: AccessCmd) -> anyhow::Result<()> {
             pin_stdin,
             wait,
         } => {
-            let body = if pin_stdin {
-                json!({"pin": read_line()?})
-            } else {
-                json!({})
+            let body = ChangePinBody {
+                pin: if pin_stdin { Some(read_line()?) } else { None },
             };
             let v = api
-                .post(&format!("/credentials/{credential}/change-pin"), Some(body))
+                .post(&format!("/credentials/{credential}/change-pin"), &body)
                 .await?;
             outcome(g, &api, v, wait).await
         }
@@ -470,14 +495,10 @@ pub async fn run(g: &Global, c: AccessCmd) -> anyhow::Result<()> {
             locks,
             wait,
         } => {
-            let body = if locks.is_empty() {
-                json!({})
-            } else {
-                json!({"lock_ids": locks})
+            let body = RevokeBody {
+                lock_ids: (!locks.is_empty()).then_some(locks),
             };
-            let v = api
-                .post(&format!("/people/{person}/revoke"), Some(body))
-                .await?;
+            let v = api.post(&format!("/people/{person}/revoke"), &body).await?;
             outcome(g, &api, v, wait).await
         }
         AccessCmd::RevokeAllExceptOwners { yes, wait } => {
@@ -488,7 +509,9 @@ pub async fn run(g: &Global, c: AccessCmd) -> anyhow::Result<()> {
             let v = api
                 .post(
                     "/access/revoke-all-except-owners",
-                    Some(json!({"confirm": "revoke-all"})),
+                    &RevokeAllBody {
+                        confirm: "revoke-all".to_owned(),
+                    },
                 )
                 .await?;
             outcome(g, &api, v, wait).await
@@ -503,13 +526,21 @@ pub async fn run(g: &Global, c: AccessCmd) -> anyhow::Result<()> {
             wait,
         } => {
             let body = if clear {
-                json!({"slot": slot, "clear": true})
+                HolidayBody {
+                    slot,
+                    clear: true,
+                    ..Default::default()
+                }
             } else {
-                json!({"slot": slot, "from": from, "to": to, "mode": mode})
+                HolidayBody {
+                    slot,
+                    from,
+                    to,
+                    mode: Some(mode),
+                    clear: false,
+                }
             };
-            let op = api
-                .post(&format!("/locks/{lock}/holidays"), Some(body))
-                .await?;
+            let op = api.post(&format!("/locks/{lock}/holidays"), &body).await?;
             let op = if wait {
                 super::lock::follow(&api, &op).await?
             } else {
@@ -551,10 +582,10 @@ pub async fn run(g: &Global, c: AccessCmd) -> anyhow::Result<()> {
                 let id: i64 = id
                     .parse()
                     .map_err(|_| CliError::new(exit::USAGE, format!("--person {p}: not an id")))?;
-                entries.push(match how {
-                    "" => json!({"person_id": id}),
-                    "generate" => json!({"person_id": id, "generate_pin": true}),
-                    "stdin" => json!({"person_id": id, "pin": read_line()?}),
+                let (pin, generate_pin) = match how {
+                    "" => (None, false),
+                    "generate" => (None, true),
+                    "stdin" => (Some(read_line()?), false),
                     _ => {
                         return Err(CliError::new(
                             exit::USAGE,
@@ -562,12 +593,17 @@ pub async fn run(g: &Global, c: AccessCmd) -> anyhow::Result<()> {
                         )
                         .into())
                     }
+                };
+                entries.push(ReenrolEntry {
+                    person_id: id,
+                    pin,
+                    generate_pin,
                 });
             }
             let v = api
                 .post(
                     &format!("/locks/{lock}/reenrol"),
-                    Some(json!({"people": entries})),
+                    &ReenrolBody { people: entries },
                 )
                 .await?;
             outcome(g, &api, v, wait).await
@@ -590,7 +626,7 @@ async fn verify(
     timeout: u64,
 ) -> anyhow::Result<()> {
     let v = api
-        .post(&format!("/locks/{lock}/verifications"), None)
+        .post_empty(&format!("/locks/{lock}/verifications"))
         .await?;
     let id = v["id"].as_i64().unwrap_or_default();
     let bar = ProgressBar::new_spinner();

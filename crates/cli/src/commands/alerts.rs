@@ -47,7 +47,7 @@ pub async fn run(g: &Global, a: AlertsArgs) -> anyhow::Result<()> {
             emit(g.json, &v, |v| table(v, COLUMNS));
         }
         AlertsCmd::Ack { id } => {
-            let v = api.post(&format!("/alerts/{id}/ack"), None).await?;
+            let v = api.post_empty(&format!("/alerts/{id}/ack")).await?;
             emit(g.json, &v, record);
         }
     }

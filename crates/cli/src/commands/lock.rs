@@ -7,7 +7,8 @@ use std::io::BufRead;
 use std::time::Duration;
 
 use clap::{Args, Subcommand};
-use serde_json::{json, Value};
+use serde_json::Value;
+use tumbler_hub::api::operations::RequestBody;
 
 use super::{api, confirm, Global};
 use crate::client::Api;
@@ -85,6 +86,16 @@ fn read_pin() -> Result<String, CliError> {
     Ok(pin)
 }
 
+/// An operation request of `kind` (no PIN, timeout or confirmation).
+fn request(kind: &str) -> RequestBody {
+    RequestBody {
+        kind: kind.to_owned(),
+        pin: None,
+        timeout_s: None,
+        confirm: None,
+    }
+}
+
 /// Follows an operation until it is final; exit 11 unless applied.
 pub async fn follow(api: &Api, op: &Value) -> anyhow::Result<Value> {
     let id = op.get("id").and_then(Value::as_i64).unwrap_or_default();
@@ -124,7 +135,10 @@ pub async fn run(g: &Global, a: LockArgs) -> anyhow::Result<()> {
     let body = match a.action {
         LockAction::Lock { pin_stdin } => {
             let pin = if pin_stdin { Some(read_pin()?) } else { None };
-            json!({"kind": "lock", "pin": pin})
+            RequestBody {
+                pin,
+                ..request("lock")
+            }
         }
         LockAction::Unlock {
             pin_stdin,
@@ -132,13 +146,20 @@ pub async fn run(g: &Global, a: LockArgs) -> anyhow::Result<()> {
         } => {
             let pin = if pin_stdin { Some(read_pin()?) } else { None };
             match relock_after {
-                Some(t) => json!({"kind": "unlock_with_timeout", "timeout_s": t, "pin": pin}),
-                None => json!({"kind": "unlock", "pin": pin}),
+                Some(t) => RequestBody {
+                    pin,
+                    timeout_s: Some(t),
+                    ..request("unlock_with_timeout")
+                },
+                None => RequestBody {
+                    pin,
+                    ..request("unlock")
+                },
             }
         }
-        LockAction::Reboot => json!({"kind": "reboot"}),
-        LockAction::SelfCheck => json!({"kind": "self_check"}),
-        LockAction::Status => json!({"kind": "get_status"}),
+        LockAction::Reboot => request("reboot"),
+        LockAction::SelfCheck => request("self_check"),
+        LockAction::Status => request("get_status"),
         LockAction::FactoryReset { yes } => {
             let lock = api.get(&format!("/locks/{id}")).await?;
             let serial = str_of(&lock, "serial");
@@ -150,7 +171,10 @@ pub async fn run(g: &Global, a: LockArgs) -> anyhow::Result<()> {
                 ),
                 yes,
             )?;
-            json!({"kind": "factory_reset", "confirm": serial})
+            RequestBody {
+                confirm: Some(serial),
+                ..request("factory_reset")
+            }
         }
         LockAction::ManufacturerReset { yes } => {
             let lock = api.get(&format!("/locks/{id}")).await?;
@@ -163,16 +187,14 @@ pub async fn run(g: &Global, a: LockArgs) -> anyhow::Result<()> {
                 yes,
             )?;
             let op = api
-                .post(&format!("/locks/{id}/manufacturer-reset"), None)
+                .post_empty(&format!("/locks/{id}/manufacturer-reset"))
                 .await?;
             let op = if a.wait { follow(&api, &op).await? } else { op };
             emit(g.json, &op, record);
             return Ok(());
         }
     };
-    let op = api
-        .post(&format!("/locks/{id}/operations"), Some(body))
-        .await?;
+    let op = api.post(&format!("/locks/{id}/operations"), &body).await?;
     let op = if a.wait { follow(&api, &op).await? } else { op };
     emit(g.json, &op, record);
     Ok(())

@@ -1,8 +1,7 @@
 //! `tumbler locks list|show|claim|reclaim|release|transfer`.
 
 use clap::Subcommand;
-
-use serde_json::json;
+use tumbler_hub::api::locks::{ClaimBody, ReclaimBody, TransferBody};
 
 use super::{api, confirm, Global};
 use crate::client::query;
@@ -141,9 +140,14 @@ pub async fn run(g: &Global, c: LocksCmd) -> anyhow::Result<()> {
             factory_key,
         } => {
             let code = setup_code(code, setup_code_stdin)?;
-            let body = json!({"serial": serial, "setup_code": code, "site_id": site,
-                              "label": label, "factory_key": factory_key});
-            let v = api.post("/locks/claim", Some(body)).await?;
+            let body = ClaimBody {
+                serial,
+                setup_code: code,
+                site_id: site,
+                label,
+                factory_key,
+            };
+            let v = api.post("/locks/claim", &body).await?;
             emit(g.json, &v, record);
         }
         LocksCmd::Reclaim {
@@ -153,10 +157,11 @@ pub async fn run(g: &Global, c: LocksCmd) -> anyhow::Result<()> {
             factory_key,
         } => {
             let code = setup_code(code, setup_code_stdin)?;
-            let body = json!({"setup_code": code, "factory_key": factory_key});
-            let v = api
-                .post(&format!("/locks/{id}/reclaim"), Some(body))
-                .await?;
+            let body = ReclaimBody {
+                setup_code: code,
+                factory_key,
+            };
+            let v = api.post(&format!("/locks/{id}/reclaim"), &body).await?;
             emit(g.json, &v, record);
         }
         LocksCmd::Release { id, yes } => {
@@ -167,7 +172,7 @@ pub async fn run(g: &Global, c: LocksCmd) -> anyhow::Result<()> {
                 ),
                 yes,
             )?;
-            let v = api.post(&format!("/locks/{id}/release"), None).await?;
+            let v = api.post_empty(&format!("/locks/{id}/release")).await?;
             emit(g.json, &v, message);
         }
         LocksCmd::Transfer { id, to_org, yes } => {
@@ -180,10 +185,7 @@ pub async fn run(g: &Global, c: LocksCmd) -> anyhow::Result<()> {
                 yes,
             )?;
             let v = api
-                .post(
-                    &format!("/locks/{id}/transfer"),
-                    Some(json!({"to_org": to_org})),
-                )
+                .post(&format!("/locks/{id}/transfer"), &TransferBody { to_org })
                 .await?;
             emit(g.json, &v, message);
         }

@@ -4,7 +4,7 @@ use std::io::BufRead;
 
 use anyhow::Context;
 use clap::Args;
-use serde_json::json;
+use tumbler_hub::api::session::{LoginBody, PasswordBody};
 
 use super::Global;
 use crate::client::Api;
@@ -51,12 +51,7 @@ pub async fn login(g: &Global, a: LoginArgs) -> anyhow::Result<()> {
     } else {
         rpassword::prompt_password("Password: ").context("reading the password")?
     };
-    let res = api
-        .post(
-            "/login",
-            Some(json!({"email": email, "password": password})),
-        )
-        .await?;
+    let res = api.post("/login", &LoginBody { email, password }).await?;
     let token = res
         .get("token")
         .and_then(|t| t.as_str())
@@ -88,7 +83,7 @@ pub async fn logout(g: &Global) -> anyhow::Result<()> {
     let api = Api::new(&cfg, g.url.as_deref());
     if cfg.token.is_some() {
         // A token the hub no longer knows is as good as revoked.
-        let _ = api.post("/logout", None).await;
+        let _ = api.post_empty("/logout").await;
     }
     cfg.token = None;
     config::save(&cfg)?;
@@ -129,7 +124,10 @@ pub async fn password(g: &Global, a: PasswordArgs) -> anyhow::Result<()> {
     };
     api.post(
         "/me/password",
-        Some(json!({"current_password": current, "new_password": new})),
+        &PasswordBody {
+            current_password: current,
+            new_password: new,
+        },
     )
     .await?;
     println!("Password changed; other sessions were logged out.");

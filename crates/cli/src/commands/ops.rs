@@ -1,7 +1,7 @@
 //! `tumbler ops list|show|request`.
 
 use clap::Subcommand;
-use serde_json::json;
+use tumbler_hub::api::operations::RequestBody;
 
 use super::{api, Global};
 use crate::client::query;
@@ -67,7 +67,12 @@ pub async fn run(g: &Global, c: OpsCmd) -> anyhow::Result<()> {
             let v = api
                 .post(
                     &format!("/locks/{lock}/operations"),
-                    Some(json!({"kind": kind})),
+                    &RequestBody {
+                        kind,
+                        pin: None,
+                        timeout_s: None,
+                        confirm: None,
+                    },
                 )
                 .await?;
             emit(g.json, &v, record);

@@ -1,7 +1,7 @@
 //! `tumbler sites list|create|delete`.
 
 use clap::Subcommand;
-use serde_json::json;
+use tumbler_hub::api::sites::CreateBody;
 
 use super::{api, confirm, Global};
 use crate::output::{emit, record, table};
@@ -45,12 +45,7 @@ pub async fn run(g: &Global, c: SitesCmd) -> anyhow::Result<()> {
             emit(g.json, &v, |v| table(v, COLUMNS));
         }
         SitesCmd::Create { name, time_zone } => {
-            let v = api
-                .post(
-                    "/sites",
-                    Some(json!({"name": name, "time_zone": time_zone})),
-                )
-                .await?;
+            let v = api.post("/sites", &CreateBody { name, time_zone }).await?;
             emit(g.json, &v, record);
         }
         SitesCmd::Delete { id, yes } => {

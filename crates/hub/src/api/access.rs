@@ -7,13 +7,13 @@ use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::report_html::verification_html;
 use super::{ApiError, ApiJson, ApiPath, ApiQuery};
+use crate::api::AppState;
 use crate::control::access::{AccessSchedule, VerificationReport};
 use crate::control::SecretPin;
-use crate::server::AppState;
 use crate::service::access::{
     AccessOutcome, BatchStatus, CredentialInput, GrantRequest, HolidayRequest, PersonDetail,
     ReenrolPerson, WhoCanOpen,
@@ -22,7 +22,7 @@ use crate::service::Principal;
 use crate::store::access::{Person, VerificationRow};
 
 /// Body of `POST /people`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PersonBody {
     /// Display name.
@@ -33,7 +33,7 @@ pub struct PersonBody {
 }
 
 /// A credential in a request. `Debug` redacts the PIN.
-#[derive(Deserialize, Default)]
+#[derive(Serialize, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct CredentialBody {
     /// `pin`, `card`, `fingerprint`, `app_key`.
@@ -78,7 +78,7 @@ impl From<CredentialBody> for CredentialInput {
 }
 
 /// Body of `POST /people/{id}/access`: one `credential` or several.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GrantBody {
     /// The doors.
@@ -93,7 +93,7 @@ pub struct GrantBody {
 }
 
 /// Body of `POST /people/{id}/revoke`.
-#[derive(Debug, Deserialize, Default)]
+#[derive(Debug, Serialize, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct RevokeBody {
     /// Only these doors (default: every door — the person moves out).
@@ -101,7 +101,7 @@ pub struct RevokeBody {
 }
 
 /// Body of `POST /credentials/{id}/change-pin`. `Debug` redacts the PIN.
-#[derive(Deserialize, Default)]
+#[derive(Serialize, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct ChangePinBody {
     /// The new PIN (default: generate one, returned once).
@@ -115,7 +115,7 @@ impl std::fmt::Debug for ChangePinBody {
 }
 
 /// Body of `POST /access/revoke-all-except-owners`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RevokeAllBody {
     /// Must be `"revoke-all"`.
@@ -123,7 +123,7 @@ pub struct RevokeAllBody {
 }
 
 /// A person in `POST /locks/{id}/reenrol`. `Debug` redacts the PIN.
-#[derive(Deserialize)]
+#[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ReenrolEntry {
     /// The person.
@@ -145,7 +145,7 @@ impl std::fmt::Debug for ReenrolEntry {
 }
 
 /// Body of `POST /locks/{id}/reenrol`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ReenrolBody {
     /// Who comes back (nobody else does).
@@ -319,7 +319,7 @@ pub async fn reenrol(
 }
 
 /// Body of `POST /locks/{id}/holidays`.
-#[derive(Debug, Deserialize, Default)]
+#[derive(Debug, Serialize, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct HolidayBody {
     /// Holiday slot 0..=3 (default 0).

@@ -3,16 +3,16 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::{ApiError, ApiJson, ApiPath};
+use crate::api::AppState;
 use crate::model::{Account, Role};
-use crate::server::AppState;
 use crate::service::orgs::AccountInput;
 use crate::service::Principal;
 
 /// Body of `POST /accounts`.
-#[derive(Deserialize)]
+#[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CreateBody {
     /// Login e-mail.
@@ -26,7 +26,7 @@ pub struct CreateBody {
 }
 
 /// Body of `PATCH /accounts/{id}`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateBody {
     /// New role.

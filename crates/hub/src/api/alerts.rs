@@ -5,8 +5,8 @@ use axum::Json;
 use serde::Deserialize;
 
 use super::{ApiError, ApiPath, ApiQuery};
+use crate::api::AppState;
 use crate::model::Alert;
-use crate::server::AppState;
 use crate::service::Principal;
 
 /// Query of `GET /alerts`.

@@ -5,8 +5,8 @@ use axum::Json;
 use serde::Deserialize;
 
 use super::{ApiError, ApiQuery};
+use crate::api::AppState;
 use crate::model::Event;
-use crate::server::AppState;
 use crate::service::events::EventQuery;
 use crate::service::Principal;
 

@@ -3,15 +3,15 @@
 
 use axum::extract::State;
 use axum::Json;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use axum::http::StatusCode;
 
 use super::{ApiError, ApiJson, ApiPath, ApiQuery};
+use crate::api::AppState;
 use crate::control::SecretPin;
 use crate::model::Operation;
 use crate::model::{ClaimState, Lock};
-use crate::server::AppState;
 use crate::service::claim::ClaimRequest;
 use crate::service::lifecycle::LifecycleOutcome;
 use crate::service::Principal;
@@ -56,7 +56,7 @@ pub async fn get_one(
 }
 
 /// Body of `POST /locks/claim`. `Debug` redacts the setup code.
-#[derive(Deserialize)]
+#[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ClaimBody {
     /// The lock's serial.
@@ -83,7 +83,7 @@ impl std::fmt::Debug for ClaimBody {
 }
 
 /// Body of `POST /locks/{id}/reclaim`.
-#[derive(Deserialize)]
+#[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ReclaimBody {
     /// The setup code printed on its label.
@@ -93,7 +93,7 @@ pub struct ReclaimBody {
 }
 
 /// Body of `POST /locks/{id}/transfer`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TransferBody {
     /// The organisation that may claim the lock next.

@@ -1,6 +1,6 @@
 //! The OpenAPI 3.1 document at `/api/v1/openapi.json`, generated from
-//! [`super::ROUTES`] so it cannot forget a route (a test checks the router
-//! mounts exactly those routes).
+//! [`super::ROUTES`], the table the router is built from, so it cannot
+//! forget a route.
 
 use axum::Json;
 use serde_json::{json, Map, Value};

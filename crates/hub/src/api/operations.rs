@@ -3,11 +3,11 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::{ApiError, ApiJson, ApiPath, ApiQuery};
+use crate::api::AppState;
 use crate::model::{OpState, Operation};
-use crate::server::AppState;
 use crate::service::Principal;
 
 /// Query of `GET /operations`.
@@ -23,7 +23,7 @@ pub struct ListQuery {
 }
 
 /// Body of `POST /locks/{id}/operations`.
-#[derive(Deserialize)]
+#[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RequestBody {
     /// One of [`crate::service::operations::REQUESTABLE_KINDS`].

@@ -2,15 +2,15 @@
 
 use axum::extract::State;
 use axum::Json;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::{ApiError, ApiJson};
+use crate::api::AppState;
 use crate::model::Org;
-use crate::server::AppState;
 use crate::service::Principal;
 
 /// Body of `PATCH /org`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RenameBody {
     /// New name.

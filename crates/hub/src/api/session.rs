@@ -3,16 +3,16 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::{ApiError, ApiJson, ApiPath};
+use crate::api::AppState;
 use crate::model::{Account, TokenInfo};
-use crate::server::AppState;
 use crate::service::auth::IssuedToken;
 use crate::service::Principal;
 
 /// Body of `POST /login`.
-#[derive(Deserialize)]
+#[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LoginBody {
     /// Login e-mail.
@@ -22,7 +22,7 @@ pub struct LoginBody {
 }
 
 /// Body of `POST /me/password`.
-#[derive(Deserialize)]
+#[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PasswordBody {
     /// The password in use (never logged).
@@ -32,7 +32,7 @@ pub struct PasswordBody {
 }
 
 /// Body of `POST /tokens`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TokenBody {
     /// What the token is for.

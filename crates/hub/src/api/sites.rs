@@ -3,15 +3,15 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::{ApiError, ApiJson, ApiPath};
+use crate::api::AppState;
 use crate::model::Site;
-use crate::server::AppState;
 use crate::service::Principal;
 
 /// Body of `POST /sites`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CreateBody {
     /// Name, unique in the organisation.
@@ -21,7 +21,7 @@ pub struct CreateBody {
 }
 
 /// Body of `PATCH /sites/{id}`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateBody {
     /// New name.

@@ -1,0 +1,34 @@
+//! [`AppState`]: what every handler gets.
+
+use std::sync::Arc;
+
+use tokio::sync::Notify;
+
+use crate::service::Service;
+
+/// What every handler gets: the service layer (and through it the lock
+/// plane) and a way to wake the job runner. Holds no state another hub
+/// process would need (except in-flight claims and queued PINs, which are
+/// per request).
+#[derive(Clone, Debug)]
+pub struct AppState {
+    /// The use cases.
+    pub service: Service,
+    /// Notified when work was queued, so the job runner does not wait for its tick.
+    pub jobs: Arc<Notify>,
+}
+
+impl AppState {
+    /// State over a service (its plane may have no broker link: claims then answer 503).
+    pub fn new(service: Service) -> Self {
+        Self {
+            jobs: service.plane().wake_handle(),
+            service,
+        }
+    }
+
+    /// Wakes the job runner.
+    pub fn wake_jobs(&self) {
+        self.jobs.notify_one();
+    }
+}
