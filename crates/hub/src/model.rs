@@ -117,6 +117,103 @@ string_enum!(
     }
 );
 
+string_enum!(
+    /// What an alert is about; stored under these names. Severity and the
+    /// default text come from [`AlertKind::severity`] and [`AlertKind::text`],
+    /// and which lock alarm or event raises which kind from
+    /// `crate::plane::alerts` — one table each.
+    AlertKind {
+        /// The broker reports the lock offline.
+        LockOffline => "lock_offline",
+        /// The lock was factory reset: its binding is stale.
+        ResetDetected => "reset_detected",
+        /// Battery at or below 20 %.
+        BatteryLow => "battery_low",
+        /// Battery at or below 5 %.
+        BatteryCritical => "battery_critical",
+        /// The lock's clock is off.
+        ClockDrift => "clock_drift",
+        /// The bolt jammed.
+        Jammed => "jammed",
+        /// Too many wrong codes: the keypad is disabled for a while.
+        WrongCodeLimit => "wrong_code_limit",
+        /// Tamper switch.
+        Tamper => "tamper",
+        /// The door was forced open.
+        DoorForced => "door_forced",
+        /// The door was left ajar.
+        DoorAjar => "door_ajar",
+        /// A duress code was used.
+        Duress => "duress",
+        /// A factory reset was refused because the battery is too low.
+        ResetRefusedLowBattery => "reset_refused_low_battery",
+        /// A controller the hub does not know talked to the lock.
+        UnknownController => "unknown_controller",
+        /// Events missing from the lock's sequence.
+        EventGap => "event_gap",
+        /// Audit records missing.
+        LogGap => "log_gap",
+        /// Audit records lost by the lock (ring overflow).
+        LogLost => "log_lost",
+        /// An audit record does not chain from its predecessor.
+        LogChainBreak => "log_chain_break",
+        /// Two different audit records with one sequence number.
+        LogConflict => "log_conflict",
+    }
+);
+
+impl AlertKind {
+    /// How urgent this kind is.
+    pub fn severity(self) -> Severity {
+        use AlertKind as K;
+        match self {
+            K::ResetDetected
+            | K::BatteryCritical
+            | K::Jammed
+            | K::Tamper
+            | K::DoorForced
+            | K::Duress
+            | K::LogChainBreak
+            | K::LogConflict => Severity::Critical,
+            K::LockOffline
+            | K::BatteryLow
+            | K::ClockDrift
+            | K::WrongCodeLimit
+            | K::DoorAjar
+            | K::ResetRefusedLowBattery
+            | K::UnknownController
+            | K::EventGap
+            | K::LogGap
+            | K::LogLost => Severity::Warning,
+        }
+    }
+
+    /// What it means, in words (an alert may carry a more precise message).
+    pub fn text(self) -> &'static str {
+        use AlertKind as K;
+        match self {
+            K::LockOffline => "the lock went offline",
+            K::ResetDetected => "the lock was factory reset: binding stale, re-claim or release it",
+            K::BatteryLow => "battery low",
+            K::BatteryCritical => "battery critical",
+            K::ClockDrift => "the lock's clock drifted",
+            K::Jammed => "the bolt jammed",
+            K::WrongCodeLimit => "wrong-code limit reached: keypad disabled",
+            K::Tamper => "tamper detected",
+            K::DoorForced => "door forced open",
+            K::DoorAjar => "door left ajar",
+            K::Duress => "a duress code was used at the door",
+            K::ResetRefusedLowBattery => "a factory reset was refused: battery too low",
+            K::UnknownController => "a controller the hub does not know talked to the lock",
+            K::EventGap => "events missing from the lock's log",
+            K::LogGap => "audit records missing",
+            K::LogLost => "the lock lost audit records (ring overflow)",
+            K::LogChainBreak => "an audit record does not chain from its predecessor",
+            K::LogConflict => "two different audit records with one sequence number",
+        }
+    }
+}
+
 impl Role {
     /// True for roles that may list and create accounts.
     pub fn can_manage_accounts(self) -> bool {
@@ -357,15 +454,21 @@ pub struct Alert {
     pub org_id: i64,
     /// The lock concerned, if any.
     pub lock_id: Option<i64>,
-    /// Alert kind (`battery_low`, `event_gap`, `reset_detected`, …).
-    pub kind: String,
+    /// What it is about.
+    pub kind: AlertKind,
     /// Urgency.
     pub severity: Severity,
-    /// Human-readable text.
+    /// Human-readable text (the latest, when raised again while open).
     pub message: String,
     /// Creation time.
     #[serde(serialize_with = "ts::ser")]
     pub created_at: i64,
+    /// How many times it was raised while open (a flapping link counts here,
+    /// not as new alerts).
+    pub times: i64,
+    /// When it was last raised.
+    #[serde(serialize_with = "ts::ser")]
+    pub last_at: i64,
     /// When acknowledged.
     #[serde(serialize_with = "ts::ser_opt")]
     pub acked_at: Option<i64>,

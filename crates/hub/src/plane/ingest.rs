@@ -3,8 +3,7 @@
 //! the untrusted broker: unknown serials change nothing.
 
 use super::{invalid, LockPlane, PlaneError};
-use crate::model::{is_valid_serial, ClaimState, Lock, Severity, SERIAL_RULE};
-use crate::store::alerts::NewAlert;
+use crate::model::{is_valid_serial, AlertKind, ClaimState, Lock, SERIAL_RULE};
 use crate::store::events::{IngestOutcome, NewEvent};
 
 fn check_serial(s: &str) -> Result<String, PlaneError> {
@@ -13,25 +12,6 @@ fn check_serial(s: &str) -> Result<String, PlaneError> {
     } else {
         Err(invalid("serial", SERIAL_RULE))
     }
-}
-
-/// Event kinds that raise an alert, with severity and text.
-pub fn alert_for_event(kind: &str) -> Option<(Severity, &'static str)> {
-    Some(match kind {
-        "jammed" => (Severity::Critical, "the bolt jammed"),
-        "wrong_code_limit" => (
-            Severity::Warning,
-            "wrong-code limit reached: keypad disabled",
-        ),
-        "tamper" => (Severity::Critical, "tamper detected"),
-        "door_forced" => (Severity::Critical, "door forced open"),
-        "unknown_controller" => (
-            Severity::Warning,
-            "a controller the hub does not know talked to the lock",
-        ),
-        "clock_drift" => (Severity::Warning, "the lock's clock drifted"),
-        _ => return None,
-    })
 }
 
 impl LockPlane {
@@ -54,20 +34,7 @@ impl LockPlane {
             return Ok(None);
         };
         if before.online && !online && lock.claim_state == ClaimState::Claimed {
-            if let Some(org) = lock.org_id {
-                self.store
-                    .raise_alert(
-                        NewAlert {
-                            org_id: org,
-                            lock_id: Some(lock.id),
-                            kind: "lock_offline",
-                            severity: Severity::Warning,
-                            message: "the lock went offline",
-                        },
-                        now,
-                    )
-                    .await?;
-            }
+            self.raise(&lock, AlertKind::LockOffline, None, now).await?;
         }
         Ok(Some(lock))
     }
@@ -93,38 +60,19 @@ impl LockPlane {
             .record_telemetry(seen.id, battery_pct, reset_counter, now)
             .await?
             .ok_or(PlaneError::NotFound)?;
-        if let Some(org) = lock.org_id {
-            let mut alerts = Vec::new();
-            if reset {
-                alerts.push((
-                    "reset_detected",
-                    Severity::Critical,
-                    "the lock was factory reset: binding stale, re-claim or release it",
-                ));
+        if reset {
+            self.raise(&lock, AlertKind::ResetDetected, None, now)
+                .await?;
+        }
+        match battery_pct {
+            Some(b) if b <= 5 => {
+                self.raise(&lock, AlertKind::BatteryCritical, None, now)
+                    .await?
             }
-            match battery_pct {
-                Some(b) if b <= 5 => {
-                    alerts.push(("battery_critical", Severity::Critical, "battery critical"))
-                }
-                Some(b) if b <= 20 && seen.battery_pct.is_none_or(|old| old > 20) => {
-                    alerts.push(("battery_low", Severity::Warning, "battery low"))
-                }
-                _ => {}
+            Some(b) if b <= 20 && seen.battery_pct.is_none_or(|old| old > 20) => {
+                self.raise(&lock, AlertKind::BatteryLow, None, now).await?
             }
-            for (kind, severity, message) in alerts {
-                self.store
-                    .raise_alert(
-                        NewAlert {
-                            org_id: org,
-                            lock_id: Some(lock.id),
-                            kind,
-                            severity,
-                            message,
-                        },
-                        now,
-                    )
-                    .await?;
-            }
+            _ => {}
         }
         Ok(lock)
     }
@@ -159,41 +107,23 @@ impl LockPlane {
                 now,
             )
             .await?;
-        if let Some(org) = lock.org_id {
-            let mut alerts: Vec<(&str, Severity, String)> = Vec::new();
-            if let IngestOutcome::StoredAfterGap {
-                first_missing,
-                last_missing,
-                ..
-            } = &outcome
-            {
-                alerts.push((
-                    "event_gap",
-                    Severity::Warning,
-                    format!("events {first_missing}..={last_missing} missing from the lock's log"),
-                ));
-            }
-            if matches!(
-                outcome,
-                IngestOutcome::Stored(_) | IngestOutcome::StoredAfterGap { .. }
-            ) {
-                if let Some((sev, text)) = alert_for_event(kind) {
-                    alerts.push((kind, sev, text.to_owned()));
-                }
-            }
-            for (kind, severity, message) in alerts {
-                self.store
-                    .raise_alert(
-                        NewAlert {
-                            org_id: org,
-                            lock_id: Some(lock.id),
-                            kind,
-                            severity,
-                            message: &message,
-                        },
-                        now,
-                    )
-                    .await?;
+        if let IngestOutcome::StoredAfterGap {
+            first_missing,
+            last_missing,
+            ..
+        } = &outcome
+        {
+            let msg =
+                format!("events {first_missing}..={last_missing} missing from the lock's log");
+            self.raise(&lock, AlertKind::EventGap, Some(&msg), now)
+                .await?;
+        }
+        if matches!(
+            outcome,
+            IngestOutcome::Stored(_) | IngestOutcome::StoredAfterGap { .. }
+        ) {
+            if let Some(k) = super::alerts::for_event(kind) {
+                self.raise(&lock, k, None, now).await?;
             }
         }
         Ok(outcome)

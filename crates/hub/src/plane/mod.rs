@@ -15,6 +15,7 @@
 //! Bindings live in the `bindings` table (see [`crate::store::plane`]); they
 //! hold the hub's controller secret key for the lock.
 
+pub mod alerts;
 pub mod ingest;
 pub mod reconcile;
 pub mod sender;

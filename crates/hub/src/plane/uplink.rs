@@ -4,8 +4,8 @@
 //! acknowledgements and reset detection.
 
 use tumbler_control::proto::{
-    AlarmCode, BoltState, Command, CommandResult, DoorState, ErrorCode, Event, LogBatch,
-    OperatingMode, Outcome, SignedSelfCheck, Status, Verdict, VerifyingKey,
+    BoltState, Command, CommandResult, DoorState, ErrorCode, Event, LogBatch, OperatingMode,
+    Outcome, SignedSelfCheck, Status, Verdict, VerifyingKey,
 };
 use tumbler_control::{
     issue_reset_token, Binding, LogCursor, LogIssue, OpKind, ResetReason, Uplink, UplinkError,
@@ -13,8 +13,7 @@ use tumbler_control::{
 
 use super::LockPlane;
 use super::PlaneError;
-use crate::model::{ClaimState, Lock, OpName, Severity};
-use crate::store::alerts::NewAlert;
+use crate::model::{AlertKind, ClaimState, Lock, OpName};
 use crate::store::operations::{NewOperation, OpOutcome};
 use crate::store::plane::{hex, StatusRecord};
 
@@ -78,36 +77,6 @@ fn door(d: DoorState) -> &'static str {
 
 fn mode(m: OperatingMode) -> String {
     variant(&serde_json::to_value(m).unwrap_or_default())
-}
-
-/// Alert kind, severity and text for an alarm code.
-pub fn alarm_alert(code: AlarmCode) -> Option<(&'static str, Severity, &'static str)> {
-    Some(match code {
-        AlarmCode::LockJammed => ("jammed", Severity::Critical, "the bolt jammed"),
-        AlarmCode::WrongCodeEntryLimit => (
-            "wrong_code_limit",
-            Severity::Warning,
-            "wrong-code limit reached: keypad disabled",
-        ),
-        AlarmCode::Tamper => ("tamper", Severity::Critical, "tamper detected"),
-        AlarmCode::ForcedOpen => ("door_forced", Severity::Critical, "door forced open"),
-        AlarmCode::DoorAjar => ("door_ajar", Severity::Warning, "door left ajar"),
-        AlarmCode::LowBattery => ("battery_low", Severity::Warning, "battery low"),
-        AlarmCode::CriticalBattery => ("battery_critical", Severity::Critical, "battery critical"),
-        AlarmCode::Duress => (
-            "duress",
-            Severity::Critical,
-            "a duress code was used at the door",
-        ),
-        AlarmCode::ResetRefusedLowBattery => (
-            "reset_refused_low_battery",
-            Severity::Warning,
-            "a factory reset was refused: battery too low",
-        ),
-        // The reset itself is reported by the reset notice / stale binding.
-        AlarmCode::LockFactoryReset => return None,
-        _ => return None,
-    })
 }
 
 enum Opened {
@@ -422,31 +391,6 @@ impl LockPlane {
         Ok(r.unwrap_or_else(|| Err("no_binding".into())))
     }
 
-    async fn alert(
-        &self,
-        lock: &Lock,
-        kind: &str,
-        severity: Severity,
-        message: &str,
-        now_ms: i64,
-    ) -> Result<(), PlaneError> {
-        if let Some(org) = lock.org_id {
-            self.store
-                .raise_alert(
-                    NewAlert {
-                        org_id: org,
-                        lock_id: Some(lock.id),
-                        kind,
-                        severity,
-                        message,
-                    },
-                    now_ms,
-                )
-                .await?;
-        }
-        Ok(())
-    }
-
     async fn status(
         &self,
         lock: &Lock,
@@ -474,23 +418,11 @@ impl LockPlane {
         };
         let b = rec.battery_pct;
         if b <= 5 && lock.battery_pct.is_none_or(|old| old > 5) {
-            self.alert(
-                lock,
-                "battery_critical",
-                Severity::Critical,
-                "battery critical",
-                now_ms,
-            )
-            .await?;
+            self.raise(lock, AlertKind::BatteryCritical, None, now_ms)
+                .await?;
         } else if b <= 20 && b > 5 && lock.battery_pct.is_none_or(|old| old > 20) {
-            self.alert(
-                lock,
-                "battery_low",
-                Severity::Warning,
-                "battery low",
-                now_ms,
-            )
-            .await?;
+            self.raise(lock, AlertKind::BatteryLow, None, now_ms)
+                .await?;
         }
         let drifted = skew.abs() > CLOCK_DRIFT_ALERT_S;
         let was = lock
@@ -499,7 +431,7 @@ impl LockPlane {
             .is_some_and(|k| k.abs() > CLOCK_DRIFT_ALERT_S);
         if drifted && !was {
             let msg = format!("the lock's clock is off by {skew} s");
-            self.alert(lock, "clock_drift", Severity::Warning, &msg, now_ms)
+            self.raise(lock, AlertKind::ClockDrift, Some(&msg), now_ms)
                 .await?;
         }
         if rec.bolt == "jammed" && lock.telemetry.bolt.as_deref() != Some("jammed") {
@@ -510,8 +442,8 @@ impl LockPlane {
 
     async fn event(&self, lock: &Lock, e: Event, now_ms: i64) -> Result<(), PlaneError> {
         if let Event::Alarm { code, .. } = e {
-            if let Some((kind, sev, text)) = alarm_alert(code) {
-                self.alert(lock, kind, sev, text, now_ms).await?;
+            if let Some(kind) = super::alerts::for_alarm(code) {
+                self.raise(lock, kind, None, now_ms).await?;
             }
         }
         Ok(())
@@ -543,38 +475,33 @@ impl LockPlane {
                 .await?;
         }
         for issue in &out.issues {
-            let (kind, sev, msg) = match issue {
+            let (kind, msg) = match issue {
                 LogIssue::Gap(r) => (
-                    "log_gap",
-                    Severity::Warning,
+                    AlertKind::LogGap,
                     format!("audit records {}..={} missing", r.first, r.last),
                 ),
                 LogIssue::Lost(r) => (
-                    "log_lost",
-                    Severity::Warning,
+                    AlertKind::LogLost,
                     format!(
                         "the lock lost audit records {}..={} (ring overflow)",
                         r.first, r.last
                     ),
                 ),
                 LogIssue::Abandoned(r) => (
-                    "log_gap",
-                    Severity::Warning,
+                    AlertKind::LogGap,
                     format!("audit records {}..={} are gone", r.first, r.last),
                 ),
                 LogIssue::ChainBreak { seq } => (
-                    "log_chain_break",
-                    Severity::Critical,
+                    AlertKind::LogChainBreak,
                     format!("audit record {seq} does not chain from its predecessor"),
                 ),
                 LogIssue::Conflict { seq } => (
-                    "log_conflict",
-                    Severity::Critical,
+                    AlertKind::LogConflict,
                     format!("two different audit records with sequence number {seq}"),
                 ),
                 _ => continue,
             };
-            self.alert(lock, kind, sev, &msg, now_ms).await?;
+            self.raise(lock, kind, Some(&msg), now_ms).await?;
         }
         if let Ok(json) = serde_json::to_string(&cursor) {
             store.save_log_cursor(lock.id, &json).await?;
@@ -680,7 +607,7 @@ impl LockPlane {
             } else {
                 "the lock answers under a new key (probably factory reset): binding stale, re-claim or release it"
             };
-            self.alert(lock, "reset_detected", Severity::Critical, msg, now_ms)
+            self.raise(lock, AlertKind::ResetDetected, Some(msg), now_ms)
                 .await?;
         }
         // A reset the hub asked for happened: that operation is applied; the

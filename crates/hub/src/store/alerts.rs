@@ -3,19 +3,22 @@
 use sqlx::any::AnyRow;
 
 use super::{col, parse_enum, Store, StoreError};
-use crate::model::{Alert, Severity};
+use crate::model::{Alert, AlertKind, Severity};
 
-const COLS: &str = "id, org_id, lock_id, kind, severity, message, created_at, acked_at, acked_by";
+const COLS: &str =
+    "id, org_id, lock_id, kind, severity, message, created_at, times, last_at, acked_at, acked_by";
 
 fn alert_row(r: &AnyRow) -> Result<Alert, StoreError> {
     Ok(Alert {
         id: col(r, "id")?,
         org_id: col(r, "org_id")?,
         lock_id: col(r, "lock_id")?,
-        kind: col(r, "kind")?,
+        kind: parse_enum(r, "kind", AlertKind::parse)?,
         severity: parse_enum(r, "severity", Severity::parse)?,
         message: col(r, "message")?,
         created_at: col(r, "created_at")?,
+        times: col(r, "times")?,
+        last_at: col(r, "last_at")?,
         acked_at: col(r, "acked_at")?,
         acked_by: col(r, "acked_by")?,
     })
@@ -28,26 +31,32 @@ pub struct NewAlert<'a> {
     pub org_id: i64,
     /// Lock concerned.
     pub lock_id: Option<i64>,
-    /// Kind (`battery_low`, `event_gap`, `reset_detected`, …).
-    pub kind: &'a str,
-    /// Urgency.
-    pub severity: Severity,
-    /// Human-readable text (no secrets).
-    pub message: &'a str,
+    /// What it is about (its severity follows from it).
+    pub kind: AlertKind,
+    /// Human-readable text (no secrets); `None`: the kind's own text.
+    pub message: Option<&'a str>,
 }
 
 impl Store {
-    /// Raises an alert.
+    /// Raises an alert. A lock has at most one open alert of a kind: raising
+    /// it again while it is open (not acknowledged) counts it (`times`,
+    /// `last_at`, latest message) instead of adding another. One statement,
+    /// backed by a partial unique index, so two hubs raising at once still
+    /// leave one.
     pub async fn raise_alert(&self, a: NewAlert<'_>, now: i64) -> Result<Alert, StoreError> {
         let r = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "INSERT INTO alerts (org_id, lock_id, kind, severity, message, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6) RETURNING {COLS}"
+            "INSERT INTO alerts (org_id, lock_id, kind, severity, message, created_at, times, last_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, 1, $6) \
+             ON CONFLICT (org_id, lock_id, kind) WHERE acked_at IS NULL AND lock_id IS NOT NULL \
+             DO UPDATE SET times = alerts.times + 1, last_at = excluded.last_at, \
+                           message = excluded.message \
+             RETURNING {COLS}"
         )))
         .bind(a.org_id)
         .bind(a.lock_id)
-        .bind(a.kind)
-        .bind(a.severity.as_str())
-        .bind(a.message)
+        .bind(a.kind.as_str())
+        .bind(a.kind.severity().as_str())
+        .bind(a.message.unwrap_or(a.kind.text()))
         .bind(now)
         .fetch_one(&self.pool)
         .await?;

@@ -5,7 +5,7 @@
 
 use serde_json::{json, Value};
 use tumbler_hub::api::{denied_roles, RouteSpec, ROUTES};
-use tumbler_hub::model::{Role, Severity};
+use tumbler_hub::model::{AlertKind, Role};
 use tumbler_hub::store::alerts::NewAlert;
 use tumbler_hub::store::events::EventFilter;
 use tumbler_hub::store::locks::LockFilter;
@@ -64,9 +64,8 @@ async fn targets(app: &TestApp, a: &OrgFixture, b: &OrgFixture) -> Targets {
             NewAlert {
                 org_id: a.org_id,
                 lock_id: Some(a.lock_id),
-                kind: "battery_low",
-                severity: Severity::Warning,
-                message: "alpha low",
+                kind: AlertKind::BatteryLow,
+                message: Some("alpha low"),
             },
             s.now_ms(),
         )

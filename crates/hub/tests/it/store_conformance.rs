@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use tumbler_hub::model::{ClaimState, OpState, Role, Severity};
+use tumbler_hub::model::{AlertKind, ClaimState, OpState, Role, Severity};
 use tumbler_hub::store::alerts::NewAlert;
 use tumbler_hub::store::events::{EventFilter, IngestOutcome, NewEvent};
 use tumbler_hub::store::locks::LockFilter;
@@ -48,6 +48,7 @@ conformance!(
     two_workers_never_claim_the_same_operation,
     events_dedup_gap_and_search,
     alerts_ack,
+    alerts_once_per_lock_and_kind,
     lock_plane_bindings_and_lifecycle,
     access_slots_changes_and_reset,
     concurrent_grants_get_distinct_slots,
@@ -535,6 +536,75 @@ async fn events_dedup_gap_and_search(store: &Store) {
     assert_eq!(lock.last_event_seq, Some(6));
 }
 
+async fn alerts_once_per_lock_and_kind(store: &Store) {
+    let o = org(store).await;
+    let s = store.create_site(o, "HQ", "UTC", T0).await.unwrap();
+    let l = lock_online(store, o, s.id, "SN-ALERT").await;
+    let raise = |kind, at| {
+        let store = store.clone();
+        async move {
+            store
+                .raise_alert(
+                    NewAlert {
+                        org_id: o,
+                        lock_id: Some(l),
+                        kind,
+                        message: None,
+                    },
+                    at,
+                )
+                .await
+                .unwrap()
+        }
+    };
+    // A flapping link: one open alert that counts, not one per flap.
+    let first = raise(AlertKind::LockOffline, T0).await;
+    assert_eq!((first.times, first.severity), (1, Severity::Warning));
+    assert_eq!(first.message, "the lock went offline");
+    raise(AlertKind::LockOffline, T0 + 10).await;
+    let third = raise(AlertKind::LockOffline, T0 + 20).await;
+    assert_eq!(third.id, first.id);
+    assert_eq!(
+        (third.times, third.last_at, third.created_at),
+        (3, T0 + 20, T0)
+    );
+    // Another kind on the same lock is its own alert.
+    let other = raise(AlertKind::BatteryLow, T0 + 30).await;
+    assert_ne!(other.id, first.id);
+    assert_eq!(store.list_alerts(o, true, 10).await.unwrap().len(), 2);
+    // Raised at once from two places (two hubs): still one.
+    let (a, b) = tokio::join!(
+        raise(AlertKind::Jammed, T0 + 40),
+        raise(AlertKind::Jammed, T0 + 40)
+    );
+    assert_eq!(a.id, b.id);
+    let open = store.list_alerts(o, true, 10).await.unwrap();
+    let jammed: Vec<_> = open
+        .iter()
+        .filter(|x| x.kind == AlertKind::Jammed)
+        .collect();
+    assert_eq!(jammed.len(), 1, "{open:?}");
+    assert_eq!(jammed[0].times, 2);
+    // Once acknowledged it is closed: the next one is a new alert.
+    let acc = store
+        .create_account(
+            NewAccount {
+                org_id: o,
+                email: "ack@x.test",
+                name: "Ack",
+                role: Role::Support,
+                password_hash: "h",
+            },
+            T0,
+        )
+        .await
+        .unwrap();
+    store.ack_alert(o, first.id, acc.id, T0 + 50).await.unwrap();
+    let again = raise(AlertKind::LockOffline, T0 + 60).await;
+    assert_ne!(again.id, first.id);
+    assert_eq!(again.times, 1);
+}
+
 async fn alerts_ack(store: &Store) {
     let o = org(store).await;
     let a = store
@@ -542,9 +612,8 @@ async fn alerts_ack(store: &Store) {
             NewAlert {
                 org_id: o,
                 lock_id: None,
-                kind: "battery_low",
-                severity: Severity::Warning,
-                message: "low",
+                kind: AlertKind::BatteryLow,
+                message: Some("low"),
             },
             T0,
         )
