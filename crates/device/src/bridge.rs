@@ -151,7 +151,7 @@ pub fn time_rule(r: &p::TimeRule) -> l::TzRule {
 /// Maps a wire command to the lock's command.
 pub fn command(c: &p::Command) -> Result<l::Command, MapError> {
     Ok(match c {
-        p::Command::Lock { .. } => l::Command::Lock,
+        p::Command::Lock { pin: pn } => l::Command::Lock { pin: pin(pn)? },
         p::Command::Unlock { pin: pn } => l::Command::Unlock { pin: pin(pn)? },
         p::Command::UnlockWithTimeout { timeout_s, pin: pn } => l::Command::UnlockWithTimeout {
             timeout_s: u32::from(*timeout_s),

@@ -185,30 +185,7 @@ impl Lock {
         }
         let by = Some(from);
         match cmd {
-            Command::Lock => {
-                match self.effective_mode(now) {
-                    OperatingMode::Privacy
-                    | OperatingMode::NoRemoteLockUnlock
-                    | OperatingMode::Passage => return Err(E::ModeRestricted),
-                    _ => {}
-                }
-                self.lock_motor(out);
-                out.event(Event::LockOperation {
-                    op: LockOp::Lock,
-                    source: Source::Remote,
-                    user: None,
-                    credential: None,
-                });
-                self.audit(
-                    out,
-                    now,
-                    Who::Controller(from),
-                    What::Lock,
-                    Source::Remote,
-                    AuditResult::Ok,
-                );
-                Ok(ReplyData::Done)
-            }
+            Command::Lock { pin } => self.remote_lock(now, from, pin, out),
             Command::Unlock { pin } => self.remote_unlock(now, from, pubkey, pin, None, out),
             Command::UnlockWithTimeout { timeout_s, pin } => {
                 if timeout_s == 0 || timeout_s > 86_400 {
@@ -591,6 +568,86 @@ impl Lock {
         SelfCheckReport::sign(body, &self.factory)
     }
 
+    /// The PIN check of a remote lock or unlock (`RequirePINforRemoteOperation`): refused
+    /// without a PIN when the setting asks for one; a given PIN must be a user's, and a wrong
+    /// one counts towards the lockout like one typed at the keypad. `Ok(Some((user, slot)))`:
+    /// the PIN's owner; `Ok(None)`: no PIN given and none required.
+    fn remote_pin(
+        &mut self,
+        now: Now,
+        pin: Option<&Pin>,
+        out: &mut Output,
+    ) -> Result<Option<(UserIndex, u8)>, E> {
+        if self.settings.require_pin_for_remote && pin.is_none() {
+            return Err(E::PinRequired);
+        }
+        let Some(p) = pin else {
+            return Ok(None);
+        };
+        if self.lockout_active(now) {
+            return Err(E::LockedOut);
+        }
+        match self.find_pin(p.as_bytes()) {
+            Some(found) => Ok(Some(found)),
+            None => {
+                // A wrong remote PIN counts towards the lockout too.
+                let _ = self.count_wrong(now, Source::Remote, out);
+                out.signal = None;
+                Err(E::WrongPin)
+            }
+        }
+    }
+
+    /// A remote lock. With a PIN (required or not) the PIN's owner is the actor: their
+    /// status, type and schedules apply as for a remote unlock, and a verified PIN resets the
+    /// wrong-code budget as any verified credential does.
+    fn remote_lock(
+        &mut self,
+        now: Now,
+        from: ControllerId,
+        pin: Option<Pin>,
+        out: &mut Output,
+    ) -> CmdResult {
+        match self.effective_mode(now) {
+            OperatingMode::Privacy | OperatingMode::NoRemoteLockUnlock | OperatingMode::Passage => {
+                return Err(E::ModeRestricted)
+            }
+            _ => {}
+        }
+        let acting = self.remote_pin(now, pin.as_ref(), out)?;
+        if let Some((u, _)) = acting {
+            if let Err(e) = self.user_allows(u, now, true) {
+                out.event(Event::LockOperationError {
+                    op: LockOp::Lock,
+                    source: Source::Remote,
+                    error: e,
+                    user: Some(u),
+                });
+                return Err(E::AccessDenied(e));
+            }
+            if self.security.wrong != 0 || self.security.lockouts != 0 {
+                self.security.wrong = 0;
+                self.security.lockouts = 0;
+                out.persist.items.insert(ItemKey::Security);
+            }
+        }
+        let cred = acting.map(|(user, slot)| CredentialRef {
+            kind: CredentialType::Pin,
+            user,
+            slot,
+        });
+        self.lock_motor(out);
+        out.event(Event::LockOperation {
+            op: LockOp::Lock,
+            source: Source::Remote,
+            user: cred.map(|c| c.user),
+            credential: cred,
+        });
+        let who = cred.map_or(Who::Controller(from), |c| Who::User(c.user));
+        self.audit(out, now, who, What::Lock, Source::Remote, AuditResult::Ok);
+        Ok(ReplyData::Done)
+    }
+
     fn remote_unlock(
         &mut self,
         now: Now,
@@ -606,25 +663,11 @@ impl Lock {
             }
             _ => {}
         }
-        if self.settings.require_pin_for_remote && pin.is_none() {
-            return Err(E::PinRequired);
-        }
         // The acting user: the PIN's owner, else the user holding this
         // controller's key as an app-key credential (their limits apply).
         let mut acting: Option<(UserIndex, u8, CredentialType)> = None;
-        if let Some(p) = &pin {
-            if self.lockout_active(now) {
-                return Err(E::LockedOut);
-            }
-            match self.find_pin(p.as_bytes()) {
-                Some((u, s)) => acting = Some((u, s, CredentialType::Pin)),
-                None => {
-                    // A wrong remote PIN counts towards the lockout too.
-                    let _ = self.count_wrong(now, Source::Remote, out);
-                    out.signal = None;
-                    return Err(E::WrongPin);
-                }
-            }
+        if let Some((u, s)) = self.remote_pin(now, pin.as_ref(), out)? {
+            acting = Some((u, s, CredentialType::Pin));
         } else if let Some((u, s)) = self.find_credential(&StoredCredential::AppKey(pubkey)) {
             acting = Some((u, s, CredentialType::AppKey));
         }

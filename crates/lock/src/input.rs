@@ -120,8 +120,12 @@ pub enum Input {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub enum Command {
-    /// Lock the bolt (any role).
-    Lock,
+    /// Lock the bolt (any role); `pin` is required when `RequirePINforRemoteOperation` is set,
+    /// and checked like an unlock's when given.
+    Lock {
+        /// PIN (decrypted by proto).
+        pin: Option<Pin>,
+    },
     /// Unlock (any role); `pin` is required when `RequirePINforRemoteOperation` is set.
     Unlock {
         /// PIN (decrypted by proto).
@@ -265,7 +269,7 @@ impl Command {
     pub fn allowed_for_user_role(&self) -> bool {
         matches!(
             self,
-            Command::Lock
+            Command::Lock { .. }
                 | Command::Unlock { .. }
                 | Command::UnlockWithTimeout { .. }
                 | Command::LogAck { .. }
