@@ -18,7 +18,8 @@
 //! * [`reset`] — factory data, sealed reset records, manufacturer tokens, self-check.
 //! * [`persist`] — item keys, item sets, encode/restore errors.
 //! * `lock` — the [`Lock`] state, accessors and persistence.
-//! * `handle` — physical inputs and timers; `command` — remote commands;
+//! * `handle` — physical inputs and timers; `command` — remote commands (one file per
+//!   concern: door, users, credentials, schedules, settings, controllers, resets, queries);
 //!   `access` — the access decision; `crypto` — keyed hashes.
 #![no_std]
 
