@@ -9,9 +9,12 @@ use crate::reset::ManufacturerToken;
 use crate::schedule::{HolidaySchedule, WeekDaySchedule, YearDaySchedule};
 use crate::settings::{OperatingMode, Setting};
 use crate::time::TzRule;
+
 use crate::user::{
     CardUid, ControllerId, CredentialType, NewCredential, Pin, UserFields, UserIndex,
 };
+/// Role of a paired controller (the shared [`tumbler_model::Role`]).
+pub use tumbler_model::Role;
 
 /// A keypad key.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -33,15 +36,6 @@ pub enum MotorFeedback {
     Jammed,
     /// Locking stopped short of fully thrown (bolt not fully locked).
     NotFullyLocked,
-}
-
-/// Role of a paired controller.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Role {
-    /// Manages users, settings, resets.
-    Admin,
-    /// May lock, unlock and read status.
-    User,
 }
 
 /// Identifier of a remote command, echoed in its [`crate::output::Reply`].

@@ -150,7 +150,7 @@ fn two_factor_needs_card_and_pin_in_either_order() {
     })
     .unwrap();
     let mut f = UserFields::new("2fa", UserType::Unrestricted);
-    f.rule = CredentialRule::CardAndPin;
+    f.rule = CredentialRule::TwoFactor;
     r.admin(Command::SetUser {
         index: 6,
         fields: f,
