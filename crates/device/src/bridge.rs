@@ -1,9 +1,9 @@
 //! Translation between the wire (`tumbler-proto`) and the lock (`tumbler-lock`), for what
-//! genuinely differs between them. The shared vocabulary (user type and status, credential rule
-//! and kind, PIN, operating mode, role, reset trigger) is `tumbler-model`'s and passes through
-//! unchanged; what stays here is shape (global vs per-user credential slots, `u32` vs `u8`
-//! controller ids, whole settings record vs one setting per command, signed reports) and the
-//! wire's coarser codes (errors, alarms, log actions).
+//! genuinely differs between them. The shared vocabulary (user type and status, credential
+//! rule and kind, PIN, operating mode, role, reset trigger, volume) is `tumbler-model`'s and
+//! passes through unchanged; what stays here is shape (global vs per-user credential slots,
+//! `u32` vs `u8` controller ids, whole settings record vs one setting per command, signed
+//! reports) and the wire's coarser codes (errors, alarms, log actions).
 //!
 //! Pure functions. Conventions the hub must share:
 //! - a proto [`CredentialSlot`](p::CredentialSlot) `index` is global:
@@ -665,11 +665,7 @@ pub fn settings(st: &l::Settings) -> p::Settings {
         auto_relock_s: st.auto_relock_s,
         wrong_code_limit: st.wrong_code_limit,
         disable_time_s: st.temp_disable_s,
-        volume: match st.volume {
-            l::settings::Volume::Off => p::Volume::Silent,
-            l::settings::Volume::Low => p::Volume::Low,
-            _ => p::Volume::High,
-        },
+        volume: st.volume,
         local_programming: st.local_programming,
         app_reset_allowed: st.app_reset_allowed,
         reset_hold_s: st.reset_hold_s,
@@ -696,11 +692,7 @@ pub fn setting_changes(now: &l::Settings, want: &p::Settings) -> Vec<l::Setting>
         v.push(l::Setting::TempDisableS(want.disable_time_s));
     }
     if cur.volume != want.volume {
-        v.push(l::Setting::Volume(match want.volume {
-            p::Volume::Silent => l::settings::Volume::Off,
-            p::Volume::Low => l::settings::Volume::Low,
-            _ => l::settings::Volume::High,
-        }));
+        v.push(l::Setting::Volume(want.volume));
     }
     if cur.local_programming != want.local_programming {
         v.push(l::Setting::LocalProgramming(want.local_programming));

@@ -4,19 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::{MAX_PIN_LEN, MIN_PIN_LEN};
 
-pub use tumbler_model::OperatingMode;
-
-/// Sound volume of beeps.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
-pub enum Volume {
-    /// Silent (LED only).
-    Off,
-    /// Quiet.
-    Low,
-    /// Loud.
-    #[default]
-    High,
-}
+pub use tumbler_model::{OperatingMode, Volume};
 
 /// What a lock in setup mode (no admin yet) lets through.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]

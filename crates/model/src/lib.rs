@@ -19,6 +19,7 @@
 //! * [`mode`] — [`OperatingMode`].
 //! * [`role`] — [`Role`] of a paired controller.
 //! * [`reset`] — [`ResetTrigger`] of a factory reset.
+//! * [`volume`] — the beep [`Volume`] setting.
 #![no_std]
 
 pub mod credential;
@@ -26,12 +27,14 @@ pub mod mode;
 pub mod reset;
 pub mod role;
 pub mod user;
+pub mod volume;
 
 pub use credential::{CredentialKind, Pin, PIN_MAX};
 pub use mode::OperatingMode;
 pub use reset::ResetTrigger;
 pub use role::Role;
 pub use user::{CredentialRule, UserIndex, UserStatus, UserType};
+pub use volume::Volume;
 
 #[cfg(test)]
 mod tests;

@@ -121,6 +121,17 @@ fn reset_trigger_is_pinned() {
 }
 
 #[test]
+fn volume_is_pinned() {
+    use Volume as V;
+    check(&[
+        (V::Silent, V::Silent as u8, "Silent"),
+        (V::Low, V::Low as u8, "Low"),
+        (V::High, V::High as u8, "High"),
+    ]);
+    assert_eq!(V::default(), V::High);
+}
+
+#[test]
 fn pin_is_a_length_prefixed_byte_string_and_redacted() {
     let pin = Pin::new(b"4711").unwrap();
     let bytes: Vec<u8> = postcard::to_allocvec(&pin).unwrap();

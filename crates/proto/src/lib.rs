@@ -16,7 +16,7 @@
 //! * [`reset_token`]: manufacturer reset token ([`ResetToken`]).
 //! * [`model`]: `tumbler-model`, the types the wire shares with the lock (re-exported in
 //!   [`msg`]: user type and status, credential rule and kind, PIN, operating mode, role,
-//!   reset trigger).
+//!   reset trigger, volume).
 //! * [`claim`]: claim messages; with feature `pake`, the SPAKE2 state machines that
 //!   claim a lock in setup mode.
 //!

@@ -2,9 +2,9 @@
 //!
 //! `tumbler-proto` does not depend on `tumbler-lock`, so the wire can stay stable while the
 //! lock's internals change. The vocabulary both mean the same by (user type and status,
-//! credential rule and kind, PIN, operating mode, role, reset trigger) is `tumbler-model`'s,
-//! shared with the lock and re-exported here with its encoding pinned; every other type here
-//! is the wire's own shape of a lock capability. Field layouts are fixed-capacity
+//! credential rule and kind, PIN, operating mode, role, reset trigger, volume) is
+//! `tumbler-model`'s, shared with the lock and re-exported here with its encoding pinned;
+//! every other type here is the wire's own shape of a lock capability. Field layouts are fixed-capacity
 //! (`heapless`) so the lock can decode without a heap.
 //!
 //! One file per message group: [`command`] (requests and their ids),

@@ -2,18 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-pub use tumbler_model::OperatingMode;
-
-/// Sound volume.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum Volume {
-    /// No sound.
-    Silent,
-    /// Quiet.
-    Low,
-    /// Loud.
-    High,
-}
+pub use tumbler_model::{OperatingMode, Volume};
 
 /// How a lock in setup mode may be claimed (DESIGN §2.2 "Setup mode").
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
