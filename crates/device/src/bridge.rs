@@ -1,4 +1,9 @@
-//! Translation between the wire (`tumbler-proto` mirror types) and the lock (`tumbler-lock`).
+//! Translation between the wire (`tumbler-proto`) and the lock (`tumbler-lock`), for what
+//! genuinely differs between them. The shared vocabulary (user type and status, credential
+//! rule and kind, PIN, operating mode, role, reset trigger, volume) is `tumbler-model`'s and
+//! passes through unchanged; what stays here is shape (global vs per-user credential slots,
+//! `u32` vs `u8` controller ids, whole settings record vs one setting per command, signed
+//! reports) and the wire's coarser codes (errors, alarms, log actions).
 //!
 //! Pure functions. Conventions the hub must share:
 //! - a proto [`CredentialSlot`](p::CredentialSlot) `index` is global:
@@ -30,15 +35,6 @@ impl From<MapError> for p::ErrorCode {
     }
 }
 
-fn pin(pin: &Option<p::Pin>) -> Result<Option<l::Pin>, MapError> {
-    match pin {
-        None => Ok(None),
-        Some(p) => l::Pin::new(p.expose())
-            .map(Some)
-            .ok_or(MapError::InvalidArgument),
-    }
-}
-
 fn label<const N: usize>(s: &str) -> heapless::String<N> {
     let mut out = heapless::String::new();
     for c in s.chars() {
@@ -63,42 +59,6 @@ pub fn global_slot(user: l::UserIndex, slot: u8) -> u16 {
     user.saturating_sub(1)
         .saturating_mul(per)
         .saturating_add(u16::from(slot))
-}
-
-fn user_type(t: p::UserType) -> l::UserType {
-    match t {
-        p::UserType::WeekDaySchedule => l::UserType::WeekDaySchedule,
-        p::UserType::YearDaySchedule => l::UserType::YearDaySchedule,
-        p::UserType::OneTime => l::UserType::OneTime,
-        p::UserType::Expiring => l::UserType::Expiring,
-        p::UserType::NonAccess => l::UserType::NonAccess,
-        p::UserType::RemoteOnly => l::UserType::RemoteOnly,
-        p::UserType::Admin => l::UserType::Admin,
-        p::UserType::Duress => l::UserType::Duress,
-        _ => l::UserType::Unrestricted,
-    }
-}
-
-fn mode(m: p::OperatingMode) -> l::OperatingMode {
-    match m {
-        p::OperatingMode::Normal => l::OperatingMode::Normal,
-        p::OperatingMode::Vacation => l::OperatingMode::Vacation,
-        p::OperatingMode::Privacy => l::OperatingMode::Privacy,
-        p::OperatingMode::NoRemoteLockUnlock => l::OperatingMode::NoRemoteLockUnlock,
-        p::OperatingMode::Passage => l::OperatingMode::Passage,
-        _ => l::OperatingMode::Normal,
-    }
-}
-
-/// The lock's operating mode as the wire names it.
-fn wire_mode(m: l::OperatingMode) -> p::OperatingMode {
-    match m {
-        l::OperatingMode::Normal => p::OperatingMode::Normal,
-        l::OperatingMode::Vacation => p::OperatingMode::Vacation,
-        l::OperatingMode::Privacy => p::OperatingMode::Privacy,
-        l::OperatingMode::NoRemoteLockUnlock => p::OperatingMode::NoRemoteLockUnlock,
-        l::OperatingMode::Passage => p::OperatingMode::Passage,
-    }
 }
 
 /// Answers `LogFetch { from_seq }`: the lock's unacknowledged audit records with a sequence
@@ -151,22 +111,16 @@ pub fn time_rule(r: &p::TimeRule) -> l::TzRule {
 /// Maps a wire command to the lock's command.
 pub fn command(c: &p::Command) -> Result<l::Command, MapError> {
     Ok(match c {
-        p::Command::Lock { .. } => l::Command::Lock,
-        p::Command::Unlock { pin: pn } => l::Command::Unlock { pin: pin(pn)? },
-        p::Command::UnlockWithTimeout { timeout_s, pin: pn } => l::Command::UnlockWithTimeout {
+        p::Command::Lock { pin } => l::Command::Lock { pin: pin.clone() },
+        p::Command::Unlock { pin } => l::Command::Unlock { pin: pin.clone() },
+        p::Command::UnlockWithTimeout { timeout_s, pin } => l::Command::UnlockWithTimeout {
             timeout_s: u32::from(*timeout_s),
-            pin: pin(pn)?,
+            pin: pin.clone(),
         },
         p::Command::SetUser(u) => {
-            let mut fields = l::UserFields::new(&u.name, user_type(u.user_type));
-            fields.status = match u.status {
-                p::UserStatus::Enabled => l::UserStatus::Enabled,
-                p::UserStatus::Disabled => l::UserStatus::Disabled,
-            };
-            fields.rule = match u.credential_rule {
-                p::CredentialRule::Single => l::CredentialRule::Single,
-                p::CredentialRule::TwoFactor => l::CredentialRule::CardAndPin,
-            };
+            let mut fields = l::UserFields::new(&u.name, u.user_type);
+            fields.status = u.status;
+            fields.rule = u.credential_rule;
             l::Command::SetUser {
                 index: u.index,
                 fields,
@@ -184,9 +138,7 @@ pub fn command(c: &p::Command) -> Result<l::Command, MapError> {
                 return Err(MapError::InvalidArgument);
             }
             let credential = match credential {
-                p::Credential::Pin(pn) => l::NewCredential::Pin(
-                    l::Pin::new(pn.expose()).ok_or(MapError::InvalidArgument)?,
-                ),
+                p::Credential::Pin(pn) => l::NewCredential::Pin(pn.clone()),
                 p::Credential::Card(uid) => l::NewCredential::Card(
                     heapless::Vec::from_slice(&uid.0).map_err(|_| MapError::InvalidArgument)?,
                 ),
@@ -242,11 +194,11 @@ pub fn command(c: &p::Command) -> Result<l::Command, MapError> {
             schedule: l::schedule::HolidaySchedule {
                 from_utc: i64::try_from(schedule.from).map_err(|_| MapError::InvalidArgument)?,
                 to_utc: i64::try_from(schedule.to).map_err(|_| MapError::InvalidArgument)?,
-                mode: mode(schedule.mode),
+                mode: schedule.mode,
             },
         },
         p::Command::ClearHolidaySchedule { slot } => l::Command::ClearHoliday { slot: *slot },
-        p::Command::SetOperatingMode(m) => l::Command::SetOperatingMode(mode(*m)),
+        p::Command::SetOperatingMode(m) => l::Command::SetOperatingMode(*m),
         // The wire sets the clock and the time-zone rule in one envelope, but the lock guards
         // each command with the envelope counter, so one command carries it: the rule (the part
         // the lock persists and enforces). The clock part is the driver's (the
@@ -269,10 +221,7 @@ pub fn command(c: &p::Command) -> Result<l::Command, MapError> {
             label: lb,
         } => l::Command::PairController {
             pubkey: *public_key,
-            role: match role {
-                p::Role::Admin => l::Role::Admin,
-                p::Role::User => l::Role::User,
-            },
+            role: *role,
             label: label(lb),
         },
         p::Command::UnpairController { controller } => l::Command::UnpairController(
@@ -486,7 +435,7 @@ pub fn status(s: &l::Status, time: p::UnixTime) -> p::Status {
             l::DoorState::Forced => p::DoorState::Forced,
             l::DoorState::Unknown => p::DoorState::Unknown,
         },
-        mode: wire_mode(s.effective_mode),
+        mode: s.effective_mode,
         firmware: FIRMWARE,
         reset_counter: s.reset_counter,
         setup_mode: s.setup_mode,
@@ -516,12 +465,7 @@ pub fn reset_notice(
     let record = p::ResetRecord {
         serial: label(serial),
         reset_counter: rec.record.counter,
-        trigger: match rec.record.trigger {
-            l::ResetTrigger::Button => p::ResetTrigger::Button,
-            l::ResetTrigger::Keypad => p::ResetTrigger::Keypad,
-            l::ResetTrigger::App => p::ResetTrigger::App,
-            l::ResetTrigger::Manufacturer => p::ResetTrigger::Manufacturer,
-        },
+        trigger: rec.record.trigger,
         time: rec
             .record
             .utc_s
@@ -697,32 +641,16 @@ pub fn query(lock: &l::Lock, c: &p::Command) -> Option<p::CommandResult> {
             p::CommandResult::Holiday(lock.holiday(*slot).map(|h| p::HolidaySchedule {
                 from: u64::try_from(h.from_utc).unwrap_or(0),
                 to: u64::try_from(h.to_utc).unwrap_or(0),
-                mode: wire_mode(h.mode),
+                mode: h.mode,
             }))
         }
         p::Command::GetUser { index } => {
             p::CommandResult::User(lock.user(*index).map(|u| p::UserRecord {
                 index: *index,
                 name: label(u.fields.name.as_str()),
-                status: match u.fields.status {
-                    l::UserStatus::Enabled => p::UserStatus::Enabled,
-                    l::UserStatus::Disabled => p::UserStatus::Disabled,
-                },
-                user_type: match u.fields.user_type {
-                    l::UserType::WeekDaySchedule => p::UserType::WeekDaySchedule,
-                    l::UserType::YearDaySchedule => p::UserType::YearDaySchedule,
-                    l::UserType::OneTime => p::UserType::OneTime,
-                    l::UserType::Expiring => p::UserType::Expiring,
-                    l::UserType::NonAccess => p::UserType::NonAccess,
-                    l::UserType::RemoteOnly => p::UserType::RemoteOnly,
-                    l::UserType::Admin => p::UserType::Admin,
-                    l::UserType::Duress => p::UserType::Duress,
-                    _ => p::UserType::Unrestricted,
-                },
-                credential_rule: match u.fields.rule {
-                    l::CredentialRule::Single => p::CredentialRule::Single,
-                    _ => p::CredentialRule::TwoFactor,
-                },
+                status: u.fields.status,
+                user_type: u.fields.user_type,
+                credential_rule: u.fields.rule,
                 created_by: None,
                 modified_by: None,
             }))
@@ -737,11 +665,7 @@ pub fn settings(st: &l::Settings) -> p::Settings {
         auto_relock_s: st.auto_relock_s,
         wrong_code_limit: st.wrong_code_limit,
         disable_time_s: st.temp_disable_s,
-        volume: match st.volume {
-            l::settings::Volume::Off => p::Volume::Silent,
-            l::settings::Volume::Low => p::Volume::Low,
-            _ => p::Volume::High,
-        },
+        volume: st.volume,
         local_programming: st.local_programming,
         app_reset_allowed: st.app_reset_allowed,
         reset_hold_s: st.reset_hold_s,
@@ -768,11 +692,7 @@ pub fn setting_changes(now: &l::Settings, want: &p::Settings) -> Vec<l::Setting>
         v.push(l::Setting::TempDisableS(want.disable_time_s));
     }
     if cur.volume != want.volume {
-        v.push(l::Setting::Volume(match want.volume {
-            p::Volume::Silent => l::settings::Volume::Off,
-            p::Volume::Low => l::settings::Volume::Low,
-            _ => l::settings::Volume::High,
-        }));
+        v.push(l::Setting::Volume(want.volume));
     }
     if cur.local_programming != want.local_programming {
         v.push(l::Setting::LocalProgramming(want.local_programming));

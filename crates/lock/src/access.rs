@@ -230,7 +230,7 @@ impl Lock {
             return self.deny(now, source, e, Some(u), out);
         }
         let rule = self.user(u).map(|x| x.fields.rule).unwrap_or_default();
-        if rule == CredentialRule::CardAndPin {
+        if rule == CredentialRule::TwoFactor {
             let is_pin = kind == CredentialType::Pin;
             let ok = self
                 .ram

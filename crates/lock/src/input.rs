@@ -9,9 +9,12 @@ use crate::reset::ManufacturerToken;
 use crate::schedule::{HolidaySchedule, WeekDaySchedule, YearDaySchedule};
 use crate::settings::{OperatingMode, Setting};
 use crate::time::TzRule;
+
 use crate::user::{
     CardUid, ControllerId, CredentialType, NewCredential, Pin, UserFields, UserIndex,
 };
+/// Role of a paired controller (the shared [`tumbler_model::Role`]).
+pub use tumbler_model::Role;
 
 /// A keypad key.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -33,15 +36,6 @@ pub enum MotorFeedback {
     Jammed,
     /// Locking stopped short of fully thrown (bolt not fully locked).
     NotFullyLocked,
-}
-
-/// Role of a paired controller.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Role {
-    /// Manages users, settings, resets.
-    Admin,
-    /// May lock, unlock and read status.
-    User,
 }
 
 /// Identifier of a remote command, echoed in its [`crate::output::Reply`].
@@ -120,8 +114,12 @@ pub enum Input {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub enum Command {
-    /// Lock the bolt (any role).
-    Lock,
+    /// Lock the bolt (any role); `pin` is required when `RequirePINforRemoteOperation` is set,
+    /// and checked like an unlock's when given.
+    Lock {
+        /// PIN (decrypted by proto).
+        pin: Option<Pin>,
+    },
     /// Unlock (any role); `pin` is required when `RequirePINforRemoteOperation` is set.
     Unlock {
         /// PIN (decrypted by proto).
@@ -265,7 +263,7 @@ impl Command {
     pub fn allowed_for_user_role(&self) -> bool {
         matches!(
             self,
-            Command::Lock
+            Command::Lock { .. }
                 | Command::Unlock { .. }
                 | Command::UnlockWithTimeout { .. }
                 | Command::LogAck { .. }

@@ -9,7 +9,8 @@
 //! # Layout
 //! * [`config`] — build-time capacities and timing constants.
 //! * [`time`] — [`Now`] and the DST-aware time-zone rule [`TzRule`].
-//! * [`user`] — users, credentials, the clear [`Pin`] carrier.
+//! * [`user`] — users and their credentials; the user type, status, credential rule and kind
+//!   and the clear [`Pin`] carrier are `tumbler-model`'s (shared with the wire), re-exported.
 //! * [`schedule`] — week-day, year-day and holiday schedules.
 //! * [`settings`] — [`Settings`], operating modes, setup policy.
 //! * [`input`] — [`Input`] and remote [`Command`]s.
@@ -18,7 +19,8 @@
 //! * [`reset`] — factory data, sealed reset records, manufacturer tokens, self-check.
 //! * [`persist`] — item keys, item sets, encode/restore errors.
 //! * `lock` — the [`Lock`] state, accessors and persistence.
-//! * `handle` — physical inputs and timers; `command` — remote commands;
+//! * `handle` — physical inputs and timers; `command` — remote commands (one file per
+//!   concern: door, users, credentials, schedules, settings, controllers, resets, queries);
 //!   `access` — the access decision; `crypto` — keyed hashes.
 #![no_std]
 
@@ -49,7 +51,9 @@ pub use persist::{EncodeError, ItemKey, ItemSet, RestoreError, MAX_ITEM_SIZE};
 pub use reset::{FactoryData, ManufacturerToken, ResetTrigger, SealedResetRecord, SelfCheckReport};
 pub use settings::{OperatingMode, Setting, Settings, SetupPolicy};
 pub use time::{Now, TzRule};
+/// The vocabulary shared with the wire (`tumbler-model`); its types are re-exported above.
+pub use tumbler_model as model;
 pub use user::{
-    ControllerId, CredentialRule, CredentialType, NewCredential, Pin, User, UserFields, UserIndex,
-    UserStatus, UserType,
+    ControllerId, CredentialKind, CredentialRule, CredentialType, NewCredential, Pin, User,
+    UserFields, UserIndex, UserStatus, UserType,
 };

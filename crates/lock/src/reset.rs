@@ -13,6 +13,9 @@ use zeroize::Zeroize;
 use crate::config::SERIAL_LEN;
 use crate::output::BoltState;
 
+/// What triggered a factory reset (the shared [`tumbler_model::ResetTrigger`]).
+pub use tumbler_model::ResetTrigger;
+
 /// The factory partition: never erased by any reset.
 #[derive(Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct FactoryData {
@@ -87,19 +90,6 @@ impl fmt::Debug for FactoryData {
             .field("reset_counter", &self.reset_counter)
             .finish()
     }
-}
-
-/// What triggered a factory reset.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum ResetTrigger {
-    /// Reset button held for the hold time.
-    Button,
-    /// Admin PIN + reset sequence at the keypad.
-    Keypad,
-    /// Admin controller command.
-    App,
-    /// Manufacturer token.
-    Manufacturer,
 }
 
 /// The reset record body: what the factory key signs.

@@ -4,44 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::{MAX_PIN_LEN, MIN_PIN_LEN};
 
-/// Operating mode (Matter DoorLock `OperatingModeEnum`).
-///
-/// * `Normal` — every valid credential of a user whose type and schedule allow it.
-/// * `Vacation` — keypad, card and fingerprint users are refused except admins;
-///   remote operations still work.
-/// * `Privacy` — "do not disturb": every exterior credential and every remote
-///   lock/unlock is refused, admins included; only the interior thumb-turn
-///   (and the mechanical key) operate the bolt. Leaving it takes an admin
-///   controller's `SetOperatingMode`.
-/// * `NoRemoteLockUnlock` — remote lock/unlock refused; local credentials work.
-/// * `Passage` — the bolt is unlocked on entering the mode and stays unlocked
-///   (auto-relock suspended) until the mode changes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
-pub enum OperatingMode {
-    /// Normal operation.
-    #[default]
-    Normal,
-    /// Only admins at the door.
-    Vacation,
-    /// Nobody from outside.
-    Privacy,
-    /// No remote lock/unlock.
-    NoRemoteLockUnlock,
-    /// Stays unlocked.
-    Passage,
-}
-
-/// Sound volume of beeps.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
-pub enum Volume {
-    /// Silent (LED only).
-    Off,
-    /// Quiet.
-    Low,
-    /// Loud.
-    #[default]
-    High,
-}
+pub use tumbler_model::{OperatingMode, Volume};
 
 /// What a lock in setup mode (no admin yet) lets through.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -78,7 +41,7 @@ pub struct Settings {
     pub reset_hold_s: u8,
     /// Setup-mode policy. Kept across factory resets (it governs the state after one).
     pub setup_policy: SetupPolicy,
-    /// Whether remote unlock must carry a valid PIN (`RequirePINforRemoteOperation`).
+    /// Whether a remote lock or unlock must carry a valid PIN (`RequirePINforRemoteOperation`).
     pub require_pin_for_remote: bool,
     /// Shortest PIN accepted at enrolment.
     pub pin_min_len: u8,

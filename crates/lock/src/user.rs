@@ -5,7 +5,11 @@
 use core::fmt;
 
 use serde::{Deserialize, Serialize};
-use zeroize::Zeroize;
+
+/// Credential kinds are the shared [`tumbler_model::CredentialKind`]; the lock's historical
+/// name for it is kept.
+pub use tumbler_model::CredentialKind as CredentialType;
+pub use tumbler_model::{CredentialKind, CredentialRule, Pin, UserIndex, UserStatus, UserType};
 
 use crate::config::{
     CREDENTIALS_PER_USER, MAX_CARD_UID, NAME_LEN, WEEK_DAY_SCHEDULES_PER_USER,
@@ -13,70 +17,9 @@ use crate::config::{
 };
 use crate::schedule::{WeekDaySchedule, YearDaySchedule};
 
-/// A user slot index, `1..=MAX_USERS` (Matter user index).
-pub type UserIndex = u16;
-
 /// A paired controller's slot id, `1..=MAX_CONTROLLERS` (like a Matter fabric index).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct ControllerId(pub u8);
-
-/// User status (Matter `UserStatusEnum`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
-pub enum UserStatus {
-    /// Credentials open the door (subject to type and schedules).
-    #[default]
-    Enabled,
-    /// Credentials are kept but open nothing.
-    Disabled,
-}
-
-/// User type (Matter `UserTypeEnum`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
-pub enum UserType {
-    /// Any time.
-    #[default]
-    Unrestricted,
-    /// Only inside one of the user's week-day schedules (local time).
-    WeekDaySchedule,
-    /// Only inside one of the user's year-day schedules (UTC window).
-    YearDaySchedule,
-    /// Opens once; the user slot is cleared after that use.
-    OneTime,
-    /// Valid for `Settings::expiring_user_min` after its first use.
-    Expiring,
-    /// Never opens (e.g. a credential kept for notifications).
-    NonAccess,
-    /// Its credentials work only through a remote operation (PIN with a remote unlock).
-    RemoteOnly,
-    /// Admin/programming user: always opens and may program at the keypad.
-    Admin,
-    /// Opens, and raises a silent duress alarm event.
-    Duress,
-}
-
-/// How many factors a user must present.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
-pub enum CredentialRule {
-    /// Any one credential.
-    #[default]
-    Single,
-    /// A card (or fingerprint) and a PIN of the same user within
-    /// [`crate::config::TWO_FACTOR_WINDOW_MS`], in either order.
-    CardAndPin,
-}
-
-/// Credential kinds (Matter `CredentialTypeEnum` subset).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum CredentialType {
-    /// Keypad PIN.
-    Pin,
-    /// RFID card.
-    Card,
-    /// Fingerprint template slot.
-    Fingerprint,
-    /// A paired controller's public key.
-    AppKey,
-}
 
 /// An RFID card UID (4, 7 or 10 bytes).
 pub type CardUid = heapless::Vec<u8, MAX_CARD_UID>;
@@ -114,48 +57,6 @@ impl StoredCredential {
             StoredCredential::Fingerprint(_) => CredentialType::Fingerprint,
             StoredCredential::AppKey(_) => CredentialType::AppKey,
         }
-    }
-}
-
-/// A PIN in the clear as typed or as sent by a controller (proto decrypts
-/// it). Holds up to 16 bytes so over-long input still reaches the lock's
-/// validation; zeroized on drop; `Debug` is redacted.
-#[derive(Clone, Default, PartialEq, Eq)]
-pub struct Pin(heapless::Vec<u8, 16>);
-
-impl Pin {
-    /// Wraps the bytes (ASCII digits expected); `None` if longer than 16 bytes.
-    pub fn new(bytes: &[u8]) -> Option<Pin> {
-        heapless::Vec::from_slice(bytes).ok().map(Pin)
-    }
-    /// The bytes (for hashing).
-    pub fn as_bytes(&self) -> &[u8] {
-        &self.0
-    }
-}
-
-impl Drop for Pin {
-    fn drop(&mut self) {
-        self.0.as_mut_slice().zeroize();
-    }
-}
-
-impl fmt::Debug for Pin {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Pin(<redacted>)")
-    }
-}
-
-impl Serialize for Pin {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_bytes(&self.0)
-    }
-}
-
-impl<'de> Deserialize<'de> for Pin {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let v: heapless::Vec<u8, 16> = Deserialize::deserialize(d)?;
-        Ok(Pin(v))
     }
 }
 

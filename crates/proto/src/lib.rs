@@ -14,6 +14,9 @@
 //! * [`link`]: lock side ([`LockEndpoint`], [`ControllerTable`]) and controller side
 //!   ([`ControllerEndpoint`]) of a paired link; roles and [`authorize`].
 //! * [`reset_token`]: manufacturer reset token ([`ResetToken`]).
+//! * [`model`]: `tumbler-model`, the types the wire shares with the lock (re-exported in
+//!   [`msg`]: user type and status, credential rule and kind, PIN, operating mode, role,
+//!   reset trigger, volume).
 //! * [`claim`]: claim messages; with feature `pake`, the SPAKE2 state machines that
 //!   claim a lock in setup mode.
 //!
@@ -75,6 +78,8 @@ pub use link::{
 pub use msg::*;
 pub use reset_token::{ResetNonce, ResetToken, ResetTokenError, Serial, SERIAL_MAX};
 pub use topic::{topic_down, topic_status, topic_up, Topic, TopicError, OFFLINE, ONLINE};
+/// The vocabulary shared with the lock (`tumbler-model`); its types are re-exported in [`msg`].
+pub use tumbler_model as model;
 
 impl Down {
     /// Encode with the protocol version byte.

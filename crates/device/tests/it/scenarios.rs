@@ -613,3 +613,53 @@ async fn app_reset_can_be_disabled() {
     h.expect("hold-reset 12s", RESET_DONE).await;
     h.stop().await;
 }
+
+/// A lock with `RequirePINforRemoteOperation` refuses a remote *lock* without a PIN or with a
+/// wrong one, and locks with the right one (the PIN used to be dropped on the way in).
+#[tokio::test]
+async fn remote_lock_requires_pin_when_set() {
+    for (name, broker) in brokers() {
+        let mut h = Harness::start(&format!("lockpin-{name}"), &broker).await;
+        with_tenant(&mut h).await;
+        assert!(ok(&h.command(p::Command::Unlock { pin: None }).await));
+        let Some(p::Outcome::Ok(p::CommandResult::Settings(mut s))) =
+            h.command(p::Command::GetSettings).await
+        else {
+            panic!("{name}: settings");
+        };
+        s.require_pin_for_remote = true;
+        assert!(ok(&h.command(p::Command::SetSettings(s)).await));
+        assert_eq!(
+            h.command(p::Command::Lock { pin: None }).await,
+            Some(p::Outcome::Failed(p::ErrorCode::PinRequired)),
+            "{name}: no PIN"
+        );
+        let wrong = p::Pin::new(b"1234");
+        assert_eq!(
+            h.command(p::Command::Lock { pin: wrong }).await,
+            Some(p::Outcome::Failed(p::ErrorCode::WrongPin)),
+            "{name}: wrong PIN"
+        );
+        h.expect("status", "bolt: Unlocked").await;
+        let right = p::Pin::new(b"4711");
+        assert!(
+            ok(&h.command(p::Command::Lock { pin: right }).await),
+            "{name}: right PIN"
+        );
+        let op = h
+            .wait_up(10, |m| {
+                matches!(
+                    m,
+                    p::Up::Event(p::Event::LockOperation {
+                        user: Some(2),
+                        kind: p::LockOperationKind::Lock,
+                        ..
+                    })
+                )
+            })
+            .await;
+        assert!(op.is_some(), "{name}: lock by the tenant's PIN reported");
+        h.expect("status", "bolt: Locked").await;
+        h.stop().await;
+    }
+}

@@ -150,7 +150,7 @@ fn two_factor_needs_card_and_pin_in_either_order() {
     })
     .unwrap();
     let mut f = UserFields::new("2fa", UserType::Unrestricted);
-    f.rule = CredentialRule::CardAndPin;
+    f.rule = CredentialRule::TwoFactor;
     r.admin(Command::SetUser {
         index: 6,
         fields: f,
@@ -206,7 +206,10 @@ fn vacation_privacy_and_no_remote_modes() {
         r.admin(Command::Unlock { pin: None }),
         Err(CommandError::ModeRestricted)
     );
-    assert_eq!(r.admin(Command::Lock), Err(CommandError::ModeRestricted));
+    assert_eq!(
+        r.admin(Command::Lock { pin: None }),
+        Err(CommandError::ModeRestricted)
+    );
     assert!(r.pin_opens("9713"));
 }
 
@@ -218,7 +221,10 @@ fn passage_mode_unlocks_and_stays_unlocked() {
     assert_eq!(r.lock.bolt(), BoltState::Unlocked);
     r.advance(3_600_000);
     assert_eq!(r.lock.bolt(), BoltState::Unlocked);
-    assert_eq!(r.admin(Command::Lock), Err(CommandError::ModeRestricted));
+    assert_eq!(
+        r.admin(Command::Lock { pin: None }),
+        Err(CommandError::ModeRestricted)
+    );
     r.admin(Command::SetOperatingMode(OperatingMode::Normal))
         .unwrap();
     r.advance(30_000);

@@ -167,6 +167,83 @@ fn remote_pin_obeys_and_feeds_lockout() {
 }
 
 #[test]
+fn remote_lock_obeys_require_pin_like_unlock() {
+    let mut r = rig();
+    r.admin(Command::Unlock { pin: None }).unwrap();
+    r.admin(Command::SetSetting(Setting::RequirePinForRemote(true)))
+        .unwrap();
+    // No PIN: refused, the bolt stays where it is.
+    let out = r.cmd_out(ADMIN, Command::Lock { pin: None });
+    assert_eq!(out.motor, None);
+    assert_eq!(
+        out.reply.map(|x| x.result),
+        Some(Err(CommandError::PinRequired))
+    );
+    // A wrong PIN: refused, and it counts towards the lockout.
+    let out = r.cmd_out(
+        ADMIN,
+        Command::Lock {
+            pin: Some(pin("0001")),
+        },
+    );
+    assert_eq!(out.motor, None);
+    assert_eq!(
+        out.reply.map(|x| x.result),
+        Some(Err(CommandError::WrongPin))
+    );
+    for _ in 0..4 {
+        assert_eq!(
+            r.admin(Command::Lock {
+                pin: Some(pin("0001"))
+            }),
+            Err(CommandError::WrongPin)
+        );
+    }
+    assert_eq!(
+        r.admin(Command::Lock {
+            pin: Some(pin("9713"))
+        }),
+        Err(CommandError::LockedOut)
+    );
+    r.advance(60_000);
+    // (Auto-relock has thrown the bolt meanwhile.)
+    r.admin(Command::Unlock {
+        pin: Some(pin("9713")),
+    })
+    .unwrap();
+    // The right PIN: locked, and the PIN's owner is the actor.
+    let out = r.cmd_out(
+        ADMIN,
+        Command::Lock {
+            pin: Some(pin("9713")),
+        },
+    );
+    assert_eq!(out.reply.map(|x| x.result), Some(Ok(ReplyData::Done)));
+    assert_eq!(out.motor, Some(MotorCommand::Lock));
+    assert!(out.events.iter().any(|e| matches!(
+        e,
+        Event::LockOperation {
+            op: output::LockOp::Lock,
+            user: Some(1),
+            ..
+        }
+    )));
+}
+
+#[test]
+fn remote_lock_checks_a_given_pin_even_when_not_required() {
+    let mut r = rig();
+    r.admin(Command::Unlock { pin: None }).unwrap();
+    assert_eq!(
+        r.admin(Command::Lock {
+            pin: Some(pin("0001"))
+        }),
+        Err(CommandError::WrongPin)
+    );
+    assert_eq!(r.admin(Command::Lock { pin: None }), Ok(ReplyData::Done));
+}
+
+#[test]
 fn keypad_entry_times_out() {
     let mut r = rig();
     for d in [9, 7] {

@@ -95,7 +95,7 @@ fn encode_restore_round_trip_is_behaviourally_equal() {
 fn every_item_fits_the_max_item_size() {
     let mut r = Rig::claimed();
     let mut f = UserFields::new("sixteen-chars-xx", UserType::WeekDaySchedule);
-    f.rule = CredentialRule::CardAndPin;
+    f.rule = CredentialRule::TwoFactor;
     r.admin(Command::SetUser {
         index: 100,
         fields: f,

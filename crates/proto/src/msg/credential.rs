@@ -1,61 +1,16 @@
 //! Credentials: PIN, card UID, fingerprint slot, app key. PINs are secrets: redacted
 //! `Debug`, zeroized on drop, and they only ever travel inside an encrypted envelope.
 
-use core::fmt;
-
 use serde::{Deserialize, Serialize};
-use zeroize::Zeroize;
 
-/// Longest PIN the wire can carry (the lock's own limit is in [`super::Capabilities`]).
-pub const PIN_MAX: usize = 16;
+pub use tumbler_model::{CredentialKind, Pin, PIN_MAX};
+
 /// Longest card UID (ISO 14443 UIDs are 4, 7 or 10 bytes; some cards more).
 pub const CARD_UID_MAX: usize = 16;
-
-/// A PIN as ASCII bytes (usually digits). Redacted in `Debug`, zeroized on drop.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Pin(heapless::Vec<u8, PIN_MAX>);
-
-impl Pin {
-    /// Wrap PIN bytes; `None` if longer than [`PIN_MAX`].
-    pub fn new(bytes: &[u8]) -> Option<Self> {
-        heapless::Vec::from_slice(bytes).ok().map(Pin)
-    }
-
-    /// The PIN bytes (handle with care: do not log).
-    pub fn expose(&self) -> &[u8] {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Pin {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Pin(<redacted>)")
-    }
-}
-
-impl Drop for Pin {
-    fn drop(&mut self) {
-        self.0.as_mut_slice().zeroize();
-    }
-}
 
 /// An RFID card UID.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct CardUid(pub heapless::Vec<u8, CARD_UID_MAX>);
-
-/// The kind of a credential (Matter `CredentialTypeEnum` subset).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[non_exhaustive]
-pub enum CredentialKind {
-    /// Keypad PIN.
-    Pin,
-    /// RFID card.
-    Card,
-    /// Fingerprint template slot.
-    Fingerprint,
-    /// Public key of a phone/app (Matter: Aliro-like).
-    AppKey,
-}
 
 /// Where a credential lives: its kind and its 1-based slot among credentials of that kind.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -1,8 +1,10 @@
 //! The wire messages: what a controller sends down (`Down`) and what the lock sends up (`Up`).
 //!
-//! Every type here is a versioned *mirror* of a lock capability, not the lock's own
-//! type: `tumbler-proto` does not depend on `tumbler-lock`, so the wire can stay
-//! stable while the lock's internals change. Field layouts are fixed-capacity
+//! `tumbler-proto` does not depend on `tumbler-lock`, so the wire can stay stable while the
+//! lock's internals change. The vocabulary both mean the same by (user type and status,
+//! credential rule and kind, PIN, operating mode, role, reset trigger, volume) is
+//! `tumbler-model`'s, shared with the lock and re-exported here with its encoding pinned;
+//! every other type here is the wire's own shape of a lock capability. Field layouts are fixed-capacity
 //! (`heapless`) so the lock can decode without a heap.
 //!
 //! One file per message group: [`command`] (requests and their ids),
@@ -45,6 +47,7 @@ pub use status::{
     SLOT_DIGESTS_MAX,
 };
 pub use time::{DstRule, TimeRule, Transition};
+pub use tumbler_model::Role;
 pub use user::{CredentialRule, Name, UserIndex, UserRecord, UserStatus, UserType, NAME_MAX};
 
 /// Identifier the lock assigns to a paired controller (hub, phone), like a Matter
@@ -52,15 +55,6 @@ pub use user::{CredentialRule, Name, UserIndex, UserRecord, UserStatus, UserType
 /// reset, so a removed controller's id stays recognisable as removed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct ControllerId(pub u32);
-
-/// A controller's rights on a lock.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum Role {
-    /// May do everything, including pairing others, settings and factory reset.
-    Admin,
-    /// May operate the lock (lock/unlock) and read its status; nothing that changes who gets in.
-    User,
-}
 
 /// Unix time in seconds (UTC). The lock's own clock, set by [`Command::SetTime`].
 pub type UnixTime = u64;

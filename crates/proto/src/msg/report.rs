@@ -8,18 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::{FirmwareVersion, UnixTime};
 use crate::reset_token::Serial;
 
-/// What triggered a factory reset.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum ResetTrigger {
-    /// Reset button held.
-    Button,
-    /// Admin PIN and reset sequence at the keypad.
-    Keypad,
-    /// Admin controller.
-    App,
-    /// Manufacturer reset token.
-    Manufacturer,
-}
+pub use tumbler_model::ResetTrigger;
 
 /// The sealed record a lock writes before wiping.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]

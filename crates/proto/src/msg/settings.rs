@@ -2,32 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-/// Operating mode (Matter `OperatingModeEnum`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[non_exhaustive]
-pub enum OperatingMode {
-    /// Everything as configured.
-    Normal,
-    /// Keypad disabled for local users; remote operation still works.
-    Vacation,
-    /// Nobody may unlock from outside (except admin/duress per lock policy).
-    Privacy,
-    /// Remote lock/unlock disabled.
-    NoRemoteLockUnlock,
-    /// Door stays unlocked (no auto-relock).
-    Passage,
-}
-
-/// Sound volume.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum Volume {
-    /// No sound.
-    Silent,
-    /// Quiet.
-    Low,
-    /// Loud.
-    High,
-}
+pub use tumbler_model::{OperatingMode, Volume};
 
 /// How a lock in setup mode may be claimed (DESIGN §2.2 "Setup mode").
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -60,7 +35,7 @@ pub struct Settings {
     pub reset_hold_s: u8,
     /// How the lock may be claimed in setup mode.
     pub setup_policy: SetupPolicy,
-    /// Whether remote unlock requires a PIN (Matter `RequirePINforRemoteOperation`).
+    /// Whether a remote lock or unlock requires a PIN (Matter `RequirePINforRemoteOperation`).
     pub require_pin_for_remote: bool,
 }
 
