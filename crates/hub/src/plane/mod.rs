@@ -17,6 +17,7 @@
 
 pub mod alerts;
 pub mod ingest;
+pub mod names;
 pub mod reconcile;
 pub mod sender;
 pub mod uplink;

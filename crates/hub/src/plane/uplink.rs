@@ -4,15 +4,15 @@
 //! acknowledgements and reset detection.
 
 use tumbler_control::proto::{
-    BoltState, Command, CommandResult, DoorState, ErrorCode, Event, LogBatch, OperatingMode,
-    Outcome, SignedSelfCheck, Status, Verdict, VerifyingKey,
+    BoltState, Command, CommandResult, DoorState, Event, LogBatch, Outcome, SignedSelfCheck,
+    Status, Verdict, VerifyingKey,
 };
 use tumbler_control::{
     issue_reset_token, Binding, LogCursor, LogIssue, OpKind, ResetReason, Uplink, UplinkError,
 };
 
-use super::LockPlane;
 use super::PlaneError;
+use super::{names, LockPlane};
 use crate::model::{AlertKind, ClaimState, Lock, OpName};
 use crate::store::operations::{NewOperation, OpOutcome};
 use crate::store::plane::{hex, StatusRecord};
@@ -22,39 +22,6 @@ pub const CLOCK_DRIFT_ALERT_S: i64 = 120;
 
 /// Lifetime of a manufacturer reset token (seconds).
 pub const RESET_TOKEN_TTL_S: u64 = 300;
-
-fn snake(s: &str) -> String {
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if c.is_ascii_uppercase() {
-            if i > 0 {
-                out.push('_');
-            }
-            out.push(c.to_ascii_lowercase());
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
-/// The variant name of a serde-serialised enum value, in snake case.
-fn variant(v: &serde_json::Value) -> String {
-    match v {
-        serde_json::Value::String(s) => snake(s),
-        serde_json::Value::Object(m) => m.keys().next().map(|k| snake(k)).unwrap_or_default(),
-        _ => "unknown".into(),
-    }
-}
-
-/// `wrong_pin`, or `reset_token: wrong_nonce` for codes with a detail.
-fn code_name(c: &ErrorCode) -> String {
-    let v = serde_json::to_value(c).unwrap_or_default();
-    match v.as_object().and_then(|m| m.values().next()) {
-        Some(inner) => format!("{}: {}", variant(&v), variant(inner)),
-        None => variant(&v),
-    }
-}
 
 fn bolt(b: BoltState) -> &'static str {
     match b {
@@ -73,10 +40,6 @@ fn door(d: DoorState) -> &'static str {
         DoorState::Forced => "forced",
         DoorState::Unknown => "unknown",
     }
-}
-
-fn mode(m: OperatingMode) -> String {
-    variant(&serde_json::to_value(m).unwrap_or_default())
 }
 
 enum Opened {
@@ -139,7 +102,7 @@ impl LockPlane {
         match u {
             Uplink::Ack(a) => {
                 if let Verdict::Refused(code) = a.verdict {
-                    self.answered(lock, a.id.0, &OpOutcome::Refused(code_name(&code)))
+                    self.answered(lock, a.id.0, &OpOutcome::Refused(names::error_code(&code)))
                         .await?;
                 }
                 Ok(())
@@ -155,7 +118,7 @@ impl LockPlane {
                 let record = record.map(|r| {
                     serde_json::json!({
                         "reset_counter": r.record.reset_counter,
-                        "trigger": variant(&serde_json::to_value(r.record.trigger).unwrap_or_default()),
+                        "trigger": names::reset_trigger(r.record.trigger),
                         "time": r.record.time,
                         "last_seq": r.record.last_seq,
                         "log_digest": hex(&r.record.log_digest),
@@ -227,8 +190,12 @@ impl LockPlane {
         };
         match outcome {
             Outcome::Failed(code) => {
-                self.answered(lock, command_id, &OpOutcome::Failed(code_name(&code)))
-                    .await?;
+                self.answered(
+                    lock,
+                    command_id,
+                    &OpOutcome::Failed(names::error_code(&code)),
+                )
+                .await?;
             }
             Outcome::Ok(CommandResult::ResetNonce(nonce)) if kind == OpName::ManufacturerReset => {
                 self.send_reset_token(lock, op, nonce, now_ms).await?;
@@ -402,7 +369,7 @@ impl LockPlane {
             battery_pct: i64::from(s.battery_percent.min(100)),
             bolt: bolt(s.bolt).into(),
             door: door(s.door).into(),
-            mode: mode(s.mode),
+            mode: names::operating_mode(s.mode).to_owned(),
             setup_mode: s.setup_mode,
             firmware: format!(
                 "{}.{}.{}",
@@ -471,7 +438,7 @@ impl LockPlane {
                 "chained": a.chained,
             });
             let at = i64::try_from(r.time).unwrap_or(0).saturating_mul(1000);
-            self.ingest_event(&lock.serial, seq, &variant(&what), at, &data)
+            self.ingest_event(&lock.serial, seq, names::action(r.what), at, &data)
                 .await?;
         }
         for issue in &out.issues {

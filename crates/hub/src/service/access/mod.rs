@@ -84,8 +84,9 @@ pub struct GrantRequest {
     pub credentials: Vec<CredentialInput>,
 }
 
-/// A PIN the hub generated: shown once, in this answer only.
-#[derive(Debug, Clone, Serialize)]
+/// A PIN the hub generated: shown once, in this answer only. `Debug` is
+/// redacted, so logging an answer never logs the PIN.
+#[derive(Clone, Serialize)]
 pub struct IssuedPin {
     /// The credential.
     pub credential_id: i64,
@@ -93,6 +94,16 @@ pub struct IssuedPin {
     pub person_id: i64,
     /// The PIN (never stored, never shown again).
     pub pin: String,
+}
+
+impl std::fmt::Debug for IssuedPin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IssuedPin")
+            .field("credential_id", &self.credential_id)
+            .field("person_id", &self.person_id)
+            .field("pin", &"<redacted>")
+            .finish()
+    }
 }
 
 /// One door of a batch.

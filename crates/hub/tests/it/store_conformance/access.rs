@@ -1,0 +1,245 @@
+//! Store conformance for people and access: slots, changes, resets and
+//! concurrent grants, on both backends.
+
+use super::*;
+
+fn grant<'a>(
+    person: i64,
+    lock: i64,
+    creds: Vec<usize>,
+) -> tumbler_hub::store::access::DoorChange<'a> {
+    use tumbler_hub::store::access::{DoorChange, PlannedOp};
+    DoorChange::Grant {
+        person_id: person,
+        lock_id: lock,
+        schedule: serde_json::json!({"kind": "permanent"}),
+        credentials: creds,
+        ops: Box::new(|slot, placed, _fresh| {
+            let mut ops = vec![PlannedOp {
+                kind: tumbler_hub::model::OpName::SetUser,
+                params: serde_json::json!({"slot": slot}),
+                credential_ref: None,
+            }];
+            for (r, idx) in placed {
+                ops.push(PlannedOp {
+                    kind: tumbler_hub::model::OpName::SetCredential,
+                    params: serde_json::json!({"index": idx}),
+                    credential_ref: Some(*r),
+                });
+            }
+            Ok(ops)
+        }),
+    }
+}
+
+fn card(person: i64, uid: &str) -> tumbler_hub::store::access::NewCredential {
+    tumbler_hub::store::access::NewCredential {
+        person_id: person,
+        kind: "card".into(),
+        label: None,
+        data: Some(uid.into()),
+        pin_tag: None,
+        existing_id: None,
+    }
+}
+
+fn plan<'a>(
+    o: i64,
+    kind: &'a str,
+    new_credentials: Vec<tumbler_hub::store::access::NewCredential>,
+    doors: Vec<tumbler_hub::store::access::DoorChange<'a>>,
+) -> tumbler_hub::store::access::AccessPlan<'a> {
+    tumbler_hub::store::access::AccessPlan {
+        org_id: o,
+        created_by: None,
+        kind,
+        new_credentials,
+        doors,
+        revoke_credentials: Vec::new(),
+        max_users: 100,
+        creds_per_user: 4,
+    }
+}
+
+pub(super) async fn access_slots_changes_and_reset(store: &Store) {
+    use tumbler_hub::store::access::{DoorChange, PlannedOp};
+    let o = org(store).await;
+    let s = store.create_site(o, "HQ", "UTC", T0).await.unwrap();
+    let a = lock_online(store, o, s.id, "acc-a").await;
+    let b = lock_online(store, o, s.id, "acc-b").await;
+    let alice = store.create_person(o, "Alice", true, T0).await.unwrap();
+    let bob = store.create_person(o, "Bob", false, T0).await.unwrap();
+    assert_eq!(store.list_people(o).await.unwrap().len(), 2);
+
+    // Alice: two cards on both doors; slots and credential slots allocated.
+    let applied = store
+        .apply_access(
+            plan(
+                o,
+                "grant",
+                vec![card(alice.id, "01"), card(alice.id, "02")],
+                vec![
+                    grant(alice.id, a, vec![0, 1]),
+                    grant(alice.id, b, vec![0, 1]),
+                ],
+            ),
+            T0,
+        )
+        .await
+        .unwrap();
+    assert_eq!(applied.credential_ids.len(), 2);
+    let doors = store.doors_of_batch(applied.batch_id).await.unwrap();
+    assert_eq!(doors.len(), 2);
+    assert!(doors
+        .iter()
+        .all(|d| d.slot == 1 && d.state == "pending" && d.gen == 1));
+    let creds = store.door_credentials(doors[0].id).await.unwrap();
+    let idx: Vec<i64> = creds.iter().map(|c| c.cred_index).collect();
+    assert_eq!(idx, [0, 1]);
+    let ops = store.door_ops(doors[0].id, 1).await.unwrap();
+    assert_eq!(ops.len(), 3);
+    assert_eq!(ops[1].params["credential_id"], applied.credential_ids[0]);
+
+    // Bob on door a: the next slot, credential slots of that user.
+    let applied_b = store
+        .apply_access(
+            plan(
+                o,
+                "grant",
+                vec![card(bob.id, "03")],
+                vec![grant(bob.id, a, vec![0])],
+            ),
+            T0,
+        )
+        .await
+        .unwrap();
+    let bob_door = store.doors_of_batch(applied_b.batch_id).await.unwrap()[0].clone();
+    assert_eq!(bob_door.slot, 2);
+    assert_eq!(
+        store.door_credentials(bob_door.id).await.unwrap()[0].cred_index,
+        4
+    );
+
+    // A state for an old change is ignored; the current one is recorded.
+    assert!(store
+        .set_door_state(doors[0].id, 1, "set", None, Some("ab"), T0)
+        .await
+        .unwrap());
+    let revoke = store
+        .apply_access(
+            plan(
+                o,
+                "revoke",
+                Vec::new(),
+                vec![DoorChange::Revoke {
+                    door_access_id: doors[0].id,
+                    ops: vec![PlannedOp {
+                        kind: tumbler_hub::model::OpName::ClearUser,
+                        params: serde_json::json!({}),
+                        credential_ref: None,
+                    }],
+                }],
+            ),
+            T0 + 1,
+        )
+        .await
+        .unwrap();
+    let d = store.get_door(revoke.doors[0]).await.unwrap().unwrap();
+    assert_eq!(
+        (d.state.as_str(), d.gen, d.digest_before.as_deref()),
+        ("removing", 2, Some("ab"))
+    );
+    assert!(!store
+        .set_door_state(d.id, 1, "set", None, None, T0)
+        .await
+        .unwrap());
+    // The pending operations of the superseded change were failed.
+    assert!(store
+        .door_ops(d.id, 1)
+        .await
+        .unwrap()
+        .iter()
+        .all(|op| op.state == tumbler_hub::model::OpState::Failed
+            && op.error.as_deref() == Some("superseded")));
+
+    // A factory reset of door a: everyone there is removed; the slot is free again.
+    assert_eq!(store.doors_reset(a, Some(3), T0 + 2).await.unwrap(), 2);
+    assert_eq!(store.pre_reset_counter(a).await.unwrap(), Some(3));
+    assert!(store
+        .doors_of_lock(a)
+        .await
+        .unwrap()
+        .iter()
+        .all(|d| d.state == "removed" && d.error.as_deref() == Some("lock_reset")));
+    let again = store
+        .apply_access(
+            plan(
+                o,
+                "reenrol",
+                vec![card(bob.id, "03")],
+                vec![grant(bob.id, a, vec![0])],
+            ),
+            T0 + 3,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        store.doors_of_batch(again.batch_id).await.unwrap()[0].slot,
+        1
+    );
+    // Door b was not touched.
+    assert_eq!(store.doors_of_lock(b).await.unwrap()[0].state, "pending");
+    // Another organisation sees nothing.
+    let other = org(store).await;
+    assert!(store.get_person(other, alice.id).await.unwrap().is_none());
+    assert!(store
+        .get_batch(other, applied.batch_id)
+        .await
+        .unwrap()
+        .is_none());
+    assert!(store
+        .get_credential(other, applied.credential_ids[0])
+        .await
+        .unwrap()
+        .is_none());
+}
+
+pub(super) async fn concurrent_grants_get_distinct_slots(store: &Store) {
+    let o = org(store).await;
+    let s = store.create_site(o, "HQ", "UTC", T0).await.unwrap();
+    let a = lock_online(store, o, s.id, "acc-c").await;
+    let mut tasks = Vec::new();
+    for i in 0..8 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            let p = store
+                .create_person(o, &format!("P{i}"), false, T0)
+                .await
+                .unwrap();
+            store
+                .apply_access(
+                    plan(
+                        o,
+                        "grant",
+                        vec![card(p.id, &format!("{i:02x}"))],
+                        vec![grant(p.id, a, vec![0])],
+                    ),
+                    T0,
+                )
+                .await
+                .unwrap()
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let slots: HashSet<i64> = store
+        .doors_of_lock(a)
+        .await
+        .unwrap()
+        .iter()
+        .map(|d| d.slot)
+        .collect();
+    assert_eq!(slots.len(), 8, "{slots:?}");
+    assert!(slots.iter().all(|s| (1..=8).contains(s)));
+}
