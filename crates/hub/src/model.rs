@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 pub use tumbler_control::access::DoorState;
+pub use tumbler_control::proto::CredentialKind;
 pub use tumbler_control::OpName;
 
 /// Serialises Unix milliseconds as RFC 3339 strings.
@@ -212,6 +213,30 @@ impl AlertKind {
             K::LogConflict => "two different audit records with one sequence number",
         }
     }
+}
+
+string_enum!(
+    /// What a batch of access changes was.
+    ChangeKind {
+        /// New access (and credentials) for a person on doors.
+        Grant => "grant",
+        /// A new PIN in place of an old one.
+        ChangePin => "change_pin",
+        /// A person removed from doors.
+        Revoke => "revoke",
+        /// Everyone but the owners removed.
+        RevokeAllExceptOwners => "revoke_all_except_owners",
+        /// Chosen people put back on a lock after a reset.
+        Reenrol => "reenrol",
+    }
+);
+
+/// Serialises a credential kind under its stored name (`pin`, `card`, …).
+pub(crate) fn ser_credential_kind<S: serde::Serializer>(
+    k: &CredentialKind,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    s.serialize_str(k.name())
 }
 
 impl Role {

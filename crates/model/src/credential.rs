@@ -27,6 +27,32 @@ pub enum CredentialKind {
     AppKey = 3,
 }
 
+impl CredentialKind {
+    /// Every kind, in declaration order.
+    pub const ALL: &'static [CredentialKind] = &[
+        CredentialKind::Pin,
+        CredentialKind::Card,
+        CredentialKind::Fingerprint,
+        CredentialKind::AppKey,
+    ];
+
+    /// The name people and the hub's database use (`pin`, `card`,
+    /// `fingerprint`, `app_key`), written out here and pinned by a test.
+    pub fn name(self) -> &'static str {
+        match self {
+            CredentialKind::Pin => "pin",
+            CredentialKind::Card => "card",
+            CredentialKind::Fingerprint => "fingerprint",
+            CredentialKind::AppKey => "app_key",
+        }
+    }
+
+    /// Parses [`CredentialKind::name`].
+    pub fn from_name(s: &str) -> Option<CredentialKind> {
+        CredentialKind::ALL.iter().copied().find(|k| k.name() == s)
+    }
+}
+
 /// A PIN in the clear, as typed or as sent by a controller: ASCII bytes (digits expected).
 /// Redacted in `Debug`, zeroized on drop. Encoded as a length-prefixed byte string.
 #[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

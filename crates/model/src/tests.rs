@@ -82,6 +82,12 @@ fn credential_kind_is_pinned() {
         (K::Fingerprint, K::Fingerprint as u8, "Fingerprint"),
         (K::AppKey, K::AppKey as u8, "AppKey"),
     ]);
+    let names: [&str; 4] = core::array::from_fn(|i| K::ALL[i].name());
+    assert_eq!(names, ["pin", "card", "fingerprint", "app_key"]);
+    for k in K::ALL {
+        assert_eq!(K::from_name(k.name()), Some(*k));
+    }
+    assert_eq!(K::from_name("Pin"), None);
 }
 
 #[test]

@@ -84,7 +84,7 @@ impl Service {
         Ok((
             NewCredential {
                 person_id,
-                kind: c.kind.clone(),
+                kind,
                 label,
                 data,
                 pin_tag,
@@ -150,7 +150,7 @@ impl Service {
         issued: Vec<(usize, SecretPin)>,
     ) -> Result<AccessOutcome, ServiceError> {
         let now = self.now_ms();
-        let kind = plan.kind.to_owned();
+        let kind = plan.kind;
         let holders: Vec<i64> = plan.new_credentials.iter().map(|c| c.person_id).collect();
         let applied = self
             .store
@@ -162,7 +162,7 @@ impl Service {
             org = p.org_id,
             batch = applied.batch_id,
             doors = applied.doors.len(),
-            kind,
+            kind = kind.as_str(),
             "access change queued"
         );
         let batch = self.batch_status(p, applied.batch_id, true).await?;
@@ -256,7 +256,7 @@ impl Service {
         let plan = AccessPlan {
             org_id: p.org_id,
             created_by: Some(p.account_id),
-            kind: "grant",
+            kind: ChangeKind::Grant,
             new_credentials,
             doors,
             revoke_credentials: Vec::new(),
@@ -282,7 +282,7 @@ impl Service {
             .filter(|c| c.revoked_at.is_none())
             .ok_or(ServiceError::NotFound)?;
         let person_id = cred.person_id;
-        if cred.kind != "pin" {
+        if cred.kind != CredentialKind::Pin {
             return Err(invalid("credential", "not a PIN"));
         }
         let policy = PinPolicy::DEFAULT;
@@ -347,7 +347,7 @@ impl Service {
         let plan = AccessPlan {
             org_id: p.org_id,
             created_by: Some(p.account_id),
-            kind: "change_pin",
+            kind: ChangeKind::ChangePin,
             new_credentials: Vec::new(),
             doors,
             revoke_credentials: Vec::new(),

@@ -37,7 +37,7 @@ mod revoke;
 mod status;
 mod verify;
 
-use crate::model::{ClaimState, Lock, OpName};
+use crate::model::{ser_credential_kind, ChangeKind, ClaimState, Lock, OpName};
 use crate::service::{
     check_name, invalid, Principal, Service, ServiceError, ADMINS, HISTORY, OWNERS,
 };
@@ -132,8 +132,8 @@ pub struct DoorResult {
 pub struct BatchStatus {
     /// Identifier.
     pub id: i64,
-    /// `grant`, `revoke`, `change_pin`, `revoke_all_except_owners`, `reenrol`.
-    pub kind: String,
+    /// What the change was.
+    pub kind: ChangeKind,
     /// Doors in the batch.
     pub total: usize,
     /// Doors per state (every state listed).
@@ -159,7 +159,8 @@ pub struct CredentialOnDoor {
     /// The credential.
     pub credential_id: i64,
     /// Kind.
-    pub kind: String,
+    #[serde(serialize_with = "ser_credential_kind")]
+    pub kind: CredentialKind,
     /// Label.
     pub label: Option<String>,
     /// Delivery state.
@@ -259,19 +260,10 @@ fn plan_error(e: PlanError) -> ServiceError {
     }
 }
 
+/// Parses a credential kind as the API spells it (the one place it is parsed).
 fn kind_of(k: &str) -> Result<CredentialKind, ServiceError> {
-    Ok(match k {
-        "pin" => CredentialKind::Pin,
-        "card" => CredentialKind::Card,
-        "fingerprint" => CredentialKind::Fingerprint,
-        "app_key" => CredentialKind::AppKey,
-        _ => {
-            return Err(invalid(
-                "credentials",
-                "kind: pin, card, fingerprint or app_key",
-            ))
-        }
-    })
+    CredentialKind::from_name(k)
+        .ok_or_else(|| invalid("credentials", "kind: pin, card, fingerprint or app_key"))
 }
 
 /// An operation carrying an `OpKind` (no secret inside) as JSON.

@@ -53,19 +53,17 @@ impl Service {
                 error: d.error,
                 credentials: creds
                     .iter()
-                    .map(|c| CredentialOnDoor {
-                        credential_id: c.credential_id,
-                        kind: credentials
-                            .iter()
-                            .find(|x| x.id == c.credential_id)
-                            .map(|x| x.kind.clone())
-                            .unwrap_or_default(),
-                        label: credentials
-                            .iter()
-                            .find(|x| x.id == c.credential_id)
-                            .and_then(|x| x.label.clone()),
-                        state: c.state.clone(),
-                        error: c.error.clone(),
+                    .filter_map(|c| {
+                        // Every door credential belongs to one of the person's
+                        // credentials (revoked ones included).
+                        let cred = credentials.iter().find(|x| x.id == c.credential_id)?;
+                        Some(CredentialOnDoor {
+                            credential_id: c.credential_id,
+                            kind: cred.kind,
+                            label: cred.label.clone(),
+                            state: c.state.clone(),
+                            error: c.error.clone(),
+                        })
                     })
                     .collect(),
             });

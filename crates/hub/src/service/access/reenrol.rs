@@ -67,25 +67,25 @@ impl Service {
                 let Some(c) = all.iter().find(|x| x.id == dc.credential_id) else {
                     continue;
                 };
-                if c.revoked_at.is_some() || c.kind == "pin" {
+                if c.revoked_at.is_some() || c.kind == CredentialKind::Pin {
                     continue;
                 }
-                let plain = match c.kind.as_str() {
-                    "card" => {
+                let plain = match c.kind {
+                    CredentialKind::Card => {
                         let b = unhex(c.data.as_deref().unwrap_or_default())?;
                         Credential::Card(CardUid(
                             heapless::Vec::from_slice(&b)
                                 .map_err(|_| invalid("uid", "too long"))?,
                         ))
                     }
-                    "app_key" => {
+                    CredentialKind::AppKey => {
                         let b = unhex(c.data.as_deref().unwrap_or_default())?;
                         Credential::AppKey(
                             <[u8; 32]>::try_from(b.as_slice())
                                 .map_err(|_| invalid("key", "stored key is not 32 bytes"))?,
                         )
                     }
-                    "fingerprint" => Credential::Fingerprint {
+                    CredentialKind::Fingerprint => Credential::Fingerprint {
                         template: c.data.as_deref().unwrap_or("0").parse().unwrap_or(0),
                     },
                     _ => continue,
@@ -93,13 +93,13 @@ impl Service {
                 refs.push(new_credentials.len());
                 new_credentials.push(NewCredential {
                     person_id: r.person_id,
-                    kind: c.kind.clone(),
+                    kind: c.kind,
                     label: c.label.clone(),
                     data: c.data.clone(),
                     pin_tag: None,
                     existing_id: Some(c.id),
                 });
-                payloads.push((kind_of(&c.kind)?, Payload::Plain(plain)));
+                payloads.push((c.kind, Payload::Plain(plain)));
             }
             if r.pin.is_some() || r.generate_pin {
                 let input = CredentialInput {
@@ -168,7 +168,7 @@ impl Service {
         let plan = AccessPlan {
             org_id: p.org_id,
             created_by: Some(p.account_id),
-            kind: "reenrol",
+            kind: ChangeKind::Reenrol,
             new_credentials,
             doors,
             revoke_credentials: Vec::new(),

@@ -64,7 +64,7 @@ impl Service {
         let plan = AccessPlan {
             org_id: p.org_id,
             created_by: Some(p.account_id),
-            kind: "revoke",
+            kind: ChangeKind::Revoke,
             new_credentials: Vec::new(),
             doors,
             revoke_credentials,
@@ -105,7 +105,7 @@ impl Service {
         let plan = AccessPlan {
             org_id: p.org_id,
             created_by: Some(p.account_id),
-            kind: "revoke_all_except_owners",
+            kind: ChangeKind::RevokeAllExceptOwners,
             new_credentials: Vec::new(),
             doors,
             revoke_credentials,

@@ -126,8 +126,8 @@ impl Service {
                 .filter(|c| c.state != "removed" && c.state != "failed")
                 .filter_map(|c| all.iter().find(|x| x.id == c.credential_id))
                 .map(|c| match &c.label {
-                    Some(l) => format!("{} ({l})", c.kind),
-                    None => c.kind.clone(),
+                    Some(l) => format!("{} ({l})", c.kind.name()),
+                    None => c.kind.name().to_owned(),
                 })
                 .collect();
             let sched = schedule.map(|s| s.describe()).unwrap_or_default();

@@ -72,7 +72,7 @@ impl Store {
                  RETURNING id",
             )
             .bind(plan.org_id)
-            .bind(plan.kind)
+            .bind(plan.kind.as_str())
             .bind(plan.created_by)
             .bind(now)
             .fetch_one(&mut *tx)
@@ -91,7 +91,7 @@ impl Store {
             )
             .bind(plan.org_id)
             .bind(c.person_id)
-            .bind(&c.kind)
+            .bind(c.kind.name())
             .bind(&c.label)
             .bind(&c.data)
             .bind(&c.pin_tag)

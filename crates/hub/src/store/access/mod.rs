@@ -20,7 +20,7 @@ use serde::Serialize;
 use sqlx::any::AnyRow;
 
 use super::{col, json_col, parse_enum, Backend, Store, StoreError};
-use crate::model::{ts, OpName, OpState};
+use crate::model::{ser_credential_kind, ts, ChangeKind, CredentialKind, OpName, OpState};
 
 /// A person who may hold access.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -46,7 +46,8 @@ pub struct CredentialRow {
     /// Holder.
     pub person_id: i64,
     /// `pin`, `card`, `fingerprint` or `app_key`.
-    pub kind: String,
+    #[serde(serialize_with = "ser_credential_kind")]
+    pub kind: CredentialKind,
     /// Label (e.g. "front door code").
     pub label: Option<String>,
     /// Non-secret data: card UID or app key (hex), fingerprint template slot.
@@ -133,7 +134,7 @@ pub struct NewCredential {
     /// Holder.
     pub person_id: i64,
     /// Kind.
-    pub kind: String,
+    pub kind: CredentialKind,
     /// Label.
     pub label: Option<String>,
     /// Non-secret data.
@@ -203,7 +204,7 @@ pub struct AccessPlan<'a> {
     /// Who asked.
     pub created_by: Option<i64>,
     /// `grant`, `revoke`, `change_pin`, `revoke_all_except_owners`, `reenrol`.
-    pub kind: &'a str,
+    pub kind: ChangeKind,
     /// Credentials to create.
     pub new_credentials: Vec<NewCredential>,
     /// Per-door changes.
@@ -233,7 +234,7 @@ pub struct Batch {
     /// Identifier.
     pub id: i64,
     /// Kind.
-    pub kind: String,
+    pub kind: ChangeKind,
     /// Creation time.
     #[serde(serialize_with = "ts::ser")]
     pub created_at: i64,
@@ -319,7 +320,7 @@ fn cred_row(r: &AnyRow) -> Result<CredentialRow, StoreError> {
     Ok(CredentialRow {
         id: col(r, "id")?,
         person_id: col(r, "person_id")?,
-        kind: col(r, "kind")?,
+        kind: parse_enum(r, "kind", CredentialKind::from_name)?,
         label: col(r, "label")?,
         data: col(r, "data")?,
         revoked_at: col(r, "revoked_at")?,

@@ -242,7 +242,7 @@ impl Store {
         r.map(|r| {
             Ok(Batch {
                 id: col(&r, "id")?,
-                kind: col(&r, "kind")?,
+                kind: crate::store::parse_enum(&r, "kind", ChangeKind::parse)?,
                 created_at: col(&r, "created_at")?,
             })
         })

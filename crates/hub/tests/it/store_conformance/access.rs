@@ -35,7 +35,7 @@ fn grant<'a>(
 fn card(person: i64, uid: &str) -> tumbler_hub::store::access::NewCredential {
     tumbler_hub::store::access::NewCredential {
         person_id: person,
-        kind: "card".into(),
+        kind: tumbler_hub::model::CredentialKind::Card,
         label: None,
         data: Some(uid.into()),
         pin_tag: None,
@@ -52,7 +52,7 @@ fn plan<'a>(
     tumbler_hub::store::access::AccessPlan {
         org_id: o,
         created_by: None,
-        kind,
+        kind: tumbler_hub::model::ChangeKind::parse(kind).unwrap(),
         new_credentials,
         doors,
         revoke_credentials: Vec::new(),
