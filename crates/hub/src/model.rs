@@ -384,6 +384,33 @@ pub struct Lock {
     pub intent: Option<String>,
     /// After a transfer: the only organisation that may claim the lock next.
     pub transfer_to_org: Option<i64>,
+    /// Its slots, as the lock reported them in its capabilities (`None`
+    /// until it answered; [`Lock::capacity`] then assumes the defaults).
+    pub reported_capacity: Option<Capacity>,
+}
+
+/// How many users and credentials a lock holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Capacity {
+    /// User slots (1..=max_users).
+    pub max_users: i64,
+    /// Credentials per user.
+    pub creds_per_user: i64,
+}
+
+impl Capacity {
+    /// A Tumbler lock's build-time defaults, assumed until a lock reports its own.
+    pub const TUMBLER_DEFAULT: Capacity = Capacity {
+        max_users: 100,
+        creds_per_user: 4,
+    };
+}
+
+impl Lock {
+    /// The lock's slots: what it reported, else [`Capacity::TUMBLER_DEFAULT`].
+    pub fn capacity(&self) -> Capacity {
+        self.reported_capacity.unwrap_or(Capacity::TUMBLER_DEFAULT)
+    }
 }
 
 /// What the lock last reported about itself (authenticated `Status`).

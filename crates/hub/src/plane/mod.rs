@@ -40,11 +40,6 @@ use crate::store::{Store, StoreError};
 
 pub use crate::store::operations::DEFAULT_MAX_ATTEMPTS;
 
-/// User slots on a Tumbler lock.
-pub const MAX_USERS: i64 = 100;
-/// Credentials per user on a Tumbler lock.
-pub const CREDS_PER_USER: i64 = 4;
-
 /// How long a claim waits for the lock's answers.
 pub const CLAIM_TIMEOUT: Duration = Duration::from_secs(10);
 

@@ -11,8 +11,6 @@ use crate::store::access::DoorAccess;
 use crate::store::plane::{hex, unhex};
 use tumbler_control::proto::SlotDigest;
 
-use super::MAX_USERS;
-
 impl LockPlane {
     /// The IANA zone of a lock's site (UTC without a site).
     pub(crate) async fn zone_of(&self, lock: &Lock) -> Result<String, PlaneError> {
@@ -305,7 +303,7 @@ impl LockPlane {
             expected,
             removed_people,
             observed,
-            max_users: u16::try_from(MAX_USERS).unwrap_or(100),
+            max_users: u16::try_from(lock.capacity().max_users).unwrap_or(u16::MAX),
         };
         let report = access::verify(&input);
         let json =

@@ -62,6 +62,7 @@ fn op_kind(plane: &LockPlane, op: &Operation) -> Result<OpKind, String> {
         OpName::Reboot => OpKind::Reboot,
         OpName::FactoryReset => OpKind::FactoryReset,
         OpName::GetStatus => OpKind::GetStatus,
+        OpName::GetCapabilities => OpKind::GetCapabilities,
         OpName::ManufacturerReset => OpKind::IssueResetNonce,
         OpName::SelfCheck => {
             let c = op

@@ -13,7 +13,7 @@ use tumbler_control::{
 
 use super::PlaneError;
 use super::{names, LockPlane};
-use crate::model::{AlertKind, ClaimState, Lock, OpName};
+use crate::model::{AlertKind, Capacity, ClaimState, Lock, OpName};
 use crate::store::operations::{NewOperation, OpOutcome};
 use crate::store::plane::{hex, StatusRecord};
 
@@ -219,6 +219,18 @@ impl LockPlane {
                     .collect();
                 store
                     .set_op_result(op, &serde_json::json!({ "digests": digests }))
+                    .await?;
+                self.answered(lock, command_id, &OpOutcome::Applied).await?;
+            }
+            Outcome::Ok(CommandResult::Capabilities(c)) => {
+                // The hub plans slots with what each lock says it holds.
+                let capacity = Capacity {
+                    max_users: i64::from(c.max_users),
+                    creds_per_user: i64::from(c.max_credentials_per_user),
+                };
+                store.set_capacity(lock.id, capacity).await?;
+                store
+                    .set_op_result(op, &serde_json::json!({ "capacity": capacity }))
                     .await?;
                 self.answered(lock, command_id, &OpOutcome::Applied).await?;
             }

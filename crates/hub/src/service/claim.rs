@@ -131,6 +131,9 @@ impl Service {
         // The binding learns the reset-counter baseline from the first status.
         self.enqueue(p, &lock, OpName::GetStatus, serde_json::json!({}))
             .await?;
+        // Slots are planned with what the lock says it holds.
+        self.enqueue(p, &lock, OpName::GetCapabilities, serde_json::json!({}))
+            .await?;
         // The lock keeps the site's time and DST rule, so schedules hold on
         // the lock across DST changes.
         match self.set_time_params(site_id, p.org_id).await {

@@ -3,18 +3,21 @@
 use sqlx::any::AnyRow;
 
 use super::{col, parse_enum, Store, StoreError};
-use crate::model::{ClaimState, Lock, Telemetry};
+use crate::model::{Capacity, ClaimState, Lock, Telemetry};
 
 pub(crate) const COLS: &str =
     "id, serial, org_id, site_id, name, claim_state, online, last_seen_at, \
                     battery_pct, reset_counter, last_event_seq, created_at, bolt, door, mode, \
                     setup_mode, firmware, credential_version, credential_digest, clock_skew_s, \
-                    status_at, log_epoch, rejected_frames, stale_reason, intent, transfer_to_org";
+                    status_at, log_epoch, rejected_frames, stale_reason, intent, transfer_to_org, \
+                    max_users, creds_per_user";
 
 pub(crate) fn lock_row(r: &AnyRow) -> Result<Lock, StoreError> {
     let online: i64 = col(r, "online")?;
     let setup_mode: Option<i64> = col(r, "setup_mode")?;
     let stale: Option<String> = col(r, "stale_reason")?;
+    let max_users: Option<i64> = col(r, "max_users")?;
+    let creds_per_user: Option<i64> = col(r, "creds_per_user")?;
     Ok(Lock {
         id: col(r, "id")?,
         serial: col(r, "serial")?,
@@ -44,7 +47,27 @@ pub(crate) fn lock_row(r: &AnyRow) -> Result<Lock, StoreError> {
         stale_reason: stale.and_then(|s| serde_json::from_str(&s).ok()),
         intent: col(r, "intent")?,
         transfer_to_org: col(r, "transfer_to_org")?,
+        reported_capacity: match (max_users, creds_per_user) {
+            (Some(max_users), Some(creds_per_user)) => Some(Capacity {
+                max_users,
+                creds_per_user,
+            }),
+            _ => None,
+        },
     })
+}
+
+impl Store {
+    /// Records the slots a lock reported in its capabilities.
+    pub async fn set_capacity(&self, lock_id: i64, c: Capacity) -> Result<(), StoreError> {
+        sqlx::query("UPDATE locks SET max_users = $2, creds_per_user = $3 WHERE id = $1")
+            .bind(lock_id)
+            .bind(c.max_users)
+            .bind(c.creds_per_user)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
 }
 
 /// Filter for [`Store::list_locks`].

@@ -427,6 +427,15 @@ async fn lifecycle(hub: TestHub, tag: &str) {
         async move { lock_json(&state, &owner, id).await["telemetry"]["setup_mode"] == false }
     })
     .await;
+    // Its capabilities tell the hub how many users and credentials it holds.
+    eventually("capacity reported", || {
+        let (state, owner) = (state.clone(), owner.clone());
+        async move {
+            let c = lock_json(&state, &owner, id).await["reported_capacity"].clone();
+            c["max_users"] == 100 && c["creds_per_user"] == 4
+        }
+    })
+    .await;
 
     // Another organisation cannot claim it.
     let (st, v) = claim(&state, &b, &sim.label, &sim.label.setup_code).await;
@@ -453,9 +462,17 @@ async fn lifecycle(hub: TestHub, tag: &str) {
     // No user has that PIN: the lock read it (sealed in the envelope) and refused.
     let done = wait_op(&state, &owner, op, "refused").await;
     assert_eq!(done["error"], "wrong_pin", "{done}");
-    // It travelled sealed in the operation and was erased when it ended.
+    // It travelled sealed in the operation and is erased once it ended.
     assert!(done["params"].get("pin_ref").is_none(), "{done}");
-    assert!(done["params"].get("pin_sealed").is_none(), "{done}");
+    eventually("sealed PIN erased", || {
+        let (state, owner) = (state.clone(), owner.clone());
+        async move {
+            op_state(&state, &owner, op).await["params"]
+                .get("pin_sealed")
+                .is_none()
+        }
+    })
+    .await;
     let db = std::fs::read(hub.dir.path().join("hub.db")).unwrap();
     let wal = std::fs::read(hub.dir.path().join("hub.db-wal")).unwrap_or_default();
     for bytes in [&db, &wal] {

@@ -190,10 +190,16 @@ impl Service {
         if req.credentials.is_empty() {
             return Err(invalid("credentials", "at least one credential"));
         }
-        if req.credentials.len() > usize::try_from(CREDS_PER_USER).unwrap_or(4) {
+        // Each lock says how many credentials a user may hold there.
+        let per_door = locks
+            .iter()
+            .map(|l| l.capacity().creds_per_user)
+            .min()
+            .unwrap_or(Capacity::TUMBLER_DEFAULT.creds_per_user);
+        if i64::try_from(req.credentials.len()).unwrap_or(i64::MAX) > per_door {
             return Err(invalid(
                 "credentials",
-                format!("at most {CREDS_PER_USER} per person and door"),
+                format!("at most {per_door} per person and door"),
             ));
         }
         let now_s = self.now_ms() / 1000;
@@ -248,6 +254,7 @@ impl Service {
                 schedule: serde_json::to_value(&req.schedule)
                     .map_err(|e| invalid("schedule", e.to_string()))?,
                 credentials: (0..secret.len()).collect(),
+                capacity: lock.capacity(),
                 ops: Box::new(move |slot, placed, fresh| {
                     Self::grant_ops(slot, &name, &compiled, placed, &payloads, fresh)
                 }),
@@ -260,8 +267,6 @@ impl Service {
             new_credentials,
             doors,
             revoke_credentials: Vec::new(),
-            max_users: MAX_USERS,
-            creds_per_user: CREDS_PER_USER,
         };
         self.finish(p, plan, issued).await
     }
@@ -351,8 +356,6 @@ impl Service {
             new_credentials: Vec::new(),
             doors,
             revoke_credentials: Vec::new(),
-            max_users: MAX_USERS,
-            creds_per_user: CREDS_PER_USER,
         };
         let mut out = self.finish(p, plan, Vec::new()).await?;
         if generated {

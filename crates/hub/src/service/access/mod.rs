@@ -37,7 +37,7 @@ mod revoke;
 mod status;
 mod verify;
 
-use crate::model::{ser_credential_kind, ChangeKind, ClaimState, Lock, OpName};
+use crate::model::{ser_credential_kind, Capacity, ChangeKind, ClaimState, Lock, OpName};
 use crate::service::{
     check_name, invalid, Principal, Service, ServiceError, ADMINS, HISTORY, OWNERS,
 };
@@ -48,7 +48,6 @@ use crate::store::access::{
 use crate::store::plane::{hex, unhex};
 
 use crate::plane::rng;
-pub use crate::plane::{CREDS_PER_USER, MAX_USERS};
 /// Slot digests per page the lock returns.
 const DIGEST_PAGE: i64 = 16;
 /// Doors per request.
@@ -253,7 +252,7 @@ fn plan_error(e: PlanError) -> ServiceError {
         PlanError::NoFreeSlot(l) => invalid("lock_ids", format!("lock {l} has no free user slot")),
         PlanError::NoFreeCredentialSlot(l) => invalid(
             "credentials",
-            format!("at most {CREDS_PER_USER} credentials per person on lock {l}"),
+            format!("no free credential slot for this person on lock {l}"),
         ),
         PlanError::Ops(s) => invalid("request", s),
         PlanError::Store(e) => e.into(),

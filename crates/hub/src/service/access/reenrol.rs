@@ -145,6 +145,7 @@ impl Service {
                 lock_id,
                 schedule: last.schedule.clone(),
                 credentials: refs,
+                capacity: lock.capacity(),
                 ops: Box::new(move |slot, placed, fresh| {
                     // `placed` refers to plan-wide refs; map to this door's payloads.
                     let local: Vec<(usize, i64)> = placed
@@ -172,8 +173,6 @@ impl Service {
             new_credentials,
             doors,
             revoke_credentials: Vec::new(),
-            max_users: MAX_USERS,
-            creds_per_user: CREDS_PER_USER,
         };
         self.finish(p, plan, issued).await
     }

@@ -68,8 +68,6 @@ impl Service {
             new_credentials: Vec::new(),
             doors,
             revoke_credentials,
-            max_users: MAX_USERS,
-            creds_per_user: CREDS_PER_USER,
         };
         self.finish(p, plan, Vec::new()).await
     }
@@ -109,8 +107,6 @@ impl Service {
             new_credentials: Vec::new(),
             doors,
             revoke_credentials,
-            max_users: MAX_USERS,
-            creds_per_user: CREDS_PER_USER,
         };
         self.finish(p, plan, Vec::new()).await
     }

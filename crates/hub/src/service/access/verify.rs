@@ -26,7 +26,7 @@ impl Service {
             credential_ref: None,
         }];
         let mut from = 1;
-        while from <= MAX_USERS {
+        while from <= lock.capacity().max_users {
             let user = u16::try_from(from).map_err(|_| invalid("slot", "out of range"))?;
             ops.push(op(&access::plan_digest_read(user)).map_err(|e| invalid("request", e))?);
             from += DIGEST_PAGE;

@@ -123,6 +123,7 @@ impl Store {
                     lock_id,
                     schedule,
                     credentials,
+                    capacity,
                     ops,
                 } => {
                     self.write_lock_row(&mut tx, *lock_id).await?;
@@ -174,7 +175,7 @@ impl Store {
                             .iter()
                             .map(|r| col(r, "slot"))
                             .collect::<Result<_, _>>()?;
-                            let slot = lowest_free(&used, 1, plan.max_users + 1)
+                            let slot = lowest_free(&used, 1, capacity.max_users + 1)
                                 .ok_or(PlanError::NoFreeSlot(*lock_id))?;
                             let r = sqlx::query(
                                 "INSERT INTO door_access (org_id, person_id, lock_id, slot, schedule, \
@@ -205,11 +206,11 @@ impl Store {
                     .iter()
                     .map(|r| col(r, "cred_index"))
                     .collect::<Result<_, _>>()?;
-                    let base = (slot - 1) * plan.creds_per_user;
+                    let base = (slot - 1) * capacity.creds_per_user;
                     let mut taken = taken;
                     let mut placed = Vec::with_capacity(credentials.len());
                     for k in credentials {
-                        let idx = lowest_free(&taken, base, base + plan.creds_per_user)
+                        let idx = lowest_free(&taken, base, base + capacity.creds_per_user)
                             .ok_or(PlanError::NoFreeCredentialSlot(*lock_id))?;
                         taken.push(idx);
                         let cid = credential_ids

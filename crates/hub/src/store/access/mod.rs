@@ -20,7 +20,9 @@ use serde::Serialize;
 use sqlx::any::AnyRow;
 
 use super::{col, json_col, parse_enum, Backend, Store, StoreError};
-use crate::model::{ser_credential_kind, ts, ChangeKind, CredentialKind, OpName, OpState};
+use crate::model::{
+    ser_credential_kind, ts, Capacity, ChangeKind, CredentialKind, OpName, OpState,
+};
 
 /// A person who may hold access.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -176,6 +178,8 @@ pub enum DoorChange<'a> {
         schedule: serde_json::Value,
         /// New credentials (refs into the plan) to put on this door.
         credentials: Vec<usize>,
+        /// The door's slots (from its capabilities).
+        capacity: Capacity,
         /// The operations.
         ops: OpsFor<'a>,
     },
@@ -211,10 +215,6 @@ pub struct AccessPlan<'a> {
     pub doors: Vec<DoorChange<'a>>,
     /// Credentials revoked everywhere by this change.
     pub revoke_credentials: Vec<i64>,
-    /// User slots on a lock (1..=max).
-    pub max_users: i64,
-    /// Credentials per user on a lock.
-    pub creds_per_user: i64,
 }
 
 /// What [`Store::apply_access`] created.

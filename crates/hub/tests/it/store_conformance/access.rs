@@ -8,12 +8,27 @@ fn grant<'a>(
     lock: i64,
     creds: Vec<usize>,
 ) -> tumbler_hub::store::access::DoorChange<'a> {
+    grant_on(
+        person,
+        lock,
+        creds,
+        tumbler_hub::model::Capacity::TUMBLER_DEFAULT,
+    )
+}
+
+fn grant_on<'a>(
+    person: i64,
+    lock: i64,
+    creds: Vec<usize>,
+    capacity: tumbler_hub::model::Capacity,
+) -> tumbler_hub::store::access::DoorChange<'a> {
     use tumbler_hub::store::access::{DoorChange, PlannedOp};
     DoorChange::Grant {
         person_id: person,
         lock_id: lock,
         schedule: serde_json::json!({"kind": "permanent"}),
         credentials: creds,
+        capacity,
         ops: Box::new(|slot, placed, _fresh| {
             let mut ops = vec![PlannedOp {
                 kind: tumbler_hub::model::OpName::SetUser,
@@ -56,9 +71,83 @@ fn plan<'a>(
         new_credentials,
         doors,
         revoke_credentials: Vec::new(),
-        max_users: 100,
-        creds_per_user: 4,
     }
+}
+
+/// Slots are allocated within each lock's own capacity (what it reported),
+/// not a number the hub assumes for every lock.
+pub(super) async fn grants_respect_each_locks_capacity(store: &Store) {
+    use tumbler_hub::model::Capacity;
+    use tumbler_hub::store::access::PlanError;
+    let o = org(store).await;
+    let s = store.create_site(o, "HQ", "UTC", T0).await.unwrap();
+    let small = lock_online(store, o, s.id, "cap-small").await;
+    let tiny = Capacity {
+        max_users: 2,
+        creds_per_user: 1,
+    };
+    store.set_capacity(small, tiny).await.unwrap();
+    let got = store.lock_by_serial("cap-small").await.unwrap().unwrap();
+    assert_eq!(got.reported_capacity, Some(tiny));
+    assert_eq!(got.capacity(), tiny);
+    let mut slots = Vec::new();
+    for name in ["A", "B"] {
+        let p = store.create_person(o, name, false, T0).await.unwrap();
+        let applied = store
+            .apply_access(
+                plan(
+                    o,
+                    "grant",
+                    vec![card(p.id, name)],
+                    vec![grant_on(p.id, small, vec![0], tiny)],
+                ),
+                T0,
+            )
+            .await
+            .unwrap();
+        let d = store.doors_of_batch(applied.batch_id).await.unwrap();
+        slots.push(d[0].slot);
+        // Per-user credential slots follow the lock's own count.
+        let c = store.door_credentials(d[0].id).await.unwrap();
+        assert_eq!(c[0].cred_index, (d[0].slot - 1) * tiny.creds_per_user);
+    }
+    assert_eq!(slots, [1, 2]);
+    let c = store.create_person(o, "C", false, T0).await.unwrap();
+    let full = store
+        .apply_access(
+            plan(
+                o,
+                "grant",
+                vec![card(c.id, "C")],
+                vec![grant_on(c.id, small, vec![0], tiny)],
+            ),
+            T0,
+        )
+        .await;
+    assert!(
+        matches!(full, Err(PlanError::NoFreeSlot(l)) if l == small),
+        "{full:?}"
+    );
+    // A second credential for one user does not fit a one-credential lock.
+    let d = store.create_person(o, "D", false, T0).await.unwrap();
+    let other = lock_online(store, o, s.id, "cap-other").await;
+    let two = store
+        .apply_access(
+            plan(
+                o,
+                "grant",
+                vec![card(d.id, "D1"), card(d.id, "D2")],
+                vec![grant_on(d.id, other, vec![0, 1], tiny)],
+            ),
+            T0,
+        )
+        .await;
+    assert!(
+        matches!(two, Err(PlanError::NoFreeCredentialSlot(l)) if l == other),
+        "{two:?}"
+    );
+    // Nothing of the refused changes was written.
+    assert!(store.doors_of_lock(other).await.unwrap().is_empty());
 }
 
 pub(super) async fn access_slots_changes_and_reset(store: &Store) {

@@ -13,7 +13,10 @@ use tumbler_hub::store::{Store, StoreError};
 use tumbler_hub::testkit::{postgres_db, sqlite_db, TestDb};
 
 mod access;
-use access::{access_slots_changes_and_reset, concurrent_grants_get_distinct_slots};
+use access::{
+    access_slots_changes_and_reset, concurrent_grants_get_distinct_slots,
+    grants_respect_each_locks_capacity,
+};
 
 macro_rules! conformance {
     ($($name:ident),+ $(,)?) => {
@@ -55,6 +58,7 @@ conformance!(
     lock_plane_bindings_and_lifecycle,
     access_slots_changes_and_reset,
     concurrent_grants_get_distinct_slots,
+    grants_respect_each_locks_capacity,
 );
 
 /// Reopening an SQLite file keeps the data and re-running migrations is a no-op.
