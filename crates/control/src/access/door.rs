@@ -48,6 +48,16 @@ pub struct BadTransition {
 }
 
 impl DoorState {
+    /// Every state, in the order of the machine.
+    pub const ALL: &'static [DoorState] = &[
+        DoorState::Pending,
+        DoorState::Setting,
+        DoorState::Set,
+        DoorState::Removing,
+        DoorState::Removed,
+        DoorState::Failed,
+    ];
+
     /// The stored spelling.
     pub fn as_str(self) -> &'static str {
         match self {

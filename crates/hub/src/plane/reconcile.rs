@@ -62,9 +62,7 @@ impl LockPlane {
     /// Derives a person-on-door row's state from the operations of its
     /// current change, stores it if it changed, and returns the row.
     pub async fn reconcile_door(&self, d: DoorAccess) -> Result<DoorAccess, PlaneError> {
-        let Some(state) = DoorState::parse(&d.state) else {
-            return Ok(d);
-        };
+        let state = d.state;
         if state.is_settled() && state != DoorState::Failed {
             return Ok(d);
         }
@@ -90,7 +88,12 @@ impl LockPlane {
                         for dc in store.door_credentials(d.id).await? {
                             if dc.credential_id == cid {
                                 store
-                                    .set_door_credential_state(dc.id, "failed", Some(&code), now)
+                                    .set_door_credential_state(
+                                        dc.id,
+                                        DoorState::Failed,
+                                        Some(&code),
+                                        now,
+                                    )
                                     .await?;
                             }
                         }
@@ -151,14 +154,14 @@ impl LockPlane {
                     None,
                 )
             };
-        if new_state.as_str() == d.state && error == d.error {
+        if new_state == d.state && error == d.error {
             return Ok(d);
         }
         let changed = store
             .set_door_state(
                 d.id,
                 d.gen,
-                new_state.as_str(),
+                new_state,
                 error.as_deref(),
                 digest.as_deref(),
                 now,
@@ -168,20 +171,38 @@ impl LockPlane {
             match new_state {
                 DoorState::Set => {
                     store
-                        .set_door_credentials_state(d.id, &["pending", "setting"], "set", None, now)
+                        .set_door_credentials_state(
+                            d.id,
+                            &[DoorState::Pending, DoorState::Setting],
+                            DoorState::Set,
+                            None,
+                            now,
+                        )
                         .await?
                 }
                 DoorState::Setting => {
                     store
-                        .set_door_credentials_state(d.id, &["pending"], "setting", None, now)
+                        .set_door_credentials_state(
+                            d.id,
+                            &[DoorState::Pending],
+                            DoorState::Setting,
+                            None,
+                            now,
+                        )
                         .await?
                 }
                 DoorState::Removed => {
                     store
                         .set_door_credentials_state(
                             d.id,
-                            &["pending", "setting", "set", "removing", "failed"],
-                            "removed",
+                            &[
+                                DoorState::Pending,
+                                DoorState::Setting,
+                                DoorState::Set,
+                                DoorState::Removing,
+                                DoorState::Failed,
+                            ],
+                            DoorState::Removed,
                             None,
                             now,
                         )
@@ -191,8 +212,8 @@ impl LockPlane {
                     store
                         .set_door_credentials_state(
                             d.id,
-                            &["pending", "setting", "removing"],
-                            "failed",
+                            &[DoorState::Pending, DoorState::Setting, DoorState::Removing],
+                            DoorState::Failed,
                             error.as_deref(),
                             now,
                         )
@@ -275,8 +296,8 @@ impl LockPlane {
                 .await?
                 .map(|x| x.name)
                 .unwrap_or_else(|| format!("person {}", d.person_id));
-            match d.state.as_str() {
-                "removed" => {
+            match d.state {
+                DoorState::Removed => {
                     if !removed_people.contains(&name) {
                         removed_people.push(name);
                     }

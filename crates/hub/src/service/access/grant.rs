@@ -303,7 +303,7 @@ impl Service {
             .credential_doors(credential_id)
             .await?
             .into_iter()
-            .filter(|d| d.state != "removed" && d.state != "removing")
+            .filter(|d| d.state != DoorState::Removed && d.state != DoorState::Removing)
             .collect();
         if live.is_empty() {
             return Err(ServiceError::WrongState("this PIN is on no door".into()));

@@ -121,7 +121,7 @@ pub struct DoorResult {
     /// Their name.
     pub person_name: String,
     /// Delivery state.
-    pub state: String,
+    pub state: DoorState,
     /// Why it failed.
     pub error: Option<String>,
 }
@@ -163,7 +163,7 @@ pub struct CredentialOnDoor {
     /// Label.
     pub label: Option<String>,
     /// Delivery state.
-    pub state: String,
+    pub state: DoorState,
     /// Why it failed.
     pub error: Option<String>,
 }
@@ -184,7 +184,7 @@ pub struct PersonDoor {
     /// In words.
     pub schedule_text: String,
     /// Delivery state.
-    pub state: String,
+    pub state: DoorState,
     /// Why it failed.
     pub error: Option<String>,
     /// Credentials there.
@@ -216,7 +216,7 @@ pub struct WhoCanOpen {
     /// Why (schedule, credentials, delivery state) in words.
     pub why: String,
     /// Delivery state on this door.
-    pub state: String,
+    pub state: DoorState,
     /// Credential kinds on this door.
     pub credentials: Vec<String>,
 }

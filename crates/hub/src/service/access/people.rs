@@ -61,7 +61,7 @@ impl Service {
                             credential_id: c.credential_id,
                             kind: cred.kind,
                             label: cred.label.clone(),
-                            state: c.state.clone(),
+                            state: c.state,
                             error: c.error.clone(),
                         })
                     })

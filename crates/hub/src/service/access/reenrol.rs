@@ -49,10 +49,11 @@ impl Service {
                         format!("{} never had access to this door", person.name),
                     )
                 })?;
-            if last.state != "removed" {
+            if last.state != DoorState::Removed {
                 return Err(ServiceError::WrongState(format!(
                     "{} is {} on this door already",
-                    person.name, last.state
+                    person.name,
+                    last.state.as_str()
                 )));
             }
             let schedule: AccessSchedule = serde_json::from_value(last.schedule.clone())

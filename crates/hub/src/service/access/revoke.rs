@@ -30,7 +30,7 @@ impl Service {
             .doors_of_person(person_id)
             .await?
             .into_iter()
-            .filter(|d| d.state != "removed")
+            .filter(|d| d.state != DoorState::Removed)
             .filter(|d| lock_ids.as_ref().is_none_or(|ids| ids.contains(&d.lock_id)))
             .collect();
         if let Some(ids) = &lock_ids {
@@ -87,7 +87,7 @@ impl Service {
                 continue;
             }
             for d in store.doors_of_person(person.id).await? {
-                if d.state != "removed" {
+                if d.state != DoorState::Removed {
                     doors.push(Self::revoke_change(&d)?);
                 }
             }

@@ -23,11 +23,10 @@ impl Service {
                 self.plane.reconcile_door(d).await?;
             }
         }
-        let mut counts: BTreeMap<String, usize> =
-            ["pending", "setting", "set", "removing", "removed", "failed"]
-                .iter()
-                .map(|s| ((*s).to_owned(), 0))
-                .collect();
+        let mut counts: BTreeMap<String, usize> = DoorState::ALL
+            .iter()
+            .map(|s| (s.as_str().to_owned(), 0))
+            .collect();
         for (state, n) in store.batch_counts(id).await? {
             *counts.entry(state).or_default() += usize::try_from(n).unwrap_or(0);
         }
@@ -101,10 +100,7 @@ impl Service {
         let mut out = Vec::new();
         for d in store.doors_of_lock(lock_id).await? {
             let d = self.plane.reconcile_door(d).await?;
-            let Some(state) = DoorState::parse(&d.state) else {
-                continue;
-            };
-            if !state.grants_access() {
+            if !d.state.grants_access() {
                 continue;
             }
             let Some(person) = store.get_person(p.org_id, d.person_id).await? else {
@@ -123,7 +119,7 @@ impl Service {
             let all = store.person_credentials(d.person_id).await?;
             let kinds: Vec<String> = creds
                 .iter()
-                .filter(|c| c.state != "removed" && c.state != "failed")
+                .filter(|c| c.state != DoorState::Removed && c.state != DoorState::Failed)
                 .filter_map(|c| all.iter().find(|x| x.id == c.credential_id))
                 .map(|c| match &c.label {
                     Some(l) => format!("{} ({l})", c.kind.name()),
@@ -134,7 +130,7 @@ impl Service {
             let why = format!(
                 "{}{} with {}; schedule {} ({}); user slot {}",
                 if person.owner { "owner; " } else { "" },
-                match state {
+                match d.state {
                     DoorState::Set => "delivered and confirmed by the lock's digest",
                     DoorState::Setting => "being delivered",
                     DoorState::Removing => "being removed (may still work until the lock confirms)",

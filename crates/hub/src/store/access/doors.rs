@@ -26,7 +26,7 @@ impl Store {
         &self,
         door: i64,
         gen: i64,
-        state: &str,
+        state: DoorState,
         error: Option<&str>,
         digest: Option<&str>,
         now: i64,
@@ -38,7 +38,7 @@ impl Store {
         )
         .bind(door)
         .bind(gen)
-        .bind(state)
+        .bind(state.as_str())
         .bind(error)
         .bind(digest)
         .bind(now)
@@ -53,8 +53,8 @@ impl Store {
     pub async fn set_door_credentials_state(
         &self,
         door: i64,
-        from: &[&str],
-        state: &str,
+        from: &[DoorState],
+        state: DoorState,
         error: Option<&str>,
         now: i64,
     ) -> Result<(), StoreError> {
@@ -64,8 +64,8 @@ impl Store {
                  WHERE door_access_id = $1 AND state = $2",
             )
             .bind(door)
-            .bind(*f)
-            .bind(state)
+            .bind(f.as_str())
+            .bind(state.as_str())
             .bind(error)
             .bind(now)
             .execute(&self.pool)
@@ -78,7 +78,7 @@ impl Store {
     pub async fn set_door_credential_state(
         &self,
         id: i64,
-        state: &str,
+        state: DoorState,
         error: Option<&str>,
         now: i64,
     ) -> Result<(), StoreError> {
@@ -86,7 +86,7 @@ impl Store {
             "UPDATE door_credentials SET state = $2, error = $3, updated_at = $4 WHERE id = $1",
         )
         .bind(id)
-        .bind(state)
+        .bind(state.as_str())
         .bind(error)
         .bind(now)
         .execute(&self.pool)

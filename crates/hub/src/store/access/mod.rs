@@ -21,7 +21,7 @@ use sqlx::any::AnyRow;
 
 use super::{col, json_col, parse_enum, Backend, Store, StoreError};
 use crate::model::{
-    ser_credential_kind, ts, Capacity, ChangeKind, CredentialKind, OpName, OpState,
+    ser_credential_kind, ts, Capacity, ChangeKind, CredentialKind, DoorState, OpName, OpState,
 };
 
 /// A person who may hold access.
@@ -78,7 +78,7 @@ pub struct DoorAccess {
     /// tumbler-control `AccessSchedule` (JSON).
     pub schedule: serde_json::Value,
     /// `pending`, `setting`, `set`, `removing`, `removed`, `failed`.
-    pub state: String,
+    pub state: DoorState,
     /// Why it failed (or why it was removed without a revoke, e.g. `lock_reset`).
     pub error: Option<String>,
     /// The slot's digest before the current change (hex), if recorded.
@@ -108,7 +108,7 @@ pub struct DoorCredential {
     /// The lock's credential slot index.
     pub cred_index: i64,
     /// Delivery state.
-    pub state: String,
+    pub state: DoorState,
     /// Why it failed.
     pub error: Option<String>,
 }
@@ -283,7 +283,7 @@ fn door_row(r: &AnyRow) -> Result<DoorAccess, StoreError> {
         lock_id: col(r, "lock_id")?,
         slot: col(r, "slot")?,
         schedule: json_col(r, "schedule")?,
-        state: col(r, "state")?,
+        state: parse_enum(r, "state", DoorState::parse)?,
         error: col(r, "error")?,
         digest_before: col(r, "digest_before")?,
         digest: col(r, "digest")?,
@@ -335,7 +335,7 @@ fn door_cred_row(r: &AnyRow) -> Result<DoorCredential, StoreError> {
         credential_id: col(r, "credential_id")?,
         lock_id: col(r, "lock_id")?,
         cred_index: col(r, "cred_index")?,
-        state: col(r, "state")?,
+        state: parse_enum(r, "state", DoorState::parse)?,
         error: col(r, "error")?,
     })
 }

@@ -2,6 +2,7 @@
 //! concurrent grants, on both backends.
 
 use super::*;
+use tumbler_hub::model::DoorState;
 
 fn grant<'a>(
     person: i64,
@@ -181,7 +182,7 @@ pub(super) async fn access_slots_changes_and_reset(store: &Store) {
     assert_eq!(doors.len(), 2);
     assert!(doors
         .iter()
-        .all(|d| d.slot == 1 && d.state == "pending" && d.gen == 1));
+        .all(|d| d.slot == 1 && d.state == DoorState::Pending && d.gen == 1));
     let creds = store.door_credentials(doors[0].id).await.unwrap();
     let idx: Vec<i64> = creds.iter().map(|c| c.cred_index).collect();
     assert_eq!(idx, [0, 1]);
@@ -211,7 +212,7 @@ pub(super) async fn access_slots_changes_and_reset(store: &Store) {
 
     // A state for an old change is ignored; the current one is recorded.
     assert!(store
-        .set_door_state(doors[0].id, 1, "set", None, Some("ab"), T0)
+        .set_door_state(doors[0].id, 1, DoorState::Set, None, Some("ab"), T0)
         .await
         .unwrap());
     let revoke = store
@@ -239,7 +240,7 @@ pub(super) async fn access_slots_changes_and_reset(store: &Store) {
         ("removing", 2, Some("ab"))
     );
     assert!(!store
-        .set_door_state(d.id, 1, "set", None, None, T0)
+        .set_door_state(d.id, 1, DoorState::Set, None, None, T0)
         .await
         .unwrap());
     // The pending operations of the superseded change were failed.
@@ -259,7 +260,7 @@ pub(super) async fn access_slots_changes_and_reset(store: &Store) {
         .await
         .unwrap()
         .iter()
-        .all(|d| d.state == "removed" && d.error.as_deref() == Some("lock_reset")));
+        .all(|d| d.state == DoorState::Removed && d.error.as_deref() == Some("lock_reset")));
     let again = store
         .apply_access(
             plan(
@@ -277,7 +278,10 @@ pub(super) async fn access_slots_changes_and_reset(store: &Store) {
         1
     );
     // Door b was not touched.
-    assert_eq!(store.doors_of_lock(b).await.unwrap()[0].state, "pending");
+    assert_eq!(
+        store.doors_of_lock(b).await.unwrap()[0].state,
+        DoorState::Pending
+    );
     // Another organisation sees nothing.
     let other = org(store).await;
     assert!(store.get_person(other, alice.id).await.unwrap().is_none());
