@@ -122,7 +122,7 @@ string_enum!(
     /// What an alert is about; stored under these names. Severity and the
     /// default text come from [`AlertKind::severity`] and [`AlertKind::text`],
     /// and which lock alarm or event raises which kind from
-    /// `crate::plane::alerts` — one table each.
+    /// the lock plane's `alerts` module — one table each.
     AlertKind {
         /// The broker reports the lock offline.
         LockOffline => "lock_offline",
