@@ -74,27 +74,32 @@ impl DatabaseConfig {
 }
 
 impl MqttConfig {
-    /// Parses `builtin` or `mqtt://host:port` (port defaults to 1883).
+    /// Parses `builtin` or `mqtt://host:port` (port defaults to 1883; an
+    /// IPv6 host in brackets, `mqtt://[::1]:1883`). Parsed by the `url`
+    /// crate; anything this hub cannot use yet (credentials, a path, TLS
+    /// schemes) is refused rather than ignored.
     pub fn parse(s: &str) -> Result<Self, ConfigError> {
         if s == "builtin" {
             return Ok(Self::Builtin);
         }
-        let rest = s
-            .strip_prefix("mqtt://")
-            .or_else(|| s.strip_prefix("tcp://"))
-            .ok_or(ConfigError::UnsupportedMqtt)?;
-        let rest = rest.trim_end_matches('/');
-        let (host, port) = match rest.rsplit_once(':') {
-            Some((h, p)) => (h, p.parse().map_err(|_| ConfigError::UnsupportedMqtt)?),
-            None => (rest, 1883),
-        };
-        if host.is_empty() {
+        let u = url::Url::parse(s).map_err(|_| ConfigError::UnsupportedMqtt)?;
+        if !matches!(u.scheme(), "mqtt" | "tcp")
+            || !u.username().is_empty()
+            || u.password().is_some()
+            || !matches!(u.path(), "" | "/")
+            || u.query().is_some()
+            || u.fragment().is_some()
+        {
             return Err(ConfigError::UnsupportedMqtt);
         }
-        Ok(Self::External {
-            host: host.to_owned(),
-            port,
-        })
+        let host = match u.host() {
+            Some(url::Host::Domain(d)) if !d.is_empty() => d.to_owned(),
+            Some(url::Host::Ipv4(a)) => a.to_string(),
+            Some(url::Host::Ipv6(a)) => a.to_string(),
+            _ => return Err(ConfigError::UnsupportedMqtt),
+        };
+        let port = u.port().unwrap_or(1883);
+        Ok(Self::External { host, port })
     }
 }
 

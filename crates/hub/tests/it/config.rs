@@ -53,12 +53,31 @@ fn mqtt_urls() {
             port: 1883
         }
     );
+    assert_eq!(
+        MqttConfig::parse("mqtt://[::1]:1884").unwrap(),
+        MqttConfig::External {
+            host: "::1".into(),
+            port: 1884
+        }
+    );
+    assert_eq!(
+        MqttConfig::parse("tcp://broker.local:1885/").unwrap(),
+        MqttConfig::External {
+            host: "broker.local".into(),
+            port: 1885
+        }
+    );
     for bad in [
         "",
         "mqtts://x:1",
         "mqtt://:1883",
         "mqtt://h:notaport",
+        "mqtt://h:99999",
         "amqp://h",
+        "mqtt://user:pw@h:1883",
+        "mqtt://h:1883/topic",
+        "mqtt://h:1883?x=1",
+        "broker.local:1883",
     ] {
         assert_eq!(
             MqttConfig::parse(bad),
