@@ -61,13 +61,10 @@ async fn main() -> anyhow::Result<()> {
     o.raw_samples = a.raw_samples;
     o.event_rounds = a.event_rounds;
     o.connect_per_100ms = a.connect_per_100ms;
-    if a.broker != "builtin" {
-        let hp = a
-            .broker
-            .strip_prefix("mqtt://")
-            .ok_or_else(|| anyhow!("--broker: builtin or mqtt://HOST:PORT"))?;
-        let (h, p) = hp.rsplit_once(':').unwrap_or((hp, "1883"));
-        o.broker = Some((h.to_owned(), p.parse().context("--broker port")?));
+    let broker =
+        tumbler_hub::config::MqttConfig::parse(&a.broker).map_err(|e| anyhow!("--broker: {e}"))?;
+    if let tumbler_hub::config::MqttConfig::External { host, port } = broker {
+        o.broker = Some((host, port));
     }
     let progress = |s: &str| eprintln!("[tumbler-load] {s}");
     let mut report = run(&o, &progress).await?;
