@@ -34,7 +34,9 @@ const COLUMNS: &[(&str, &str)] = &[
     ("KIND", "kind"),
     ("SEVERITY", "severity"),
     ("MESSAGE", "message"),
+    ("TIMES", "times"),
     ("CREATED", "created_at"),
+    ("LAST", "last_at"),
     ("ACKED", "acked_at"),
 ];
 
