@@ -21,7 +21,7 @@ use tumbler_proto::{
 };
 use zeroize::{Zeroize, Zeroizing};
 
-use crate::uplink::ResetReason;
+use crate::reset_reason::ResetReason;
 
 /// Version byte of [`Binding::to_bytes`]. Bump it (and keep reading the old one) when
 /// the stored layout changes.

@@ -17,6 +17,7 @@
 //! * [`tz`]: IANA time zone → the lock's [`tumbler_proto::TimeRule`] for a year, and
 //!   the reference evaluation of such a rule.
 //! * [`manufacturer`]: issuing a manufacturer reset token.
+//! * [`reset_reason`]: [`ResetReason`], the evidence a binding went stale on.
 
 pub mod access;
 pub mod binding;
@@ -24,6 +25,7 @@ pub mod claim;
 pub mod log;
 pub mod manufacturer;
 pub mod ops;
+pub mod reset_reason;
 pub mod tz;
 pub mod uplink;
 
