@@ -96,7 +96,11 @@ impl Service {
                 now,
             )
             .await?;
-        if lock.claim_state == ClaimState::Claimed && lock.online && has_binding {
+        // A claimed lock leaves through a factory reset: at once when it is
+        // online; for a transfer, also when it is offline (the reset waits in
+        // its queue and the transfer completes with it).
+        let online = lock.online;
+        if lock.claim_state == ClaimState::Claimed && has_binding && (online || to.is_some()) {
             self.store.set_intent(lock.id, Some(action), to).await?;
             let op = self
                 .enqueue(
@@ -110,29 +114,15 @@ impl Service {
             return Ok(LifecycleOutcome {
                 lock: Some(lock),
                 operation: Some(op),
-                message: format!(
-                    "factory reset queued; the {action} completes when the lock reports the reset"
-                ),
-            });
-        }
-        if lock.claim_state == ClaimState::Claimed && to.is_some() && has_binding {
-            // Offline: the reset waits in the queue; the transfer completes with it.
-            self.store.set_intent(lock.id, Some(action), to).await?;
-            let op = self
-                .enqueue(
-                    p,
-                    &lock,
-                    OpName::FactoryReset,
-                    serde_json::json!({"erases": FACTORY_RESET_ERASES, "then": action}),
-                )
-                .await?;
-            let lock = self.own_lock(p, lock.id).await?;
-            return Ok(LifecycleOutcome {
-                lock: Some(lock),
-                operation: Some(op),
-                message: "the lock is offline: the factory reset is queued and the transfer \
-                          completes when the lock comes back and resets"
-                    .into(),
+                message: if online {
+                    format!(
+                        "factory reset queued; the {action} completes when the lock reports the reset"
+                    )
+                } else {
+                    "the lock is offline: the factory reset is queued and the transfer \
+                     completes when the lock comes back and resets"
+                        .into()
+                },
             });
         }
         self.store.unbind_lock(lock.id, to, "released", now).await?;

@@ -292,6 +292,15 @@ impl Service {
             .ok_or(ServiceError::NotFound)
     }
 
+    /// One claimed lock of the caller's organisation.
+    pub(super) async fn claimed_lock(&self, p: &Principal, id: i64) -> Result<Lock, ServiceError> {
+        self.claimed_locks(p, &[id])
+            .await?
+            .into_iter()
+            .next()
+            .ok_or(ServiceError::NotFound)
+    }
+
     async fn claimed_locks(&self, p: &Principal, ids: &[i64]) -> Result<Vec<Lock>, ServiceError> {
         if ids.is_empty() {
             return Err(invalid("lock_ids", "at least one lock"));

@@ -14,12 +14,7 @@ impl Service {
         people: Vec<ReenrolPerson>,
     ) -> Result<AccessOutcome, ServiceError> {
         self.require(p, ADMINS)?;
-        let lock = self
-            .claimed_locks(p, &[lock_id])
-            .await?
-            .into_iter()
-            .next()
-            .ok_or(ServiceError::NotFound)?;
+        let lock = self.claimed_lock(p, lock_id).await?;
         if people.is_empty() {
             return Err(invalid("people", "pick at least one person"));
         }
@@ -190,12 +185,7 @@ impl Service {
         req: HolidayRequest,
     ) -> Result<crate::model::Operation, ServiceError> {
         self.require(p, ADMINS)?;
-        let lock = self
-            .claimed_locks(p, &[lock_id])
-            .await?
-            .into_iter()
-            .next()
-            .ok_or(ServiceError::NotFound)?;
+        let lock = self.claimed_lock(p, lock_id).await?;
         if req.slot > 3 {
             return Err(invalid("slot", "0 to 3"));
         }

@@ -12,12 +12,7 @@ impl Service {
         lock_id: i64,
     ) -> Result<VerificationRow, ServiceError> {
         self.require(p, ADMINS)?;
-        let lock = self
-            .claimed_locks(p, &[lock_id])
-            .await?
-            .into_iter()
-            .next()
-            .ok_or(ServiceError::NotFound)?;
+        let lock = self.claimed_lock(p, lock_id).await?;
         let mut challenge = [0u8; 16];
         crate::secrets::random_bytes(&mut challenge)?;
         let mut ops = vec![PlannedOp {
