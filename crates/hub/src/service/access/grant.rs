@@ -146,17 +146,12 @@ impl Service {
     pub(super) async fn finish(
         &self,
         p: &Principal,
-        plan: AccessPlan<'_>,
+        draft: Draft<'_>,
         issued: Vec<(usize, SecretPin)>,
     ) -> Result<AccessOutcome, ServiceError> {
-        let now = self.now_ms();
-        let kind = plan.kind;
-        let holders: Vec<i64> = plan.new_credentials.iter().map(|c| c.person_id).collect();
-        let applied = self
-            .store
-            .apply_access(plan, now)
-            .await
-            .map_err(plan_error)?;
+        let kind = draft.kind;
+        let holders: Vec<i64> = draft.new_credentials.iter().map(|c| c.person_id).collect();
+        let applied = self.apply_planned(&draft).await?;
         self.plane.wake();
         tracing::info!(
             org = p.org_id,
@@ -248,7 +243,7 @@ impl Service {
                 payloads.push((*kind, payload));
             }
             let name = person.name.clone();
-            doors.push(DoorChange::Grant {
+            doors.push(DraftDoor::Grant {
                 person_id,
                 lock_id: lock.id,
                 schedule: serde_json::to_value(&req.schedule)
@@ -260,7 +255,7 @@ impl Service {
                 }),
             });
         }
-        let plan = AccessPlan {
+        let plan = Draft {
             org_id: p.org_id,
             created_by: Some(p.account_id),
             kind: ChangeKind::Grant,
@@ -342,14 +337,14 @@ impl Service {
                 set,
                 op(&access::plan_digest_read(user)).map_err(|e| invalid("pin", e))?,
             ];
-            doors.push(DoorChange::Update {
+            doors.push(DraftDoor::Planned(DoorChange::Update {
                 door_access_id: door.id,
                 door_credentials: vec![dc.id],
                 ops,
-            });
+            }));
         }
         store.set_pin_tag(credential_id, tag.as_deref()).await?;
-        let plan = AccessPlan {
+        let plan = Draft {
             org_id: p.org_id,
             created_by: Some(p.account_id),
             kind: ChangeKind::ChangePin,

@@ -255,7 +255,130 @@ fn plan_error(e: PlanError) -> ServiceError {
             format!("no free credential slot for this person on lock {l}"),
         ),
         PlanError::Ops(s) => invalid("request", s),
+        PlanError::Stale => ServiceError::WrongState(
+            "other changes kept taking the planned slots on these locks; try again".into(),
+        ),
         PlanError::Store(e) => e.into(),
+    }
+}
+
+/// Builds the operations of one door once its slots are planned:
+/// `(user slot, [(credential ref, credential slot index)], fresh)`; `fresh`
+/// is true for a slot the hub had free (nothing of ours to clear there).
+pub(super) type OpsFor<'a> =
+    Box<dyn Fn(i64, &[(usize, i64)], bool) -> Result<Vec<PlannedOp>, String> + Send + Sync + 'a>;
+
+/// A door of a change before its slots are planned.
+pub(super) enum DraftDoor<'a> {
+    /// A person (with new credentials) onto a door: slots planned by
+    /// [`Service::plan_access`], operations built for them by `ops`.
+    Grant {
+        /// The person.
+        person_id: i64,
+        /// The door.
+        lock_id: i64,
+        /// Schedule JSON.
+        schedule: serde_json::Value,
+        /// New credentials (refs into the change) for this door.
+        credentials: Vec<usize>,
+        /// The door's slots.
+        capacity: Capacity,
+        /// Builds the operations.
+        ops: OpsFor<'a>,
+    },
+    /// Already planned (slots known): an update or a revocation.
+    Planned(DoorChange),
+}
+
+/// A change of access before its slots are planned.
+pub(super) struct Draft<'a> {
+    /// Organisation.
+    pub org_id: i64,
+    /// Who asked.
+    pub created_by: Option<i64>,
+    /// What it is.
+    pub kind: ChangeKind,
+    /// Credentials to create.
+    pub new_credentials: Vec<NewCredential>,
+    /// Per-door changes.
+    pub doors: Vec<DraftDoor<'a>>,
+    /// Credentials revoked everywhere.
+    pub revoke_credentials: Vec<i64>,
+}
+
+/// Times a change is planned again when other changes took its slots first.
+const PLAN_ATTEMPTS: usize = 8;
+
+impl Service {
+    /// Plans a change: where each grant lands (read from the store, slots
+    /// taken by other doors of the same change excluded) and the operations
+    /// for those slots. No transaction is open here; the store checks the
+    /// slots again when it writes.
+    pub(super) async fn plan_access(&self, d: &Draft<'_>) -> Result<AccessPlan, ServiceError> {
+        let mut reserved: std::collections::HashMap<i64, Vec<i64>> = Default::default();
+        let mut doors = Vec::with_capacity(d.doors.len());
+        for door in &d.doors {
+            match door {
+                DraftDoor::Grant {
+                    person_id,
+                    lock_id,
+                    schedule,
+                    credentials,
+                    capacity,
+                    ops,
+                } => {
+                    let taken = reserved.entry(*lock_id).or_default();
+                    let slots = self
+                        .store
+                        .plan_slots(*lock_id, *person_id, credentials.len(), *capacity, taken)
+                        .await
+                        .map_err(plan_error)?;
+                    if slots.fresh {
+                        taken.push(slots.slot);
+                    }
+                    let placed: Vec<(usize, i64)> = credentials
+                        .iter()
+                        .copied()
+                        .zip(slots.cred_indices.iter().copied())
+                        .collect();
+                    let ops =
+                        ops(slots.slot, &placed, slots.fresh).map_err(|e| invalid("request", e))?;
+                    doors.push(DoorChange::Grant {
+                        person_id: *person_id,
+                        lock_id: *lock_id,
+                        schedule: schedule.clone(),
+                        credentials: credentials.clone(),
+                        slots,
+                        ops,
+                    });
+                }
+                DraftDoor::Planned(c) => doors.push(c.clone()),
+            }
+        }
+        Ok(AccessPlan {
+            org_id: d.org_id,
+            created_by: d.created_by,
+            kind: d.kind,
+            new_credentials: d.new_credentials.clone(),
+            doors,
+            revoke_credentials: d.revoke_credentials.clone(),
+        })
+    }
+
+    /// Plans and writes a change; planned again (a bounded number of
+    /// times) when another change took its slots in between.
+    pub(super) async fn apply_planned(
+        &self,
+        d: &Draft<'_>,
+    ) -> Result<crate::store::access::Applied, ServiceError> {
+        let mut attempt = 1;
+        loop {
+            let plan = self.plan_access(d).await?;
+            match self.store.apply_access(plan, self.now_ms()).await {
+                Err(PlanError::Stale) if attempt < PLAN_ATTEMPTS => attempt += 1,
+                r => return r.map_err(plan_error),
+            }
+        }
     }
 }
 

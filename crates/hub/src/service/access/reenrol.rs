@@ -136,7 +136,7 @@ impl Service {
             }
             let name = person.name.clone();
             let placed_refs = refs.clone();
-            doors.push(DoorChange::Grant {
+            doors.push(DraftDoor::Grant {
                 person_id: r.person_id,
                 lock_id,
                 schedule: last.schedule.clone(),
@@ -162,7 +162,7 @@ impl Service {
                 }),
             });
         }
-        let plan = AccessPlan {
+        let plan = Draft {
             org_id: p.org_id,
             created_by: Some(p.account_id),
             kind: ChangeKind::Reenrol,

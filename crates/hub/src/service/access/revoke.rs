@@ -3,16 +3,16 @@
 use super::*;
 
 impl Service {
-    fn revoke_change(d: &DoorAccess) -> Result<DoorChange<'static>, ServiceError> {
+    fn revoke_change(d: &DoorAccess) -> Result<DraftDoor<'static>, ServiceError> {
         let user = u16::try_from(d.slot).map_err(|_| invalid("slot", "out of range"))?;
         let ops = vec![
             op(&access::plan_revoke(user)).map_err(|e| invalid("request", e))?,
             op(&access::plan_digest_read(user)).map_err(|e| invalid("request", e))?,
         ];
-        Ok(DoorChange::Revoke {
+        Ok(DraftDoor::Planned(DoorChange::Revoke {
             door_access_id: d.id,
             ops,
-        })
+        }))
     }
 
     /// Removes a person from doors (all of them when `lock_ids` is `None`:
@@ -61,7 +61,7 @@ impl Service {
         } else {
             Vec::new()
         };
-        let plan = AccessPlan {
+        let plan = Draft {
             org_id: p.org_id,
             created_by: Some(p.account_id),
             kind: ChangeKind::Revoke,
@@ -100,7 +100,7 @@ impl Service {
                     .map(|c| c.id),
             );
         }
-        let plan = AccessPlan {
+        let plan = Draft {
             org_id: p.org_id,
             created_by: Some(p.account_id),
             kind: ChangeKind::RevokeAllExceptOwners,

@@ -61,10 +61,106 @@ impl Store {
         Ok(())
     }
 
-    /// Applies a change of access in one transaction: the batch, new
-    /// credentials, person-on-door rows (slots allocated here, under each
-    /// lock's write lock), door credentials and every operation.
-    pub async fn apply_access(&self, plan: AccessPlan<'_>, now: i64) -> Result<Applied, PlanError> {
+    /// Plans where a grant lands on one door: the person's live row there
+    /// (a re-grant keeps its slot), else the lowest user slot free on the
+    /// lock and not in `reserved` (slots other doors of the same plan took);
+    /// and the lowest free credential slots in that user's range. Reads
+    /// only; [`Store::apply_access`] checks the answer again.
+    pub async fn plan_slots(
+        &self,
+        lock_id: i64,
+        person_id: i64,
+        new_credentials: usize,
+        capacity: Capacity,
+        reserved: &[i64],
+    ) -> Result<SlotPlan, PlanError> {
+        let existing = self.live_door(&self.pool, lock_id, person_id).await?;
+        let (door, slot) = match &existing {
+            Some(d) => (Some(d.id), d.slot),
+            None => {
+                let mut used = self.used_slots(&self.pool, lock_id).await?;
+                used.extend_from_slice(reserved);
+                let slot = lowest_free(&used, 1, capacity.max_users + 1)
+                    .ok_or(PlanError::NoFreeSlot(lock_id))?;
+                (None, slot)
+            }
+        };
+        let mut taken = match door {
+            Some(d) => self.taken_cred_indices(&self.pool, d).await?,
+            None => Vec::new(),
+        };
+        let base = (slot - 1) * capacity.creds_per_user;
+        let mut cred_indices = Vec::with_capacity(new_credentials);
+        for _ in 0..new_credentials {
+            let idx = lowest_free(&taken, base, base + capacity.creds_per_user)
+                .ok_or(PlanError::NoFreeCredentialSlot(lock_id))?;
+            taken.push(idx);
+            cred_indices.push(idx);
+        }
+        Ok(SlotPlan {
+            existing: existing.map(|d| (d.id, d.gen)),
+            slot,
+            fresh: door.is_none(),
+            cred_indices,
+        })
+    }
+
+    async fn live_door<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
+        &self,
+        ex: E,
+        lock_id: i64,
+        person_id: i64,
+    ) -> Result<Option<DoorAccess>, StoreError> {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {DOOR_COLS} FROM door_access WHERE lock_id = $1 AND person_id = $2 \
+             AND state <> 'removed' ORDER BY id DESC LIMIT 1"
+        )))
+        .bind(lock_id)
+        .bind(person_id)
+        .fetch_optional(ex)
+        .await?
+        .as_ref()
+        .map(door_row)
+        .transpose()
+    }
+
+    async fn used_slots<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
+        &self,
+        ex: E,
+        lock_id: i64,
+    ) -> Result<Vec<i64>, StoreError> {
+        sqlx::query("SELECT slot FROM door_access WHERE lock_id = $1 AND state <> 'removed'")
+            .bind(lock_id)
+            .fetch_all(ex)
+            .await?
+            .iter()
+            .map(|r| col(r, "slot"))
+            .collect()
+    }
+
+    async fn taken_cred_indices<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
+        &self,
+        ex: E,
+        door: i64,
+    ) -> Result<Vec<i64>, StoreError> {
+        sqlx::query(
+            "SELECT cred_index FROM door_credentials WHERE door_access_id = $1 \
+             AND state <> 'removed'",
+        )
+        .bind(door)
+        .fetch_all(ex)
+        .await?
+        .iter()
+        .map(|r| col(r, "cred_index"))
+        .collect()
+    }
+
+    /// Applies a planned change of access in one transaction: the batch, new
+    /// credentials, person-on-door rows, door credentials and every
+    /// operation. Under each lock's write lock it checks that the planned
+    /// slots are still what [`Store::plan_slots`] saw; if not, nothing is
+    /// written and the answer is [`PlanError::Stale`].
+    pub async fn apply_access(&self, plan: AccessPlan, now: i64) -> Result<Applied, PlanError> {
         let mut tx = self.pool.begin().await?;
         let batch: i64 = {
             let r = sqlx::query(
@@ -123,24 +219,13 @@ impl Store {
                     lock_id,
                     schedule,
                     credentials,
-                    capacity,
+                    slots,
                     ops,
                 } => {
                     self.write_lock_row(&mut tx, *lock_id).await?;
-                    let existing = sqlx::query(sqlx::AssertSqlSafe(format!(
-                        "SELECT {DOOR_COLS} FROM door_access WHERE lock_id = $1 AND person_id = $2 \
-                         AND state <> 'removed' ORDER BY id DESC LIMIT 1"
-                    )))
-                    .bind(lock_id)
-                    .bind(person_id)
-                    .fetch_optional(&mut *tx)
-                    .await?
-                    .as_ref()
-                    .map(door_row)
-                    .transpose()?;
-                    let fresh = existing.is_none();
-                    let (door, gen, slot) = match existing {
-                        Some(d) => {
+                    let existing = self.live_door(&mut *tx, *lock_id, *person_id).await?;
+                    let (door, gen) = match (existing, slots.existing) {
+                        (Some(d), Some((id, gen))) if d.id == id && d.gen == gen => {
                             let gen = d.gen + 1;
                             sqlx::query(
                                 "UPDATE door_access SET schedule = $2, state = 'pending', error = NULL, \
@@ -163,20 +248,16 @@ impl Store {
                             .bind(now)
                             .execute(&mut *tx)
                             .await?;
-                            (d.id, gen, d.slot)
+                            (d.id, gen)
                         }
-                        None => {
-                            let used: Vec<i64> = sqlx::query(
-                                "SELECT slot FROM door_access WHERE lock_id = $1 AND state <> 'removed'",
-                            )
-                            .bind(lock_id)
-                            .fetch_all(&mut *tx)
-                            .await?
-                            .iter()
-                            .map(|r| col(r, "slot"))
-                            .collect::<Result<_, _>>()?;
-                            let slot = lowest_free(&used, 1, capacity.max_users + 1)
-                                .ok_or(PlanError::NoFreeSlot(*lock_id))?;
+                        (None, None) => {
+                            if self
+                                .used_slots(&mut *tx, *lock_id)
+                                .await?
+                                .contains(&slots.slot)
+                            {
+                                return Err(PlanError::Stale);
+                            }
                             let r = sqlx::query(
                                 "INSERT INTO door_access (org_id, person_id, lock_id, slot, schedule, \
                                  state, gen, batch_id, updated_at) \
@@ -185,34 +266,24 @@ impl Store {
                             .bind(plan.org_id)
                             .bind(person_id)
                             .bind(lock_id)
-                            .bind(slot)
+                            .bind(slots.slot)
                             .bind(schedule.to_string())
                             .bind(batch)
                             .bind(now)
                             .fetch_one(&mut *tx)
                             .await?;
-                            (col::<i64>(&r, "id")?, 1, slot)
+                            (col::<i64>(&r, "id")?, 1)
                         }
+                        _ => return Err(PlanError::Stale),
                     };
-                    // Existing live credentials of this person on this door:
-                    // the per-user slot positions already taken.
-                    let taken: Vec<i64> = sqlx::query(
-                        "SELECT cred_index FROM door_credentials WHERE door_access_id = $1 \
-                         AND state <> 'removed'",
-                    )
-                    .bind(door)
-                    .fetch_all(&mut *tx)
-                    .await?
-                    .iter()
-                    .map(|r| col(r, "cred_index"))
-                    .collect::<Result<_, _>>()?;
-                    let base = (slot - 1) * capacity.creds_per_user;
-                    let mut taken = taken;
-                    let mut placed = Vec::with_capacity(credentials.len());
-                    for k in credentials {
-                        let idx = lowest_free(&taken, base, base + capacity.creds_per_user)
-                            .ok_or(PlanError::NoFreeCredentialSlot(*lock_id))?;
-                        taken.push(idx);
+                    let taken = self.taken_cred_indices(&mut *tx, door).await?;
+                    if credentials.len() != slots.cred_indices.len() {
+                        return Err(PlanError::Ops("credential slots do not match".into()));
+                    }
+                    for (k, idx) in credentials.iter().zip(&slots.cred_indices) {
+                        if taken.contains(idx) {
+                            return Err(PlanError::Stale);
+                        }
                         let cid = credential_ids
                             .get(*k)
                             .ok_or_else(|| PlanError::Ops("credential ref out of range".into()))?;
@@ -227,10 +298,8 @@ impl Store {
                         .bind(now)
                         .execute(&mut *tx)
                         .await?;
-                        placed.push((*k, idx));
                     }
-                    let planned = ops(slot, &placed, fresh).map_err(PlanError::Ops)?;
-                    Self::insert_ops(&mut tx, &ctx, *lock_id, door, gen, &planned).await?;
+                    Self::insert_ops(&mut tx, &ctx, *lock_id, door, gen, ops).await?;
                     doors.push(door);
                 }
                 DoorChange::Update {

@@ -159,14 +159,27 @@ pub struct PlannedOp {
     pub credential_ref: Option<usize>,
 }
 
-/// Builds the operations of one door once its slots are known:
-/// `(user slot, [(credential ref, credential slot index)], fresh)`; `fresh`
-/// is true for a slot the hub had free (nothing of ours to clear there).
-pub type OpsFor<'a> =
-    Box<dyn Fn(i64, &[(usize, i64)], bool) -> Result<Vec<PlannedOp>, String> + Send + Sync + 'a>;
+/// Where a grant lands on one door, planned before the change's transaction
+/// ([`Store::plan_slots`]) and checked again inside it: if another change
+/// took the slot meanwhile, [`Store::apply_access`] refuses with
+/// [`PlanError::Stale`] and writes nothing, and the caller plans again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SlotPlan {
+    /// The person's live row on this door (id, generation), if they are
+    /// already on it: the change updates it in place.
+    pub existing: Option<(i64, i64)>,
+    /// The lock's user slot.
+    pub slot: i64,
+    /// True for a slot the hub had free (nothing of ours to clear there).
+    pub fresh: bool,
+    /// Global credential slot indices for the new credentials, in order.
+    pub cred_indices: Vec<i64>,
+}
 
-/// What to do on one door.
-pub enum DoorChange<'a> {
+/// What to do on one door. Everything is planned: the transaction only
+/// checks that the slots are still free and writes.
+#[derive(Debug, Clone)]
+pub enum DoorChange {
     /// Grant (or change the schedule of) a person on a door, adding the
     /// listed new credentials to it.
     Grant {
@@ -178,10 +191,10 @@ pub enum DoorChange<'a> {
         schedule: serde_json::Value,
         /// New credentials (refs into the plan) to put on this door.
         credentials: Vec<usize>,
-        /// The door's slots (from its capabilities).
-        capacity: Capacity,
-        /// The operations.
-        ops: OpsFor<'a>,
+        /// Where it lands (from [`Store::plan_slots`]).
+        slots: SlotPlan,
+        /// The operations, built for those slots.
+        ops: Vec<PlannedOp>,
     },
     /// Change credentials already on the door (e.g. a new PIN in the same slot).
     Update {
@@ -202,7 +215,8 @@ pub enum DoorChange<'a> {
 }
 
 /// A change of access over many doors, applied in one transaction.
-pub struct AccessPlan<'a> {
+#[derive(Debug, Clone)]
+pub struct AccessPlan {
     /// Organisation.
     pub org_id: i64,
     /// Who asked.
@@ -212,7 +226,7 @@ pub struct AccessPlan<'a> {
     /// Credentials to create.
     pub new_credentials: Vec<NewCredential>,
     /// Per-door changes.
-    pub doors: Vec<DoorChange<'a>>,
+    pub doors: Vec<DoorChange>,
     /// Credentials revoked everywhere by this change.
     pub revoke_credentials: Vec<i64>,
 }
@@ -253,6 +267,10 @@ pub enum PlanError {
     /// The operations could not be built.
     #[error("{0}")]
     Ops(String),
+    /// Another change took a planned slot after it was planned; nothing was
+    /// written: plan again.
+    #[error("the lock's slots changed while the change was planned")]
+    Stale,
     /// The database failed.
     #[error(transparent)]
     Store(#[from] StoreError),

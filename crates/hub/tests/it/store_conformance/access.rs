@@ -4,48 +4,56 @@
 use super::*;
 use tumbler_hub::model::DoorState;
 
-fn grant<'a>(
+/// A grant of `person` on `lock`, planned with [`Store::plan_slots`] (as the
+/// service does before its transaction).
+async fn grant(
+    store: &Store,
     person: i64,
     lock: i64,
     creds: Vec<usize>,
-) -> tumbler_hub::store::access::DoorChange<'a> {
+) -> tumbler_hub::store::access::DoorChange {
     grant_on(
+        store,
         person,
         lock,
         creds,
         tumbler_hub::model::Capacity::TUMBLER_DEFAULT,
     )
+    .await
+    .unwrap()
 }
 
-fn grant_on<'a>(
+async fn grant_on(
+    store: &Store,
     person: i64,
     lock: i64,
     creds: Vec<usize>,
     capacity: tumbler_hub::model::Capacity,
-) -> tumbler_hub::store::access::DoorChange<'a> {
+) -> Result<tumbler_hub::store::access::DoorChange, tumbler_hub::store::access::PlanError> {
     use tumbler_hub::store::access::{DoorChange, PlannedOp};
-    DoorChange::Grant {
+    let slots = store
+        .plan_slots(lock, person, creds.len(), capacity, &[])
+        .await?;
+    let mut ops = vec![PlannedOp {
+        kind: tumbler_hub::model::OpName::SetUser,
+        params: serde_json::json!({"slot": slots.slot}),
+        credential_ref: None,
+    }];
+    for (r, idx) in creds.iter().zip(&slots.cred_indices) {
+        ops.push(PlannedOp {
+            kind: tumbler_hub::model::OpName::SetCredential,
+            params: serde_json::json!({"index": idx}),
+            credential_ref: Some(*r),
+        });
+    }
+    Ok(DoorChange::Grant {
         person_id: person,
         lock_id: lock,
         schedule: serde_json::json!({"kind": "permanent"}),
         credentials: creds,
-        capacity,
-        ops: Box::new(|slot, placed, _fresh| {
-            let mut ops = vec![PlannedOp {
-                kind: tumbler_hub::model::OpName::SetUser,
-                params: serde_json::json!({"slot": slot}),
-                credential_ref: None,
-            }];
-            for (r, idx) in placed {
-                ops.push(PlannedOp {
-                    kind: tumbler_hub::model::OpName::SetCredential,
-                    params: serde_json::json!({"index": idx}),
-                    credential_ref: Some(*r),
-                });
-            }
-            Ok(ops)
-        }),
-    }
+        slots,
+        ops,
+    })
 }
 
 fn card(person: i64, uid: &str) -> tumbler_hub::store::access::NewCredential {
@@ -59,12 +67,12 @@ fn card(person: i64, uid: &str) -> tumbler_hub::store::access::NewCredential {
     }
 }
 
-fn plan<'a>(
+fn plan(
     o: i64,
-    kind: &'a str,
+    kind: &str,
     new_credentials: Vec<tumbler_hub::store::access::NewCredential>,
-    doors: Vec<tumbler_hub::store::access::DoorChange<'a>>,
-) -> tumbler_hub::store::access::AccessPlan<'a> {
+    doors: Vec<tumbler_hub::store::access::DoorChange>,
+) -> tumbler_hub::store::access::AccessPlan {
     tumbler_hub::store::access::AccessPlan {
         org_id: o,
         created_by: None,
@@ -75,7 +83,7 @@ fn plan<'a>(
     }
 }
 
-/// Slots are allocated within each lock's own capacity (what it reported),
+/// Slots are planned within each lock's own capacity (what it reported),
 /// not a number the hub assumes for every lock.
 pub(super) async fn grants_respect_each_locks_capacity(store: &Store) {
     use tumbler_hub::model::Capacity;
@@ -94,16 +102,9 @@ pub(super) async fn grants_respect_each_locks_capacity(store: &Store) {
     let mut slots = Vec::new();
     for name in ["A", "B"] {
         let p = store.create_person(o, name, false, T0).await.unwrap();
+        let door = grant_on(store, p.id, small, vec![0], tiny).await.unwrap();
         let applied = store
-            .apply_access(
-                plan(
-                    o,
-                    "grant",
-                    vec![card(p.id, name)],
-                    vec![grant_on(p.id, small, vec![0], tiny)],
-                ),
-                T0,
-            )
+            .apply_access(plan(o, "grant", vec![card(p.id, name)], vec![door]), T0)
             .await
             .unwrap();
         let d = store.doors_of_batch(applied.batch_id).await.unwrap();
@@ -114,17 +115,7 @@ pub(super) async fn grants_respect_each_locks_capacity(store: &Store) {
     }
     assert_eq!(slots, [1, 2]);
     let c = store.create_person(o, "C", false, T0).await.unwrap();
-    let full = store
-        .apply_access(
-            plan(
-                o,
-                "grant",
-                vec![card(c.id, "C")],
-                vec![grant_on(c.id, small, vec![0], tiny)],
-            ),
-            T0,
-        )
-        .await;
+    let full = grant_on(store, c.id, small, vec![0], tiny).await;
     assert!(
         matches!(full, Err(PlanError::NoFreeSlot(l)) if l == small),
         "{full:?}"
@@ -132,23 +123,51 @@ pub(super) async fn grants_respect_each_locks_capacity(store: &Store) {
     // A second credential for one user does not fit a one-credential lock.
     let d = store.create_person(o, "D", false, T0).await.unwrap();
     let other = lock_online(store, o, s.id, "cap-other").await;
-    let two = store
-        .apply_access(
-            plan(
-                o,
-                "grant",
-                vec![card(d.id, "D1"), card(d.id, "D2")],
-                vec![grant_on(d.id, other, vec![0, 1], tiny)],
-            ),
-            T0,
-        )
-        .await;
+    let two = grant_on(store, d.id, other, vec![0, 1], tiny).await;
     assert!(
         matches!(two, Err(PlanError::NoFreeCredentialSlot(l)) if l == other),
         "{two:?}"
     );
-    // Nothing of the refused changes was written.
-    assert!(store.doors_of_lock(other).await.unwrap().is_empty());
+}
+
+/// A change is planned before its transaction; if another change took its
+/// slot in between, the store refuses it whole and it is planned again.
+pub(super) async fn a_stale_plan_is_refused_whole(store: &Store) {
+    use tumbler_hub::store::access::PlanError;
+    let o = org(store).await;
+    let s = store.create_site(o, "HQ", "UTC", T0).await.unwrap();
+    let l = lock_online(store, o, s.id, "stale-1").await;
+    let p1 = store.create_person(o, "P1", false, T0).await.unwrap();
+    let p2 = store.create_person(o, "P2", false, T0).await.unwrap();
+    // Both planned against the same empty lock: both want slot 1.
+    let d1 = grant(store, p1.id, l, vec![0]).await;
+    let d2 = grant(store, p2.id, l, vec![0]).await;
+    store
+        .apply_access(plan(o, "grant", vec![card(p1.id, "01")], vec![d1]), T0)
+        .await
+        .unwrap();
+    let stale = store
+        .apply_access(plan(o, "grant", vec![card(p2.id, "02")], vec![d2]), T0)
+        .await;
+    assert!(matches!(stale, Err(PlanError::Stale)), "{stale:?}");
+    // Nothing of it was written: no row, no credential, no operation.
+    assert_eq!(store.doors_of_lock(l).await.unwrap().len(), 1);
+    assert!(store.person_credentials(p2.id).await.unwrap().is_empty());
+    // Planned again, it lands in the next slot.
+    let d2 = grant(store, p2.id, l, vec![0]).await;
+    store
+        .apply_access(plan(o, "grant", vec![card(p2.id, "02")], vec![d2]), T0)
+        .await
+        .unwrap();
+    let mut slots: Vec<i64> = store
+        .doors_of_lock(l)
+        .await
+        .unwrap()
+        .iter()
+        .map(|d| d.slot)
+        .collect();
+    slots.sort_unstable();
+    assert_eq!(slots, [1, 2]);
 }
 
 pub(super) async fn access_slots_changes_and_reset(store: &Store) {
@@ -169,8 +188,8 @@ pub(super) async fn access_slots_changes_and_reset(store: &Store) {
                 "grant",
                 vec![card(alice.id, "01"), card(alice.id, "02")],
                 vec![
-                    grant(alice.id, a, vec![0, 1]),
-                    grant(alice.id, b, vec![0, 1]),
+                    grant(store, alice.id, a, vec![0, 1]).await,
+                    grant(store, alice.id, b, vec![0, 1]).await,
                 ],
             ),
             T0,
@@ -197,7 +216,7 @@ pub(super) async fn access_slots_changes_and_reset(store: &Store) {
                 o,
                 "grant",
                 vec![card(bob.id, "03")],
-                vec![grant(bob.id, a, vec![0])],
+                vec![grant(store, bob.id, a, vec![0]).await],
             ),
             T0,
         )
@@ -267,7 +286,7 @@ pub(super) async fn access_slots_changes_and_reset(store: &Store) {
                 o,
                 "reenrol",
                 vec![card(bob.id, "03")],
-                vec![grant(bob.id, a, vec![0])],
+                vec![grant(store, bob.id, a, vec![0]).await],
             ),
             T0 + 3,
         )
@@ -309,18 +328,27 @@ pub(super) async fn concurrent_grants_get_distinct_slots(store: &Store) {
                 .create_person(o, &format!("P{i}"), false, T0)
                 .await
                 .unwrap();
-            store
-                .apply_access(
-                    plan(
-                        o,
-                        "grant",
-                        vec![card(p.id, &format!("{i:02x}"))],
-                        vec![grant(p.id, a, vec![0])],
-                    ),
-                    T0,
-                )
-                .await
-                .unwrap()
+            // Each plans, then writes; a plan another grant overtook is
+            // refused whole and planned again, as the service does.
+            for _ in 0..50 {
+                let door = grant(&store, p.id, a, vec![0]).await;
+                let r = store
+                    .apply_access(
+                        plan(
+                            o,
+                            "grant",
+                            vec![card(p.id, &format!("{i:02x}"))],
+                            vec![door],
+                        ),
+                        T0,
+                    )
+                    .await;
+                match r {
+                    Err(tumbler_hub::store::access::PlanError::Stale) => continue,
+                    r => return r.unwrap(),
+                }
+            }
+            panic!("grant {i} kept losing its slot");
         }));
     }
     for t in tasks {

@@ -14,8 +14,8 @@ use tumbler_hub::testkit::{postgres_db, sqlite_db, TestDb};
 
 mod access;
 use access::{
-    access_slots_changes_and_reset, concurrent_grants_get_distinct_slots,
-    grants_respect_each_locks_capacity,
+    a_stale_plan_is_refused_whole, access_slots_changes_and_reset,
+    concurrent_grants_get_distinct_slots, grants_respect_each_locks_capacity,
 };
 
 macro_rules! conformance {
@@ -59,6 +59,7 @@ conformance!(
     access_slots_changes_and_reset,
     concurrent_grants_get_distinct_slots,
     grants_respect_each_locks_capacity,
+    a_stale_plan_is_refused_whole,
 );
 
 /// Reopening an SQLite file keeps the data and re-running migrations is a no-op.
