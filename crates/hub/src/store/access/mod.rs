@@ -4,9 +4,10 @@
 //!
 //! A change of access is written in one transaction with the operations
 //! that carry it to the locks ([`Store::apply_access`]), so a crash leaves
-//! either nothing or a change with every operation queued. User slots and
-//! credential slots are allocated inside that transaction, under the lock
-//! row's write lock, and a partial unique index backs the allocation.
+//! either nothing or a change with every operation queued. Slots are planned
+//! before it ([`Store::plan_slots`], reads only) and checked again inside
+//! it, under the lock row's write lock, backed by a partial unique index: a
+//! plan another change overtook is refused whole ([`PlanError::Stale`]).
 //! Delivery state is derived from those operations
 //! ([`Store::door_ops`]); PINs are never stored, only sealed inside the
 //! params of the operation that delivers them, until it ends.
