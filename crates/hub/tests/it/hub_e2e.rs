@@ -11,7 +11,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::mpsc;
 use tumbler_hub::config::MqttConfig;
 use tumbler_hub::mqtt::{down_topic, status_topic, up_topic};
-use tumbler_hub::testkit::TestHub;
+use tumbler_testkit::TestHub;
 
 async fn http_get(addr: std::net::SocketAddr, path: &str) -> String {
     let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
