@@ -199,8 +199,6 @@ async fn hub_with_external_broker() {
     };
     let mqtt = MqttConfig::parse(&url).unwrap();
     let hub = TestHub::start_with(mqtt).await.unwrap();
-    let mut raw = [0u8; 4];
-    getrandom::fill(&mut raw).unwrap();
-    let serial = format!("e2e-ext-{}", u32::from_le_bytes(raw));
+    let serial = tumbler_testkit::unique("e2e-ext");
     scenario(hub, &serial).await;
 }
