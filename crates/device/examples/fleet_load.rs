@@ -60,51 +60,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 }
 
 fn embedded_rumqttd() -> Result<BrokerAddr, Box<dyn std::error::Error>> {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port();
-    let mut v4 = std::collections::HashMap::new();
-    v4.insert(
-        "v4".to_string(),
-        rumqttd::ServerSettings {
-            name: "v4".to_string(),
-            listen: std::net::SocketAddr::from(([127, 0, 0, 1], port)),
-            tls: None,
-            next_connection_delay_ms: 0,
-            connections: rumqttd::ConnectionSettings {
-                connection_timeout_ms: 60_000,
-                max_payload_size: 1 << 20,
-                max_inflight_count: 200,
-                auth: None,
-                external_auth: None,
-                dynamic_filters: true,
-            },
-        },
-    );
-    let config = rumqttd::Config {
-        router: rumqttd::RouterConfig {
-            max_connections: 20_000,
-            max_outgoing_packet_count: 200,
-            max_segment_size: 100 * 1024 * 1024,
-            max_segment_count: 10,
-            ..Default::default()
-        },
-        v4: Some(v4),
-        ..Default::default()
-    };
-    std::thread::spawn(move || {
-        let _ = rumqttd::Broker::new(config).start();
-    });
-    for _ in 0..100 {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            break;
-        }
-        std::thread::yield_now();
-        #[allow(clippy::disallowed_methods)] // a load script may wait for its broker to listen
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-    Ok(BrokerAddr {
-        host: "127.0.0.1".into(),
-        port,
-    })
+    // Sized for the largest fleet, accepting as fast as it can.
+    Ok(tumbler_testkit::broker::start_rumqttd(20_000, 0))
 }

@@ -23,8 +23,6 @@
 //! - [`jobs`]: the background runner that claims pending operations through
 //!   the database.
 //! - [`server`]: wiring: [`app`], [`serve`], [`Hub::start`](server::Hub::start).
-//! - `testkit` (feature `testkit`): hub + built-in broker on port 0 with a
-//!   temporary SQLite database.
 
 pub mod api;
 pub mod broker;
@@ -38,8 +36,6 @@ pub mod secrets;
 pub mod server;
 pub mod service;
 pub mod store;
-#[cfg(feature = "testkit")]
-pub mod testkit;
 
 pub use api::app;
 pub use clock::{Clock, FixedClock, SystemClock};

@@ -15,12 +15,9 @@ use std::path::Path;
 use std::process::Child;
 use std::time::Duration;
 
-use rand_chacha::ChaCha20Rng;
-use rand_core::SeedableRng;
 use serde_json::{json, Value};
-use tokio::sync::watch;
 use tumbler_device::mqtt::BrokerAddr;
-use tumbler_device::RunConfig;
+use tumbler_testkit::SimLock;
 
 const LOCKS: usize = 8;
 const OPS_PER_LOCK: usize = 24;
@@ -120,7 +117,7 @@ async fn two_hubs_one_killed_nothing_lost_nothing_twice() {
             port: p.parse().unwrap(),
         }
     };
-    let schema = tumbler_hub::testkit::random_schema_name().unwrap();
+    let schema = tumbler_testkit::random_schema_name().unwrap();
     let dir = tempfile::tempdir().unwrap();
 
     // Hub A first (it creates the organisation and the binding key), then
@@ -145,23 +142,15 @@ async fn two_hubs_one_killed_nothing_lost_nothing_twice() {
         .as_i64()
         .unwrap();
 
-    // Simulated locks on Mosquitto, claimed through hub A.
-    let (stop, stop_rx) = watch::channel(false);
+    // Simulated locks on Mosquitto (each online before its claim), claimed
+    // through hub A.
     let mut running = Vec::new();
     let mut lock_ids = Vec::new();
     for i in 0..LOCKS {
         let serial = format!("TWOHUB-{}-{i}", &schema[schema.len() - 6..]);
-        let image = dir.path().join(format!("{serial}.img"));
-        let mut rng = ChaCha20Rng::from_seed([i as u8 + 1; 32]);
-        let label = tumbler_device::provision(&image, &serial, &mut rng).unwrap();
-        let mut cfg = RunConfig::new(&image);
-        cfg.broker = Some(broker.clone());
-        cfg.write_link_file = false;
-        running.push(
-            tumbler_device::start_lock(cfg, stop_rx.clone())
-                .await
-                .unwrap(),
-        );
+        let sim = SimLock::start(dir.path(), &serial, broker.clone()).await;
+        let label = sim.label.clone();
+        running.push(sim);
         let mut claimed = None;
         for _ in 0..100 {
             let (st, v) = c
@@ -310,10 +299,9 @@ async fn two_hubs_one_killed_nothing_lost_nothing_twice() {
         before.len()
     );
 
-    let _ = stop.send(true);
-    for r in running {
-        let _ = r.task.await;
+    for mut r in running {
+        r.shutdown().await;
     }
     drop(b);
-    tumbler_hub::testkit::drop_pg_schema(&pg, &schema).await;
+    tumbler_testkit::drop_pg_schema(&pg, &schema).await;
 }

@@ -398,7 +398,7 @@ fn hub_on_postgres_and_external_broker() {
         eprintln!("skipped: no PostgreSQL/MQTT configured");
         return;
     };
-    let schema = tumbler_hub::testkit::random_schema_name().unwrap();
+    let schema = tumbler_testkit::random_schema_name().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("config.json");
     let up = start(
@@ -435,5 +435,5 @@ fn hub_on_postgres_and_external_broker() {
     ctrl_c(up);
     tokio::runtime::Runtime::new()
         .unwrap()
-        .block_on(tumbler_hub::testkit::drop_pg_schema(&pg, &schema));
+        .block_on(tumbler_testkit::drop_pg_schema(&pg, &schema));
 }

@@ -1,7 +1,6 @@
 //! Bad input: a clear message each time, and the lock keeps behaving like a lock.
 
 use crate::harness::Harness;
-use crate::support::{embedded_broker, unique};
 use rand_core::SeedableRng;
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,6 +9,8 @@ use tumbler_device::image::{parse_setup_string, provision};
 use tumbler_device::mqtt::BrokerAddr;
 use tumbler_device::run::{start_lock, RunConfig};
 use tumbler_device::sim::{SimLock, SimOptions};
+use tumbler_testkit::broker::embedded_broker;
+use tumbler_testkit::unique;
 
 fn rng() -> rand_chacha::ChaCha20Rng {
     rand_chacha::ChaCha20Rng::from_seed([3; 32])
@@ -292,9 +293,11 @@ async fn dropping_the_shutdown_sender_stops_the_lock() {
     let image = dir.path().join("d.img");
     let serial = unique("drop");
     provision(&image, &serial, &mut rng()).unwrap();
-    let mut status =
-        crate::support::Observer::start(&broker, &[tumbler_device::mqtt::status_topic(&serial)])
-            .await;
+    let mut status = tumbler_testkit::mqtt::Observer::start(
+        &broker,
+        &[tumbler_device::mqtt::status_topic(&serial)],
+    )
+    .await;
     let (tx, rx) = tokio::sync::watch::channel(false);
     let mut cfg = RunConfig::new(&image);
     cfg.broker = Some(broker.clone());

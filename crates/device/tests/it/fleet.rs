@@ -1,9 +1,10 @@
 //! A small fleet in one process: every lock comes online with its own topics.
 
-use crate::support::{embedded_broker, Observer};
 use std::time::Duration;
 use tumbler_device::fleet::{fleet, FleetConfig};
 use tumbler_device::mqtt::status_topic;
+use tumbler_testkit::broker::embedded_broker;
+use tumbler_testkit::mqtt::Observer;
 
 #[tokio::test]
 async fn fifty_locks_come_online() {

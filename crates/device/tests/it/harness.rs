@@ -1,7 +1,6 @@
 //! A lock running against a real broker, with a person at its console and a controller (the
 //! test plays the hub) that claims it and speaks sealed proto messages over MQTT.
 
-use crate::support::{unique, Observer};
 use rand_core::SeedableRng;
 use std::time::Duration;
 use tokio::sync::watch;
@@ -11,6 +10,8 @@ use tumbler_device::mqtt::{down_topic, status_topic, up_topic, BrokerAddr};
 use tumbler_device::run::{start_lock, RunConfig, RunningLock};
 use tumbler_proto as p;
 use tumbler_proto::claim::{ClaimController, ClaimError, ClaimMessage};
+use tumbler_testkit::mqtt::Observer;
+use tumbler_testkit::unique;
 
 /// One lock under test.
 pub struct Harness {

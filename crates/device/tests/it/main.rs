@@ -23,5 +23,4 @@ mod outbox;
 mod power_cut;
 mod scenarios;
 mod sim_smoke;
-mod support;
 mod time_rule;

@@ -1,9 +1,12 @@
 //! The MQTT link against real brokers: availability, downlink, outbox across outages.
 
-use crate::support::{brokers, unique, Observer, Proxy};
 use std::time::Duration;
 use tokio::sync::watch;
 use tumbler_device::mqtt::{self, status_topic, up_topic, BrokerAddr, LinkState, MqttConfig, Up};
+use tumbler_testkit::broker::brokers;
+use tumbler_testkit::mqtt::Observer;
+use tumbler_testkit::net::Proxy;
+use tumbler_testkit::unique;
 
 async fn wait_state(
     rx: &mut watch::Receiver<LinkState>,

@@ -3,8 +3,8 @@
 //! and what it reports on MQTT to its controller.
 
 use crate::harness::{ok, pin_for, user, Harness};
-use crate::support::brokers;
 use tumbler_proto as p;
+use tumbler_testkit::broker::brokers;
 
 const GRANTED: &str = "access granted";
 const DENIED: &str = "access denied";
@@ -379,7 +379,7 @@ async fn issue_token(h: &mut Harness, name: &str) -> p::ResetToken {
 /// Cards and fingers work through their sensor models; a door left open is reported ajar.
 #[tokio::test]
 async fn card_finger_and_door() {
-    let broker = crate::support::embedded_broker();
+    let broker = tumbler_testkit::broker::embedded_broker();
     let mut h = Harness::start("sensors", &broker).await;
     with_tenant(&mut h).await;
     // A card for the tenant.
@@ -445,7 +445,7 @@ async fn card_finger_and_door() {
 #[tokio::test]
 async fn events_during_an_outage_arrive_in_order_afterwards() {
     for (name, broker) in brokers() {
-        let proxy = crate::support::Proxy::start(broker.clone()).await;
+        let proxy = tumbler_testkit::net::Proxy::start(broker.clone()).await;
         let mut h = Harness::start_via(&format!("outage-{name}"), &broker, &proxy.addr).await;
         with_tenant(&mut h).await;
         proxy.cut();
@@ -488,7 +488,7 @@ async fn events_during_an_outage_arrive_in_order_afterwards() {
 /// when a code is set and return to empty when it is removed; schedules and queries map.
 #[tokio::test]
 async fn digests_schedules_and_queries() {
-    let broker = crate::support::embedded_broker();
+    let broker = tumbler_testkit::broker::embedded_broker();
     let mut h = Harness::start("digests", &broker).await;
     h.claim().await;
     let digest_of_2 = |o: Option<p::Outcome>| match o {
@@ -587,7 +587,7 @@ async fn with_tenant_again(h: &mut Harness) {
 /// refused and nothing is wiped, while the button still works.
 #[tokio::test]
 async fn app_reset_can_be_disabled() {
-    let broker = crate::support::embedded_broker();
+    let broker = tumbler_testkit::broker::embedded_broker();
     let mut h = Harness::start("noappreset", &broker).await;
     with_tenant(&mut h).await;
     let mut s = match h.command(p::Command::GetSettings).await {

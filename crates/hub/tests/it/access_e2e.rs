@@ -18,13 +18,14 @@ use tumbler_device::mqtt::BrokerAddr;
 use tumbler_hub::config::MqttConfig;
 use tumbler_hub::model::Role;
 use tumbler_hub::server::AppState;
-use tumbler_hub::testkit::{TestHub, TestHubOptions};
 use tumbler_hub::FixedClock;
+use tumbler_testkit::{TestHub, TestHubOptions};
 
-use crate::lock_e2e::{
-    broker_addr, call, claim, eventually, sim_key, unique, wait_final, Proxy, Sim,
-};
-use crate::support::{login_in, org_in, OrgFixture};
+use crate::lock_e2e::{claim, sim_key, wait_final};
+use tumbler_testkit::fixtures::{login_in, org_in, OrgFixture};
+use tumbler_testkit::http::call_as;
+use tumbler_testkit::net::Proxy;
+use tumbler_testkit::{eventually, unique, SimLock};
 
 struct World {
     hub: TestHub,
@@ -59,20 +60,20 @@ async fn world(clock: Option<FixedClock>) -> World {
 
 impl World {
     async fn post(&self, path: &str, body: Value) -> (u16, Value) {
-        let (st, v) = call(&self.state, "POST", path, &self.owner, Some(body)).await;
+        let (st, v) = call_as(&self.state, "POST", path, &self.owner, Some(body)).await;
         (st.as_u16(), v)
     }
 
     async fn get(&self, path: &str) -> Value {
-        let (st, v) = call(&self.state, "GET", path, &self.owner, None).await;
+        let (st, v) = call_as(&self.state, "GET", path, &self.owner, None).await;
         assert_eq!(st, 200, "GET {path}: {v}");
         v
     }
 
     /// A simulated lock, claimed into the org's site; returns it and its id.
-    async fn lock(&self, broker: BrokerAddr, clock: Option<VirtualClock>) -> (Sim, i64) {
+    async fn lock(&self, broker: BrokerAddr, clock: Option<VirtualClock>) -> (SimLock, i64) {
         let serial = unique("door");
-        let sim = Sim::start_with_clock(
+        let sim = SimLock::start_with_clock(
             self.dir.path(),
             &serial,
             broker,
@@ -134,7 +135,7 @@ fn all_in(batch: &Value, state: &str) {
     }
 }
 
-async fn opens(sim: &Sim, keys: &str) -> bool {
+async fn opens(sim: &SimLock, keys: &str) -> bool {
     let said = sim.console(&[keys]).await;
     if said.contains("access granted") {
         return true;
@@ -148,7 +149,7 @@ async fn opens(sim: &Sim, keys: &str) -> bool {
 #[allow(clippy::disallowed_methods)]
 async fn forgotten_pin_and_tenant_moving_out() {
     let w = world(None).await;
-    let broker = broker_addr(&w.hub);
+    let broker = w.hub.broker();
     let (sim, lock) = w.lock(broker, None).await;
     let tenant = w.person("Tenant", false).await;
 
@@ -322,7 +323,7 @@ async fn dump_db(w: &World) -> String {
 #[tokio::test]
 async fn security_scare_reset_reenrol_and_verification_report() {
     let w = world(None).await;
-    let broker = broker_addr(&w.hub);
+    let broker = w.hub.broker();
     let (mut sim, lock) = w.lock(broker.clone(), None).await;
     let alice = w.person("Alice", true).await;
     let bob = w.person("Bob", false).await;
@@ -377,7 +378,7 @@ async fn security_scare_reset_reenrol_and_verification_report() {
     // Re-claim, then bring back only Alice and Bob (new PINs: the hub never kept the old ones).
     sim.shutdown().await;
     sim.boot(broker.clone()).await;
-    let (st, v) = call(
+    let (st, v) = call_as(
         &w.state,
         "POST",
         &format!("/api/v1/locks/{lock}/reclaim"),
@@ -467,8 +468,8 @@ async fn security_scare_reset_reenrol_and_verification_report() {
 #[tokio::test]
 async fn one_offline_door_never_blocks_the_other_four() {
     let w = world(None).await;
-    let broker = broker_addr(&w.hub);
-    let proxy = Proxy::start((broker.host.clone(), broker.port)).await;
+    let broker = w.hub.broker();
+    let proxy = Proxy::start(broker.clone()).await;
     let mut sims = Vec::new();
     let mut locks = Vec::new();
     for i in 0..5 {
@@ -540,7 +541,7 @@ async fn weekly_schedule_holds_across_the_end_of_dst() {
     let hub_clock = FixedClock::new(start);
     let mut w = world(Some(hub_clock.clone())).await;
     // The org's site is in Berlin.
-    let (st, v) = call(
+    let (st, v) = call_as(
         &w.state,
         "PATCH",
         &format!("/api/v1/sites/{}", w.org.site_id),
@@ -550,7 +551,7 @@ async fn weekly_schedule_holds_across_the_end_of_dst() {
     .await;
     assert_eq!(st, 200, "{v}");
     let lock_clock = VirtualClock::new(Duration::from_secs(1_792_827_000));
-    let (sim, lock) = w.lock(broker_addr(&w.hub), Some(lock_clock.clone())).await;
+    let (sim, lock) = w.lock(w.hub.broker(), Some(lock_clock.clone())).await;
     let p = w.person("Cleaner", false).await;
     let out = w
         .grant(

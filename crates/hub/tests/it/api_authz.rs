@@ -10,9 +10,10 @@ use tumbler_hub::store::alerts::NewAlert;
 use tumbler_hub::store::events::EventFilter;
 use tumbler_hub::store::locks::LockFilter;
 use tumbler_hub::store::operations::OperationFilter;
-use tumbler_hub::testkit::TestApp;
+use tumbler_testkit::TestApp;
 
-use crate::support::{call, login, org, principal, OrgFixture, PASSWORD};
+use tumbler_testkit::fixtures::{login, org, principal, OrgFixture, PASSWORD};
+use tumbler_testkit::http::call;
 
 /// Ids in org A that `{id}` routes point at, per resource.
 struct Targets {

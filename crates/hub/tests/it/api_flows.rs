@@ -4,9 +4,10 @@
 use jiff::SignedDuration;
 use serde_json::json;
 use tumbler_hub::model::Role;
-use tumbler_hub::testkit::TestApp;
+use tumbler_testkit::TestApp;
 
-use crate::support::{call, org, PASSWORD};
+use tumbler_testkit::fixtures::{org, PASSWORD};
+use tumbler_testkit::http::call;
 
 #[tokio::test]
 async fn login_tokens_and_logout() {

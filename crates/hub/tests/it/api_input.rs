@@ -5,10 +5,11 @@ use axum::http::Request;
 use serde_json::{json, Value};
 use tumbler_hub::api::ROUTES;
 use tumbler_hub::model::Role;
-use tumbler_hub::testkit::TestApp;
+use tumbler_testkit::TestApp;
 
 use crate::api_authz::snapshot;
-use crate::support::{call, org, raw, PASSWORD};
+use tumbler_testkit::fixtures::{org, PASSWORD};
+use tumbler_testkit::http::{call, raw};
 
 /// method, path, token, body, expected status, expected code.
 type Case<'a> = (

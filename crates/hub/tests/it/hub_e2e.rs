@@ -11,7 +11,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::mpsc;
 use tumbler_hub::config::MqttConfig;
 use tumbler_hub::mqtt::{down_topic, status_topic, up_topic};
-use tumbler_hub::testkit::TestHub;
+use tumbler_testkit::TestHub;
 
 async fn http_get(addr: std::net::SocketAddr, path: &str) -> String {
     let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
@@ -199,8 +199,6 @@ async fn hub_with_external_broker() {
     };
     let mqtt = MqttConfig::parse(&url).unwrap();
     let hub = TestHub::start_with(mqtt).await.unwrap();
-    let mut raw = [0u8; 4];
-    getrandom::fill(&mut raw).unwrap();
-    let serial = format!("e2e-ext-{}", u32::from_le_bytes(raw));
+    let serial = tumbler_testkit::unique("e2e-ext");
     scenario(hub, &serial).await;
 }

@@ -8,9 +8,9 @@ use jiff::SignedDuration;
 use tumbler_hub::jobs::{JobRunner, OperationSender, SendError};
 use tumbler_hub::model::{OpState, Operation, Role};
 use tumbler_hub::store::operations::OpOutcome;
-use tumbler_hub::testkit::{postgres_db, sqlite_db, TestApp, TestDb};
+use tumbler_testkit::{postgres_db, sqlite_db, TestApp, TestDb};
 
-use crate::support::{org, principal};
+use tumbler_testkit::fixtures::{org, principal};
 
 #[derive(Clone, Default)]
 struct Recorder(Arc<Mutex<Vec<(String, i64)>>>);

@@ -12,254 +12,24 @@
 //! by the owner; release. Offline lock: operations queued, hub restarted,
 //! lock back, operations applied in order, its stored records arrive once.
 
-use std::path::Path;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
 use std::time::Duration;
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
-use http_body_util::BodyExt;
-use rand_chacha::ChaCha20Rng;
-use rand_core::SeedableRng;
-use rumqttc::{AsyncClient, Event as MqttEvent, MqttOptions, Packet, QoS};
+use axum::http::StatusCode;
+use rumqttc::{AsyncClient, MqttOptions, QoS};
 use serde_json::{json, Value};
-use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{mpsc, watch};
-use tower::ServiceExt;
 use tumbler_device::mqtt::BrokerAddr;
-use tumbler_device::{Label, RunConfig, RunningLock};
+use tumbler_device::Label;
 use tumbler_hub::config::{ManufacturerKey, MqttConfig};
 use tumbler_hub::control::proto as p;
 use tumbler_hub::model::Role;
 use tumbler_hub::server::AppState;
-use tumbler_hub::testkit::{TestHub, TestHubOptions};
+use tumbler_testkit::http::call_as;
+use tumbler_testkit::net::Proxy;
+use tumbler_testkit::{eventually, unique, SimLock, TestHub, TestHubOptions};
 
-use crate::support::{org_in, OrgFixture};
+use tumbler_testkit::fixtures::{org_in, OrgFixture};
 
 // ---- helpers -----------------------------------------------------------------------------
-
-pub(crate) fn unique(prefix: &str) -> String {
-    let mut raw = [0u8; 4];
-    getrandom::fill(&mut raw).unwrap();
-    format!("{prefix}-{:08x}", u32::from_le_bytes(raw))
-}
-
-/// An HTTP request through the hub's router (no socket).
-pub(crate) async fn call(
-    state: &AppState,
-    method: &str,
-    path: &str,
-    token: &str,
-    body: Option<Value>,
-) -> (StatusCode, Value) {
-    let req = Request::builder()
-        .method(method)
-        .uri(path)
-        .header("authorization", format!("Bearer {token}"));
-    let req = match body {
-        Some(b) => req
-            .header("content-type", "application/json")
-            .body(Body::from(b.to_string()))
-            .unwrap(),
-        None => req.body(Body::empty()).unwrap(),
-    };
-    let res = tumbler_hub::app(state.clone()).oneshot(req).await.unwrap();
-    let st = res.status();
-    let bytes = res.into_body().collect().await.unwrap().to_bytes();
-    let v = if bytes.is_empty() {
-        Value::Null
-    } else {
-        serde_json::from_slice(&bytes).unwrap()
-    };
-    (st, v)
-}
-
-/// Polls until `check` holds; a generous bound so a broken hub fails
-/// instead of hanging (not a speed test).
-pub(crate) async fn eventually<F, Fut>(what: &str, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    for _ in 0..1200 {
-        if check().await {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("{what}: never became true");
-}
-
-/// A TCP proxy in front of the broker that the test can cut and restore
-/// (a network outage for one lock).
-pub(crate) struct Proxy {
-    pub(crate) addr: BrokerAddr,
-    up: Arc<AtomicBool>,
-    epoch: Arc<AtomicU64>,
-}
-
-impl Proxy {
-    pub(crate) async fn start(upstream: (String, u16)) -> Proxy {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let up = Arc::new(AtomicBool::new(true));
-        let epoch = Arc::new(AtomicU64::new(0));
-        let (u, e) = (up.clone(), epoch.clone());
-        tokio::spawn(async move {
-            loop {
-                let Ok((mut client, _)) = listener.accept().await else {
-                    return;
-                };
-                if !u.load(Ordering::SeqCst) {
-                    drop(client);
-                    continue;
-                }
-                let mine = e.load(Ordering::SeqCst);
-                let (u2, e2) = (u.clone(), e.clone());
-                let target = format!("{}:{}", upstream.0, upstream.1);
-                tokio::spawn(async move {
-                    let Ok(mut server) = TcpStream::connect(target).await else {
-                        return;
-                    };
-                    let copy = tokio::io::copy_bidirectional(&mut client, &mut server);
-                    let watch = async {
-                        loop {
-                            tokio::time::sleep(Duration::from_millis(20)).await;
-                            if !u2.load(Ordering::SeqCst) || e2.load(Ordering::SeqCst) != mine {
-                                return;
-                            }
-                        }
-                    };
-                    tokio::select! { _ = copy => {}, _ = watch => {} }
-                });
-            }
-        });
-        Proxy {
-            addr: BrokerAddr {
-                host: "127.0.0.1".into(),
-                port,
-            },
-            up,
-            epoch,
-        }
-    }
-
-    pub(crate) fn cut(&self) {
-        self.up.store(false, Ordering::SeqCst);
-        self.epoch.fetch_add(1, Ordering::SeqCst);
-    }
-
-    pub(crate) fn restore(&self) {
-        self.up.store(true, Ordering::SeqCst);
-    }
-}
-
-/// A simulated lock: its image, label, and the running task.
-pub(crate) struct Sim {
-    pub(crate) label: Label,
-    image: std::path::PathBuf,
-    running: Option<RunningLock>,
-    stop: watch::Sender<bool>,
-    /// The lock's clock (`None`: the real one).
-    pub(crate) clock: Option<Arc<dyn tumbler_device::clock::Clock>>,
-}
-
-pub(crate) fn provision(dir: &Path, serial: &str) -> (Label, std::path::PathBuf) {
-    let image = dir.join(format!("{serial}.img"));
-    let mut rng = ChaCha20Rng::from_seed([7u8; 32]);
-    let label = tumbler_device::provision(&image, serial, &mut rng).unwrap();
-    (label, image)
-}
-
-impl Sim {
-    pub(crate) async fn start(dir: &Path, serial: &str, broker: BrokerAddr) -> Sim {
-        Self::start_with_clock(dir, serial, broker, None).await
-    }
-
-    pub(crate) async fn start_with_clock(
-        dir: &Path,
-        serial: &str,
-        broker: BrokerAddr,
-        clock: Option<Arc<dyn tumbler_device::clock::Clock>>,
-    ) -> Sim {
-        let (label, image) = provision(dir, serial);
-        let mut sim = Sim {
-            label,
-            image,
-            running: None,
-            stop: watch::channel(false).0,
-            clock,
-        };
-        sim.boot(broker).await;
-        sim
-    }
-
-    pub(crate) async fn boot(&mut self, broker: BrokerAddr) {
-        let (stop, rx) = watch::channel(false);
-        let mut cfg = RunConfig::new(&self.image);
-        cfg.broker = Some(broker.clone());
-        cfg.write_link_file = false;
-        if let Some(c) = &self.clock {
-            cfg.clock = c.clone();
-        }
-        let running = tumbler_device::start_lock(cfg, rx).await.unwrap();
-        self.running = Some(running);
-        self.stop = stop;
-        wait_online(&broker, &self.label.serial).await;
-    }
-
-    /// Types console lines at the lock (the person at the door).
-    pub(crate) async fn console(&self, lines: &[&str]) -> String {
-        let addr = self.running.as_ref().unwrap().local_addr;
-        let input = lines.join("\n") + "\n";
-        let mut out = Vec::new();
-        tumbler_device::console(addr, input.as_bytes(), &mut out)
-            .await
-            .unwrap();
-        String::from_utf8(out).unwrap()
-    }
-
-    pub(crate) async fn shutdown(&mut self) {
-        let _ = self.stop.send(true);
-        if let Some(r) = self.running.take() {
-            let _ = r.task.await;
-        }
-    }
-}
-
-/// Waits until the lock's retained availability says `online`.
-pub(crate) async fn wait_online(broker: &BrokerAddr, serial: &str) {
-    let (c, mut ev) = AsyncClient::new(
-        MqttOptions::new(unique("watch"), broker.host.clone(), broker.port),
-        16,
-    );
-    let (tx, mut rx) = mpsc::unbounded_channel();
-    let task = tokio::spawn(async move {
-        loop {
-            match ev.poll().await {
-                Ok(MqttEvent::Incoming(Packet::Publish(p))) => {
-                    let _ = tx.send(p.payload.to_vec());
-                }
-                Ok(_) => {}
-                Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
-            }
-        }
-    });
-    c.subscribe(format!("tumbler/v1/{serial}/status"), QoS::AtMostOnce)
-        .await
-        .unwrap();
-    tokio::time::timeout(Duration::from_secs(30), async {
-        while let Some(m) = rx.recv().await {
-            if m == b"online" {
-                return;
-            }
-        }
-    })
-    .await
-    .expect("the simulated lock never came online");
-    task.abort();
-}
 
 /// Publishes raw bytes on a lock's `up` topic (a forger on the broker).
 async fn publish_up(broker: &BrokerAddr, serial: &str, payload: Vec<u8>) {
@@ -281,13 +51,6 @@ async fn publish_up(broker: &BrokerAddr, serial: &str, payload: Vec<u8>) {
     task.abort();
 }
 
-pub(crate) fn broker_addr(hub: &TestHub) -> BrokerAddr {
-    BrokerAddr {
-        host: hub.hub.mqtt_addr.0.clone(),
-        port: hub.hub.mqtt_addr.1,
-    }
-}
-
 pub(crate) fn sim_key() -> Option<ManufacturerKey> {
     Some(ManufacturerKey(
         tumbler_device::image::SIM_MANUFACTURER_SEED,
@@ -295,7 +58,7 @@ pub(crate) fn sim_key() -> Option<ManufacturerKey> {
 }
 
 pub(crate) async fn op_state(state: &AppState, token: &str, op: i64) -> Value {
-    call(
+    call_as(
         state,
         "GET",
         &format!("/api/v1/operations/{op}"),
@@ -334,13 +97,13 @@ pub(crate) async fn wait_final(state: &AppState, token: &str, op: i64) -> Value 
 }
 
 pub(crate) async fn lock_json(state: &AppState, token: &str, id: i64) -> Value {
-    call(state, "GET", &format!("/api/v1/locks/{id}"), token, None)
+    call_as(state, "GET", &format!("/api/v1/locks/{id}"), token, None)
         .await
         .1
 }
 
 pub(crate) async fn request_op(state: &AppState, token: &str, lock: i64, body: Value) -> i64 {
-    let (st, v) = call(
+    let (st, v) = call_as(
         state,
         "POST",
         &format!("/api/v1/locks/{lock}/operations"),
@@ -353,7 +116,7 @@ pub(crate) async fn request_op(state: &AppState, token: &str, lock: i64, body: V
 }
 
 async fn alerts(state: &AppState, token: &str) -> Vec<String> {
-    let (_, v) = call(state, "GET", "/api/v1/alerts?open=true", token, None).await;
+    let (_, v) = call_as(state, "GET", "/api/v1/alerts?open=true", token, None).await;
     v.as_array()
         .unwrap()
         .iter()
@@ -367,7 +130,7 @@ pub(crate) async fn claim(
     label: &Label,
     code: &str,
 ) -> (StatusCode, Value) {
-    call(
+    call_as(
         state,
         "POST",
         "/api/v1/locks/claim",
@@ -388,12 +151,12 @@ pub(crate) async fn claim(
 async fn lifecycle(hub: TestHub, tag: &str) {
     let state = hub.hub.state.clone();
     let s = state.service.clone();
-    let broker = broker_addr(&hub);
+    let broker = hub.broker();
     let a = org_in(&s, &unique(&format!("{tag}a"))).await;
     let b = org_in(&s, &unique(&format!("{tag}b"))).await;
     let owner = a.token(Role::Owner).to_owned();
     let dir = tempfile::tempdir().unwrap();
-    let mut sim = Sim::start(dir.path(), &unique("LK"), broker.clone()).await;
+    let mut sim = SimLock::start(dir.path(), &unique("LK"), broker.clone()).await;
     let serial = sim.label.serial.clone();
 
     // Wrong setup code: a stable 4xx, nothing stored.
@@ -493,7 +256,7 @@ async fn lifecycle(hub: TestHub, tag: &str) {
     eventually("unlock records", || {
         let (state, owner) = (state.clone(), owner.clone());
         async move {
-            let (_, v) = call(
+            let (_, v) = call_as(
                 &state,
                 "GET",
                 &format!("/api/v1/events?lock={id}&kind=unlock"),
@@ -589,7 +352,7 @@ async fn lifecycle(hub: TestHub, tag: &str) {
     assert_eq!(lock["stale_reason"]["authenticated"], true, "{lock}");
 
     // Operations are refused while stale.
-    let (st, v) = call(
+    let (st, v) = call_as(
         &state,
         "POST",
         &format!("/api/v1/locks/{id}/operations"),
@@ -603,7 +366,7 @@ async fn lifecycle(hub: TestHub, tag: &str) {
     );
 
     // Re-claim with the setup code; the lock answers again.
-    let (st, v) = call(
+    let (st, v) = call_as(
         &state,
         "POST",
         &format!("/api/v1/locks/{id}/reclaim"),
@@ -624,20 +387,20 @@ async fn lifecycle(hub: TestHub, tag: &str) {
 
     // Manufacturer reset: another organisation's owner gets 404, a manager 403.
     let path = format!("/api/v1/locks/{id}/manufacturer-reset");
-    let (st, _) = call(&state, "POST", &path, b.token(Role::Owner), None).await;
+    let (st, _) = call_as(&state, "POST", &path, b.token(Role::Owner), None).await;
     assert_eq!(st, 404);
-    let (st, _) = call(&state, "POST", &path, a.token(Role::Manager), None).await;
+    let (st, _) = call_as(&state, "POST", &path, a.token(Role::Manager), None).await;
     assert_eq!(st, 403);
     assert_eq!(
         lock_json(&state, &owner, id).await["claim_state"],
         "claimed"
     );
     // The owner: nonce → signed token → reset, audited.
-    let (st, v) = call(&state, "POST", &path, &owner, None).await;
+    let (st, v) = call_as(&state, "POST", &path, &owner, None).await;
     assert_eq!(st, 202, "{v}");
     let op = v["id"].as_i64().unwrap();
     let done = wait_final(&state, &owner, op).await;
-    let (_, audit) = call(&state, "GET", "/api/v1/audit", &owner, None).await;
+    let (_, audit) = call_as(&state, "GET", "/api/v1/audit", &owner, None).await;
     assert!(audit
         .as_array()
         .unwrap()
@@ -651,7 +414,7 @@ async fn lifecycle(hub: TestHub, tag: &str) {
             "reset_binding_stale"
         );
         // Release the stale lock: gone from the organisation at once.
-        let (st, v) = call(
+        let (st, v) = call_as(
             &state,
             "POST",
             &format!("/api/v1/locks/{id}/release"),
@@ -690,7 +453,7 @@ async fn lifecycle(hub: TestHub, tag: &str) {
     // the owner's transfer resets the lock, which then only a may claim.
     let path = format!("/api/v1/locks/{bid}/transfer");
     let body = json!({"to_org": a.org_id});
-    let (st, _) = call(
+    let (st, _) = call_as(
         &state,
         "POST",
         &path,
@@ -699,9 +462,9 @@ async fn lifecycle(hub: TestHub, tag: &str) {
     )
     .await;
     assert_eq!(st, 403);
-    let (st, _) = call(&state, "POST", &path, &owner, Some(body.clone())).await;
+    let (st, _) = call_as(&state, "POST", &path, &owner, Some(body.clone())).await;
     assert_eq!(st, 404);
-    let (st, v) = call(&state, "POST", &path, &b_owner, Some(body)).await;
+    let (st, v) = call_as(&state, "POST", &path, &b_owner, Some(body)).await;
     assert_eq!(st, 202, "{v}");
     let op = v["operation"]["id"].as_i64().unwrap();
     wait_op(&state, &b_owner, op, "applied").await;
@@ -782,8 +545,8 @@ async fn offline_lock_catches_up_after_hub_restart() {
     let a = org_in(&s, &unique("off")).await;
     let owner = a.token(Role::Owner).to_owned();
     let dir = tempfile::tempdir().unwrap();
-    let proxy = Proxy::start(hub.hub.mqtt_addr.clone()).await;
-    let mut sim = Sim::start(dir.path(), &unique("OFF"), proxy.addr.clone()).await;
+    let proxy = Proxy::start(hub.broker()).await;
+    let mut sim = SimLock::start(dir.path(), &unique("OFF"), proxy.addr.clone()).await;
     let (st, v) = claim(&state, &a, &sim.label, &sim.label.setup_code).await;
     assert_eq!(st, 201, "{v}");
     let id = v["id"].as_i64().unwrap();
@@ -856,7 +619,7 @@ async fn offline_lock_catches_up_after_hub_restart() {
         let (state, owner) = (state.clone(), owner.clone());
         let before = seq_before.clone();
         async move {
-            let (_, v) = call(
+            let (_, v) = call_as(
                 &state,
                 "GET",
                 &format!("/api/v1/events?lock={id}&limit=1000"),
@@ -874,7 +637,7 @@ async fn offline_lock_catches_up_after_hub_restart() {
         }
     })
     .await;
-    let (_, v) = call(
+    let (_, v) = call_as(
         &state,
         "GET",
         &format!("/api/v1/events?lock={id}&limit=1000"),
@@ -902,7 +665,7 @@ async fn offline_lock_catches_up_after_hub_restart() {
         "the lock's hash chain holds across the outage: {open:?}"
     );
     // Every stored record chains from its predecessor.
-    let (_, evs) = call(
+    let (_, evs) = call_as(
         &state,
         "GET",
         &format!("/api/v1/events?lock={id}&limit=1000"),

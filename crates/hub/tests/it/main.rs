@@ -18,5 +18,4 @@ mod lock_e2e;
 mod openapi;
 mod secrets_in_logs;
 mod store_conformance;
-mod support;
 mod tidy;

@@ -4,9 +4,9 @@
 use std::collections::BTreeSet;
 
 use tumbler_hub::api::ROUTES;
-use tumbler_hub::testkit::TestApp;
+use tumbler_testkit::TestApp;
 
-use crate::support::call;
+use tumbler_testkit::http::call;
 
 #[tokio::test]
 async fn every_route_is_mounted_for_its_method() {

@@ -7,9 +7,10 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 
 use serde_json::json;
-use tumbler_hub::testkit::TestApp;
+use tumbler_testkit::TestApp;
 
-use crate::support::{call, PASSWORD};
+use tumbler_testkit::fixtures::PASSWORD;
+use tumbler_testkit::http::call;
 
 #[derive(Clone, Default)]
 struct Buf(Arc<Mutex<Vec<u8>>>);

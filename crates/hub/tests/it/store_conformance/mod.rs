@@ -10,7 +10,7 @@ use tumbler_hub::store::locks::LockFilter;
 use tumbler_hub::store::operations::{NewOperation, OpOutcome, OperationFilter};
 use tumbler_hub::store::orgs::NewAccount;
 use tumbler_hub::store::{Store, StoreError};
-use tumbler_hub::testkit::{postgres_db, sqlite_db, TestDb};
+use tumbler_testkit::{postgres_db, sqlite_db, TestDb};
 
 mod access;
 use access::{

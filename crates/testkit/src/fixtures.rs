@@ -1,94 +1,47 @@
-//! Helpers: requests without a socket, and fixtures (two organisations with
-//! one account per role).
+//! Fixtures: an organisation with one account (and session token) per role,
+//! a site and a bound lock; logins with the fixtures' password.
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
-use http_body_util::BodyExt;
-use serde_json::Value;
-use tower::ServiceExt;
 use tumbler_hub::model::Role;
 use tumbler_hub::service::orgs::AccountInput;
 use tumbler_hub::service::{Principal, Service};
-use tumbler_hub::testkit::TestApp;
 
+use crate::hub::TestApp;
+
+/// The password of every fixture account.
 pub const PASSWORD: &str = "correct horse battery";
-
-/// Sends one request through the app (no socket).
-pub async fn call(
-    app: &TestApp,
-    method: &str,
-    path: &str,
-    token: Option<&str>,
-    body: Option<Value>,
-) -> (StatusCode, Value) {
-    let mut req = Request::builder().method(method).uri(path);
-    if let Some(t) = token {
-        req = req.header("authorization", format!("Bearer {t}"));
-    }
-    let req = match body {
-        Some(b) => req
-            .header("content-type", "application/json")
-            .body(Body::from(b.to_string()))
-            .unwrap(),
-        None => req.body(Body::empty()).unwrap(),
-    };
-    raw(app, req).await
-}
-
-/// Sends a prepared request.
-pub async fn raw(app: &TestApp, req: Request<Body>) -> (StatusCode, Value) {
-    let res = tumbler_hub::app(app.state.clone())
-        .oneshot(req)
-        .await
-        .unwrap();
-    let status = res.status();
-    let ct = res
-        .headers()
-        .get("content-type")
-        .map(|v| v.to_str().unwrap().to_owned());
-    let bytes = res.into_body().collect().await.unwrap().to_bytes();
-    let json = if bytes.is_empty() {
-        Value::Null
-    } else {
-        serde_json::from_slice(&bytes)
-            .unwrap_or(Value::String(String::from_utf8_lossy(&bytes).into()))
-    };
-    if !status.is_success() {
-        assert_eq!(
-            ct.as_deref(),
-            Some("application/problem+json"),
-            "{status} {json}"
-        );
-        assert!(json["code"].is_string(), "problem has a code: {json}");
-        assert_eq!(json["status"], status.as_u16());
-    }
-    (status, json)
-}
 
 /// One organisation with an account (and session token) per role, a site
 /// and a claimed lock.
 pub struct OrgFixture {
+    /// The organisation.
     pub org_id: i64,
+    /// Its first site ("HQ").
     pub site_id: i64,
+    /// The lock bound at that site ("Front door").
     pub lock_id: i64,
+    /// That lock's serial: `NAME-lock-1`.
     pub serial: String,
     /// (role, account id, token)
     pub members: Vec<(Role, i64, String)>,
 }
 
 impl OrgFixture {
+    /// The session token of the account with `role`.
     pub fn token(&self, role: Role) -> &str {
         &self.members.iter().find(|m| m.0 == role).unwrap().2
     }
+    /// The id of the account with `role`.
     pub fn account(&self, role: Role) -> i64 {
         self.members.iter().find(|m| m.0 == role).unwrap().1
     }
 }
 
+/// Logs `email` in with [`PASSWORD`]; returns the session token.
 pub async fn login(app: &TestApp, email: &str) -> String {
     login_in(app.service(), email).await
 }
 
+/// [`login`] on any service (e.g. a running hub's).
 pub async fn login_in(s: &Service, email: &str) -> String {
     let (token, _) = s.login(email, PASSWORD).await.unwrap();
     token.token
