@@ -16,16 +16,17 @@ mod doors;
 mod people;
 mod verify;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sqlx::any::AnyRow;
 
 use super::{col, json_col, parse_enum, Backend, Store, StoreError};
 use crate::model::{
-    ser_credential_kind, ts, Capacity, ChangeKind, CredentialKind, DoorState, OpName, OpState,
+    de_credential_kind, ser_credential_kind, ts, Capacity, ChangeKind, CredentialKind, DoorState,
+    OpName, OpState,
 };
 
 /// A person who may hold access.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Person {
     /// Identifier.
     pub id: i64,
@@ -36,26 +37,29 @@ pub struct Person {
     /// Owners keep their access through "revoke everyone except the owners".
     pub owner: bool,
     /// Creation time.
-    #[serde(serialize_with = "ts::ser")]
+    #[serde(serialize_with = "ts::ser", deserialize_with = "ts::de")]
     pub created_at: i64,
 }
 
 /// A credential of a person (never the PIN itself).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CredentialRow {
     /// Identifier.
     pub id: i64,
     /// Holder.
     pub person_id: i64,
     /// `pin`, `card`, `fingerprint` or `app_key`.
-    #[serde(serialize_with = "ser_credential_kind")]
+    #[serde(
+        serialize_with = "ser_credential_kind",
+        deserialize_with = "de_credential_kind"
+    )]
     pub kind: CredentialKind,
     /// Label (e.g. "front door code").
     pub label: Option<String>,
     /// Non-secret data: card UID or app key (hex), fingerprint template slot.
     pub data: Option<String>,
     /// When it was revoked everywhere.
-    #[serde(serialize_with = "ts::ser_opt")]
+    #[serde(serialize_with = "ts::ser_opt", deserialize_with = "ts::de_opt")]
     pub revoked_at: Option<i64>,
     /// Keyed tag of a PIN for duplicate checks (not serialised).
     #[serde(skip)]
@@ -63,7 +67,7 @@ pub struct CredentialRow {
 }
 
 /// One person on one door: a user slot on the lock.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DoorAccess {
     /// Identifier.
     pub id: i64,
@@ -90,12 +94,12 @@ pub struct DoorAccess {
     /// The batch of the current change.
     pub batch_id: Option<i64>,
     /// Last change.
-    #[serde(serialize_with = "ts::ser")]
+    #[serde(serialize_with = "ts::ser", deserialize_with = "ts::de")]
     pub updated_at: i64,
 }
 
 /// One credential on one door.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DoorCredential {
     /// Identifier.
     pub id: i64,
@@ -229,14 +233,14 @@ pub struct Applied {
 }
 
 /// A bulk change and its per-door results.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Batch {
     /// Identifier.
     pub id: i64,
     /// Kind.
     pub kind: ChangeKind,
     /// Creation time.
-    #[serde(serialize_with = "ts::ser")]
+    #[serde(serialize_with = "ts::ser", deserialize_with = "ts::de")]
     pub created_at: i64,
 }
 
@@ -346,7 +350,7 @@ fn lowest_free(used: &[i64], from: i64, to_excl: i64) -> Option<i64> {
 }
 
 /// A stored verification.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct VerificationRow {
     /// Identifier.
     pub id: i64,
@@ -361,6 +365,6 @@ pub struct VerificationRow {
     /// Why it failed.
     pub error: Option<String>,
     /// Start.
-    #[serde(serialize_with = "ts::ser")]
+    #[serde(serialize_with = "ts::ser", deserialize_with = "ts::de")]
     pub created_at: i64,
 }
