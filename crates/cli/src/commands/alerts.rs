@@ -2,8 +2,10 @@
 
 use clap::{Args, Subcommand};
 
+use tumbler_hub::model::Alert;
+
 use super::{api, Global};
-use crate::output::{emit, record, table};
+use crate::output::{emit, opt, opt_time, record, table, time, Column};
 
 /// Arguments of `tumbler alerts`.
 #[derive(Debug, Args)]
@@ -28,14 +30,14 @@ pub enum AlertsCmd {
     },
 }
 
-const COLUMNS: &[(&str, &str)] = &[
-    ("ID", "id"),
-    ("LOCK", "lock_id"),
-    ("KIND", "kind"),
-    ("SEVERITY", "severity"),
-    ("MESSAGE", "message"),
-    ("CREATED", "created_at"),
-    ("ACKED", "acked_at"),
+const COLUMNS: &[Column<Alert>] = &[
+    ("ID", |a| a.id.to_string()),
+    ("LOCK", |a| opt(&a.lock_id)),
+    ("KIND", |a| a.kind.to_string()),
+    ("SEVERITY", |a| a.severity.to_string()),
+    ("MESSAGE", |a| a.message.clone()),
+    ("CREATED", |a| time(a.created_at)),
+    ("ACKED", |a| opt_time(a.acked_at)),
 ];
 
 /// Runs an alert command.
@@ -43,11 +45,15 @@ pub async fn run(g: &Global, a: AlertsArgs) -> anyhow::Result<()> {
     let api = api(g)?;
     match a.cmd.unwrap_or(AlertsCmd::List { all: false }) {
         AlertsCmd::List { all } => {
-            let v = api.get(&format!("/alerts?open={}", !all)).await?;
+            let v = api
+                .get::<Vec<Alert>>(&format!("/alerts?open={}", !all))
+                .await?;
             emit(g.json, &v, |v| table(v, COLUMNS));
         }
         AlertsCmd::Ack { id } => {
-            let v = api.post_empty(&format!("/alerts/{id}/ack")).await?;
+            let v = api
+                .post_empty::<Alert>(&format!("/alerts/{id}/ack"))
+                .await?;
             emit(g.json, &v, record);
         }
     }

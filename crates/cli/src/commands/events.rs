@@ -2,9 +2,11 @@
 
 use clap::Args;
 
+use tumbler_hub::model::Event;
+
 use super::{api, Global};
 use crate::client::query;
-use crate::output::{emit, table};
+use crate::output::{cell, emit, table, time, Column};
 
 /// Arguments of `tumbler events`.
 #[derive(Debug, Args)]
@@ -26,12 +28,12 @@ pub struct EventsArgs {
     limit: Option<i64>,
 }
 
-const COLUMNS: &[(&str, &str)] = &[
-    ("AT", "at"),
-    ("LOCK", "lock_id"),
-    ("SEQ", "seq"),
-    ("KIND", "kind"),
-    ("DATA", "data"),
+const COLUMNS: &[Column<Event>] = &[
+    ("AT", |e| time(e.at)),
+    ("LOCK", |e| e.lock_id.to_string()),
+    ("SEQ", |e| e.seq.to_string()),
+    ("KIND", |e| e.kind.clone()),
+    ("DATA", |e| cell(&e.data)),
 ];
 
 /// Runs the search.
@@ -44,7 +46,7 @@ pub async fn run(g: &Global, a: EventsArgs) -> anyhow::Result<()> {
         ("to", a.to),
         ("limit", a.limit.map(|l| l.to_string())),
     ]);
-    let v = api.get(&format!("/events{q}")).await?;
+    let v = api.get::<Vec<Event>>(&format!("/events{q}")).await?;
     emit(g.json, &v, |v| table(v, COLUMNS));
     Ok(())
 }
