@@ -115,3 +115,70 @@ pub fn emit<T>(json: bool, a: &Answer<T>, render: impl FnOnce(&T) -> String) {
         print!("{}", render(&a.body));
     }
 }
+
+#[cfg(test)]
+pub(crate) mod old {
+    //! The printing of untyped answers this module replaced, kept to pin
+    //! that typed printing gives the same bytes.
+
+    use serde_json::Value;
+
+    use super::cell;
+
+    /// The old `table`: rows of a JSON array, `(header, field)` columns.
+    pub(crate) fn table(items: &Value, columns: &[(&str, &str)]) -> String {
+        let empty = Vec::new();
+        let rows: Vec<Vec<String>> = items
+            .as_array()
+            .unwrap_or(&empty)
+            .iter()
+            .map(|it| {
+                columns
+                    .iter()
+                    .map(|(_, f)| cell(it.get(*f).unwrap_or(&Value::Null)))
+                    .collect()
+            })
+            .collect();
+        let mut widths: Vec<usize> = columns.iter().map(|(h, _)| h.len()).collect();
+        for r in &rows {
+            for (w, c) in widths.iter_mut().zip(r) {
+                *w = (*w).max(c.chars().count());
+            }
+        }
+        let line = |cells: Vec<String>| {
+            cells
+                .iter()
+                .zip(&widths)
+                .map(|(c, w)| format!("{c:<w$}"))
+                .collect::<Vec<_>>()
+                .join("  ")
+                .trim_end()
+                .to_owned()
+        };
+        let mut out = line(columns.iter().map(|(h, _)| h.to_string()).collect());
+        out.push('\n');
+        for r in rows {
+            out.push_str(&line(r));
+            out.push('\n');
+        }
+        if items.as_array().is_none_or(|a| a.is_empty()) {
+            out.push_str("(none)\n");
+        }
+        out
+    }
+
+    /// Typed rows print as the old table printed their JSON (and both print
+    /// `(none)` for no rows).
+    pub(crate) fn same_table<T: serde::Serialize>(
+        items: &[T],
+        typed: &[super::Column<T>],
+        untyped: &[(&str, &str)],
+    ) {
+        let json = serde_json::to_value(items).unwrap();
+        assert_eq!(super::table(items, typed), table(&json, untyped));
+        assert_eq!(
+            super::table(&items[..0], typed),
+            table(&Value::Array(vec![]), untyped)
+        );
+    }
+}

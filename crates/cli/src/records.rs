@@ -96,32 +96,15 @@ impl Record for Person {
     }
 }
 
+/// Sample answers as the hub sends them, for the printing tests.
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::output::cell;
-    use serde::Serialize;
+pub(crate) mod samples {
+    use serde_json::{json, Value};
 
-    /// What the CLI printed before answers were typed: every key of the
-    /// JSON object, sorted, each value through [`cell`].
-    fn untyped<T: Serialize>(v: &T) -> String {
-        let json = serde_json::to_value(v).unwrap();
-        let obj = json.as_object().unwrap();
-        let w = obj.keys().map(|k| k.len()).max().unwrap_or(0);
-        obj.iter()
-            .map(|(k, v)| format!("{k:<w$}  {}\n", cell(v)))
-            .collect()
-    }
-
-    /// The typed record lists every field the API sends, printed as before.
-    fn same<T: Serialize + Record>(v: &T) {
-        assert_eq!(crate::output::record(v), untyped(v));
-    }
-
-    #[test]
-    fn records_print_as_the_json_did() {
-        let json = serde_json::json!({
-            "id": 7, "serial": "L-7", "org_id": 1, "site_id": null, "name": "Front",
+    /// A lock with every kind of field (nulls, times, nested records).
+    pub(crate) fn lock() -> Value {
+        json!({
+            "id": 7, "serial": "L-7", "org_id": 1, "site_id": null, "name": "Front door",
             "claim_state": "reset_binding_stale", "online": true,
             "last_seen_at": "2026-01-01T00:00:00.123Z", "battery_pct": null,
             "reset_counter": 2, "last_event_seq": 4294967298_i64,
@@ -132,36 +115,109 @@ mod tests {
             "log_epoch": 1, "rejected_frames": 0, "stale_reason": {"trigger": "button"},
             "intent": "release", "transfer_to_org": null,
             "reported_capacity": {"max_users": 10, "creds_per_user": 2}
-        });
-        let lock: Lock = serde_json::from_value(json).unwrap();
-        same(&lock);
-        let op: Operation = serde_json::from_value(serde_json::json!({
+        })
+    }
+
+    /// A second lock: online no, battery and site known, nothing pending.
+    pub(crate) fn lock2() -> Value {
+        let mut l = lock();
+        l["id"] = json!(12);
+        l["site_id"] = json!(3);
+        l["online"] = json!(false);
+        l["battery_pct"] = json!(55);
+        l["last_seen_at"] = Value::Null;
+        l["stale_reason"] = Value::Null;
+        l["intent"] = Value::Null;
+        l["reported_capacity"] = Value::Null;
+        l["claim_state"] = json!("claimed");
+        l
+    }
+
+    /// A refused operation.
+    pub(crate) fn operation() -> Value {
+        json!({
             "id": 1, "org_id": 1, "lock_id": 7, "kind": "unlock_with_timeout",
             "params": {"op": {"timeout_s": 5}}, "state": "refused", "attempts": 1,
             "max_attempts": 5, "error": "not_allowed", "created_by": null,
             "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:02Z",
-            "claimed_by": "w1", "command_id": 9, "result": null
-        }))
-        .unwrap();
-        same(&op);
-        let alert: Alert = serde_json::from_value(serde_json::json!({
+            "claimed_by": "w1", "command_id": 9, "result": {"ok": true}
+        })
+    }
+
+    /// An open alert.
+    pub(crate) fn alert() -> Value {
+        json!({
             "id": 1, "org_id": 1, "lock_id": 7, "kind": "door_forced", "severity": "critical",
             "message": "door forced open", "created_at": "2026-01-01T00:00:00Z", "times": 2,
             "last_at": "2026-01-01T00:00:03Z", "acked_at": null, "acked_by": null
-        }))
-        .unwrap();
-        same(&alert);
-        let site: Site = serde_json::from_value(serde_json::json!({
-            "id": 1, "org_id": 1, "name": "HQ", "time_zone": "Europe/Paris",
+        })
+    }
+
+    /// An acknowledged alert about no lock.
+    pub(crate) fn alert2() -> Value {
+        json!({
+            "id": 2, "org_id": 1, "lock_id": null, "kind": "lock_offline", "severity": "warning",
+            "message": "the lock went offline", "created_at": "2026-01-02T00:00:00Z",
+            "times": 1, "last_at": "2026-01-02T00:00:00Z",
+            "acked_at": "2026-01-02T10:00:00.5Z", "acked_by": 3
+        })
+    }
+
+    /// A site.
+    pub(crate) fn site() -> Value {
+        json!({
+            "id": 1, "org_id": 1, "name": "Beach house", "time_zone": "Europe/Lisbon",
             "created_at": "2026-01-01T00:00:00Z"
-        }))
-        .unwrap();
-        same(&site);
-        let person: Person = serde_json::from_value(serde_json::json!({
+        })
+    }
+
+    /// A person.
+    pub(crate) fn person() -> Value {
+        json!({
             "id": 1, "org_id": 1, "name": "Ann", "owner": true,
             "created_at": "2026-01-01T00:00:00Z"
-        }))
-        .unwrap();
-        same(&person);
+        })
+    }
+
+    /// Reads a sample into a type.
+    pub(crate) fn read<T: serde::de::DeserializeOwned>(v: Value) -> T {
+        serde_json::from_value(v).unwrap()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::output::cell;
+    use serde::Serialize;
+
+    /// What the CLI printed before answers were typed: every key of the
+    /// JSON object, sorted, each value through [`cell`].
+    fn untyped(json: &serde_json::Value) -> String {
+        let obj = json.as_object().unwrap();
+        let w = obj.keys().map(|k| k.len()).max().unwrap_or(0);
+        obj.iter()
+            .map(|(k, v)| format!("{k:<w$}  {}\n", cell(v)))
+            .collect()
+    }
+
+    /// The sample is what the hub writes for its type, and the typed
+    /// record prints it as the untyped one did.
+    fn same<T: Serialize + serde::de::DeserializeOwned + Record>(json: serde_json::Value) {
+        let typed: T = super::samples::read(json.clone());
+        assert_eq!(serde_json::to_value(&typed).unwrap(), json);
+        assert_eq!(crate::output::record(&typed), untyped(&json));
+    }
+
+    #[test]
+    fn records_print_as_the_json_did() {
+        use super::samples::*;
+        same::<Lock>(lock());
+        same::<Lock>(lock2());
+        same::<Operation>(operation());
+        same::<Alert>(alert());
+        same::<Alert>(alert2());
+        same::<Site>(site());
+        same::<Person>(person());
     }
 }

@@ -707,3 +707,150 @@ async fn verify(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{json, Value};
+
+    use super::*;
+    use crate::output::old;
+    use crate::records::samples::{person, read};
+
+    fn batch() -> Value {
+        let door = |lock: i64, online: bool, state: &str, error: Value| {
+            json!({"door_access_id": lock * 10, "lock_id": lock, "lock_name": format!("Door {lock}"),
+                "online": online, "person_id": 1, "person_name": "Ann", "state": state,
+                "error": error})
+        };
+        json!({
+            "id": 4, "kind": "revoke_all_except_owners", "total": 3,
+            "counts": {"failed": 1, "pending": 0, "removed": 1, "removing": 1, "set": 0, "setting": 0},
+            "done": false,
+            "doors": [door(1, true, "removed", Value::Null), door(2, false, "removing", Value::Null),
+                door(3, true, "failed", json!("refused: busy"))]
+        })
+    }
+
+    /// The old batch printing, on the JSON.
+    fn old_door_table(b: &Value) -> String {
+        let c = &b["counts"];
+        let n = |k: &str| c.get(k).and_then(Value::as_u64).unwrap_or(0);
+        let mut out = format!(
+            "batch {} ({}): {} doors: {} set, {} removed, {} failed, {} in progress\n",
+            b["id"],
+            b["kind"].as_str().unwrap_or(""),
+            b["total"],
+            n("set"),
+            n("removed"),
+            n("failed"),
+            n("pending") + n("setting") + n("removing")
+        );
+        out.push_str(&old::table(
+            b.get("doors").unwrap_or(&Value::Null),
+            &[
+                ("LOCK", "lock_id"),
+                ("NAME", "lock_name"),
+                ("ONLINE", "online"),
+                ("PERSON", "person_name"),
+                ("STATE", "state"),
+                ("ERROR", "error"),
+            ],
+        ));
+        out
+    }
+
+    #[test]
+    fn a_batch_prints_as_before() {
+        let typed: BatchStatus = read(batch());
+        assert_eq!(door_table(&typed), old_door_table(&batch()));
+        assert_eq!(settled(&typed), 2);
+        let mut empty = batch();
+        empty["doors"] = json!([]);
+        assert_eq!(door_table(&read(empty.clone())), old_door_table(&empty));
+    }
+
+    #[test]
+    fn who_can_open_prints_as_before() {
+        let w = |id: i64, now: bool| {
+            json!({"person_id": id, "name": format!("P{id}"), "owner": false, "now": now,
+                "why": "weekly mon-fri 09:00-17:00; pin", "state": "set", "credentials": ["pin"]})
+        };
+        let items: Vec<WhoCanOpen> = vec![read(w(1, true)), read(w(22, false))];
+        let json = serde_json::to_value(&items).unwrap();
+        assert_eq!(
+            table(
+                &items,
+                &[
+                    ("PERSON", |w: &WhoCanOpen| w.person_id.to_string()),
+                    ("NAME", |w| w.name.clone()),
+                    ("NOW", |w| yes_no(w.now)),
+                    ("STATE", |w| w.state.as_str().to_owned()),
+                    ("WHY", |w| w.why.clone()),
+                ],
+            ),
+            old::table(
+                &json,
+                &[
+                    ("PERSON", "person_id"),
+                    ("NAME", "name"),
+                    ("NOW", "now"),
+                    ("STATE", "state"),
+                    ("WHY", "why"),
+                ],
+            )
+        );
+    }
+
+    #[test]
+    fn a_person_prints_as_before() {
+        let v = json!({
+            "person": person(),
+            "credentials": [
+                {"id": 5, "person_id": 1, "kind": "pin", "label": null, "data": null, "revoked_at": null},
+                {"id": 6, "person_id": 1, "kind": "app_key", "label": "phone", "data": "ab",
+                    "revoked_at": "2026-01-03T00:00:00Z"}
+            ],
+            "doors": [{
+                "door_access_id": 9, "lock_id": 7, "lock_name": "Front door", "slot": 2,
+                "schedule": {"kind": "permanent"}, "schedule_text": "always", "state": "set",
+                "error": null,
+                "credentials": [
+                    {"credential_id": 5, "kind": "pin", "label": null, "state": "set", "error": null},
+                    {"credential_id": 6, "kind": "app_key", "label": "phone", "state": "failed",
+                        "error": "full"}
+                ]
+            }]
+        });
+        let typed: PersonDetail = read(v.clone());
+        // The old printing, on the JSON.
+        let obj = v["person"].as_object().unwrap();
+        let w = obj.keys().map(|k| k.len()).max().unwrap();
+        let mut want: String = obj
+            .iter()
+            .map(|(k, x)| format!("{k:<w$}  {}\n", crate::output::cell(x)))
+            .collect();
+        want.push_str("\ncredentials:\n");
+        want.push_str(&old::table(
+            &v["credentials"],
+            &[
+                ("ID", "id"),
+                ("KIND", "kind"),
+                ("LABEL", "label"),
+                ("REVOKED", "revoked_at"),
+            ],
+        ));
+        want.push_str("\ndoors:\n");
+        want.push_str(&old::table(
+            &json!([{"lock": "7 Front door", "state": "set", "error": null, "schedule": "always",
+                "credentials": "pin#5=set app_key#6=failed"}]),
+            &[
+                ("LOCK", "lock"),
+                ("STATE", "state"),
+                ("ERROR", "error"),
+                ("SCHEDULE", "schedule"),
+                ("CREDENTIALS", "credentials"),
+            ],
+        ));
+        assert_eq!(person_detail(&typed), want);
+    }
+}

@@ -59,3 +59,25 @@ pub async fn run(g: &Global, a: AlertsArgs) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::records::samples::{alert, alert2, read};
+
+    #[test]
+    fn the_table_prints_as_before() {
+        crate::output::old::same_table(
+            &[read(alert()), read(alert2())],
+            super::COLUMNS,
+            &[
+                ("ID", "id"),
+                ("LOCK", "lock_id"),
+                ("KIND", "kind"),
+                ("SEVERITY", "severity"),
+                ("MESSAGE", "message"),
+                ("CREATED", "created_at"),
+                ("ACKED", "acked_at"),
+            ],
+        );
+    }
+}

@@ -50,3 +50,33 @@ pub async fn run(g: &Global, a: EventsArgs) -> anyhow::Result<()> {
     emit(g.json, &v, |v| table(v, COLUMNS));
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::records::samples::read;
+    use serde_json::json;
+
+    #[test]
+    fn the_table_prints_as_before() {
+        let e = |id: i64, data: serde_json::Value| {
+            json!({"id": id, "org_id": null, "lock_id": 7, "seq": 4294967298_i64 + id,
+                "kind": "unlocked", "at": "2026-01-01T00:00:00.001Z",
+                "received_at": "2026-01-01T00:00:01Z", "data": data})
+        };
+        crate::output::old::same_table(
+            &[
+                read(e(1, json!({"by": "pin", "user": 3}))),
+                read(e(2, json!(null))),
+                read(e(3, json!("text"))),
+            ],
+            super::COLUMNS,
+            &[
+                ("AT", "at"),
+                ("LOCK", "lock_id"),
+                ("SEQ", "seq"),
+                ("KIND", "kind"),
+                ("DATA", "data"),
+            ],
+        );
+    }
+}

@@ -196,3 +196,26 @@ pub async fn run(g: &Global, c: LocksCmd) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::records::samples::{lock, lock2, read};
+
+    #[test]
+    fn the_table_prints_as_before() {
+        crate::output::old::same_table(
+            &[read(lock()), read(lock2())],
+            super::COLUMNS,
+            &[
+                ("ID", "id"),
+                ("SERIAL", "serial"),
+                ("NAME", "name"),
+                ("SITE", "site_id"),
+                ("STATE", "claim_state"),
+                ("ONLINE", "online"),
+                ("BATTERY%", "battery_pct"),
+                ("LAST SEEN", "last_seen_at"),
+            ],
+        );
+    }
+}

@@ -83,3 +83,28 @@ pub async fn run(g: &Global, c: OpsCmd) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::records::samples::{operation, read};
+
+    #[test]
+    fn the_table_prints_as_before() {
+        let mut other = operation();
+        other["error"] = serde_json::Value::Null;
+        other["state"] = "applied".into();
+        crate::output::old::same_table(
+            &[read(operation()), read(other)],
+            super::COLUMNS,
+            &[
+                ("ID", "id"),
+                ("LOCK", "lock_id"),
+                ("KIND", "kind"),
+                ("STATE", "state"),
+                ("ATTEMPTS", "attempts"),
+                ("ERROR", "error"),
+                ("UPDATED", "updated_at"),
+            ],
+        );
+    }
+}

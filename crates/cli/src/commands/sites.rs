@@ -61,3 +61,25 @@ pub async fn run(g: &Global, c: SitesCmd) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::records::samples::{read, site};
+
+    #[test]
+    fn the_table_prints_as_before() {
+        let mut other = site();
+        other["id"] = 2.into();
+        other["time_zone"] = "UTC".into();
+        crate::output::old::same_table(
+            &[read(site()), read(other)],
+            super::COLUMNS,
+            &[
+                ("ID", "id"),
+                ("NAME", "name"),
+                ("TIME ZONE", "time_zone"),
+                ("CREATED", "created_at"),
+            ],
+        );
+    }
+}
