@@ -5,8 +5,9 @@
 
 use reqwest::Method;
 use serde::de::DeserializeOwned;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use tumbler_hub::api::error::Problem;
 
 use crate::config::ClientConfig;
 use crate::exit::{self, CliError};
@@ -113,9 +114,15 @@ impl Api {
         if (200..300).contains(&status) {
             return Ok(json);
         }
-        let detail = json.get("detail").and_then(Value::as_str).unwrap_or("");
-        let code = json.get("code").and_then(Value::as_str).unwrap_or("error");
-        let mut msg = format!("{code}: {detail}");
+        // Not every error body is the hub's (a proxy in front of it may
+        // answer): a body that is not a problem document reads as empty.
+        let problem = Problem::deserialize(&json).unwrap_or_default();
+        let code = if problem.code.is_empty() {
+            "error"
+        } else {
+            &problem.code
+        };
+        let mut msg = format!("{code}: {}", problem.detail);
         if status == 401 {
             msg.push_str(" (run `tumbler login`)");
         }
