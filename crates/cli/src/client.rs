@@ -17,7 +17,9 @@ pub const DEFAULT_URL: &str = "http://127.0.0.1:8080";
 
 /// An answer of the hub: its JSON as received (what `--json` prints) and
 /// the same read once into the hub's own type (what everything else uses).
-#[derive(Debug, Clone)]
+/// No `Debug`: the JSON may hold a secret (a login's token) that the typed
+/// body redacts.
+#[derive(Clone)]
 pub struct Answer<T> {
     /// The JSON as the hub sent it (`null` for 204).
     pub json: Value,
