@@ -136,6 +136,18 @@ string_enum!(
 );
 
 string_enum!(
+    /// Life of a post-reset verification: `running → done | failed`.
+    VerificationState {
+        /// Its operations are queued or sent; the report is not built yet.
+        Running => "running",
+        /// Every answer arrived; the report is there.
+        Done => "done",
+        /// An operation was refused or failed; `error` says why.
+        Failed => "failed",
+    }
+);
+
+string_enum!(
     /// How urgent an alert is.
     Severity {
         /// For the record.
@@ -676,6 +688,16 @@ mod tests {
             expires_at: Some(6),
         };
         assert_eq!(round_trip(&token), token);
+    }
+
+    #[test]
+    fn verification_states_keep_their_stored_names() {
+        let names: Vec<&str> = VerificationState::ALL.iter().map(|s| s.as_str()).collect();
+        assert_eq!(names, ["running", "done", "failed"]);
+        for s in VerificationState::ALL {
+            assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
+            assert_eq!(VerificationState::parse(s.as_str()), Some(*s));
+        }
     }
 
     #[test]

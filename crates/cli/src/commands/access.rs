@@ -15,7 +15,7 @@ use tumbler_hub::api::access::{
     RevokeAllBody, RevokeBody,
 };
 use tumbler_hub::control::access::VerificationReport;
-use tumbler_hub::model::{Lock, Operation};
+use tumbler_hub::model::{Lock, Operation, VerificationState};
 use tumbler_hub::service::access::{
     AccessOutcome, BatchStatus, DoorResult, PersonDetail, PersonDoor, WhoCanOpen,
 };
@@ -640,8 +640,7 @@ async fn verify(
     bar.set_message(format!("verifying lock {lock} (self-check, slot digests)…"));
     let mut polls: u64 = 0;
     let mut last = v.body;
-    // The hub keeps a verification's state as text: running, done, failed.
-    while last.state == "running" {
+    while last.state == VerificationState::Running {
         polls += 1;
         if polls > timeout.saturating_mul(4) {
             bar.abandon();
@@ -659,7 +658,7 @@ async fn verify(
             .body;
     }
     bar.finish_and_clear();
-    if last.state != "done" {
+    if last.state != VerificationState::Done {
         return Err(CliError::new(
             exit::OP_FAILED,
             format!(

@@ -22,7 +22,7 @@ use sqlx::any::AnyRow;
 use super::{col, json_col, parse_enum, Backend, Store, StoreError};
 use crate::model::{
     de_credential_kind, ser_credential_kind, ts, Capacity, ChangeKind, CredentialKind, DoorState,
-    OpName, OpState,
+    OpName, OpState, VerificationState,
 };
 
 /// A person who may hold access.
@@ -356,8 +356,8 @@ pub struct VerificationRow {
     pub id: i64,
     /// The lock.
     pub lock_id: i64,
-    /// `running`, `done`, `failed`.
-    pub state: String,
+    /// Where it is in its life.
+    pub state: VerificationState,
     /// The reset counter before the reset, if known.
     pub previous_reset_counter: Option<i64>,
     /// The report (tumbler-control `VerificationReport` JSON), once done.
