@@ -1,16 +1,45 @@
 //! A small HTTP client for the hub's API: bearer token, the API's own
-//! request types (`tumbler_hub::api::*`) serialised as JSON, answers as JSON,
-//! problem details turned into [`CliError`]s with exit codes.
+//! request types (`tumbler_hub::api::*`) serialised as JSON, answers read
+//! into the hub's own answer types ([`Answer`]), problem details turned into
+//! [`CliError`]s with exit codes.
 
 use reqwest::Method;
-use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use tumbler_hub::api::error::Problem;
 
 use crate::config::ClientConfig;
 use crate::exit::{self, CliError};
 
 /// Default hub URL (what `tumbler up` listens on).
 pub const DEFAULT_URL: &str = "http://127.0.0.1:8080";
+
+/// An answer of the hub: its JSON as received (what `--json` prints) and
+/// the same read once into the hub's own type (what everything else uses).
+/// No `Debug`: the JSON may hold a secret (a login's token) that the typed
+/// body redacts.
+#[derive(Clone)]
+pub struct Answer<T> {
+    /// The JSON as the hub sent it (`null` for 204).
+    pub json: Value,
+    /// The typed answer.
+    pub body: T,
+}
+
+impl<T: DeserializeOwned> Answer<T> {
+    /// Reads `json` into `T`; an answer of another shape is an error (the
+    /// hub and this CLI disagree), never a silently empty field.
+    pub fn read(json: Value) -> Result<Self, CliError> {
+        let body = T::deserialize(&json).map_err(|e| {
+            CliError::new(
+                exit::FAILURE,
+                format!("the hub's answer is not what this CLI expects: {e}"),
+            )
+        })?;
+        Ok(Self { json, body })
+    }
+}
 
 /// A client for one hub.
 pub struct Api {
@@ -87,9 +116,15 @@ impl Api {
         if (200..300).contains(&status) {
             return Ok(json);
         }
-        let detail = json.get("detail").and_then(Value::as_str).unwrap_or("");
-        let code = json.get("code").and_then(Value::as_str).unwrap_or("error");
-        let mut msg = format!("{code}: {detail}");
+        // Not every error body is the hub's (a proxy in front of it may
+        // answer): a body that is not a problem document reads as empty.
+        let problem = Problem::deserialize(&json).unwrap_or_default();
+        let code = if problem.code.is_empty() {
+            "error"
+        } else {
+            &problem.code
+        };
+        let mut msg = format!("{code}: {}", problem.detail);
         if status == 401 {
             msg.push_str(" (run `tumbler login`)");
         }
@@ -97,27 +132,28 @@ impl Api {
     }
 
     /// GET.
-    pub async fn get(&self, path: &str) -> Result<Value, CliError> {
-        self.call::<()>(Method::GET, path, None).await
+    pub async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<Answer<T>, CliError> {
+        Answer::read(self.call::<()>(Method::GET, path, None).await?)
     }
 
     /// POST with a request body (one of the API's body types).
-    pub async fn post<B: Serialize + ?Sized>(
+    pub async fn post<T: DeserializeOwned, B: Serialize + ?Sized>(
         &self,
         path: &str,
         body: &B,
-    ) -> Result<Value, CliError> {
-        self.call(Method::POST, path, Some(body)).await
+    ) -> Result<Answer<T>, CliError> {
+        Answer::read(self.call(Method::POST, path, Some(body)).await?)
     }
 
     /// POST without a body.
-    pub async fn post_empty(&self, path: &str) -> Result<Value, CliError> {
-        self.call::<()>(Method::POST, path, None).await
+    pub async fn post_empty<T: DeserializeOwned>(&self, path: &str) -> Result<Answer<T>, CliError> {
+        Answer::read(self.call::<()>(Method::POST, path, None).await?)
     }
 
-    /// DELETE.
-    pub async fn delete(&self, path: &str) -> Result<Value, CliError> {
-        self.call::<()>(Method::DELETE, path, None).await
+    /// DELETE (the hub answers 204, no body).
+    pub async fn delete(&self, path: &str) -> Result<(), CliError> {
+        self.call::<()>(Method::DELETE, path, None).await?;
+        Ok(())
     }
 }
 

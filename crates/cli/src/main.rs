@@ -9,6 +9,7 @@ mod commands;
 mod config;
 mod exit;
 mod output;
+mod records;
 
 use std::process::ExitCode;
 

@@ -1,30 +1,61 @@
-//! Output: readable tables, or the API's JSON with `--json`.
+//! Output: readable tables and records printed from the hub's typed
+//! answers, or the API's JSON as received with `--json`.
 
+use serde::Serialize;
 use serde_json::Value;
+use tumbler_hub::model::ts;
 
-/// A cell's text: strings bare, null as `-`, others as JSON.
+use crate::client::Answer;
+
+/// A JSON value's cell text: strings bare, null as `-`, yes/no, others as JSON.
 pub fn cell(v: &Value) -> String {
     match v {
         Value::Null => "-".to_owned(),
         Value::String(s) => s.clone(),
-        Value::Bool(b) => if *b { "yes" } else { "no" }.to_owned(),
+        Value::Bool(b) => yes_no(*b),
         other => other.to_string(),
     }
 }
 
-/// Renders rows of `items` with the given (header, field) columns.
-pub fn table(items: &Value, columns: &[(&str, &str)]) -> String {
-    let empty = Vec::new();
+/// A flag: `yes` or `no`.
+pub fn yes_no(b: bool) -> String {
+    if b { "yes" } else { "no" }.to_owned()
+}
+
+/// An optional value (number or text), `-` when absent.
+pub fn opt<T: std::fmt::Display>(v: &Option<T>) -> String {
+    v.as_ref()
+        .map_or_else(|| "-".to_owned(), ToString::to_string)
+}
+
+/// A time as the hub writes it (RFC 3339).
+pub fn time(ms: i64) -> String {
+    ts::text(ms)
+}
+
+/// An optional time, `-` when absent.
+pub fn opt_time(ms: Option<i64>) -> String {
+    ms.map_or_else(|| "-".to_owned(), time)
+}
+
+/// An optional JSON value (e.g. a lock's stale reason), `-` when absent.
+pub fn opt_json(v: &Option<Value>) -> String {
+    v.as_ref().map_or_else(|| "-".to_owned(), cell)
+}
+
+/// A nested record shown as its JSON (object keys sorted), `-` when null.
+pub fn json_of<T: Serialize>(v: &T) -> String {
+    cell(&serde_json::to_value(v).unwrap_or(Value::Null))
+}
+
+/// A column: header and the cell of one item.
+pub type Column<T> = (&'static str, fn(&T) -> String);
+
+/// Renders `items` with the given columns.
+pub fn table<T>(items: &[T], columns: &[Column<T>]) -> String {
     let rows: Vec<Vec<String>> = items
-        .as_array()
-        .unwrap_or(&empty)
         .iter()
-        .map(|it| {
-            columns
-                .iter()
-                .map(|(_, f)| cell(it.get(*f).unwrap_or(&Value::Null)))
-                .collect()
-        })
+        .map(|it| columns.iter().map(|(_, f)| f(it)).collect())
         .collect();
     let mut widths: Vec<usize> = columns.iter().map(|(h, _)| h.len()).collect();
     for r in &rows {
@@ -48,29 +79,106 @@ pub fn table(items: &Value, columns: &[(&str, &str)]) -> String {
         out.push_str(&line(r));
         out.push('\n');
     }
-    if items.as_array().is_none_or(|a| a.is_empty()) {
+    if items.is_empty() {
         out.push_str("(none)\n");
     }
     out
 }
 
-/// Renders one object as `key: value` lines.
-pub fn record(item: &Value) -> String {
+/// A record shown as `key  value` lines.
+pub trait Record {
+    /// Every field the API sends, by its JSON name, with its cell text.
+    fn fields(&self) -> Vec<(&'static str, String)>;
+}
+
+/// Renders a record as `key  value` lines, keys in byte order (as the
+/// API's JSON object was printed before the answers were typed).
+pub fn record<T: Record>(item: &T) -> String {
+    let mut fields = item.fields();
+    fields.sort_by(|a, b| a.0.cmp(b.0));
+    let w = fields.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
     let mut out = String::new();
-    if let Some(obj) = item.as_object() {
-        let w = obj.keys().map(|k| k.len()).max().unwrap_or(0);
-        for (k, v) in obj {
-            out.push_str(&format!("{k:<w$}  {}\n", cell(v)));
-        }
+    for (k, v) in fields {
+        out.push_str(&format!("{k:<w$}  {v}\n"));
     }
     out
 }
 
-/// Prints `v` as pretty JSON or with `render`.
-pub fn emit(json: bool, v: &Value, render: impl FnOnce(&Value) -> String) {
+/// Prints the answer's JSON as received (pretty) or its body with `render`.
+pub fn emit<T>(json: bool, a: &Answer<T>, render: impl FnOnce(&T) -> String) {
     if json {
-        println!("{}", serde_json::to_string_pretty(v).unwrap_or_default());
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&a.json).unwrap_or_default()
+        );
     } else {
-        print!("{}", render(v));
+        print!("{}", render(&a.body));
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod old {
+    //! The printing of untyped answers this module replaced, kept to pin
+    //! that typed printing gives the same bytes.
+
+    use serde_json::Value;
+
+    use super::cell;
+
+    /// The old `table`: rows of a JSON array, `(header, field)` columns.
+    pub(crate) fn table(items: &Value, columns: &[(&str, &str)]) -> String {
+        let empty = Vec::new();
+        let rows: Vec<Vec<String>> = items
+            .as_array()
+            .unwrap_or(&empty)
+            .iter()
+            .map(|it| {
+                columns
+                    .iter()
+                    .map(|(_, f)| cell(it.get(*f).unwrap_or(&Value::Null)))
+                    .collect()
+            })
+            .collect();
+        let mut widths: Vec<usize> = columns.iter().map(|(h, _)| h.len()).collect();
+        for r in &rows {
+            for (w, c) in widths.iter_mut().zip(r) {
+                *w = (*w).max(c.chars().count());
+            }
+        }
+        let line = |cells: Vec<String>| {
+            cells
+                .iter()
+                .zip(&widths)
+                .map(|(c, w)| format!("{c:<w$}"))
+                .collect::<Vec<_>>()
+                .join("  ")
+                .trim_end()
+                .to_owned()
+        };
+        let mut out = line(columns.iter().map(|(h, _)| h.to_string()).collect());
+        out.push('\n');
+        for r in rows {
+            out.push_str(&line(r));
+            out.push('\n');
+        }
+        if items.as_array().is_none_or(|a| a.is_empty()) {
+            out.push_str("(none)\n");
+        }
+        out
+    }
+
+    /// Typed rows print as the old table printed their JSON (and both print
+    /// `(none)` for no rows).
+    pub(crate) fn same_table<T: serde::Serialize>(
+        items: &[T],
+        typed: &[super::Column<T>],
+        untyped: &[(&str, &str)],
+    ) {
+        let json = serde_json::to_value(items).unwrap();
+        assert_eq!(super::table(items, typed), table(&json, untyped));
+        assert_eq!(
+            super::table(&items[..0], typed),
+            table(&Value::Array(vec![]), untyped)
+        );
     }
 }

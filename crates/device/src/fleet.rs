@@ -96,10 +96,11 @@ impl std::fmt::Display for FleetReport {
 }
 
 /// Why a fleet could not start.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum FleetError {
     /// A lock could not be provisioned or booted.
+    #[error("fleet lock {index}: {error}")]
     Lock {
         /// Its index.
         index: usize,
@@ -107,16 +108,6 @@ pub enum FleetError {
         error: String,
     },
 }
-
-impl std::fmt::Display for FleetError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::Lock { index, error } => write!(f, "fleet lock {index}: {error}"),
-        }
-    }
-}
-
-impl std::error::Error for FleetError {}
 
 /// The resident set size of this process (Linux `/proc/self/status`), in bytes.
 pub fn rss_bytes() -> Option<u64> {

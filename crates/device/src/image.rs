@@ -114,35 +114,25 @@ pub fn parse_setup_string(s: &str) -> Option<(String, String)> {
 }
 
 /// Why provisioning failed.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ProvisionError {
     /// The serial is empty, too long, or has characters other than `A-Z a-z 0-9 - _`.
+    #[error("bad serial: {0}")]
     BadSerial(String),
     /// The image file already exists (provisioning never overwrites a lock's identity).
+    #[error(
+        "{} already exists; a lock's identity is never overwritten (remove the file to re-provision)",
+        .0.display()
+    )]
     Exists(PathBuf),
     /// The image file could not be created or written.
+    #[error("cannot write the flash image: {0}")]
     Io(std::io::Error),
     /// The store refused to format the image (a bug: the standard layout fits).
+    #[error("cannot format the flash image: {0}")]
     Format(String),
 }
-
-impl std::fmt::Display for ProvisionError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::BadSerial(why) => write!(f, "bad serial: {why}"),
-            Self::Exists(p) => write!(
-                f,
-                "{} already exists; a lock's identity is never overwritten (remove the file to re-provision)",
-                p.display()
-            ),
-            Self::Io(e) => write!(f, "cannot write the flash image: {e}"),
-            Self::Format(e) => write!(f, "cannot format the flash image: {e}"),
-        }
-    }
-}
-
-impl std::error::Error for ProvisionError {}
 
 /// Checks that `serial` can be a serial (and an MQTT topic level).
 pub fn valid_serial(serial: &str) -> Result<(), String> {
@@ -224,7 +214,7 @@ fn label_of(serial: &str, code: &str, factory: &FactoryData) -> Label {
         serial: serial.to_string(),
         setup_string: format!("TUMBLER:1:{serial}:{code}"),
         setup_code: code.to_string(),
-        identity_public_key: hex(&factory.identity_public()),
+        identity_public_key: hex::encode(factory.identity_public()),
     }
 }
 
@@ -236,16 +226,12 @@ pub fn read_label(path: &Path) -> Result<Label, BootError> {
     Ok(label_of(factory.serial.as_str(), &code, &factory))
 }
 
-/// Lower-case hex of `bytes`.
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// Why a lock could not boot from its image.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum BootError {
     /// The image file could not be opened (missing, unreadable, wrong size).
+    #[error("cannot open flash image {}: {error}", path.display())]
     Open {
         /// The image.
         path: PathBuf,
@@ -253,46 +239,30 @@ pub enum BootError {
         error: std::io::Error,
     },
     /// The image was never provisioned.
+    #[error(
+        "{} is not a provisioned lock image (run `tumbler sim provision` first)",
+        .0.display()
+    )]
     NotProvisioned(PathBuf),
     /// The factory partition is damaged: the lock's identity is gone and it needs the factory.
+    #[error(
+        "{}: the factory partition is corrupted; the lock's identity is lost and it must go back to the factory (re-provision)",
+        .0.display()
+    )]
     FactoryCorrupt(PathBuf),
     /// The image was written by an unknown format version.
+    #[error("the image uses flash format version {0}, which this simulator does not know")]
     UnsupportedVersion(u16),
     /// The factory data does not decode.
+    #[error("the factory partition does not hold valid factory data")]
     BadFactoryData,
     /// The store or flash failed in another way.
+    #[error("flash store error: {0}")]
     Store(String),
     /// The OS gave no entropy for the lock's RNG (its keys would be guessable).
+    #[error("the OS has no entropy for the lock's keys; refusing to boot")]
     NoEntropy,
 }
-
-impl std::fmt::Display for BootError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::Open { path, error } => {
-                write!(f, "cannot open flash image {}: {error}", path.display())
-            }
-            Self::NotProvisioned(p) => write!(
-                f,
-                "{} is not a provisioned lock image (run `tumbler sim provision` first)",
-                p.display()
-            ),
-            Self::FactoryCorrupt(p) => write!(
-                f,
-                "{}: the factory partition is corrupted; the lock's identity is lost and it must go back to the factory (re-provision)",
-                p.display()
-            ),
-            Self::UnsupportedVersion(v) => {
-                write!(f, "the image uses flash format version {v}, which this simulator does not know")
-            }
-            Self::BadFactoryData => write!(f, "the factory partition does not hold valid factory data"),
-            Self::Store(e) => write!(f, "flash store error: {e}"),
-            Self::NoEntropy => write!(f, "the OS has no entropy for the lock's keys; refusing to boot"),
-        }
-    }
-}
-
-impl std::error::Error for BootError {}
 
 /// What mounting found, in words for the console/log.
 #[derive(Debug, Clone, PartialEq, Eq)]

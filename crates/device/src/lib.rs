@@ -45,3 +45,6 @@ pub use fleet::{fleet, FleetConfig, FleetReport};
 pub use image::{provision, Label};
 pub use run::{run_lock, start_lock, RunConfig, RunningLock};
 pub use sim::{SimLock, SimOptions};
+
+#[cfg(test)]
+mod error_messages;

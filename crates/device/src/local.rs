@@ -57,34 +57,25 @@ impl FrameKind {
 }
 
 /// Why a frame could not be read or written.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum LinkError {
     /// The socket failed or closed mid-frame.
+    #[error("local link: {0}")]
     Io(std::io::Error),
     /// The frame's kind byte is not one we know.
+    #[error("local link: unknown frame kind {0}")]
     UnknownKind(u8),
     /// The frame is larger than [`MAX_FRAME`].
+    #[error("local link: frame of {0} bytes exceeds {max}", max = MAX_FRAME)]
     TooLarge(u32),
     /// The peer closed the connection cleanly between frames.
+    #[error("local link: connection closed")]
     Closed,
     /// The lock's driver is gone (the lock stopped).
+    #[error("local link: the lock has stopped")]
     LockGone,
 }
-
-impl std::fmt::Display for LinkError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::Io(e) => write!(f, "local link: {e}"),
-            Self::UnknownKind(k) => write!(f, "local link: unknown frame kind {k}"),
-            Self::TooLarge(n) => write!(f, "local link: frame of {n} bytes exceeds {MAX_FRAME}"),
-            Self::Closed => write!(f, "local link: connection closed"),
-            Self::LockGone => write!(f, "local link: the lock has stopped"),
-        }
-    }
-}
-
-impl std::error::Error for LinkError {}
 
 impl From<std::io::Error> for LinkError {
     fn from(e: std::io::Error) -> Self {

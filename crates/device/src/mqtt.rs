@@ -51,31 +51,21 @@ pub struct BrokerAddr {
 }
 
 /// Why a broker URL was not understood.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum BrokerUrlError {
     /// Only `mqtt://host[:port]` (or `tcp://`, or a bare `host:port`) is supported.
+    #[error(
+        "unsupported broker URL scheme `{0}`: use mqtt://host:port (TLS is not supported by the simulator)"
+    )]
     Scheme(String),
     /// The port is not a number from 1 to 65535.
+    #[error("broker port `{0}` is not a number from 1 to 65535")]
     Port(String),
     /// The host is empty.
+    #[error("broker URL has no host")]
     NoHost,
 }
-
-impl std::fmt::Display for BrokerUrlError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::Scheme(s) => write!(
-                f,
-                "unsupported broker URL scheme `{s}`: use mqtt://host:port (TLS is not supported by the simulator)"
-            ),
-            Self::Port(p) => write!(f, "broker port `{p}` is not a number from 1 to 65535"),
-            Self::NoHost => write!(f, "broker URL has no host"),
-        }
-    }
-}
-
-impl std::error::Error for BrokerUrlError {}
 
 impl BrokerAddr {
     /// Parses `mqtt://host:port`, `tcp://host:port` or `host:port` (port defaults to 1883).

@@ -19,37 +19,28 @@ pub const PENDING_AUDIT_KEY: u32 = 0x00D0_0003;
 
 /// Why a step could not be written. Nothing after the failing part was written; the caller
 /// must not act on the step's effects and should reboot from flash.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum PersistError {
     /// The sealed reset record did not encode (a lock bug).
+    #[error("reset record does not encode")]
     ResetRecordEncoding,
     /// The store refused or failed the factory reset.
+    #[error("factory reset: {0}")]
     FactoryReset(String),
     /// An item did not encode (a lock bug).
+    #[error("item does not encode: {0}")]
     ItemEncoding(String),
     /// The store refused or failed the group commit.
+    #[error("commit: {0}")]
     Commit(String),
     /// The audit record did not encode (a lock bug).
+    #[error("audit record does not encode")]
     AuditEncoding,
     /// The store refused or failed the log append.
+    #[error("audit log: {0}")]
     Log(String),
 }
-
-impl std::fmt::Display for PersistError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            PersistError::ResetRecordEncoding => write!(f, "reset record does not encode"),
-            PersistError::FactoryReset(e) => write!(f, "factory reset: {e}"),
-            PersistError::ItemEncoding(e) => write!(f, "item does not encode: {e}"),
-            PersistError::Commit(e) => write!(f, "commit: {e}"),
-            PersistError::AuditEncoding => write!(f, "audit record does not encode"),
-            PersistError::Log(e) => write!(f, "audit log: {e}"),
-        }
-    }
-}
-
-impl std::error::Error for PersistError {}
 
 /// Writes what `out` changed — factory reset first, then the changed items as one atomic
 /// group, then the audit record — reading item values from `lock` (the state after the step).

@@ -53,28 +53,19 @@ impl RunConfig {
 }
 
 /// Why a lock could not start.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum RunError {
     /// The image could not be booted.
+    #[error("{0}")]
     Boot(BootError),
     /// The local link could not listen.
+    #[error("cannot open the local link: {0}")]
     Listen(std::io::Error),
     /// The link file could not be written.
+    #[error("cannot write the link file: {0}")]
     LinkFile(std::io::Error),
 }
-
-impl std::fmt::Display for RunError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::Boot(e) => write!(f, "{e}"),
-            Self::Listen(e) => write!(f, "cannot open the local link: {e}"),
-            Self::LinkFile(e) => write!(f, "cannot write the link file: {e}"),
-        }
-    }
-}
-
-impl std::error::Error for RunError {}
 
 /// A lock running in the background.
 #[derive(Debug)]

@@ -8,25 +8,54 @@ pub use tumbler_control::access::DoorState;
 pub use tumbler_control::proto::CredentialKind;
 pub use tumbler_control::OpName;
 
-/// Serialises Unix milliseconds as RFC 3339 strings.
-pub(crate) mod ts {
-    use serde::Serializer;
+/// Unix milliseconds as RFC 3339 strings on the wire, both ways. A time
+/// outside jiff's range is written as the bare number and read back as one,
+/// so every value round-trips.
+pub mod ts {
+    use serde::{Deserialize, Deserializer, Serializer};
 
-    fn fmt(ms: i64) -> String {
+    /// The wire text of a time (what [`ser`] writes).
+    pub fn text(ms: i64) -> String {
         jiff::Timestamp::from_millisecond(ms)
             .map(|t| t.to_string())
             .unwrap_or_else(|_| ms.to_string())
     }
 
-    pub(crate) fn ser<S: Serializer>(ms: &i64, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&fmt(*ms))
+    /// Reads what [`text`] wrote.
+    pub fn parse(s: &str) -> Option<i64> {
+        match s.parse::<jiff::Timestamp>() {
+            Ok(t) => Some(t.as_millisecond()),
+            Err(_) => s.parse().ok(),
+        }
     }
 
-    pub(crate) fn ser_opt<S: Serializer>(ms: &Option<i64>, s: S) -> Result<S::Ok, S::Error> {
+    /// Serialises a time.
+    pub fn ser<S: Serializer>(ms: &i64, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&text(*ms))
+    }
+
+    /// Serialises an optional time (`null` when absent).
+    pub fn ser_opt<S: Serializer>(ms: &Option<i64>, s: S) -> Result<S::Ok, S::Error> {
         match ms {
-            Some(ms) => s.serialize_str(&fmt(*ms)),
+            Some(ms) => s.serialize_str(&text(*ms)),
             None => s.serialize_none(),
         }
+    }
+
+    fn from_text<E: serde::de::Error>(s: &str) -> Result<i64, E> {
+        parse(s).ok_or_else(|| E::custom(format!("not an RFC 3339 time: {s:?}")))
+    }
+
+    /// Deserialises what [`ser`] wrote.
+    pub fn de<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+        from_text(&String::deserialize(d)?)
+    }
+
+    /// Deserialises what [`ser_opt`] wrote.
+    pub fn de_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+        Option::<String>::deserialize(d)?
+            .map(|s| from_text(&s))
+            .transpose()
     }
 }
 
@@ -102,6 +131,18 @@ string_enum!(
         /// The lock answered no (e.g. not allowed, low battery).
         Refused => "refused",
         /// Gave up: out of attempts or an error on the hub side.
+        Failed => "failed",
+    }
+);
+
+string_enum!(
+    /// Life of a post-reset verification: `running → done | failed`.
+    VerificationState {
+        /// Its operations are queued or sent; the report is not built yet.
+        Running => "running",
+        /// Every answer arrived; the report is there.
+        Done => "done",
+        /// An operation was refused or failed; `error` says why.
         Failed => "failed",
     }
 );
@@ -239,6 +280,15 @@ pub(crate) fn ser_credential_kind<S: serde::Serializer>(
     s.serialize_str(k.name())
 }
 
+/// Reads a credential kind written by [`ser_credential_kind`].
+pub(crate) fn de_credential_kind<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<CredentialKind, D::Error> {
+    let s = String::deserialize(d)?;
+    CredentialKind::from_name(&s)
+        .ok_or_else(|| serde::de::Error::custom(format!("unknown credential kind {s:?}")))
+}
+
 impl Role {
     /// True for roles that may list and create accounts.
     pub fn can_manage_accounts(self) -> bool {
@@ -254,19 +304,19 @@ impl OpState {
 }
 
 /// An organisation: the unit of tenancy.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Org {
     /// Identifier.
     pub id: i64,
     /// Display name.
     pub name: String,
     /// Creation time.
-    #[serde(serialize_with = "ts::ser")]
+    #[serde(serialize_with = "ts::ser", deserialize_with = "ts::de")]
     pub created_at: i64,
 }
 
 /// An account (a person or a service) inside one organisation.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Account {
     /// Identifier.
     pub id: i64,
@@ -279,7 +329,7 @@ pub struct Account {
     /// What it may do.
     pub role: Role,
     /// Creation time.
-    #[serde(serialize_with = "ts::ser")]
+    #[serde(serialize_with = "ts::ser", deserialize_with = "ts::de")]
     pub created_at: i64,
 }
 
@@ -304,7 +354,7 @@ impl TokenKind {
 }
 
 /// A token's metadata (never the token itself).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TokenInfo {
     /// Identifier.
     pub id: i64,
@@ -315,15 +365,15 @@ pub struct TokenInfo {
     /// Free text given at creation.
     pub label: String,
     /// Creation time.
-    #[serde(serialize_with = "ts::ser")]
+    #[serde(serialize_with = "ts::ser", deserialize_with = "ts::de")]
     pub created_at: i64,
     /// Expiry, if any.
-    #[serde(serialize_with = "ts::ser_opt")]
+    #[serde(serialize_with = "ts::ser_opt", deserialize_with = "ts::de_opt")]
     pub expires_at: Option<i64>,
 }
 
 /// A place with locks, in one IANA time zone.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Site {
     /// Identifier.
     pub id: i64,
@@ -334,12 +384,12 @@ pub struct Site {
     /// IANA time zone name, validated with jiff.
     pub time_zone: String,
     /// Creation time.
-    #[serde(serialize_with = "ts::ser")]
+    #[serde(serialize_with = "ts::ser", deserialize_with = "ts::de")]
     pub created_at: i64,
 }
 
 /// A lock as the hub knows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Lock {
     /// Identifier.
     pub id: i64,
@@ -356,7 +406,7 @@ pub struct Lock {
     /// Last availability reported on the broker.
     pub online: bool,
     /// Last message from the lock.
-    #[serde(serialize_with = "ts::ser_opt")]
+    #[serde(serialize_with = "ts::ser_opt", deserialize_with = "ts::de_opt")]
     pub last_seen_at: Option<i64>,
     /// Battery level in percent, if reported.
     pub battery_pct: Option<i64>,
@@ -365,7 +415,7 @@ pub struct Lock {
     /// Highest event sequence number received (see [`Lock::log_epoch`]).
     pub last_event_seq: Option<i64>,
     /// When the hub first saw it.
-    #[serde(serialize_with = "ts::ser")]
+    #[serde(serialize_with = "ts::ser", deserialize_with = "ts::de")]
     pub created_at: i64,
     /// Telemetry from the lock's last authenticated status.
     pub telemetry: Telemetry,
@@ -390,7 +440,7 @@ pub struct Lock {
 }
 
 /// How many users and credentials a lock holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Capacity {
     /// User slots (1..=max_users).
     pub max_users: i64,
@@ -414,7 +464,7 @@ impl Lock {
 }
 
 /// What the lock last reported about itself (authenticated `Status`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Telemetry {
     /// Bolt: `locked`, `unlocked`, `jammed`, `unknown`.
     pub bolt: Option<String>,
@@ -433,12 +483,12 @@ pub struct Telemetry {
     /// Lock clock minus hub clock at the last status, seconds.
     pub clock_skew_s: Option<i64>,
     /// When that status arrived.
-    #[serde(serialize_with = "ts::ser_opt")]
+    #[serde(serialize_with = "ts::ser_opt", deserialize_with = "ts::de_opt")]
     pub status_at: Option<i64>,
 }
 
 /// A remote operation on a lock.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Operation {
     /// Identifier; also the order of operations on one lock.
     pub id: i64,
@@ -461,10 +511,10 @@ pub struct Operation {
     /// The account that asked for it.
     pub created_by: Option<i64>,
     /// Creation time.
-    #[serde(serialize_with = "ts::ser")]
+    #[serde(serialize_with = "ts::ser", deserialize_with = "ts::de")]
     pub created_at: i64,
     /// Last state change.
-    #[serde(serialize_with = "ts::ser")]
+    #[serde(serialize_with = "ts::ser", deserialize_with = "ts::de")]
     pub updated_at: i64,
     /// The worker that sent it last.
     pub claimed_by: Option<String>,
@@ -475,7 +525,7 @@ pub struct Operation {
 }
 
 /// Something a lock reported.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Event {
     /// Identifier.
     pub id: i64,
@@ -488,17 +538,17 @@ pub struct Event {
     /// Event kind (`unlocked`, `jammed`, …).
     pub kind: String,
     /// The lock's time of the event.
-    #[serde(serialize_with = "ts::ser")]
+    #[serde(serialize_with = "ts::ser", deserialize_with = "ts::de")]
     pub at: i64,
     /// When the hub stored it.
-    #[serde(serialize_with = "ts::ser")]
+    #[serde(serialize_with = "ts::ser", deserialize_with = "ts::de")]
     pub received_at: i64,
     /// Details (JSON).
     pub data: serde_json::Value,
 }
 
 /// Something a person should look at.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Alert {
     /// Identifier.
     pub id: i64,
@@ -513,16 +563,16 @@ pub struct Alert {
     /// Human-readable text (the latest, when raised again while open).
     pub message: String,
     /// Creation time.
-    #[serde(serialize_with = "ts::ser")]
+    #[serde(serialize_with = "ts::ser", deserialize_with = "ts::de")]
     pub created_at: i64,
     /// How many times it was raised while open (a flapping link counts here,
     /// not as new alerts).
     pub times: i64,
     /// When it was last raised.
-    #[serde(serialize_with = "ts::ser")]
+    #[serde(serialize_with = "ts::ser", deserialize_with = "ts::de")]
     pub last_at: i64,
     /// When acknowledged.
-    #[serde(serialize_with = "ts::ser_opt")]
+    #[serde(serialize_with = "ts::ser_opt", deserialize_with = "ts::de_opt")]
     pub acked_at: Option<i64>,
     /// Who acknowledged it.
     pub acked_by: Option<i64>,
@@ -538,4 +588,132 @@ pub fn is_valid_serial(s: &str) -> bool {
         && s.len() <= 64
         && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Serialises `v` and reads it back: the CLI reads what the API wrote.
+    fn round_trip<T: Serialize + serde::de::DeserializeOwned>(v: &T) -> T {
+        let text = serde_json::to_string(v).unwrap();
+        serde_json::from_str(&text).unwrap()
+    }
+
+    #[test]
+    fn times_round_trip_through_their_text() {
+        for ms in [0, 1_767_225_600_123, -1, 1_000, i64::MAX, i64::MIN] {
+            assert_eq!(ts::parse(&ts::text(ms)), Some(ms), "{ms}");
+        }
+        assert_eq!(ts::text(1_767_225_600_120), "2026-01-01T00:00:00.12Z");
+        assert_eq!(
+            ts::parse("2026-01-01T01:00:00+01:00"),
+            Some(1_767_225_600_000)
+        );
+        assert_eq!(ts::parse("yesterday"), None);
+    }
+
+    #[test]
+    fn records_round_trip() {
+        let lock = Lock {
+            id: 7,
+            serial: "LOCK-7".into(),
+            org_id: Some(1),
+            site_id: None,
+            name: "Front".into(),
+            claim_state: ClaimState::ResetBindingStale,
+            online: true,
+            last_seen_at: Some(1_767_225_600_123),
+            battery_pct: Some(80),
+            reset_counter: 2,
+            last_event_seq: None,
+            created_at: 1_767_225_000_000,
+            telemetry: Telemetry {
+                bolt: Some("locked".into()),
+                status_at: Some(1_767_225_600_001),
+                ..Telemetry::default()
+            },
+            log_epoch: 3,
+            rejected_frames: 0,
+            stale_reason: Some(serde_json::json!({"trigger": "button"})),
+            intent: None,
+            transfer_to_org: None,
+            reported_capacity: Some(Capacity {
+                max_users: 10,
+                creds_per_user: 2,
+            }),
+        };
+        assert_eq!(round_trip(&lock), lock);
+
+        let op = Operation {
+            id: 1,
+            org_id: 1,
+            lock_id: 7,
+            kind: OpName::UnlockWithTimeout,
+            params: serde_json::json!({"op": {"timeout_s": 5}}),
+            state: OpState::Refused,
+            attempts: 1,
+            max_attempts: 5,
+            error: Some("not_allowed".into()),
+            created_by: Some(2),
+            created_at: 1,
+            updated_at: 2,
+            claimed_by: None,
+            command_id: Some(9),
+            result: None,
+        };
+        assert_eq!(round_trip(&op), op);
+
+        let alert = Alert {
+            id: 1,
+            org_id: 1,
+            lock_id: Some(7),
+            kind: AlertKind::DoorForced,
+            severity: Severity::Critical,
+            message: "door forced open".into(),
+            created_at: 10,
+            times: 2,
+            last_at: 20,
+            acked_at: None,
+            acked_by: None,
+        };
+        assert_eq!(round_trip(&alert), alert);
+
+        let token = TokenInfo {
+            id: 1,
+            account_id: 2,
+            kind: TokenKind::Api,
+            label: "ci".into(),
+            created_at: 5,
+            expires_at: Some(6),
+        };
+        assert_eq!(round_trip(&token), token);
+    }
+
+    #[test]
+    fn verification_states_keep_their_stored_names() {
+        let names: Vec<&str> = VerificationState::ALL.iter().map(|s| s.as_str()).collect();
+        assert_eq!(names, ["running", "done", "failed"]);
+        for s in VerificationState::ALL {
+            assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
+            assert_eq!(VerificationState::parse(s.as_str()), Some(*s));
+        }
+    }
+
+    #[test]
+    fn a_credential_kind_reads_back_under_its_stored_name() {
+        let row = crate::store::access::CredentialRow {
+            id: 1,
+            person_id: 2,
+            kind: CredentialKind::AppKey,
+            label: None,
+            data: Some("ab".into()),
+            revoked_at: Some(1_767_225_600_000),
+            pin_tag: None,
+        };
+        let v = serde_json::to_value(&row).unwrap();
+        assert_eq!(v["kind"], "app_key");
+        assert_eq!(v["revoked_at"], "2026-01-01T00:00:00Z");
+        assert_eq!(round_trip(&row), row);
+    }
 }

@@ -4,9 +4,6 @@
 //! report. Bulk changes show a progress bar with `--wait` and end with a
 //! per-door result (exit 11 if a door failed, 9 if one is still waiting).
 
-// `serde_json::Value`'s `[]` never panics (a missing key reads as null).
-#![allow(clippy::indexing_slicing)]
-
 use std::io::BufRead;
 use std::time::Duration;
 
@@ -17,11 +14,17 @@ use tumbler_hub::api::access::{
     ChangePinBody, CredentialBody, GrantBody, HolidayBody, PersonBody, ReenrolBody, ReenrolEntry,
     RevokeAllBody, RevokeBody,
 };
+use tumbler_hub::control::access::VerificationReport;
+use tumbler_hub::model::{Lock, Operation, VerificationState};
+use tumbler_hub::service::access::{
+    AccessOutcome, BatchStatus, DoorResult, PersonDetail, PersonDoor, WhoCanOpen,
+};
+use tumbler_hub::store::access::{CredentialRow, Person, VerificationRow};
 
 use super::{api, confirm, Global};
-use crate::client::Api;
+use crate::client::{Answer, Api};
 use crate::exit::{self, CliError};
-use crate::output::{emit, record, table};
+use crate::output::{emit, opt, opt_time, record, table, yes_no, Column};
 
 /// `tumbler people`.
 #[derive(Debug, Subcommand)]
@@ -205,103 +208,90 @@ pub async fn people(g: &Global, c: PeopleCmd) -> anyhow::Result<()> {
     let api = api(g)?;
     match c {
         PeopleCmd::List => {
-            let v = api.get("/people").await?;
+            let v = api.get::<Vec<Person>>("/people").await?;
             emit(g.json, &v, |v| {
-                table(v, &[("ID", "id"), ("NAME", "name"), ("OWNER", "owner")])
+                table(
+                    v,
+                    &[
+                        ("ID", |p: &Person| p.id.to_string()),
+                        ("NAME", |p| p.name.clone()),
+                        ("OWNER", |p| yes_no(p.owner)),
+                    ],
+                )
             });
         }
         PeopleCmd::Add { name, owner } => {
-            let v = api.post("/people", &PersonBody { name, owner }).await?;
+            let v = api
+                .post::<Person, _>("/people", &PersonBody { name, owner })
+                .await?;
             emit(g.json, &v, record);
         }
         PeopleCmd::Show { id } => {
-            let v = api.get(&format!("/people/{id}")).await?;
-            emit(g.json, &v, |v| {
-                let mut out = record(v.get("person").unwrap_or(&Value::Null));
-                out.push_str("\ncredentials:\n");
-                out.push_str(&table(
-                    v.get("credentials").unwrap_or(&Value::Null),
-                    &[
-                        ("ID", "id"),
-                        ("KIND", "kind"),
-                        ("LABEL", "label"),
-                        ("REVOKED", "revoked_at"),
-                    ],
-                ));
-                out.push_str("\ndoors:\n");
-                let doors: Vec<Value> = v
-                    .get("doors")
-                    .and_then(Value::as_array)
-                    .cloned()
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(|d| {
-                        let creds: Vec<String> = d
-                            .get("credentials")
-                            .and_then(Value::as_array)
-                            .cloned()
-                            .unwrap_or_default()
-                            .iter()
-                            .map(|c| {
-                                format!(
-                                    "{}#{}={}",
-                                    c["kind"].as_str().unwrap_or(""),
-                                    c["credential_id"],
-                                    c["state"].as_str().unwrap_or("")
-                                )
-                            })
-                            .collect();
-                        json!({
-                            "lock": format!("{} {}", d["lock_id"], d["lock_name"].as_str().unwrap_or("")),
-                            "state": d["state"], "error": d["error"],
-                            "schedule": d["schedule_text"], "credentials": creds.join(" "),
-                        })
-                    })
-                    .collect();
-                out.push_str(&table(
-                    &Value::Array(doors),
-                    &[
-                        ("LOCK", "lock"),
-                        ("STATE", "state"),
-                        ("ERROR", "error"),
-                        ("SCHEDULE", "schedule"),
-                        ("CREDENTIALS", "credentials"),
-                    ],
-                ));
-                out
-            });
+            let v = api.get::<PersonDetail>(&format!("/people/{id}")).await?;
+            emit(g.json, &v, person_detail);
         }
     }
     Ok(())
 }
 
-fn door_table(batch: &Value) -> String {
-    let mut out = format!(
-        "batch {} ({}): {}\n",
-        batch["id"],
-        batch["kind"].as_str().unwrap_or(""),
-        counts_line(batch)
-    );
-    out.push_str(&table(
-        batch.get("doors").unwrap_or(&Value::Null),
-        &[
-            ("LOCK", "lock_id"),
-            ("NAME", "lock_name"),
-            ("ONLINE", "online"),
-            ("PERSON", "person_name"),
-            ("STATE", "state"),
-            ("ERROR", "error"),
-        ],
-    ));
+/// A person: the record, their credentials, and their state on each door.
+fn person_detail(v: &PersonDetail) -> String {
+    const CREDENTIALS: &[Column<CredentialRow>] = &[
+        ("ID", |c| c.id.to_string()),
+        ("KIND", |c| c.kind.name().to_owned()),
+        ("LABEL", |c| opt(&c.label)),
+        ("REVOKED", |c| opt_time(c.revoked_at)),
+    ];
+    const DOORS: &[Column<PersonDoor>] = &[
+        ("LOCK", |d| format!("{} {}", d.lock_id, d.lock_name)),
+        ("STATE", |d| d.state.as_str().to_owned()),
+        ("ERROR", |d| opt(&d.error)),
+        ("SCHEDULE", |d| d.schedule_text.clone()),
+        ("CREDENTIALS", |d| {
+            d.credentials
+                .iter()
+                .map(|c| format!("{}#{}={}", c.kind.name(), c.credential_id, c.state.as_str()))
+                .collect::<Vec<_>>()
+                .join(" ")
+        }),
+    ];
+    let mut out = record(&v.person);
+    out.push_str("\ncredentials:\n");
+    out.push_str(&table(&v.credentials, CREDENTIALS));
+    out.push_str("\ndoors:\n");
+    out.push_str(&table(&v.doors, DOORS));
     out
 }
 
-fn counts_line(batch: &Value) -> String {
-    let c = &batch["counts"];
-    let n = |k: &str| c.get(k).and_then(Value::as_u64).unwrap_or(0);
+fn door_table(batch: &BatchStatus) -> String {
+    const DOORS: &[Column<DoorResult>] = &[
+        ("LOCK", |d| d.lock_id.to_string()),
+        ("NAME", |d| d.lock_name.clone()),
+        ("ONLINE", |d| yes_no(d.online)),
+        ("PERSON", |d| d.person_name.clone()),
+        ("STATE", |d| d.state.as_str().to_owned()),
+        ("ERROR", |d| opt(&d.error)),
+    ];
+    let mut out = format!(
+        "batch {} ({}): {}\n",
+        batch.id,
+        batch.kind,
+        counts_line(batch)
+    );
+    out.push_str(&table(&batch.doors, DOORS));
+    out
+}
+
+/// Doors of a batch in one state (states with none may be absent).
+fn count(batch: &BatchStatus, state: &str) -> usize {
+    batch.counts.get(state).copied().unwrap_or(0)
+}
+
+fn counts_line(batch: &BatchStatus) -> String {
+    let n = |k: &str| count(batch, k);
     format!(
         "{} doors: {} set, {} removed, {} failed, {} in progress",
-        batch["total"],
+        batch.total,
         n("set"),
         n("removed"),
         n("failed"),
@@ -309,18 +299,21 @@ fn counts_line(batch: &Value) -> String {
     )
 }
 
-fn settled(batch: &Value) -> u64 {
-    let c = &batch["counts"];
+fn settled(batch: &BatchStatus) -> u64 {
     ["set", "removed", "failed"]
         .iter()
-        .map(|k| c.get(*k).and_then(Value::as_u64).unwrap_or(0))
+        .map(|k| count(batch, k) as u64)
         .sum()
 }
 
 /// Follows a batch to its end with a progress bar on stderr.
-async fn follow_batch(api: &Api, batch: Value, w: WaitArgs) -> anyhow::Result<Value> {
-    let id = batch["id"].as_i64().unwrap_or_default();
-    let total = batch["total"].as_u64().unwrap_or(0);
+async fn follow_batch(
+    api: &Api,
+    batch: Answer<BatchStatus>,
+    w: WaitArgs,
+) -> anyhow::Result<Answer<BatchStatus>> {
+    let id = batch.body.id;
+    let total = batch.body.total as u64;
     let bar = ProgressBar::new(total);
     bar.set_style(
         ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} {msg}")
@@ -330,9 +323,9 @@ async fn follow_batch(api: &Api, batch: Value, w: WaitArgs) -> anyhow::Result<Va
     let mut polls: u64 = 0;
     let mut last = batch;
     loop {
-        bar.set_position(settled(&last));
-        bar.set_message(counts_line(&last));
-        if last["done"].as_bool() == Some(true) {
+        bar.set_position(settled(&last.body));
+        bar.set_message(counts_line(&last.body));
+        if last.body.done {
             break;
         }
         polls += 1;
@@ -343,8 +336,8 @@ async fn follow_batch(api: &Api, batch: Value, w: WaitArgs) -> anyhow::Result<Va
                 format!(
                     "batch {id} still in progress after {} s ({}); offline doors catch up when they reconnect — see `tumbler access batch {id}`\n{}",
                     w.timeout,
-                    counts_line(&last),
-                    door_table(&last)
+                    counts_line(&last.body),
+                    door_table(&last.body)
                 ),
             )
             .into());
@@ -358,32 +351,41 @@ async fn follow_batch(api: &Api, batch: Value, w: WaitArgs) -> anyhow::Result<Va
 }
 
 /// Prints an access outcome (PINs once), follows it with `--wait`.
-async fn outcome(g: &Global, api: &Api, v: Value, w: WaitArgs) -> anyhow::Result<()> {
-    let pins = v.get("pins").cloned().unwrap_or(Value::Null);
+async fn outcome(
+    g: &Global,
+    api: &Api,
+    v: Answer<AccessOutcome>,
+    w: WaitArgs,
+) -> anyhow::Result<()> {
     if !g.json {
-        for p in pins.as_array().into_iter().flatten() {
+        for p in &v.body.pins {
             eprintln!(
                 "PIN for person {} (credential {}): {}  — shown once, the hub does not keep it",
-                p["person_id"],
-                p["credential_id"],
-                p["pin"].as_str().unwrap_or("")
+                p.person_id, p.credential_id, p.pin
             );
         }
     }
-    let batch = v.get("batch").cloned().unwrap_or(Value::Null);
+    // `--json` prints the hub's own JSON: keep it beside the typed batch.
+    let pins = v.json.get("pins").cloned().unwrap_or(Value::Null);
+    let batch = Answer {
+        json: v.json.get("batch").cloned().unwrap_or(Value::Null),
+        body: v.body.batch,
+    };
     let batch = if w.wait {
         follow_batch(api, batch, w).await?
     } else {
         batch
     };
     if g.json {
-        emit(true, &json!({"batch": batch, "pins": pins}), |_| {
-            String::new()
-        });
+        let both = Answer {
+            json: json!({"batch": batch.json, "pins": pins}),
+            body: (),
+        };
+        emit(true, &both, |_| String::new());
     } else {
-        print!("{}", door_table(&batch));
+        print!("{}", door_table(&batch.body));
     }
-    if w.wait && batch["counts"]["failed"].as_u64().unwrap_or(0) > 0 {
+    if w.wait && count(&batch.body, "failed") > 0 {
         return Err(CliError::new(exit::OP_FAILED, "some doors failed (see the table)").into());
     }
     Ok(())
@@ -454,18 +456,17 @@ pub async fn run(g: &Global, c: AccessCmd) -> anyhow::Result<()> {
             }
             let lock_ids: Vec<i64> = if all_locks {
                 let q = site.map(|s| format!("&site={s}")).unwrap_or_default();
-                api.get(&format!("/locks?claim_state=claimed{q}"))
+                api.get::<Vec<Lock>>(&format!("/locks?claim_state=claimed{q}"))
                     .await?
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|l| l["id"].as_i64())
+                    .body
+                    .iter()
+                    .map(|l| l.id)
                     .collect()
             } else {
                 locks
             };
             let v = api
-                .post(
+                .post::<AccessOutcome, _>(
                     &format!("/people/{person}/access"),
                     &GrantBody {
                         lock_ids,
@@ -486,7 +487,7 @@ pub async fn run(g: &Global, c: AccessCmd) -> anyhow::Result<()> {
                 pin: if pin_stdin { Some(read_line()?) } else { None },
             };
             let v = api
-                .post(&format!("/credentials/{credential}/change-pin"), &body)
+                .post::<AccessOutcome, _>(&format!("/credentials/{credential}/change-pin"), &body)
                 .await?;
             outcome(g, &api, v, wait).await
         }
@@ -498,7 +499,9 @@ pub async fn run(g: &Global, c: AccessCmd) -> anyhow::Result<()> {
             let body = RevokeBody {
                 lock_ids: (!locks.is_empty()).then_some(locks),
             };
-            let v = api.post(&format!("/people/{person}/revoke"), &body).await?;
+            let v = api
+                .post::<AccessOutcome, _>(&format!("/people/{person}/revoke"), &body)
+                .await?;
             outcome(g, &api, v, wait).await
         }
         AccessCmd::RevokeAllExceptOwners { yes, wait } => {
@@ -507,7 +510,7 @@ pub async fn run(g: &Global, c: AccessCmd) -> anyhow::Result<()> {
                 yes,
             )?;
             let v = api
-                .post(
+                .post::<AccessOutcome, _>(
                     "/access/revoke-all-except-owners",
                     &RevokeAllBody {
                         confirm: "revoke-all".to_owned(),
@@ -540,9 +543,11 @@ pub async fn run(g: &Global, c: AccessCmd) -> anyhow::Result<()> {
                     clear: false,
                 }
             };
-            let op = api.post(&format!("/locks/{lock}/holidays"), &body).await?;
+            let op = api
+                .post::<Operation, _>(&format!("/locks/{lock}/holidays"), &body)
+                .await?;
             let op = if wait {
-                super::lock::follow(&api, &op).await?
+                super::lock::follow(&api, op).await?
             } else {
                 op
             };
@@ -550,23 +555,25 @@ pub async fn run(g: &Global, c: AccessCmd) -> anyhow::Result<()> {
             Ok(())
         }
         AccessCmd::Who { lock } => {
-            let v = api.get(&format!("/locks/{lock}/who-can-open")).await?;
+            let v = api
+                .get::<Vec<WhoCanOpen>>(&format!("/locks/{lock}/who-can-open"))
+                .await?;
             emit(g.json, &v, |v| {
                 table(
                     v,
                     &[
-                        ("PERSON", "person_id"),
-                        ("NAME", "name"),
-                        ("NOW", "now"),
-                        ("STATE", "state"),
-                        ("WHY", "why"),
+                        ("PERSON", |w: &WhoCanOpen| w.person_id.to_string()),
+                        ("NAME", |w| w.name.clone()),
+                        ("NOW", |w| yes_no(w.now)),
+                        ("STATE", |w| w.state.as_str().to_owned()),
+                        ("WHY", |w| w.why.clone()),
                     ],
                 )
             });
             Ok(())
         }
         AccessCmd::Batch { id, wait } => {
-            let v = api.get(&format!("/batches/{id}")).await?;
+            let v = api.get::<BatchStatus>(&format!("/batches/{id}")).await?;
             let v = if wait.wait {
                 follow_batch(&api, v, wait).await?
             } else {
@@ -601,7 +608,7 @@ pub async fn run(g: &Global, c: AccessCmd) -> anyhow::Result<()> {
                 });
             }
             let v = api
-                .post(
+                .post::<AccessOutcome, _>(
                     &format!("/locks/{lock}/reenrol"),
                     &ReenrolBody { people: entries },
                 )
@@ -626,14 +633,14 @@ async fn verify(
     timeout: u64,
 ) -> anyhow::Result<()> {
     let v = api
-        .post_empty(&format!("/locks/{lock}/verifications"))
+        .post_empty::<VerificationRow>(&format!("/locks/{lock}/verifications"))
         .await?;
-    let id = v["id"].as_i64().unwrap_or_default();
+    let id = v.body.id;
     let bar = ProgressBar::new_spinner();
     bar.set_message(format!("verifying lock {lock} (self-check, slot digests)…"));
     let mut polls: u64 = 0;
-    let mut last = v;
-    while last["state"].as_str() == Some("running") {
+    let mut last = v.body;
+    while last.state == VerificationState::Running {
         polls += 1;
         if polls > timeout.saturating_mul(4) {
             bar.abandon();
@@ -645,52 +652,204 @@ async fn verify(
         }
         bar.tick();
         tokio::time::sleep(Duration::from_millis(250)).await;
-        last = api.get(&format!("/verifications/{id}")).await?;
+        last = api
+            .get::<VerificationRow>(&format!("/verifications/{id}"))
+            .await?
+            .body;
     }
     bar.finish_and_clear();
-    if last["state"].as_str() != Some("done") {
+    if last.state != VerificationState::Done {
         return Err(CliError::new(
             exit::OP_FAILED,
             format!(
                 "verification {id} failed: {}",
-                last["error"].as_str().unwrap_or("")
+                last.error.as_deref().unwrap_or("")
             ),
         )
         .into());
     }
-    let report = last.get("report").cloned().unwrap_or(Value::Null);
+    // The report as the hub sent it (for `--out` and `--json`), read once
+    // into the report type (for the page and the table).
+    let report = Answer::<VerificationReport>::read(last.report.unwrap_or(Value::Null))?;
     if let Some(path) = out {
-        std::fs::write(&path, serde_json::to_vec_pretty(&report)?)
+        std::fs::write(&path, serde_json::to_vec_pretty(&report.json)?)
             .map_err(|e| CliError::new(exit::FAILURE, format!("{}: {e}", path.display())))?;
     }
     if let Some(path) = html {
-        let page: tumbler_hub::control::access::VerificationReport =
-            serde_json::from_value(report.clone())?;
         std::fs::write(
             &path,
-            tumbler_hub::api::report_html::verification_html(&page),
+            tumbler_hub::api::report_html::verification_html(&report.body),
         )
         .map_err(|e| CliError::new(exit::FAILURE, format!("{}: {e}", path.display())))?;
     }
     emit(g.json, &report, |r| {
         let mut s = format!(
             "lock {} ({}): {}\n",
-            r["serial"].as_str().unwrap_or(""),
-            r["lock_label"].as_str().unwrap_or(""),
-            if r["passed"].as_bool() == Some(true) {
-                "PASSED"
-            } else {
-                "FAILED"
-            }
+            r.serial,
+            r.lock_label,
+            if r.passed { "PASSED" } else { "FAILED" }
         );
         s.push_str(&table(
-            r.get("checks").unwrap_or(&Value::Null),
-            &[("CHECK", "id"), ("OK", "passed"), ("DETAIL", "detail")],
+            &r.checks,
+            &[
+                ("CHECK", |c: &tumbler_hub::control::access::Check| {
+                    c.id.clone()
+                }),
+                ("OK", |c| yes_no(c.passed)),
+                ("DETAIL", |c| c.detail.clone()),
+            ],
         ));
         s
     });
-    if report["passed"].as_bool() != Some(true) {
+    if !report.body.passed {
         return Err(CliError::new(exit::OP_FAILED, "the verification did not pass").into());
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{json, Value};
+
+    use super::*;
+    use crate::output::old;
+    use crate::records::samples::{person, read};
+
+    fn batch() -> Value {
+        let door = |lock: i64, online: bool, state: &str, error: Value| {
+            json!({"door_access_id": lock * 10, "lock_id": lock, "lock_name": format!("Door {lock}"),
+                "online": online, "person_id": 1, "person_name": "Ann", "state": state,
+                "error": error})
+        };
+        json!({
+            "id": 4, "kind": "revoke_all_except_owners", "total": 3,
+            "counts": {"failed": 1, "pending": 0, "removed": 1, "removing": 1, "set": 0, "setting": 0},
+            "done": false,
+            "doors": [door(1, true, "removed", Value::Null), door(2, false, "removing", Value::Null),
+                door(3, true, "failed", json!("refused: busy"))]
+        })
+    }
+
+    /// The old batch printing, on the JSON.
+    fn old_door_table(b: &Value) -> String {
+        let c = &b["counts"];
+        let n = |k: &str| c.get(k).and_then(Value::as_u64).unwrap_or(0);
+        let mut out = format!(
+            "batch {} ({}): {} doors: {} set, {} removed, {} failed, {} in progress\n",
+            b["id"],
+            b["kind"].as_str().unwrap_or(""),
+            b["total"],
+            n("set"),
+            n("removed"),
+            n("failed"),
+            n("pending") + n("setting") + n("removing")
+        );
+        out.push_str(&old::table(
+            b.get("doors").unwrap_or(&Value::Null),
+            &[
+                ("LOCK", "lock_id"),
+                ("NAME", "lock_name"),
+                ("ONLINE", "online"),
+                ("PERSON", "person_name"),
+                ("STATE", "state"),
+                ("ERROR", "error"),
+            ],
+        ));
+        out
+    }
+
+    #[test]
+    fn a_batch_prints_as_before() {
+        let typed: BatchStatus = read(batch());
+        assert_eq!(door_table(&typed), old_door_table(&batch()));
+        assert_eq!(settled(&typed), 2);
+        let mut empty = batch();
+        empty["doors"] = json!([]);
+        assert_eq!(door_table(&read(empty.clone())), old_door_table(&empty));
+    }
+
+    #[test]
+    fn who_can_open_prints_as_before() {
+        let w = |id: i64, now: bool| {
+            json!({"person_id": id, "name": format!("P{id}"), "owner": false, "now": now,
+                "why": "weekly mon-fri 09:00-17:00; pin", "state": "set", "credentials": ["pin"]})
+        };
+        let items: Vec<WhoCanOpen> = vec![read(w(1, true)), read(w(22, false))];
+        let json = serde_json::to_value(&items).unwrap();
+        assert_eq!(
+            table(
+                &items,
+                &[
+                    ("PERSON", |w: &WhoCanOpen| w.person_id.to_string()),
+                    ("NAME", |w| w.name.clone()),
+                    ("NOW", |w| yes_no(w.now)),
+                    ("STATE", |w| w.state.as_str().to_owned()),
+                    ("WHY", |w| w.why.clone()),
+                ],
+            ),
+            old::table(
+                &json,
+                &[
+                    ("PERSON", "person_id"),
+                    ("NAME", "name"),
+                    ("NOW", "now"),
+                    ("STATE", "state"),
+                    ("WHY", "why"),
+                ],
+            )
+        );
+    }
+
+    #[test]
+    fn a_person_prints_as_before() {
+        let v = json!({
+            "person": person(),
+            "credentials": [
+                {"id": 5, "person_id": 1, "kind": "pin", "label": null, "data": null, "revoked_at": null},
+                {"id": 6, "person_id": 1, "kind": "app_key", "label": "phone", "data": "ab",
+                    "revoked_at": "2026-01-03T00:00:00Z"}
+            ],
+            "doors": [{
+                "door_access_id": 9, "lock_id": 7, "lock_name": "Front door", "slot": 2,
+                "schedule": {"kind": "permanent"}, "schedule_text": "always", "state": "set",
+                "error": null,
+                "credentials": [
+                    {"credential_id": 5, "kind": "pin", "label": null, "state": "set", "error": null},
+                    {"credential_id": 6, "kind": "app_key", "label": "phone", "state": "failed",
+                        "error": "full"}
+                ]
+            }]
+        });
+        let typed: PersonDetail = read(v.clone());
+        // The old printing, on the JSON.
+        let obj = v["person"].as_object().unwrap();
+        let w = obj.keys().map(|k| k.len()).max().unwrap();
+        let mut want: String = obj
+            .iter()
+            .map(|(k, x)| format!("{k:<w$}  {}\n", crate::output::cell(x)))
+            .collect();
+        want.push_str("\ncredentials:\n");
+        want.push_str(&old::table(
+            &v["credentials"],
+            &[
+                ("ID", "id"),
+                ("KIND", "kind"),
+                ("LABEL", "label"),
+                ("REVOKED", "revoked_at"),
+            ],
+        ));
+        want.push_str("\ndoors:\n");
+        want.push_str(&old::table(
+            &json!([{"lock": "7 Front door", "state": "set", "error": null, "schedule": "always",
+                "credentials": "pin#5=set app_key#6=failed"}]),
+            &[
+                ("LOCK", "lock"),
+                ("STATE", "state"),
+                ("ERROR", "error"),
+                ("SCHEDULE", "schedule"),
+                ("CREDENTIALS", "credentials"),
+            ],
+        ));
+        assert_eq!(person_detail(&typed), want);
+    }
 }

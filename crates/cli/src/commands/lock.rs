@@ -7,11 +7,11 @@ use std::io::BufRead;
 use std::time::Duration;
 
 use clap::{Args, Subcommand};
-use serde_json::Value;
 use tumbler_hub::api::operations::RequestBody;
+use tumbler_hub::model::{Lock, OpState, Operation};
 
 use super::{api, confirm, Global};
-use crate::client::Api;
+use crate::client::{Answer, Api};
 use crate::exit::{self, CliError};
 use crate::output::{emit, record};
 
@@ -65,14 +65,6 @@ pub enum LockAction {
     },
 }
 
-/// A string field of a JSON object, or "".
-fn str_of(v: &Value, key: &str) -> String {
-    v.get(key)
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_owned()
-}
-
 fn read_pin() -> Result<String, CliError> {
     let mut line = String::new();
     std::io::stdin()
@@ -97,16 +89,16 @@ fn request(kind: &str) -> RequestBody {
 }
 
 /// Follows an operation until it is final; exit 11 unless applied.
-pub async fn follow(api: &Api, op: &Value) -> anyhow::Result<Value> {
-    let id = op.get("id").and_then(Value::as_i64).unwrap_or_default();
-    let mut last = op.clone();
+pub async fn follow(api: &Api, op: Answer<Operation>) -> anyhow::Result<Answer<Operation>> {
+    let id = op.body.id;
+    let mut last = op;
     // Bounded: an offline lock keeps the operation pending; say so.
     for _ in 0..600 {
-        let state = last.get("state").and_then(Value::as_str).unwrap_or("");
+        let state = last.body.state;
         match state {
-            "applied" => return Ok(last),
-            "refused" | "failed" => {
-                let why = last.get("error").and_then(Value::as_str).unwrap_or("");
+            OpState::Applied => return Ok(last),
+            OpState::Refused | OpState::Failed => {
+                let why = last.body.error.as_deref().unwrap_or("");
                 return Err(CliError::new(
                     exit::OP_FAILED,
                     format!("operation {id} {state}: {why}"),
@@ -122,7 +114,7 @@ pub async fn follow(api: &Api, op: &Value) -> anyhow::Result<Value> {
         exit::LOCK_UNREACHABLE,
         format!(
             "operation {id} is still {} (is the lock online?)",
-            str_of(&last, "state")
+            last.body.state
         ),
     )
     .into())
@@ -161,14 +153,11 @@ pub async fn run(g: &Global, a: LockArgs) -> anyhow::Result<()> {
         LockAction::SelfCheck => request("self_check"),
         LockAction::Status => request("get_status"),
         LockAction::FactoryReset { yes } => {
-            let lock = api.get(&format!("/locks/{id}")).await?;
-            let serial = str_of(&lock, "serial");
+            let lock = api.get::<Lock>(&format!("/locks/{id}")).await?.body;
+            let serial = lock.serial;
             let what = tumbler_hub::control::factory_reset_summary();
             confirm(
-                &format!(
-                    "Factory reset lock {id} ({serial}, {})? {what}",
-                    str_of(&lock, "name")
-                ),
+                &format!("Factory reset lock {id} ({serial}, {})? {what}", lock.name),
                 yes,
             )?;
             RequestBody {
@@ -177,25 +166,24 @@ pub async fn run(g: &Global, a: LockArgs) -> anyhow::Result<()> {
             }
         }
         LockAction::ManufacturerReset { yes } => {
-            let lock = api.get(&format!("/locks/{id}")).await?;
+            let lock = api.get::<Lock>(&format!("/locks/{id}")).await?.body;
             let what = tumbler_hub::control::factory_reset_summary();
             confirm(
-                &format!(
-                    "Manufacturer reset of lock {id} ({})? {what}",
-                    str_of(&lock, "serial")
-                ),
+                &format!("Manufacturer reset of lock {id} ({})? {what}", lock.serial),
                 yes,
             )?;
             let op = api
-                .post_empty(&format!("/locks/{id}/manufacturer-reset"))
+                .post_empty::<Operation>(&format!("/locks/{id}/manufacturer-reset"))
                 .await?;
-            let op = if a.wait { follow(&api, &op).await? } else { op };
+            let op = if a.wait { follow(&api, op).await? } else { op };
             emit(g.json, &op, record);
             return Ok(());
         }
     };
-    let op = api.post(&format!("/locks/{id}/operations"), &body).await?;
-    let op = if a.wait { follow(&api, &op).await? } else { op };
+    let op = api
+        .post::<Operation, _>(&format!("/locks/{id}/operations"), &body)
+        .await?;
+    let op = if a.wait { follow(&api, op).await? } else { op };
     emit(g.json, &op, record);
     Ok(())
 }

@@ -2,11 +2,13 @@
 
 use clap::Subcommand;
 use tumbler_hub::api::locks::{ClaimBody, ReclaimBody, TransferBody};
+use tumbler_hub::model::Lock;
+use tumbler_hub::service::lifecycle::LifecycleOutcome;
 
 use super::{api, confirm, Global};
 use crate::client::query;
 use crate::exit::{self, CliError};
-use crate::output::{emit, record, table};
+use crate::output::{emit, opt, opt_time, record, table, yes_no, Column};
 
 /// Lock commands.
 #[derive(Debug, Subcommand)]
@@ -82,13 +84,8 @@ pub enum LocksCmd {
 }
 
 /// The `message` of a lifecycle answer, one line.
-fn message(v: &serde_json::Value) -> String {
-    format!(
-        "{}\n",
-        v.get("message")
-            .and_then(serde_json::Value::as_str)
-            .unwrap_or_default()
-    )
+fn message(o: &LifecycleOutcome) -> String {
+    format!("{}\n", o.message)
 }
 
 fn setup_code(arg: Option<String>, stdin: bool) -> Result<String, CliError> {
@@ -104,15 +101,15 @@ fn setup_code(arg: Option<String>, stdin: bool) -> Result<String, CliError> {
     arg.ok_or_else(|| CliError::new(exit::USAGE, "give --setup-code or --setup-code-stdin"))
 }
 
-const COLUMNS: &[(&str, &str)] = &[
-    ("ID", "id"),
-    ("SERIAL", "serial"),
-    ("NAME", "name"),
-    ("SITE", "site_id"),
-    ("STATE", "claim_state"),
-    ("ONLINE", "online"),
-    ("BATTERY%", "battery_pct"),
-    ("LAST SEEN", "last_seen_at"),
+const COLUMNS: &[Column<Lock>] = &[
+    ("ID", |l| l.id.to_string()),
+    ("SERIAL", |l| l.serial.clone()),
+    ("NAME", |l| l.name.clone()),
+    ("SITE", |l| opt(&l.site_id)),
+    ("STATE", |l| l.claim_state.to_string()),
+    ("ONLINE", |l| yes_no(l.online)),
+    ("BATTERY%", |l| opt(&l.battery_pct)),
+    ("LAST SEEN", |l| opt_time(l.last_seen_at)),
 ];
 
 /// Runs a lock command.
@@ -124,11 +121,11 @@ pub async fn run(g: &Global, c: LocksCmd) -> anyhow::Result<()> {
                 ("site", site.map(|s| s.to_string())),
                 ("claim_state", state),
             ]);
-            let v = api.get(&format!("/locks{q}")).await?;
+            let v = api.get::<Vec<Lock>>(&format!("/locks{q}")).await?;
             emit(g.json, &v, |v| table(v, COLUMNS));
         }
         LocksCmd::Show { id } => {
-            let v = api.get(&format!("/locks/{id}")).await?;
+            let v = api.get::<Lock>(&format!("/locks/{id}")).await?;
             emit(g.json, &v, record);
         }
         LocksCmd::Claim {
@@ -147,7 +144,7 @@ pub async fn run(g: &Global, c: LocksCmd) -> anyhow::Result<()> {
                 label,
                 factory_key,
             };
-            let v = api.post("/locks/claim", &body).await?;
+            let v = api.post::<Lock, _>("/locks/claim", &body).await?;
             emit(g.json, &v, record);
         }
         LocksCmd::Reclaim {
@@ -161,7 +158,9 @@ pub async fn run(g: &Global, c: LocksCmd) -> anyhow::Result<()> {
                 setup_code: code,
                 factory_key,
             };
-            let v = api.post(&format!("/locks/{id}/reclaim"), &body).await?;
+            let v = api
+                .post::<Lock, _>(&format!("/locks/{id}/reclaim"), &body)
+                .await?;
             emit(g.json, &v, record);
         }
         LocksCmd::Release { id, yes } => {
@@ -172,7 +171,9 @@ pub async fn run(g: &Global, c: LocksCmd) -> anyhow::Result<()> {
                 ),
                 yes,
             )?;
-            let v = api.post_empty(&format!("/locks/{id}/release")).await?;
+            let v = api
+                .post_empty::<LifecycleOutcome>(&format!("/locks/{id}/release"))
+                .await?;
             emit(g.json, &v, message);
         }
         LocksCmd::Transfer { id, to_org, yes } => {
@@ -185,10 +186,36 @@ pub async fn run(g: &Global, c: LocksCmd) -> anyhow::Result<()> {
                 yes,
             )?;
             let v = api
-                .post(&format!("/locks/{id}/transfer"), &TransferBody { to_org })
+                .post::<LifecycleOutcome, _>(
+                    &format!("/locks/{id}/transfer"),
+                    &TransferBody { to_org },
+                )
                 .await?;
             emit(g.json, &v, message);
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::records::samples::{lock, lock2, read};
+
+    #[test]
+    fn the_table_prints_as_before() {
+        crate::output::old::same_table(
+            &[read(lock()), read(lock2())],
+            super::COLUMNS,
+            &[
+                ("ID", "id"),
+                ("SERIAL", "serial"),
+                ("NAME", "name"),
+                ("SITE", "site_id"),
+                ("STATE", "claim_state"),
+                ("ONLINE", "online"),
+                ("BATTERY%", "battery_pct"),
+                ("LAST SEEN", "last_seen_at"),
+            ],
+        );
+    }
 }

@@ -4,7 +4,7 @@ use std::io::BufRead;
 
 use anyhow::Context;
 use clap::Args;
-use tumbler_hub::api::session::{LoginBody, PasswordBody};
+use tumbler_hub::api::session::{LoginAnswer, LoginBody, PasswordBody};
 
 use super::Global;
 use crate::client::Api;
@@ -51,26 +51,25 @@ pub async fn login(g: &Global, a: LoginArgs) -> anyhow::Result<()> {
     } else {
         rpassword::prompt_password("Password: ").context("reading the password")?
     };
-    let res = api.post("/login", &LoginBody { email, password }).await?;
-    let token = res
-        .get("token")
-        .and_then(|t| t.as_str())
-        .context("the hub sent no token")?;
+    let res = api
+        .post::<LoginAnswer, _>("/login", &LoginBody { email, password })
+        .await?;
     cfg.url = Some(api.base.clone());
-    cfg.token = Some(token.to_owned());
+    cfg.token = Some(res.body.token.clone());
     config::save(&cfg)?;
     if g.json {
-        println!("{}", serde_json::to_string_pretty(&res.get("account"))?);
+        // The account as the hub sent it.
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&res.json.get("account"))?
+        );
     } else {
+        let account = &res.body.account;
         println!(
             "Logged in to {} as {} ({}). Token saved in {}.",
             api.base,
-            res.pointer("/account/email")
-                .and_then(|v| v.as_str())
-                .unwrap_or("?"),
-            res.pointer("/account/role")
-                .and_then(|v| v.as_str())
-                .unwrap_or("?"),
+            account.email,
+            account.role,
             config::path()?.display()
         );
     }
@@ -83,7 +82,7 @@ pub async fn logout(g: &Global) -> anyhow::Result<()> {
     let api = Api::new(&cfg, g.url.as_deref());
     if cfg.token.is_some() {
         // A token the hub no longer knows is as good as revoked.
-        let _ = api.post_empty("/logout").await;
+        let _ = api.post_empty::<()>("/logout").await;
     }
     cfg.token = None;
     config::save(&cfg)?;
@@ -122,7 +121,7 @@ pub async fn password(g: &Global, a: PasswordArgs) -> anyhow::Result<()> {
         }
         (current, new)
     };
-    api.post(
+    api.post::<(), _>(
         "/me/password",
         &PasswordBody {
             current_password: current,

@@ -2,10 +2,11 @@
 
 use clap::Subcommand;
 use tumbler_hub::api::operations::RequestBody;
+use tumbler_hub::model::Operation;
 
 use super::{api, Global};
 use crate::client::query;
-use crate::output::{emit, record, table};
+use crate::output::{emit, opt, record, table, time, Column};
 
 /// Operation commands.
 #[derive(Debug, Subcommand)]
@@ -36,14 +37,14 @@ pub enum OpsCmd {
     },
 }
 
-const COLUMNS: &[(&str, &str)] = &[
-    ("ID", "id"),
-    ("LOCK", "lock_id"),
-    ("KIND", "kind"),
-    ("STATE", "state"),
-    ("ATTEMPTS", "attempts"),
-    ("ERROR", "error"),
-    ("UPDATED", "updated_at"),
+const COLUMNS: &[Column<Operation>] = &[
+    ("ID", |o| o.id.to_string()),
+    ("LOCK", |o| o.lock_id.to_string()),
+    ("KIND", |o| o.kind.as_str().to_owned()),
+    ("STATE", |o| o.state.to_string()),
+    ("ATTEMPTS", |o| o.attempts.to_string()),
+    ("ERROR", |o| opt(&o.error)),
+    ("UPDATED", |o| time(o.updated_at)),
 ];
 
 /// Runs an operation command.
@@ -56,16 +57,18 @@ pub async fn run(g: &Global, c: OpsCmd) -> anyhow::Result<()> {
                 ("state", state),
                 ("limit", limit.map(|l| l.to_string())),
             ]);
-            let v = api.get(&format!("/operations{q}")).await?;
+            let v = api
+                .get::<Vec<Operation>>(&format!("/operations{q}"))
+                .await?;
             emit(g.json, &v, |v| table(v, COLUMNS));
         }
         OpsCmd::Show { id } => {
-            let v = api.get(&format!("/operations/{id}")).await?;
+            let v = api.get::<Operation>(&format!("/operations/{id}")).await?;
             emit(g.json, &v, record);
         }
         OpsCmd::Request { lock, kind } => {
             let v = api
-                .post(
+                .post::<Operation, _>(
                     &format!("/locks/{lock}/operations"),
                     &RequestBody {
                         kind,
@@ -79,4 +82,29 @@ pub async fn run(g: &Global, c: OpsCmd) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::records::samples::{operation, read};
+
+    #[test]
+    fn the_table_prints_as_before() {
+        let mut other = operation();
+        other["error"] = serde_json::Value::Null;
+        other["state"] = "applied".into();
+        crate::output::old::same_table(
+            &[read(operation()), read(other)],
+            super::COLUMNS,
+            &[
+                ("ID", "id"),
+                ("LOCK", "lock_id"),
+                ("KIND", "kind"),
+                ("STATE", "state"),
+                ("ATTEMPTS", "attempts"),
+                ("ERROR", "error"),
+                ("UPDATED", "updated_at"),
+            ],
+        );
+    }
 }

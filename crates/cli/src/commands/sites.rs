@@ -2,9 +2,10 @@
 
 use clap::Subcommand;
 use tumbler_hub::api::sites::CreateBody;
+use tumbler_hub::model::Site;
 
 use super::{api, confirm, Global};
-use crate::output::{emit, record, table};
+use crate::output::{emit, record, table, time, Column};
 
 /// Site commands.
 #[derive(Debug, Subcommand)]
@@ -29,11 +30,11 @@ pub enum SitesCmd {
     },
 }
 
-const COLUMNS: &[(&str, &str)] = &[
-    ("ID", "id"),
-    ("NAME", "name"),
-    ("TIME ZONE", "time_zone"),
-    ("CREATED", "created_at"),
+const COLUMNS: &[Column<Site>] = &[
+    ("ID", |s| s.id.to_string()),
+    ("NAME", |s| s.name.clone()),
+    ("TIME ZONE", |s| s.time_zone.clone()),
+    ("CREATED", |s| time(s.created_at)),
 ];
 
 /// Runs a site command.
@@ -41,11 +42,13 @@ pub async fn run(g: &Global, c: SitesCmd) -> anyhow::Result<()> {
     let api = api(g)?;
     match c {
         SitesCmd::List => {
-            let v = api.get("/sites").await?;
+            let v = api.get::<Vec<Site>>("/sites").await?;
             emit(g.json, &v, |v| table(v, COLUMNS));
         }
         SitesCmd::Create { name, time_zone } => {
-            let v = api.post("/sites", &CreateBody { name, time_zone }).await?;
+            let v = api
+                .post::<Site, _>("/sites", &CreateBody { name, time_zone })
+                .await?;
             emit(g.json, &v, record);
         }
         SitesCmd::Delete { id, yes } => {
@@ -57,4 +60,26 @@ pub async fn run(g: &Global, c: SitesCmd) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::records::samples::{read, site};
+
+    #[test]
+    fn the_table_prints_as_before() {
+        let mut other = site();
+        other["id"] = 2.into();
+        other["time_zone"] = "UTC".into();
+        crate::output::old::same_table(
+            &[read(site()), read(other)],
+            super::COLUMNS,
+            &[
+                ("ID", "id"),
+                ("NAME", "name"),
+                ("TIME ZONE", "time_zone"),
+                ("CREATED", "created_at"),
+            ],
+        );
+    }
 }

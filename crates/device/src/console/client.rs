@@ -6,10 +6,14 @@ use std::path::{Path, PathBuf};
 use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncWrite, AsyncWriteExt};
 
 /// Why the console could not attach to or talk to a lock.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ConsoleError {
     /// `<lock>` is neither an address nor an image whose running lock left its link address.
+    #[error(
+        "no running lock `{lock}`: {} does not exist (start it with `tumbler sim run`)",
+        looked_in.display()
+    )]
     NotFound {
         /// What was given.
         lock: String,
@@ -17,29 +21,15 @@ pub enum ConsoleError {
         looked_in: PathBuf,
     },
     /// The link address file exists but does not hold an address.
+    #[error("{} does not hold a link address", .0.display())]
     BadAddressFile(PathBuf),
     /// The lock did not answer (not running, or it stopped).
+    #[error("cannot reach the lock: {0}")]
     Link(LinkError),
     /// Reading the person's input or writing the answers failed.
+    #[error("console: {0}")]
     Io(std::io::Error),
 }
-
-impl std::fmt::Display for ConsoleError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::NotFound { lock, looked_in } => write!(
-                f,
-                "no running lock `{lock}`: {} does not exist (start it with `tumbler sim run`)",
-                looked_in.display()
-            ),
-            Self::BadAddressFile(p) => write!(f, "{} does not hold a link address", p.display()),
-            Self::Link(e) => write!(f, "cannot reach the lock: {e}"),
-            Self::Io(e) => write!(f, "console: {e}"),
-        }
-    }
-}
-
-impl std::error::Error for ConsoleError {}
 
 impl From<LinkError> for ConsoleError {
     fn from(e: LinkError) -> Self {

@@ -1,7 +1,6 @@
 //! Parsing console lines into commands. Pure: no I/O, no time.
 
 use crate::hw::rfid::{CardError, CardUid};
-use std::fmt;
 use std::time::Duration;
 
 /// One thing a person can do to (or ask of) the lock.
@@ -49,14 +48,19 @@ pub enum Command {
 }
 
 /// Why a line is not a command.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ParseError {
     /// The line was empty.
+    #[error("empty command; type `help` for the list")]
     Empty,
     /// The first word is not a command.
+    #[error(
+        "unknown command `{0}`; type `help` for the list (keypad entries are digits, * and #, e.g. 1234#)"
+    )]
     Unknown(String),
     /// The command needs an argument that is missing.
+    #[error("`{command}` needs {expected}")]
     MissingArgument {
         /// The command.
         command: &'static str,
@@ -64,6 +68,7 @@ pub enum ParseError {
         expected: &'static str,
     },
     /// The argument is malformed.
+    #[error("`{command}`: {problem}")]
     BadArgument {
         /// The command.
         command: &'static str,
@@ -71,27 +76,9 @@ pub enum ParseError {
         problem: String,
     },
     /// The command takes no arguments, or fewer than given.
+    #[error("`{0}` takes no further arguments")]
     TooManyArguments(&'static str),
 }
-
-impl fmt::Display for ParseError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Empty => write!(f, "empty command; type `help` for the list"),
-            Self::Unknown(w) => write!(
-                f,
-                "unknown command `{w}`; type `help` for the list (keypad entries are digits, * and #, e.g. 1234#)"
-            ),
-            Self::MissingArgument { command, expected } => {
-                write!(f, "`{command}` needs {expected}")
-            }
-            Self::BadArgument { command, problem } => write!(f, "`{command}`: {problem}"),
-            Self::TooManyArguments(c) => write!(f, "`{c}` takes no further arguments"),
-        }
-    }
-}
-
-impl std::error::Error for ParseError {}
 
 /// The help text of the console.
 pub const HELP: &str = "\

@@ -23,22 +23,13 @@ pub enum Touch {
 }
 
 /// Why a finger could not be enrolled.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum EnrolError {
     /// Every template slot is taken.
+    #[error("the fingerprint sensor is full ({slots} templates)", slots = SLOTS)]
     Full,
 }
-
-impl std::fmt::Display for EnrolError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::Full => write!(f, "the fingerprint sensor is full ({SLOTS} templates)"),
-        }
-    }
-}
-
-impl std::error::Error for EnrolError {}
 
 /// The sensor model.
 #[derive(Debug, Clone)]

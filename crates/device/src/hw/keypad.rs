@@ -26,16 +26,9 @@ pub enum KeyOutcome {
 }
 
 /// A key that the keypad does not have.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the keypad has no key {0:?} (keys: 0-9, *, #)")]
 pub struct NotAKey(pub char);
-
-impl std::fmt::Display for NotAKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "the keypad has no key {:?} (keys: 0-9, *, #)", self.0)
-    }
-}
-
-impl std::error::Error for NotAKey {}
 
 /// The keypad model.
 #[derive(Debug, Clone)]

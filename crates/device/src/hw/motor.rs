@@ -20,19 +20,12 @@ impl std::fmt::Display for Bolt {
 }
 
 /// The motor could not move the bolt; it stays where it was.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the motor jammed; the bolt stayed {bolt}")]
 pub struct Jammed {
     /// Where the bolt stayed.
     pub bolt: Bolt,
 }
-
-impl std::fmt::Display for Jammed {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "the motor jammed; the bolt stayed {}", self.bolt)
-    }
-}
-
-impl std::error::Error for Jammed {}
 
 /// The motor model.
 #[derive(Debug, Clone)]

@@ -4,25 +4,16 @@
 pub const MAX_UID: usize = 16;
 
 /// Why a card could not be read.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum CardError {
     /// The UID text was not hexadecimal (pairs of 0-9a-f, `:` separators allowed).
+    #[error("a card UID is hexadecimal, e.g. 04a1b2c3 or 04:a1:b2:c3")]
     NotHex,
     /// The UID was empty or longer than [`MAX_UID`] bytes.
+    #[error("a card UID has 1 to {max} bytes, not {0}", max = MAX_UID)]
     BadLength(usize),
 }
-
-impl std::fmt::Display for CardError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::NotHex => write!(f, "a card UID is hexadecimal, e.g. 04a1b2c3 or 04:a1:b2:c3"),
-            Self::BadLength(n) => write!(f, "a card UID has 1 to {MAX_UID} bytes, not {n}"),
-        }
-    }
-}
-
-impl std::error::Error for CardError {}
 
 /// A card's UID.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

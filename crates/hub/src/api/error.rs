@@ -5,7 +5,29 @@ use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 
+use serde::{Deserialize, Serialize};
+
 use crate::service::ServiceError;
+
+/// The body of an error answer (RFC 9457 problem details plus `code`), as
+/// the hub writes it and the CLI reads it. Missing members read as empty:
+/// an error page from something in front of the hub is not a problem
+/// document, and what it does say is still shown.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Problem {
+    /// `https://tumbler.invalid/problems/<code>`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Short human summary of the kind of problem.
+    pub title: String,
+    /// HTTP status.
+    pub status: u16,
+    /// This occurrence's explanation.
+    pub detail: String,
+    /// Stable code for programs (`not_found`, `invalid_input`, …).
+    pub code: String,
+}
 
 /// An error answer: status, stable machine code, human text.
 #[derive(Debug, Clone)]
@@ -209,13 +231,13 @@ impl From<PathRejection> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = serde_json::json!({
-            "type": format!("https://tumbler.invalid/problems/{}", self.code),
-            "title": self.title,
-            "status": self.status.as_u16(),
-            "detail": self.detail,
-            "code": self.code,
-        });
+        let body = Problem {
+            kind: format!("https://tumbler.invalid/problems/{}", self.code),
+            title: self.title.to_owned(),
+            status: self.status.as_u16(),
+            detail: self.detail,
+            code: self.code.to_owned(),
+        };
         let mut res = (self.status, axum::Json(body)).into_response();
         res.headers_mut().insert(
             header::CONTENT_TYPE,

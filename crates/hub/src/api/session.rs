@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{ApiError, ApiJson, ApiPath};
 use crate::api::AppState;
-use crate::model::{Account, TokenInfo};
+use crate::model::{ts, Account, TokenInfo};
 use crate::service::auth::IssuedToken;
 use crate::service::Principal;
 
@@ -51,17 +51,39 @@ pub async fn health(State(s): State<AppState>) -> Result<Json<serde_json::Value>
     Ok(Json(serde_json::json!({"status": "ok"})))
 }
 
+/// Answer of `POST /login`. `Debug` is redacted: the token is a secret.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct LoginAnswer {
+    /// The session's bearer token (the hub keeps only its hash).
+    pub token: String,
+    /// When the session ends.
+    #[serde(serialize_with = "ts::ser_opt", deserialize_with = "ts::de_opt")]
+    pub expires_at: Option<i64>,
+    /// Who logged in.
+    pub account: Account,
+}
+
+impl std::fmt::Debug for LoginAnswer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoginAnswer")
+            .field("token", &"<redacted>")
+            .field("expires_at", &self.expires_at)
+            .field("account", &self.account)
+            .finish()
+    }
+}
+
 /// `POST /login`.
 pub async fn login(
     State(s): State<AppState>,
     ApiJson(b): ApiJson<LoginBody>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<LoginAnswer>, ApiError> {
     let (token, account) = s.service.login(&b.email, &b.password).await?;
-    Ok(Json(serde_json::json!({
-        "token": token.token,
-        "expires_at": token.info.expires_at.and_then(|ms| jiff::Timestamp::from_millisecond(ms).ok()).map(|t| t.to_string()),
-        "account": account,
-    })))
+    Ok(Json(LoginAnswer {
+        token: token.token,
+        expires_at: token.info.expires_at,
+        account,
+    }))
 }
 
 /// `POST /logout`.

@@ -6,7 +6,7 @@ use tumbler_control::access::{self, DoorState, ExpectedSlot, SelfCheckFacts, Ver
 
 use super::{LockPlane, PlaneError};
 use crate::model::Lock;
-use crate::model::{OpName, OpState};
+use crate::model::{OpName, OpState, VerificationState};
 use crate::store::access::DoorAccess;
 use crate::store::plane::{hex, unhex};
 use tumbler_control::proto::SlotDigest;
@@ -232,7 +232,7 @@ impl LockPlane {
         let Some(v) = store.get_verification(org_id, id).await? else {
             return Ok(());
         };
-        if v.state != "running" {
+        if v.state != VerificationState::Running {
             return Ok(());
         }
         let ops = store.verification_ops(id).await?;
@@ -252,7 +252,7 @@ impl LockPlane {
                 f.error.as_deref().unwrap_or(f.state.as_str())
             );
             store
-                .finish_verification(id, "failed", None, Some(&e), now)
+                .finish_verification(id, VerificationState::Failed, None, Some(&e), now)
                 .await?;
             return Ok(());
         }
@@ -330,7 +330,7 @@ impl LockPlane {
         let json =
             serde_json::to_value(&report).map_err(|e| super::invalid("report", e.to_string()))?;
         store
-            .finish_verification(id, "done", Some(&json), None, now)
+            .finish_verification(id, VerificationState::Done, Some(&json), None, now)
             .await?;
         tracing::info!(
             verification = id,

@@ -1,7 +1,7 @@
 //! A lock leaving the organisation (release, transfer), the manufacturer
 //! reset after ownership is proven, and the organisation's audit trail.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tumbler_control::FACTORY_RESET_ERASES;
 
 use super::{invalid, Principal, Service, ServiceError, ADMINS, OWNERS};
@@ -9,7 +9,7 @@ use crate::model::{ClaimState, Lock, OpName, Operation};
 use crate::store::plane::NewAudit;
 
 /// What a lifecycle request did.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LifecycleOutcome {
     /// The lock after the request (absent when it left the organisation).
     pub lock: Option<Lock>,

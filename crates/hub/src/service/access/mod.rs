@@ -25,7 +25,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tumbler_control::access::{self, AccessSchedule, CompiledSchedule, DoorState, PinPolicy};
 use tumbler_control::proto::{CardUid, Credential, CredentialKind, CredentialSlot};
 use tumbler_control::{OpKind, SecretPin};
@@ -37,7 +37,9 @@ mod revoke;
 mod status;
 mod verify;
 
-use crate::model::{ser_credential_kind, Capacity, ChangeKind, ClaimState, Lock, OpName};
+use crate::model::{
+    de_credential_kind, ser_credential_kind, Capacity, ChangeKind, ClaimState, Lock, OpName,
+};
 use crate::service::{
     check_name, invalid, Principal, Service, ServiceError, ADMINS, HISTORY, OWNERS,
 };
@@ -85,7 +87,7 @@ pub struct GrantRequest {
 
 /// A PIN the hub generated: shown once, in this answer only. `Debug` is
 /// redacted, so logging an answer never logs the PIN.
-#[derive(Clone, Serialize)]
+#[derive(Clone, Serialize, Deserialize)]
 pub struct IssuedPin {
     /// The credential.
     pub credential_id: i64,
@@ -106,7 +108,7 @@ impl std::fmt::Debug for IssuedPin {
 }
 
 /// One door of a batch.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct DoorResult {
     /// The person-on-door row.
     pub door_access_id: i64,
@@ -127,7 +129,7 @@ pub struct DoorResult {
 }
 
 /// A bulk change with counts and per-door results.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct BatchStatus {
     /// Identifier.
     pub id: i64,
@@ -144,7 +146,7 @@ pub struct BatchStatus {
 }
 
 /// What a change of access did.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AccessOutcome {
     /// Progress and per-door results.
     pub batch: BatchStatus,
@@ -153,12 +155,15 @@ pub struct AccessOutcome {
 }
 
 /// A credential of a person on one door.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CredentialOnDoor {
     /// The credential.
     pub credential_id: i64,
     /// Kind.
-    #[serde(serialize_with = "ser_credential_kind")]
+    #[serde(
+        serialize_with = "ser_credential_kind",
+        deserialize_with = "de_credential_kind"
+    )]
     pub kind: CredentialKind,
     /// Label.
     pub label: Option<String>,
@@ -169,7 +174,7 @@ pub struct CredentialOnDoor {
 }
 
 /// A person on one door.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PersonDoor {
     /// The row.
     pub door_access_id: i64,
@@ -192,7 +197,7 @@ pub struct PersonDoor {
 }
 
 /// A person with credentials and doors.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PersonDetail {
     /// The person.
     pub person: Person,
@@ -203,7 +208,7 @@ pub struct PersonDetail {
 }
 
 /// Who can open a door, and why.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct WhoCanOpen {
     /// The person.
     pub person_id: i64,

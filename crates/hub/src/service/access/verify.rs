@@ -57,7 +57,7 @@ impl Service {
             .get_verification(p.org_id, id)
             .await?
             .ok_or(ServiceError::NotFound)?;
-        if v.state == "running" {
+        if v.state == crate::model::VerificationState::Running {
             self.plane.settle_verification(id, p.org_id).await?;
             return store
                 .get_verification(p.org_id, id)

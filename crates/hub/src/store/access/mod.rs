@@ -17,16 +17,17 @@ mod doors;
 mod people;
 mod verify;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sqlx::any::AnyRow;
 
 use super::{col, json_col, parse_enum, Backend, Store, StoreError};
 use crate::model::{
-    ser_credential_kind, ts, Capacity, ChangeKind, CredentialKind, DoorState, OpName, OpState,
+    de_credential_kind, ser_credential_kind, ts, Capacity, ChangeKind, CredentialKind, DoorState,
+    OpName, OpState, VerificationState,
 };
 
 /// A person who may hold access.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Person {
     /// Identifier.
     pub id: i64,
@@ -37,26 +38,29 @@ pub struct Person {
     /// Owners keep their access through "revoke everyone except the owners".
     pub owner: bool,
     /// Creation time.
-    #[serde(serialize_with = "ts::ser")]
+    #[serde(serialize_with = "ts::ser", deserialize_with = "ts::de")]
     pub created_at: i64,
 }
 
 /// A credential of a person (never the PIN itself).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CredentialRow {
     /// Identifier.
     pub id: i64,
     /// Holder.
     pub person_id: i64,
     /// `pin`, `card`, `fingerprint` or `app_key`.
-    #[serde(serialize_with = "ser_credential_kind")]
+    #[serde(
+        serialize_with = "ser_credential_kind",
+        deserialize_with = "de_credential_kind"
+    )]
     pub kind: CredentialKind,
     /// Label (e.g. "front door code").
     pub label: Option<String>,
     /// Non-secret data: card UID or app key (hex), fingerprint template slot.
     pub data: Option<String>,
     /// When it was revoked everywhere.
-    #[serde(serialize_with = "ts::ser_opt")]
+    #[serde(serialize_with = "ts::ser_opt", deserialize_with = "ts::de_opt")]
     pub revoked_at: Option<i64>,
     /// Keyed tag of a PIN for duplicate checks (not serialised).
     #[serde(skip)]
@@ -64,7 +68,7 @@ pub struct CredentialRow {
 }
 
 /// One person on one door: a user slot on the lock.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DoorAccess {
     /// Identifier.
     pub id: i64,
@@ -91,12 +95,12 @@ pub struct DoorAccess {
     /// The batch of the current change.
     pub batch_id: Option<i64>,
     /// Last change.
-    #[serde(serialize_with = "ts::ser")]
+    #[serde(serialize_with = "ts::ser", deserialize_with = "ts::de")]
     pub updated_at: i64,
 }
 
 /// One credential on one door.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DoorCredential {
     /// Identifier.
     pub id: i64,
@@ -244,14 +248,14 @@ pub struct Applied {
 }
 
 /// A bulk change and its per-door results.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Batch {
     /// Identifier.
     pub id: i64,
     /// Kind.
     pub kind: ChangeKind,
     /// Creation time.
-    #[serde(serialize_with = "ts::ser")]
+    #[serde(serialize_with = "ts::ser", deserialize_with = "ts::de")]
     pub created_at: i64,
 }
 
@@ -365,14 +369,14 @@ fn lowest_free(used: &[i64], from: i64, to_excl: i64) -> Option<i64> {
 }
 
 /// A stored verification.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct VerificationRow {
     /// Identifier.
     pub id: i64,
     /// The lock.
     pub lock_id: i64,
-    /// `running`, `done`, `failed`.
-    pub state: String,
+    /// Where it is in its life.
+    pub state: VerificationState,
     /// The reset counter before the reset, if known.
     pub previous_reset_counter: Option<i64>,
     /// The report (tumbler-control `VerificationReport` JSON), once done.
@@ -380,6 +384,6 @@ pub struct VerificationRow {
     /// Why it failed.
     pub error: Option<String>,
     /// Start.
-    #[serde(serialize_with = "ts::ser")]
+    #[serde(serialize_with = "ts::ser", deserialize_with = "ts::de")]
     pub created_at: i64,
 }

@@ -65,7 +65,7 @@ impl Store {
             Ok(VerificationRow {
                 id: col(&r, "id")?,
                 lock_id: col(&r, "lock_id")?,
-                state: col(&r, "state")?,
+                state: parse_enum(&r, "state", VerificationState::parse)?,
                 previous_reset_counter: col(&r, "previous_reset_counter")?,
                 report: report.and_then(|s| serde_json::from_str(&s).ok()),
                 error: col(&r, "error")?,
@@ -93,7 +93,7 @@ impl Store {
     pub async fn finish_verification(
         &self,
         id: i64,
-        state: &str,
+        state: VerificationState,
         report: Option<&serde_json::Value>,
         error: Option<&str>,
         now: i64,
@@ -103,7 +103,7 @@ impl Store {
              WHERE id = $1 AND state = 'running'",
         )
         .bind(id)
-        .bind(state)
+        .bind(state.as_str())
         .bind(report.map(|r| r.to_string()))
         .bind(error)
         .bind(now)
