@@ -198,7 +198,7 @@ impl std::fmt::Debug for TestHubOptions {
     }
 }
 
-/// Anything that holds the hub's HTTP app state, so one [`crate::http::call`]
+/// Anything that holds the hub's HTTP app state, so one `call` (the `http` module)
 /// serves an [`AppState`], a [`TestApp`], a [`Hub`] and a [`TestHub`].
 pub trait HasState {
     /// The app state requests are routed through.
