@@ -26,7 +26,7 @@ pub struct ListQuery {
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RequestBody {
-    /// One of [`crate::service::operations::REQUESTABLE_KINDS`].
+    /// One of [`crate::service::operations::REQUESTABLE`].
     pub kind: String,
     /// PIN for lock/unlock when the lock requires one; kept in memory only.
     pub pin: Option<String>,
