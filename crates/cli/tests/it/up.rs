@@ -200,6 +200,15 @@ fn up_login_commands_ctrl_c_and_rerun() {
     let (code, out) = code_out(&tumbler(&cfg, &["--json", "locks", "list"], None));
     assert_eq!(code, 0);
     let locks: serde_json::Value = serde_json::from_str(&out).unwrap();
+    // A fresh `up` gives locks 1, 2, 3, as the README's tour assumes.
+    let mut ids: Vec<i64> = locks
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["id"].as_i64().unwrap())
+        .collect();
+    ids.sort_unstable();
+    assert_eq!(ids, [1, 2, 3], "{locks}");
     let first = locks
         .as_array()
         .unwrap()

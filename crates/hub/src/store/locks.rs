@@ -101,6 +101,20 @@ impl Store {
     /// Records a lock seen on the broker, creating it unclaimed if unknown.
     /// Returns the current record.
     pub async fn lock_seen(&self, serial: &str, now: i64) -> Result<Lock, StoreError> {
+        // Update first and insert only a lock never seen: an INSERT that
+        // meets the existing row still takes an id (SQLite AUTOINCREMENT,
+        // PostgreSQL sequences), so inserting on every frame left gaps in
+        // lock ids (a fresh `tumbler up` showed locks 1, 2, 4).
+        let touch = || {
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "UPDATE locks SET last_seen_at = $2 WHERE serial = $1 RETURNING {COLS}"
+            )))
+            .bind(serial)
+            .bind(now)
+        };
+        if let Some(r) = touch().fetch_optional(&self.pool).await? {
+            return lock_row(&r);
+        }
         sqlx::query(
             "INSERT INTO locks (serial, name, claim_state, online, created_at) \
              VALUES ($1, $1, 'unclaimed', 0, $2) ON CONFLICT (serial) DO NOTHING",
@@ -109,13 +123,7 @@ impl Store {
         .bind(now)
         .execute(&self.pool)
         .await?;
-        let r = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "UPDATE locks SET last_seen_at = $2 WHERE serial = $1 RETURNING {COLS}"
-        )))
-        .bind(serial)
-        .bind(now)
-        .fetch_one(&self.pool)
-        .await?;
+        let r = touch().fetch_one(&self.pool).await?;
         lock_row(&r)
     }
 

@@ -205,6 +205,12 @@ async fn locks_presence_and_reset(store: &Store) {
         l.id,
         "idempotent"
     );
+    // Seeing a known lock again takes no id: the next new lock is the next id.
+    for k in 2..5 {
+        store.lock_seen("SN1", T0 + k).await.unwrap();
+    }
+    let next = store.lock_seen("SN1-next", T0 + 9).await.unwrap();
+    assert_eq!(next.id, l.id + 1, "no gap in lock ids");
     assert!(store
         .list_locks(o, &LockFilter::default())
         .await
