@@ -107,12 +107,29 @@ pub fn record<T: Record>(item: &T) -> String {
 /// Prints the answer's JSON as received (pretty) or its body with `render`.
 pub fn emit<T>(json: bool, a: &Answer<T>, render: impl FnOnce(&T) -> String) {
     if json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&a.json).unwrap_or_default()
-        );
+        let mut text = serde_json::to_string_pretty(&a.json).unwrap_or_default();
+        text.push('\n');
+        out(&text);
     } else {
-        print!("{}", render(&a.body));
+        out(&render(&a.body));
+    }
+}
+
+/// Writes to standard output. When the reader has gone (`tumbler … | head`)
+/// the command ends quietly with success, as command-line tools do, instead
+/// of panicking on the broken pipe.
+pub fn out(text: &str) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    let res = stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush());
+    if let Err(e) = res {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("error: cannot write the output: {e}");
+        std::process::exit(1);
     }
 }
 

@@ -383,7 +383,7 @@ async fn outcome(
         };
         emit(true, &both, |_| String::new());
     } else {
-        print!("{}", door_table(&batch.body));
+        crate::output::out(&door_table(&batch.body));
     }
     if w.wait && count(&batch.body, "failed") > 0 {
         return Err(CliError::new(exit::OP_FAILED, "some doors failed (see the table)").into());

@@ -200,6 +200,21 @@ fn up_login_commands_ctrl_c_and_rerun() {
     let (code, out) = code_out(&tumbler(&cfg, &["--json", "locks", "list"], None));
     assert_eq!(code, 0);
     let locks: serde_json::Value = serde_json::from_str(&out).unwrap();
+    // `tumbler --json locks list | head`: the reader goes away; the CLI ends
+    // quietly instead of panicking on the broken pipe.
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tumbler"))
+        .args(["--json", "locks", "list"])
+        .env("TUMBLER_CONFIG", &cfg)
+        .env_remove("TUMBLER_URL")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let gone = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&gone.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+    assert_eq!(gone.status.code(), Some(0), "{err}");
     // A fresh `up` gives locks 1, 2, 3, as the README's tour assumes.
     let mut ids: Vec<i64> = locks
         .as_array()
