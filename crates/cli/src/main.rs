@@ -15,7 +15,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use commands::{access, alerts, events, lock, locks, login, ops, sim, sites, up};
+use commands::{access, alerts, audit, events, lock, locks, login, ops, sim, sites, up};
 
 /// Tumbler: an open smart-lock platform.
 #[derive(Debug, Parser)]
@@ -58,6 +58,8 @@ enum Command {
     Events(events::EventsArgs),
     /// Alerts: list (default) or acknowledge.
     Alerts(alerts::AlertsArgs),
+    /// The organisation's audit trail (who did what, when), newest first.
+    Audit(audit::AuditArgs),
     /// People: list, add, show (credentials and per-door state).
     #[command(subcommand)]
     People(access::PeopleCmd),
@@ -86,6 +88,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Ops(c) => ops::run(&g, c).await,
         Command::Events(a) => events::run(&g, a).await,
         Command::Alerts(a) => alerts::run(&g, a).await,
+        Command::Audit(a) => audit::run(&g, a).await,
         Command::People(c) => access::people(&g, c).await,
         Command::Access(c) => access::run(&g, c).await,
         Command::Sim(c) => sim::run(c).await,

@@ -547,6 +547,25 @@ pub struct Event {
     pub data: serde_json::Value,
 }
 
+/// One entry of an organisation's audit trail: what a person (or the hub)
+/// did, and when.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    /// Identifier (newest first when listed).
+    pub id: i64,
+    /// What was done (`lock_claimed`, `factory_reset_requested`, …).
+    pub action: String,
+    /// The lock concerned, if any.
+    pub lock_id: Option<i64>,
+    /// Who did it (`None`: the hub itself, or an account since deleted).
+    pub account_id: Option<i64>,
+    /// Details (JSON).
+    pub detail: serde_json::Value,
+    /// When.
+    #[serde(serialize_with = "ts::ser", deserialize_with = "ts::de")]
+    pub at: i64,
+}
+
 /// Something a person should look at.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Alert {

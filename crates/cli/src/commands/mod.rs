@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod alerts;
+pub mod audit;
 pub mod demo;
 pub mod events;
 pub mod lock;

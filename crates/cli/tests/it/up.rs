@@ -313,6 +313,15 @@ fn up_login_commands_ctrl_c_and_rerun() {
     assert!(out.contains("reset_binding_stale"), "{out}");
     let (_, out) = code_out(&tumbler(&cfg, &["alerts"], None));
     assert!(out.contains("reset_detected"), "{out}");
+    // The audit trail says who did what, and when.
+    let (code, out) = code_out(&tumbler(&cfg, &["audit", "--limit", "50"], None));
+    assert_eq!(code, 0, "{out}");
+    assert!(out.starts_with("ID  AT"), "{out}");
+    let claimed = out
+        .lines()
+        .find(|l| l.contains("lock_claimed"))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(claimed.contains("20"), "an RFC 3339 time: {claimed}");
     // Operations are refused until it is claimed again (exit 6).
     assert_eq!(
         code_out(&tumbler(&cfg, &["lock", &id, "unlock"], None)).0,

@@ -196,6 +196,6 @@ pub async fn audit(
     State(s): State<AppState>,
     p: Principal,
     ApiQuery(q): ApiQuery<AuditQuery>,
-) -> Result<Json<Vec<serde_json::Value>>, ApiError> {
+) -> Result<Json<Vec<crate::model::AuditEntry>>, ApiError> {
     Ok(Json(s.service.list_audit(&p, q.limit).await?))
 }

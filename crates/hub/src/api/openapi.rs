@@ -183,7 +183,18 @@ fn response_schema(method: &str, path: &str) -> Option<Value> {
             json!({"lock": one("Lock"), "operation": one("Operation"), "message": {"type": "string"}}),
         ),
         ("POST", "/api/v1/locks/{id}/manufacturer-reset") => one("Operation"),
-        ("GET", "/api/v1/audit") => json!({"type": "array", "items": {"type": "object"}}),
+        ("GET", "/api/v1/audit") => json!({"type": "array", "items": {
+            "type": "object",
+            "required": ["id", "action", "lock_id", "account_id", "detail", "at"],
+            "properties": {
+                "id": {"type": "integer"},
+                "action": {"type": "string"},
+                "lock_id": {"type": ["integer", "null"]},
+                "account_id": {"type": ["integer", "null"]},
+                "detail": {},
+                "at": {"type": "string", "format": "date-time"},
+            },
+        }}),
         ("GET", "/api/v1/operations") => many("Operation"),
         ("GET", "/api/v1/operations/{id}") | ("POST", "/api/v1/locks/{id}/operations") => {
             one("Operation")

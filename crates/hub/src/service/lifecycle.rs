@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use tumbler_control::FACTORY_RESET_ERASES;
 
 use super::{invalid, Principal, Service, ServiceError, ADMINS, OWNERS};
-use crate::model::{ClaimState, Lock, OpName, Operation};
+use crate::model::{AuditEntry, ClaimState, Lock, OpName, Operation};
 use crate::store::plane::NewAudit;
 
 /// What a lifecycle request did.
@@ -173,20 +173,9 @@ impl Service {
         &self,
         p: &Principal,
         limit: Option<i64>,
-    ) -> Result<Vec<serde_json::Value>, ServiceError> {
+    ) -> Result<Vec<AuditEntry>, ServiceError> {
         self.require(p, OWNERS)?;
         let limit = crate::service::check_limit(limit)?;
-        let rows = self.store.list_audit(p.org_id, limit).await?;
-        Ok(rows
-            .into_iter()
-            .map(|(action, lock_id, account_id, detail)| {
-                serde_json::json!({
-                    "action": action,
-                    "lock_id": lock_id,
-                    "account_id": account_id,
-                    "detail": serde_json::from_str::<serde_json::Value>(&detail).unwrap_or_default(),
-                })
-            })
-            .collect())
+        Ok(self.store.list_audit(p.org_id, limit).await?)
     }
 }

@@ -13,7 +13,7 @@ use zeroize::Zeroizing;
 
 use super::locks::{lock_row, COLS as LOCK_COLS};
 use super::{col, Backend, Store, StoreError};
-use crate::model::{Lock, OpName};
+use crate::model::{AuditEntry, Lock, OpName};
 
 pub use crate::secrets::BindingKey;
 
@@ -584,13 +584,9 @@ impl Store {
     }
 
     /// An organisation's audit trail, newest first: `(action, lock_id, account_id, detail)`.
-    pub async fn list_audit(
-        &self,
-        org_id: i64,
-        limit: i64,
-    ) -> Result<Vec<(String, Option<i64>, Option<i64>, String)>, StoreError> {
+    pub async fn list_audit(&self, org_id: i64, limit: i64) -> Result<Vec<AuditEntry>, StoreError> {
         let rows = sqlx::query(
-            "SELECT action, lock_id, account_id, detail FROM audit WHERE org_id = $1 \
+            "SELECT id, action, lock_id, account_id, detail, at FROM audit WHERE org_id = $1 \
              ORDER BY id DESC LIMIT $2",
         )
         .bind(org_id)
@@ -599,12 +595,14 @@ impl Store {
         .await?;
         rows.iter()
             .map(|r| {
-                Ok((
-                    col(r, "action")?,
-                    col(r, "lock_id")?,
-                    col(r, "account_id")?,
-                    col(r, "detail")?,
-                ))
+                Ok(AuditEntry {
+                    id: col(r, "id")?,
+                    action: col(r, "action")?,
+                    lock_id: col(r, "lock_id")?,
+                    account_id: col(r, "account_id")?,
+                    detail: super::json_col(r, "detail")?,
+                    at: col(r, "at")?,
+                })
             })
             .collect()
     }
