@@ -106,7 +106,16 @@ pub async fn run(c: SimCmd) -> anyhow::Result<()> {
             let _ = running.task.await;
         }
         SimCmd::Console { lock } => {
-            tumbler_device::console_stdio(&lock)
+            // A serial is looked up among `tumbler sim`'s images, then among
+            // those of `tumbler up` (its data directory, as `up` takes it).
+            let up_dir = std::env::var_os("TUMBLER_DATA_DIR")
+                .map_or_else(|| PathBuf::from(".tumbler"), PathBuf::from)
+                .join("locks");
+            let dirs = [
+                PathBuf::from(tumbler_device::console::client::DEFAULT_SIM_DIR),
+                up_dir,
+            ];
+            tumbler_device::console::client::console_stdio_in(&lock, &dirs)
                 .await
                 .map_err(|e| CliError::new(exit::FAILURE, e.to_string()))?;
         }

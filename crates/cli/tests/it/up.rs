@@ -215,6 +215,29 @@ fn up_login_commands_ctrl_c_and_rerun() {
     let err = String::from_utf8_lossy(&gone.stderr);
     assert!(!err.contains("panicked"), "{err}");
     assert_eq!(gone.status.code(), Some(0), "{err}");
+    // `tumbler sim console SERIAL` finds `up`'s locks by serial (their
+    // images are in the data directory's `locks`, not `tumbler sim`'s).
+    let console = {
+        use std::io::Write;
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tumbler"))
+            .args(["sim", "console", up.locks[1].0.as_str()])
+            .env("TUMBLER_DATA_DIR", &data)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(b"status\n").unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let said = String::from_utf8_lossy(&console.stdout);
+    assert_eq!(
+        console.status.code(),
+        Some(0),
+        "{said}{}",
+        String::from_utf8_lossy(&console.stderr)
+    );
+    assert!(said.contains("connected"), "{said}");
     // A fresh `up` gives locks 1, 2, 3, as the README's tour assumes.
     let mut ids: Vec<i64> = locks
         .as_array()

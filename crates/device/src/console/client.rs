@@ -53,6 +53,10 @@ pub fn link_file(image: &Path) -> PathBuf {
 /// Where `tumbler sim` keeps lock images by default (relative to the working directory).
 pub const DEFAULT_SIM_DIR: &str = ".tumbler/sim";
 
+/// Where `tumbler up` keeps its simulated locks' images by default (its data
+/// directory `.tumbler`, folder `locks`).
+pub const UP_LOCKS_DIR: &str = ".tumbler/locks";
+
 /// The image path of lock `serial` in `dir`: `<dir>/<serial>.img`.
 pub fn image_path(dir: &Path, serial: &str) -> PathBuf {
     dir.join(format!("{serial}.img"))
@@ -60,16 +64,26 @@ pub fn image_path(dir: &Path, serial: &str) -> PathBuf {
 
 /// Finds a running lock's local-link address from `lock`: a socket address (`127.0.0.1:4000`),
 /// the path of its flash image (the lock wrote `<image>.link` when it started), or a serial
-/// whose image is in [`DEFAULT_SIM_DIR`].
+/// whose image is in [`DEFAULT_SIM_DIR`] or [`UP_LOCKS_DIR`].
 pub fn resolve(lock: &str) -> Result<SocketAddr, ConsoleError> {
+    resolve_in(
+        lock,
+        &[PathBuf::from(DEFAULT_SIM_DIR), PathBuf::from(UP_LOCKS_DIR)],
+    )
+}
+
+/// [`resolve`], looking for a serial's image in `dirs`, in order.
+pub fn resolve_in(lock: &str, dirs: &[PathBuf]) -> Result<SocketAddr, ConsoleError> {
     if let Ok(a) = lock.parse::<SocketAddr>() {
         return Ok(a);
     }
-    let by_serial = image_path(Path::new(DEFAULT_SIM_DIR), lock);
-    let image = if !Path::new(lock).exists() && link_file(&by_serial).exists() {
-        by_serial
-    } else {
-        PathBuf::from(lock)
+    let by_serial = dirs
+        .iter()
+        .map(|d| image_path(d, lock))
+        .find(|img| link_file(img).exists());
+    let image = match by_serial {
+        Some(img) if !Path::new(lock).exists() => img,
+        _ => PathBuf::from(lock),
     };
     let file = link_file(&image);
     let text = std::fs::read_to_string(&file).map_err(|_| ConsoleError::NotFound {
@@ -113,7 +127,16 @@ where
 
 /// `tumbler sim console <lock>`: resolves `lock` and relays the terminal's lines to it.
 pub async fn console_stdio(lock: &str) -> Result<(), ConsoleError> {
-    let addr = resolve(lock)?;
+    console_stdio_in(
+        lock,
+        &[PathBuf::from(DEFAULT_SIM_DIR), PathBuf::from(UP_LOCKS_DIR)],
+    )
+    .await
+}
+
+/// [`console_stdio`], looking for a serial's image in `dirs`.
+pub async fn console_stdio_in(lock: &str, dirs: &[PathBuf]) -> Result<(), ConsoleError> {
+    let addr = resolve_in(lock, dirs)?;
     let stdin = tokio::io::BufReader::new(tokio::io::stdin());
     console(addr, stdin, tokio::io::stdout()).await
 }
