@@ -150,10 +150,11 @@ fn up_login_commands_ctrl_c_and_rerun() {
         .0,
         6
     );
-    assert_eq!(
-        code_out(&tumbler(&cfg, &["locks", "show", "4242"], None)).0,
-        5
-    );
+    // A missing thing is named in the error (exit 5).
+    let missing = tumbler(&cfg, &["locks", "show", "4242"], None);
+    assert_eq!(code_out(&missing).0, 5);
+    let err = String::from_utf8_lossy(&missing.stderr);
+    assert!(err.contains("no lock 4242 in your organisation"), "{err}");
     assert_eq!(
         code_out(&tumbler(&cfg, &["events", "--from", "yesterday"], None)).0,
         6

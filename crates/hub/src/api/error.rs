@@ -114,6 +114,12 @@ impl From<ServiceError> for ApiError {
                 "your role does not allow this",
             ),
             ServiceError::NotFound => ApiError::not_found(),
+            ServiceError::Missing { what, id } => ApiError::new(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                "Not found",
+                format!("no {what} {id} in your organisation"),
+            ),
             ServiceError::Invalid { field, reason } => {
                 ApiError::invalid(format!("{field}: {reason}"))
             }

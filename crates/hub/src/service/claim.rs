@@ -36,7 +36,10 @@ impl Service {
         self.store
             .get_site(p.org_id, req.site_id)
             .await?
-            .ok_or(ServiceError::NotFound)?;
+            .ok_or(ServiceError::Missing {
+                what: "site",
+                id: req.site_id,
+            })?;
         if let Some(l) = self.store.lock_by_serial(&serial).await? {
             let held = matches!(
                 l.claim_state,
@@ -157,7 +160,10 @@ impl Service {
             .store
             .get_site(org_id, site_id)
             .await?
-            .ok_or(ServiceError::NotFound)?;
+            .ok_or(ServiceError::Missing {
+                what: "site",
+                id: site_id,
+            })?;
         let year = jiff::Timestamp::from_millisecond(self.now_ms())
             .map(|t| t.to_zoned(jiff::tz::TimeZone::UTC).year())
             .unwrap_or(2026);

@@ -54,7 +54,10 @@ impl Service {
             self.store
                 .get_lock(p.org_id, l)
                 .await?
-                .ok_or(ServiceError::NotFound)?;
+                .ok_or(ServiceError::Missing {
+                    what: "lock",
+                    id: l,
+                })?;
         }
         Ok(self
             .store

@@ -18,7 +18,10 @@ impl Service {
             self.store
                 .get_site(p.org_id, site)
                 .await?
-                .ok_or(ServiceError::NotFound)?;
+                .ok_or(ServiceError::Missing {
+                    what: "site",
+                    id: site,
+                })?;
         }
         Ok(self.store.list_locks(p.org_id, filter).await?)
     }
@@ -29,7 +32,7 @@ impl Service {
         self.store
             .get_lock(p.org_id, id)
             .await?
-            .ok_or(ServiceError::NotFound)
+            .ok_or(ServiceError::Missing { what: "lock", id })
     }
 
     /// Binds a lock to an organisation's site. **Only for the claim flow**,
@@ -47,7 +50,10 @@ impl Service {
         self.store
             .get_site(org_id, site_id)
             .await?
-            .ok_or(ServiceError::NotFound)?;
+            .ok_or(ServiceError::Missing {
+                what: "site",
+                id: site_id,
+            })?;
         let lock = self.store.lock_seen(&serial, self.now_ms()).await?;
         self.store
             .bind_lock(lock.id, org_id, site_id, &name)

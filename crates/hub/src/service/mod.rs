@@ -80,6 +80,15 @@ pub enum ServiceError {
     /// No such thing in the caller's organisation.
     #[error("not found")]
     NotFound,
+    /// No such thing in the caller's organisation, named: another
+    /// organisation's thing looks exactly like an absent one.
+    #[error("no {what} {id} in your organisation")]
+    Missing {
+        /// What was looked for (`lock`, `site`, `person`, …).
+        what: &'static str,
+        /// Its id.
+        id: i64,
+    },
     /// Bad input; nothing was changed.
     #[error("invalid {field}: {reason}")]
     Invalid {

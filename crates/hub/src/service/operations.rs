@@ -46,7 +46,7 @@ impl Service {
         self.store
             .get_lock(p.org_id, id)
             .await?
-            .ok_or(ServiceError::NotFound)
+            .ok_or(ServiceError::Missing { what: "lock", id })
     }
 
     pub(crate) async fn enqueue(
@@ -173,7 +173,10 @@ impl Service {
             self.store
                 .get_lock(p.org_id, l)
                 .await?
-                .ok_or(ServiceError::NotFound)?;
+                .ok_or(ServiceError::Missing {
+                    what: "lock",
+                    id: l,
+                })?;
         }
         Ok(self
             .store
@@ -194,7 +197,10 @@ impl Service {
         self.store
             .get_operation(p.org_id, id)
             .await?
-            .ok_or(ServiceError::NotFound)
+            .ok_or(ServiceError::Missing {
+                what: "operation",
+                id,
+            })
     }
 
     /// Queues an operation without parameters on a claimed lock (owners,

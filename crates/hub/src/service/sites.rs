@@ -39,7 +39,7 @@ impl Service {
         self.store
             .get_site(p.org_id, id)
             .await?
-            .ok_or(ServiceError::NotFound)
+            .ok_or(ServiceError::Missing { what: "site", id })
     }
 
     /// Creates a site (owners, managers).

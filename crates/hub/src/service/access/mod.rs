@@ -417,7 +417,7 @@ impl Service {
         self.store
             .get_person(p.org_id, id)
             .await?
-            .ok_or(ServiceError::NotFound)
+            .ok_or(ServiceError::Missing { what: "person", id })
     }
 
     /// One claimed lock of the caller's organisation.

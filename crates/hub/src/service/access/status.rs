@@ -16,7 +16,7 @@ impl Service {
         let batch = store
             .get_batch(p.org_id, id)
             .await?
-            .ok_or(ServiceError::NotFound)?;
+            .ok_or(ServiceError::Missing { what: "batch", id })?;
         // Only doors whose operations moved since their state was derived.
         for door in store.batch_doors_to_reconcile(id).await? {
             if let Some(d) = store.get_door(door).await? {

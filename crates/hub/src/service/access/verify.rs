@@ -42,7 +42,10 @@ impl Service {
         store
             .get_verification(p.org_id, id)
             .await?
-            .ok_or(ServiceError::NotFound)
+            .ok_or(ServiceError::Missing {
+                what: "verification",
+                id,
+            })
     }
 
     /// A verification and, once done, its report.
@@ -56,13 +59,19 @@ impl Service {
         let v = store
             .get_verification(p.org_id, id)
             .await?
-            .ok_or(ServiceError::NotFound)?;
+            .ok_or(ServiceError::Missing {
+                what: "verification",
+                id,
+            })?;
         if v.state == crate::model::VerificationState::Running {
             self.plane.settle_verification(id, p.org_id).await?;
             return store
                 .get_verification(p.org_id, id)
                 .await?
-                .ok_or(ServiceError::NotFound);
+                .ok_or(ServiceError::Missing {
+                    what: "verification",
+                    id,
+                });
         }
         Ok(v)
     }
