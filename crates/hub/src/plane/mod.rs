@@ -38,8 +38,6 @@ use crate::secrets::SecretError;
 use crate::store::plane::hex;
 use crate::store::{Store, StoreError};
 
-pub use crate::store::operations::DEFAULT_MAX_ATTEMPTS;
-
 /// How long a claim waits for the lock's answers.
 pub const CLAIM_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -210,11 +208,6 @@ impl LockPlane {
     /// Now, in Unix milliseconds.
     pub fn now_ms(&self) -> i64 {
         self.clock.now().as_millisecond()
-    }
-
-    /// The clock the plane reads.
-    pub fn clock(&self) -> Arc<dyn Clock> {
-        self.clock.clone()
     }
 
     /// Wakes the job runner (work was queued or a lock answered).

@@ -527,7 +527,7 @@ impl LockPlane {
                     lock_id: lock.id,
                     kind: OpName::LogFetch,
                     params: &serde_json::json!({ "op": op }),
-                    max_attempts: super::DEFAULT_MAX_ATTEMPTS,
+                    max_attempts: crate::store::operations::DEFAULT_MAX_ATTEMPTS,
                     created_by: None,
                 },
                 now_ms,
