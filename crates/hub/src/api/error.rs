@@ -113,6 +113,12 @@ impl From<ServiceError> for ApiError {
                 "Forbidden",
                 "your role does not allow this",
             ),
+            ServiceError::NotOperator => ApiError::new(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "Forbidden",
+                "only a hub operator may do this (the first run's admin is one)",
+            ),
             ServiceError::NotFound => ApiError::not_found(),
             ServiceError::Missing { what, id } => ApiError::new(
                 StatusCode::NOT_FOUND,

@@ -147,6 +147,8 @@ pub const ROUTES: &[RouteSpec] = &[
     r("DELETE", "/api/v1/tokens/{id}", "session", "Revoke one of the caller's tokens", Some(ANY_ROLE), h!(session::delete_token)),
     r("GET", "/api/v1/org", "org", "The caller's organisation", Some(ANY_ROLE), h!(org::get_org)),
     r("PATCH", "/api/v1/org", "org", "Rename the organisation", Some(OWNERS), h!(org::rename)),
+    r("GET", "/api/v1/orgs", "org", "Every organisation of the hub (hub operators only)", Some(OWNERS), h!(org::list_orgs)),
+    r("POST", "/api/v1/orgs", "org", "Create an organisation with its first site and owner (hub operators only; the owner's password is returned once)", Some(OWNERS), h!(org::create_org)),
     r("GET", "/api/v1/accounts", "accounts", "List accounts", Some(ADMINS), h!(accounts::list)),
     r("POST", "/api/v1/accounts", "accounts", "Create an account", Some(ADMINS), h!(accounts::create)),
     r("GET", "/api/v1/accounts/{id}", "accounts", "One account", Some(ADMINS), h!(accounts::get_one)),

@@ -25,6 +25,10 @@ fn request_body(method: &str, path: &str) -> Option<Value> {
             json!({"label": {"type": "string"}, "expires_in_days": {"type": "integer", "minimum": 1, "maximum": 3650}}),
         ),
         ("PATCH", "/api/v1/org") => obj(&["name"], json!({"name": {"type": "string"}})),
+        ("POST", "/api/v1/orgs") => obj(
+            &["name", "owner_email"],
+            json!({"name": {"type": "string"}, "owner_email": {"type": "string"}, "time_zone": {"type": "string", "description": "IANA time zone of its first site (default UTC)"}}),
+        ),
         ("POST", "/api/v1/accounts") => obj(
             &["email", "name", "role", "password"],
             json!({"email": {"type": "string"}, "name": {"type": "string"}, "role": {"$ref": "#/components/schemas/Role"}, "password": {"type": "string", "format": "password", "minLength": 8}}),
@@ -171,6 +175,11 @@ fn response_schema(method: &str, path: &str) -> Option<Value> {
         ("GET", "/api/v1/tokens") => many("Token"),
         ("POST", "/api/v1/tokens") => one("IssuedToken"),
         ("GET" | "PATCH", "/api/v1/org") => one("Org"),
+        ("GET", "/api/v1/orgs") => many("Org"),
+        ("POST", "/api/v1/orgs") => obj(
+            &["org", "site", "owner", "password"],
+            json!({"org": one("Org"), "site": one("Site"), "owner": one("Account"), "password": {"type": "string", "format": "password", "description": "the owner's initial password, shown once"}}),
+        ),
         ("GET", "/api/v1/accounts") => many("Account"),
         ("POST", "/api/v1/accounts") | ("GET" | "PATCH", "/api/v1/accounts/{id}") => one("Account"),
         ("GET", "/api/v1/sites") => many("Site"),

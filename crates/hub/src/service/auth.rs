@@ -80,6 +80,7 @@ impl Service {
             role: owner.account.role,
             token_id: owner.token_id,
             token_kind: owner.kind,
+            operator: owner.operator,
         })
     }
 
@@ -213,7 +214,9 @@ impl Service {
     }
 
     /// Creates an organisation with a first site and an owner. Used on first
-    /// run (`tumbler up`) and by tests; not exposed over HTTP.
+    /// run (`tumbler up`), by operators ([`Service::create_org`]) and by
+    /// tests. On a hub without organisations the owner becomes the hub
+    /// operator (the first run's admin).
     pub async fn bootstrap_org(
         &self,
         org_name: &str,
@@ -232,6 +235,7 @@ impl Service {
         }
         let hash = self.hash(owner_password).await?;
         let now = self.now_ms();
+        let first = self.store.count_orgs().await? == 0;
         let org = self.store.create_org(&org_name, now).await?;
         let owner = self
             .store
@@ -246,6 +250,9 @@ impl Service {
                 now,
             )
             .await?;
+        if first {
+            self.store.set_operator(owner.id, true).await?;
+        }
         let site = self.store.create_site(org.id, &site_name, &tz, now).await?;
         Ok(Bootstrap { org, site, owner })
     }

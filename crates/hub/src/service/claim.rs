@@ -151,7 +151,7 @@ impl Service {
 
     /// `params` of a `set_time` operation for a site: its zone's rule for
     /// this year (or the next one if this year's is irregular).
-    async fn set_time_params(
+    pub(crate) async fn set_time_params(
         &self,
         site_id: i64,
         org_id: i64,

@@ -53,6 +53,9 @@ pub struct Principal {
     pub token_id: i64,
     /// Session or API token.
     pub token_kind: TokenKind,
+    /// A hub operator: may create and list organisations (a hub-wide power
+    /// on top of its role; the first run's admin is one).
+    pub operator: bool,
 }
 
 /// Roles allowed to call a use case.
@@ -77,6 +80,10 @@ pub enum ServiceError {
     /// The caller's role may not do this.
     #[error("not allowed for this role")]
     Forbidden,
+    /// A hub-wide action (organisations) by an account that is not a hub
+    /// operator.
+    #[error("only a hub operator may do this")]
+    NotOperator,
     /// No such thing in the caller's organisation.
     #[error("not found")]
     NotFound,
@@ -267,6 +274,15 @@ impl Service {
     /// Now, in Unix milliseconds.
     pub fn now_ms(&self) -> i64 {
         self.clock.now().as_millisecond()
+    }
+
+    /// Fails with [`ServiceError::Forbidden`] unless the caller is a hub operator.
+    pub fn require_operator(&self, p: &Principal) -> Result<(), ServiceError> {
+        if p.operator {
+            Ok(())
+        } else {
+            Err(ServiceError::NotOperator)
+        }
     }
 
     /// Fails with [`ServiceError::Forbidden`] unless the caller has one of `roles`.

@@ -1,10 +1,29 @@
-//! The caller's organisation and its accounts.
+//! The caller's organisation and its accounts; organisations of the hub
+//! (operators only).
+
+use serde::{Deserialize, Serialize};
 
 use super::auth::{check_email, check_password};
 use super::{check_name, Principal, Service, ServiceError, ADMINS, ANY_ROLE, OWNERS};
-use crate::model::{Account, Org, Role};
+use crate::model::{Account, Org, Role, Site};
 use crate::store::orgs::NewAccount;
+use crate::store::plane::NewAudit;
 use crate::store::StoreError;
+
+/// A new organisation, its first site and owner, and the owner's initial
+/// password: shown this once (the hub keeps only its hash).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CreatedOrg {
+    /// The organisation.
+    pub org: Org,
+    /// Its first site ("Main site").
+    pub site: Site,
+    /// Its owner account.
+    pub owner: Account,
+    /// The owner's initial password, shown once; they change it with
+    /// `tumbler password`.
+    pub password: String,
+}
 
 /// Input for a new account.
 #[derive(Debug, Clone)]
@@ -20,6 +39,56 @@ pub struct AccountInput<'a> {
 }
 
 impl Service {
+    /// Every organisation of the hub (operators).
+    pub async fn list_orgs(&self, p: &Principal) -> Result<Vec<Org>, ServiceError> {
+        self.require_operator(p)?;
+        Ok(self.store.list_orgs().await?)
+    }
+
+    /// Creates an organisation with a first site (`Main site` in
+    /// `time_zone`) and an owner account with a random initial password
+    /// (operators). Bad input or a taken e-mail changes nothing.
+    pub async fn create_org(
+        &self,
+        p: &Principal,
+        name: &str,
+        owner_email: &str,
+        time_zone: &str,
+    ) -> Result<CreatedOrg, ServiceError> {
+        self.require_operator(p)?;
+        let name = check_name("name", name)?;
+        let email = check_email(owner_email)
+            .map_err(|_| super::invalid("owner_email", "must look like name@domain"))?;
+        super::sites::check_time_zone(time_zone)?;
+        let password = crate::secrets::new_password()?;
+        let b = self
+            .bootstrap_org(&name, "Main site", time_zone, &email, &password)
+            .await
+            .map_err(|e| match e {
+                ServiceError::Conflict(_) => ServiceError::Conflict("owner_email"),
+                other => other,
+            })?;
+        self.store
+            .audit(
+                NewAudit {
+                    org_id: p.org_id,
+                    account_id: Some(p.account_id),
+                    lock_id: None,
+                    action: "org_created",
+                    detail: &serde_json::json!({"org_id": b.org.id, "name": name, "owner": email}),
+                },
+                self.now_ms(),
+            )
+            .await?;
+        tracing::info!(org = b.org.id, by = p.account_id, "organisation created");
+        Ok(CreatedOrg {
+            org: b.org,
+            site: b.site,
+            owner: b.owner,
+            password,
+        })
+    }
+
     /// The caller's organisation.
     pub async fn my_org(&self, p: &Principal) -> Result<Org, ServiceError> {
         self.require(p, ANY_ROLE)?;
@@ -51,7 +120,10 @@ impl Service {
         self.store
             .get_account(p.org_id, id)
             .await?
-            .ok_or(ServiceError::NotFound)
+            .ok_or(ServiceError::Missing {
+                what: "account",
+                id,
+            })
     }
 
     /// Creates an account. Owners may give any role; managers only
@@ -99,7 +171,10 @@ impl Service {
             .store
             .get_account(p.org_id, id)
             .await?
-            .ok_or(ServiceError::NotFound)?;
+            .ok_or(ServiceError::Missing {
+                what: "account",
+                id,
+            })?;
         if current.role == Role::Owner
             && role != Role::Owner
             && self.store.count_owners(p.org_id).await? <= 1
@@ -109,7 +184,10 @@ impl Service {
         self.store
             .set_role(p.org_id, id, role)
             .await?
-            .ok_or(ServiceError::NotFound)
+            .ok_or(ServiceError::Missing {
+                what: "account",
+                id,
+            })
     }
 
     /// Deletes an account and its tokens (owners). Not the last owner.
@@ -119,14 +197,20 @@ impl Service {
             .store
             .get_account(p.org_id, id)
             .await?
-            .ok_or(ServiceError::NotFound)?;
+            .ok_or(ServiceError::Missing {
+                what: "account",
+                id,
+            })?;
         if current.role == Role::Owner && self.store.count_owners(p.org_id).await? <= 1 {
             return Err(ServiceError::LastOwner);
         }
         if self.store.delete_account(p.org_id, id).await? {
             Ok(())
         } else {
-            Err(ServiceError::NotFound)
+            Err(ServiceError::Missing {
+                what: "account",
+                id,
+            })
         }
     }
 }

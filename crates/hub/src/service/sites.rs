@@ -1,7 +1,8 @@
 //! Sites and their time zones.
 
 use super::{check_name, invalid, Principal, Service, ServiceError, ADMINS, ANY_ROLE, OWNERS};
-use crate::model::Site;
+use crate::model::{ClaimState, OpName, Site};
+use crate::store::locks::LockFilter;
 use crate::store::StoreError;
 
 /// Checks an IANA time zone name against jiff's database (e.g.
@@ -59,6 +60,11 @@ impl Service {
     }
 
     /// Renames a site and/or changes its time zone (owners, managers).
+    ///
+    /// A new time zone is pushed to every claimed lock of the site as a
+    /// `set_time` operation (the zone's rule: offset and DST). Schedules are
+    /// stored on the lock in site local time, so the lock's schedule
+    /// interpretation follows the new rule without re-sending them.
     pub async fn update_site(
         &self,
         p: &Principal,
@@ -69,11 +75,35 @@ impl Service {
         self.require(p, ADMINS)?;
         let name = name.map(|n| check_name("name", n)).transpose()?;
         let tz = time_zone.map(check_time_zone).transpose()?;
-        self.store
+        let before = self
+            .store
+            .get_site(p.org_id, id)
+            .await?
+            .ok_or(ServiceError::Missing { what: "site", id })?;
+        let site = self
+            .store
             .update_site(p.org_id, id, name.as_deref(), tz.as_deref())
             .await
             .map_err(conflict)?
-            .ok_or(ServiceError::NotFound)
+            .ok_or(ServiceError::Missing { what: "site", id })?;
+        if site.time_zone != before.time_zone {
+            self.push_time_rule(p, &site).await?;
+        }
+        Ok(site)
+    }
+
+    /// Queues the site's time rule (`set_time`) on each of its claimed locks.
+    async fn push_time_rule(&self, p: &Principal, site: &Site) -> Result<(), ServiceError> {
+        let params = self.set_time_params(site.id, p.org_id).await?;
+        let filter = LockFilter {
+            site_id: Some(site.id),
+            claim_state: Some(ClaimState::Claimed),
+        };
+        for lock in self.store.list_locks(p.org_id, &filter).await? {
+            self.enqueue(p, &lock, OpName::SetTime, params.clone())
+                .await?;
+        }
+        Ok(())
     }
 
     /// Deletes an empty site (owners).
@@ -82,7 +112,7 @@ impl Service {
         if self.store.delete_site(p.org_id, id).await? {
             Ok(())
         } else {
-            Err(ServiceError::NotFound)
+            Err(ServiceError::Missing { what: "site", id })
         }
     }
 }

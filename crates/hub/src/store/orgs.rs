@@ -67,6 +67,8 @@ pub struct TokenOwner {
     pub token_id: i64,
     /// Session or API token.
     pub kind: TokenKind,
+    /// A hub operator (may create and list organisations).
+    pub operator: bool,
 }
 
 impl Store {
@@ -100,6 +102,24 @@ impl Store {
                 .fetch_optional(&self.pool)
                 .await?;
         r.as_ref().map(org_row).transpose()
+    }
+
+    /// Every organisation of the hub, by id (for operators).
+    pub async fn list_orgs(&self) -> Result<Vec<Org>, StoreError> {
+        let rows = sqlx::query("SELECT id, name, created_at FROM orgs ORDER BY id")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(org_row).collect()
+    }
+
+    /// Makes an account a hub operator or not; false if no such account.
+    pub async fn set_operator(&self, account_id: i64, operator: bool) -> Result<bool, StoreError> {
+        let done = sqlx::query("UPDATE accounts SET operator = $2 WHERE id = $1")
+            .bind(account_id)
+            .bind(i64::from(operator))
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() > 0)
     }
 
     /// Number of organisations (0 means a fresh hub).
@@ -278,7 +298,7 @@ impl Store {
         now: i64,
     ) -> Result<Option<TokenOwner>, StoreError> {
         let r = sqlx::query(
-            "SELECT a.id, a.org_id, a.email, a.name, a.role, a.created_at, \
+            "SELECT a.id, a.org_id, a.email, a.name, a.role, a.created_at, a.operator, \
                     t.id AS token_id, t.kind AS token_kind \
              FROM tokens t JOIN accounts a ON a.id = t.account_id \
              WHERE t.token_hash = $1 AND (t.expires_at IS NULL OR t.expires_at > $2)",
@@ -289,7 +309,9 @@ impl Store {
         .await?;
         let Some(r) = r else { return Ok(None) };
         let kind: String = col(&r, "token_kind")?;
+        let operator: i64 = col(&r, "operator")?;
         Ok(Some(TokenOwner {
+            operator: operator != 0,
             account: account_row(&r)?,
             token_id: col(&r, "token_id")?,
             kind: if kind == "api" {

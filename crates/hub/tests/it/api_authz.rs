@@ -203,6 +203,9 @@ fn concrete(spec: &RouteSpec, t: &Targets) -> (String, Option<Value>) {
         ("POST", "/api/v1/locks/{id}/reclaim") => Some(json!({"setup_code": "12345678"})),
         ("POST", "/api/v1/locks/{id}/transfer") => Some(json!({"to_org": t.other_org})),
         ("POST", "/api/v1/people") => Some(json!({"name": "New person"})),
+        ("POST", "/api/v1/orgs") => {
+            Some(json!({"name": "Gamma", "owner_email": "owner@gamma.test"}))
+        }
         ("POST", "/api/v1/locks/{id}/holidays") => {
             Some(json!({"from": "2026-12-24T00:00", "to": "2026-12-27T00:00"}))
         }
@@ -276,7 +279,12 @@ async fn every_route_denies_strangers_and_weak_roles() {
         // logout cannot spoil the next check).
         let stranger = login(&app, "owner@beta.test").await;
         let (st, p) = call(&app, spec.method, &path, Some(&stranger), body.clone()).await;
-        if spec.path.contains("{id}") {
+        if spec.path == "/api/v1/orgs" {
+            // Hub-wide: only an operator (alpha's owner, the hub's first
+            // account) may list or create organisations.
+            assert_eq!(st, 403, "{what} as a non-operator: {p}");
+            assert_eq!(p["code"], "forbidden");
+        } else if spec.path.contains("{id}") {
             assert_eq!(st, 404, "{what} as another org must look absent: {p}");
             assert_eq!(p["code"], "not_found");
         } else if spec.path == "/api/v1/locks/claim" {
