@@ -13,9 +13,11 @@ mod records;
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
-use commands::{access, alerts, audit, events, lock, locks, login, ops, sim, sites, up};
+use commands::{
+    access, accounts, alerts, audit, events, lock, locks, login, ops, orgs, sim, sites, up,
+};
 
 /// Tumbler: an open smart-lock platform.
 #[derive(Debug, Parser)]
@@ -43,7 +45,13 @@ enum Command {
     Logout,
     /// Change your password.
     Password(login::PasswordArgs),
-    /// Sites.
+    /// Organisations of the hub (hub operators: the first run's admin).
+    #[command(subcommand)]
+    Orgs(orgs::OrgsCmd),
+    /// Accounts of your organisation: list, add, role, remove.
+    #[command(subcommand)]
+    Accounts(accounts::AccountsCmd),
+    /// Sites and their time zones.
     #[command(subcommand)]
     Sites(sites::SitesCmd),
     /// Locks.
@@ -82,6 +90,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Login(a) => login::login(&g, a).await,
         Command::Logout => login::logout(&g).await,
         Command::Password(a) => login::password(&g, a).await,
+        Command::Orgs(c) => orgs::run(&g, c).await,
+        Command::Accounts(c) => accounts::run(&g, c).await,
         Command::Sites(c) => sites::run(&g, c).await,
         Command::Locks(c) => locks::run(&g, c).await,
         Command::Lock(a) => lock::run(&g, a).await,
@@ -95,8 +105,67 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
+/// The command line, with the client-only flags (`--url`, `--json`) hidden
+/// from `up`, `hub` and `sim` (they are global so that every client command
+/// takes them wherever they are written).
+fn command() -> clap::Command {
+    let mut cmd = Cli::command();
+    cmd.build();
+    for name in SERVER_COMMANDS {
+        cmd = cmd.mut_subcommand(name, hide_client_flags);
+    }
+    cmd
+}
+
+/// The commands that are not clients of a hub.
+const SERVER_COMMANDS: [&str; 3] = ["up", "hub", "sim"];
+
+fn hide_client_flags(c: clap::Command) -> clap::Command {
+    let subs: Vec<String> = c
+        .get_subcommands()
+        .map(|s| s.get_name().to_owned())
+        .collect();
+    // `mut_args`, not `mut_arg`: a nested subcommand may not have the
+    // global copies yet (it gets them, hidden, when it is built).
+    let mut c = c.mut_args(|a| match a.get_id().as_str() {
+        "url" | "json" => a.hide(true),
+        _ => a,
+    });
+    for s in subs {
+        c = c.mut_subcommand(s, hide_client_flags);
+    }
+    c
+}
+
+/// Parses the command line; `--url`/`--json` given to `up`, `hub` or `sim`
+/// is a usage error rather than silently ignored.
+fn parse() -> Cli {
+    let mut cmd = command();
+    let matches = cmd.clone().get_matches();
+    if let Some((name, sub)) = matches.subcommand() {
+        if SERVER_COMMANDS.contains(&name) {
+            let given = |id: &str| {
+                sub.value_source(id) == Some(clap::parser::ValueSource::CommandLine)
+                    || matches.value_source(id) == Some(clap::parser::ValueSource::CommandLine)
+            };
+            for flag in ["url", "json"] {
+                if given(flag) {
+                    cmd.error(
+                        clap::error::ErrorKind::ArgumentConflict,
+                        format!(
+                            "--{flag} is for client commands; `tumbler {name}` does not take it"
+                        ),
+                    )
+                    .exit();
+                }
+            }
+        }
+    }
+    Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = parse();
     let filter = tracing_subscriber::EnvFilter::try_from_env("TUMBLER_LOG").unwrap_or_else(|_| {
         tracing_subscriber::EnvFilter::new("warn,rumqttd=off,tumbler=info,tumbler_hub=info")
     });

@@ -331,13 +331,16 @@ async fn follow_batch(
         polls += 1;
         if polls > w.timeout.saturating_mul(4) {
             bar.abandon();
+            // The polls skip the per-door rows; the table needs them: each
+            // door's state (pending, setting…) and whether it is online now.
+            let now: Answer<BatchStatus> = api.get(&format!("/batches/{id}")).await?;
             return Err(CliError::new(
                 exit::LOCK_UNREACHABLE,
                 format!(
-                    "batch {id} still in progress after {} s ({}); offline doors catch up when they reconnect — see `tumbler access batch {id}`\n{}",
+                    "stopped waiting after {} s; batch {id} is still going on in the hub ({}): offline doors catch up when they reconnect — follow it with `tumbler access batch {id} --wait`\n{}",
                     w.timeout,
-                    counts_line(&last.body),
-                    door_table(&last.body)
+                    counts_line(&now.body),
+                    door_table(&now.body)
                 ),
             )
             .into());

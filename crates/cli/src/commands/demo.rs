@@ -140,6 +140,7 @@ async fn demo_owner(hub: &Hub) -> anyhow::Result<Option<(Principal, i64)>> {
             role: Role::Owner,
             token_id: 0,
             token_kind: TokenKind::Session,
+            operator: false,
         },
         site,
     )))

@@ -1,7 +1,8 @@
 //! One file per command family: [`up`] (`up` and `hub`), [`login`],
-//! [`sites`], [`locks`], [`access`] (people and access), [`lock`] (operations on one lock), [`ops`], [`events`], [`alerts`], [`sim`] (simulated locks).
+//! [`orgs`] (hub operators), [`accounts`], [`sites`], [`locks`], [`access`] (people and access), [`lock`] (operations on one lock), [`ops`], [`events`], [`alerts`], [`sim`] (simulated locks).
 
 pub mod access;
+pub mod accounts;
 pub mod alerts;
 pub mod audit;
 pub mod demo;
@@ -10,6 +11,7 @@ pub mod lock;
 pub mod locks;
 pub mod login;
 pub mod ops;
+pub mod orgs;
 pub mod sim;
 pub mod sites;
 pub mod up;

@@ -1,10 +1,11 @@
-//! `tumbler sites list|create|delete`.
+//! `tumbler sites list|add|set|delete`: sites and their time zones.
 
 use clap::Subcommand;
-use tumbler_hub::api::sites::CreateBody;
+use tumbler_hub::api::sites::{CreateBody, UpdateBody};
 use tumbler_hub::model::Site;
 
 use super::{api, confirm, Global};
+use crate::exit::{self, CliError};
 use crate::output::{emit, record, table, time, Column};
 
 /// Site commands.
@@ -13,12 +14,25 @@ pub enum SitesCmd {
     /// List sites.
     List,
     /// Create a site.
+    #[command(alias = "add")]
     Create {
         /// Name.
         name: String,
         /// IANA time zone, e.g. Europe/Paris.
         #[arg(long = "tz", default_value = "UTC")]
         time_zone: String,
+    },
+    /// Rename a site or change its time zone (the new zone's rule is sent to
+    /// each of its locks; schedules stay in site local time).
+    Set {
+        /// Site id.
+        id: i64,
+        /// New name.
+        #[arg(long)]
+        name: Option<String>,
+        /// New IANA time zone, e.g. Europe/Paris.
+        #[arg(long = "tz")]
+        time_zone: Option<String>,
     },
     /// Delete an empty site.
     Delete {
@@ -48,6 +62,23 @@ pub async fn run(g: &Global, c: SitesCmd) -> anyhow::Result<()> {
         SitesCmd::Create { name, time_zone } => {
             let v = api
                 .post::<Site, _>("/sites", &CreateBody { name, time_zone })
+                .await?;
+            emit(g.json, &v, record);
+        }
+        SitesCmd::Set {
+            id,
+            name,
+            time_zone,
+        } => {
+            if name.is_none() && time_zone.is_none() {
+                return Err(CliError::new(
+                    exit::INVALID,
+                    "nothing to change: give --name and/or --tz",
+                )
+                .into());
+            }
+            let v = api
+                .patch::<Site, _>(&format!("/sites/{id}"), &UpdateBody { name, time_zone })
                 .await?;
             emit(g.json, &v, record);
         }

@@ -9,6 +9,7 @@
 
 mod client_errors;
 mod sim;
+mod tour;
 mod two_hubs;
 mod up;
 
@@ -22,6 +23,26 @@ pub fn tumbler(config: &Path, args: &[&str], stdin: Option<&str>) -> Output {
         .args(args)
         .env("TUMBLER_CONFIG", config)
         .env_remove("TUMBLER_URL")
+        .env_remove("TUMBLER_PASSWORD")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    if let Some(s) = stdin {
+        input.write_all(s.as_bytes()).unwrap();
+    }
+    drop(input);
+    child.wait_with_output().unwrap()
+}
+
+/// [`tumbler`] against the hub at `url` (`TUMBLER_URL`).
+pub fn tumbler_at(config: &Path, url: &str, args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tumbler"))
+        .args(args)
+        .env("TUMBLER_CONFIG", config)
+        .env("TUMBLER_URL", url)
         .env_remove("TUMBLER_PASSWORD")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -93,4 +114,29 @@ pub fn start_server(args: &[&str], data_dir: &Path) -> (std::process::Child, Ban
             lines,
         },
     )
+}
+
+/// A server process that is killed if a test fails before stopping it.
+pub struct Server(pub std::process::Child);
+
+impl Server {
+    /// Ctrl-C (SIGINT), then waits: a clean stop exits 0.
+    pub fn stop(&mut self) {
+        let status = Command::new("kill")
+            .args(["-INT", &self.0.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let exit = self.0.wait().unwrap();
+        assert!(exit.success(), "Ctrl-C is a clean stop: {exit:?}");
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Ok(None) = self.0.try_wait() {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
 }

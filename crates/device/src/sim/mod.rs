@@ -468,6 +468,8 @@ impl SimLock {
         let Some(lock) = self.lock.as_mut() else {
             return Stepped::default();
         };
+        // A lockout already running: each key press says it briefly, not in full again.
+        let locked_out_before = lock.status(now).lockout_remaining_ms > 0;
         let out = lock.handle(now, input, &mut self.rng);
         if let Err(e) = self.commit(&out) {
             self.say(format!(
@@ -481,7 +483,16 @@ impl SimLock {
             self.hw.finger.clear();
         }
         if let Some(sig) = out.signal {
-            if sig != l::Signal::KeyClick {
+            if sig == l::Signal::LockedOut && locked_out_before {
+                let left = self
+                    .lock
+                    .as_ref()
+                    .map_or(0, |l| l.status(now).lockout_remaining_ms);
+                self.say(format!(
+                    "red blink: keypad disabled, {} s left",
+                    left.div_ceil(1000)
+                ));
+            } else if sig != l::Signal::KeyClick {
                 self.say(sig.describe());
             }
         }
