@@ -269,6 +269,8 @@ string_enum!(
         RevokeAllExceptOwners => "revoke_all_except_owners",
         /// Chosen people put back on a lock after a reset.
         Reenrol => "reenrol",
+        /// A lost card replaced by a new one in the same slot.
+        ReplaceCredential => "replace_credential",
     }
 );
 

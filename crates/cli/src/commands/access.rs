@@ -12,7 +12,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{json, Value};
 use tumbler_hub::api::access::{
     ChangePinBody, CredentialBody, GrantBody, HolidayBody, PersonBody, ReenrolBody, ReenrolEntry,
-    RevokeAllBody, RevokeBody,
+    ReplaceBody, RevokeAllBody, RevokeBody,
 };
 use tumbler_hub::control::access::VerificationReport;
 use tumbler_hub::model::{Lock, Operation, VerificationState};
@@ -106,6 +106,25 @@ pub enum AccessCmd {
         /// Read the new PIN from stdin; otherwise one is generated and printed once.
         #[arg(long)]
         pin_stdin: bool,
+        #[command(flatten)]
+        wait: WaitArgs,
+    },
+    /// Replace one lost card or PIN on every door it is on, keeping the
+    /// person and the schedule (the old one is gone once each lock's slot
+    /// digest confirms the change).
+    #[command(group(clap::ArgGroup::new("with").required(true).args(["card", "pin_stdin", "generate_pin"])))]
+    Replace {
+        /// Credential id (see `tumbler people show`).
+        credential: i64,
+        /// The new card's UID (hex), for a lost card.
+        #[arg(long)]
+        card: Option<String>,
+        /// Read the new PIN from stdin, for a lost PIN.
+        #[arg(long)]
+        pin_stdin: bool,
+        /// Generate the new PIN (printed once), for a lost PIN.
+        #[arg(long)]
+        generate_pin: bool,
         #[command(flatten)]
         wait: WaitArgs,
     },
@@ -491,6 +510,22 @@ pub async fn run(g: &Global, c: AccessCmd) -> anyhow::Result<()> {
             };
             let v = api
                 .post::<AccessOutcome, _>(&format!("/credentials/{credential}/change-pin"), &body)
+                .await?;
+            outcome(g, &api, v, wait).await
+        }
+        AccessCmd::Replace {
+            credential,
+            card,
+            pin_stdin,
+            generate_pin: _,
+            wait,
+        } => {
+            let body = ReplaceBody {
+                uid: card,
+                pin: if pin_stdin { Some(read_line()?) } else { None },
+            };
+            let v = api
+                .post::<AccessOutcome, _>(&format!("/credentials/{credential}/replace"), &body)
                 .await?;
             outcome(g, &api, v, wait).await
         }

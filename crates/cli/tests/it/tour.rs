@@ -33,6 +33,7 @@ const EXPECT: &[(&str, &str)] = &[
     ),
     ("tumbler access grant 1 --locks 1 --card", "1 doors: 1 set"),
     ("tumbler access who 1", "Sam Tenant"),
+    ("tumbler access replace 2 --card", "1 doors: 1 set"),
     ("tumbler sites set 1 --tz Europe/Paris", "Europe/Paris"),
     ("tumbler accounts add", "manager"),
     ("tumbler orgs create", "Password:"),

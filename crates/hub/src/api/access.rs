@@ -114,6 +114,27 @@ impl std::fmt::Debug for ChangePinBody {
     }
 }
 
+/// Body of `POST /credentials/{id}/replace`: a card's new UID, or a PIN's
+/// new PIN (default for a PIN: generate one, returned once). `Debug`
+/// redacts the PIN.
+#[derive(Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct ReplaceBody {
+    /// The new card's UID (hex), for a lost card.
+    pub uid: Option<String>,
+    /// The new PIN, for a PIN.
+    pub pin: Option<String>,
+}
+
+impl std::fmt::Debug for ReplaceBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReplaceBody")
+            .field("uid", &self.uid)
+            .field("pin", &self.pin.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
+}
+
 /// Body of `POST /access/revoke-all-except-owners`.
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -244,6 +265,30 @@ pub async fn change_pin(
         .service
         .change_pin(&p, id, b.pin.map(SecretPin::new))
         .await?;
+    s.wake_jobs();
+    Ok(accepted(o))
+}
+
+/// `POST /credentials/{id}/replace`: 202 with the batch.
+pub async fn replace(
+    State(s): State<AppState>,
+    p: Principal,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(b): ApiJson<ReplaceBody>,
+) -> Result<(StatusCode, Json<AccessOutcome>), ApiError> {
+    use crate::service::access::Replacement;
+    let with = match (b.uid, b.pin) {
+        (Some(uid), None) => Replacement::Card(uid),
+        (None, pin) => Replacement::Pin(pin.map(SecretPin::new)),
+        (Some(_), Some(_)) => {
+            return Err(crate::service::ServiceError::Invalid {
+                field: "uid",
+                reason: "give a card's uid or a PIN, not both".into(),
+            }
+            .into())
+        }
+    };
+    let o = s.service.replace_credential(&p, id, with).await?;
     s.wake_jobs();
     Ok(accepted(o))
 }

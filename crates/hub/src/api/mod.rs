@@ -178,6 +178,7 @@ pub const ROUTES: &[RouteSpec] = &[
     r("GET", "/api/v1/people/{id}", "access", "A person: credentials and per-door state", Some(HISTORY), h!(access::get_person)),
     r("POST", "/api/v1/people/{id}/access", "access", "Give a person access to doors with new credentials and a schedule", Some(ADMINS), h!(access::grant)),
     r("POST", "/api/v1/credentials/{id}/change-pin", "access", "Change a PIN on every door it is on (forgotten PIN)", Some(ADMINS), h!(access::change_pin)),
+    r("POST", "/api/v1/credentials/{id}/replace", "access", "Replace a lost card (new uid) or PIN (given or generated) on every door it is on, same person and schedule", Some(ADMINS), h!(access::replace)),
     r("POST", "/api/v1/people/{id}/revoke", "access", "Revoke a person on some or every door (moving out)", Some(ADMINS), h!(access::revoke)),
     r("POST", "/api/v1/access/revoke-all-except-owners", "access", "Security scare: revoke everyone but the owners on every door", Some(OWNERS), h!(access::revoke_all)),
     r("GET", "/api/v1/batches/{id}", "access", "Progress and per-door results of a bulk change", Some(HISTORY), h!(access::batch)),

@@ -24,6 +24,10 @@ fn request_body(method: &str, path: &str) -> Option<Value> {
             &["label"],
             json!({"label": {"type": "string"}, "expires_in_days": {"type": "integer", "minimum": 1, "maximum": 3650}}),
         ),
+        ("POST", "/api/v1/credentials/{id}/replace") => obj(
+            &[],
+            json!({"uid": {"type": "string", "description": "a lost card's replacement, hex"}, "pin": {"type": "string", "format": "password", "description": "a PIN's replacement (default: generated, returned once)"}}),
+        ),
         ("PATCH", "/api/v1/org") => obj(&["name"], json!({"name": {"type": "string"}})),
         ("POST", "/api/v1/orgs") => obj(
             &["name", "owner_email"],

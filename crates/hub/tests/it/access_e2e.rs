@@ -27,16 +27,16 @@ use tumbler_testkit::http::call_as;
 use tumbler_testkit::net::Proxy;
 use tumbler_testkit::{eventually, unique, SimLock};
 
-struct World {
-    hub: TestHub,
-    state: AppState,
-    org: OrgFixture,
-    owner: String,
-    name: String,
-    dir: tempfile::TempDir,
+pub(crate) struct World {
+    pub(crate) hub: TestHub,
+    pub(crate) state: AppState,
+    pub(crate) org: OrgFixture,
+    pub(crate) owner: String,
+    pub(crate) name: String,
+    pub(crate) dir: tempfile::TempDir,
 }
 
-async fn world(clock: Option<FixedClock>) -> World {
+pub(crate) async fn world(clock: Option<FixedClock>) -> World {
     let hub = TestHub::start_opts(TestHubOptions {
         manufacturer_key: sim_key(),
         clock: clock.map(|c| Arc::new(c) as Arc<dyn tumbler_hub::Clock>),
@@ -59,19 +59,23 @@ async fn world(clock: Option<FixedClock>) -> World {
 }
 
 impl World {
-    async fn post(&self, path: &str, body: Value) -> (u16, Value) {
+    pub(crate) async fn post(&self, path: &str, body: Value) -> (u16, Value) {
         let (st, v) = call_as(&self.state, "POST", path, &self.owner, Some(body)).await;
         (st.as_u16(), v)
     }
 
-    async fn get(&self, path: &str) -> Value {
+    pub(crate) async fn get(&self, path: &str) -> Value {
         let (st, v) = call_as(&self.state, "GET", path, &self.owner, None).await;
         assert_eq!(st, 200, "GET {path}: {v}");
         v
     }
 
     /// A simulated lock, claimed into the org's site; returns it and its id.
-    async fn lock(&self, broker: BrokerAddr, clock: Option<VirtualClock>) -> (SimLock, i64) {
+    pub(crate) async fn lock(
+        &self,
+        broker: BrokerAddr,
+        clock: Option<VirtualClock>,
+    ) -> (SimLock, i64) {
         let serial = unique("door");
         let sim = SimLock::start_with_clock(
             self.dir.path(),
@@ -88,14 +92,14 @@ impl World {
     }
 
     /// Waits until every operation of a lock has ended.
-    async fn settle_ops(&self, lock: i64) {
+    pub(crate) async fn settle_ops(&self, lock: i64) {
         let ops = self.get(&format!("/api/v1/operations?lock={lock}")).await;
         for op in ops.as_array().unwrap() {
             wait_final(&self.state, &self.owner, op["id"].as_i64().unwrap()).await;
         }
     }
 
-    async fn person(&self, name: &str, owner: bool) -> i64 {
+    pub(crate) async fn person(&self, name: &str, owner: bool) -> i64 {
         let (st, v) = self
             .post("/api/v1/people", json!({"name": name, "owner": owner}))
             .await;
@@ -104,7 +108,7 @@ impl World {
     }
 
     /// Waits until a batch is done; returns it.
-    async fn batch_done(&self, outcome: &Value) -> Value {
+    pub(crate) async fn batch_done(&self, outcome: &Value) -> Value {
         let id = outcome["batch"]["id"].as_i64().unwrap();
         let mut last = Value::Null;
         for _ in 0..1200 {
@@ -117,7 +121,13 @@ impl World {
         panic!("batch {id} never done: {last}");
     }
 
-    async fn grant(&self, person: i64, locks: &[i64], schedule: Value, cred: Value) -> Value {
+    pub(crate) async fn grant(
+        &self,
+        person: i64,
+        locks: &[i64],
+        schedule: Value,
+        cred: Value,
+    ) -> Value {
         let (st, v) = self
             .post(
                 &format!("/api/v1/people/{person}/access"),
@@ -129,13 +139,13 @@ impl World {
     }
 }
 
-fn all_in(batch: &Value, state: &str) {
+pub(crate) fn all_in(batch: &Value, state: &str) {
     for d in batch["doors"].as_array().unwrap() {
         assert_eq!(d["state"], state, "door {d} in {batch}");
     }
 }
 
-async fn opens(sim: &SimLock, keys: &str) -> bool {
+pub(crate) async fn opens(sim: &SimLock, keys: &str) -> bool {
     let said = sim.console(&[keys]).await;
     if said.contains("access granted") {
         return true;

@@ -213,6 +213,7 @@ fn concrete(spec: &RouteSpec, t: &Targets) -> (String, Option<Value>) {
             Some(json!({"lock_ids": [t.lock], "credential": {"kind": "card", "uid": "0a0b0c0d"}}))
         }
         ("POST", "/api/v1/credentials/{id}/change-pin") => Some(json!({"pin": "740163"})),
+        ("POST", "/api/v1/credentials/{id}/replace") => Some(json!({"pin": "740172"})),
         ("POST", "/api/v1/people/{id}/revoke") => Some(json!({})),
         ("POST", "/api/v1/access/revoke-all-except-owners") => {
             Some(json!({"confirm": "revoke-all"}))

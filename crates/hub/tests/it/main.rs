@@ -17,6 +17,7 @@ mod jobs;
 mod lock_e2e;
 mod openapi;
 mod orgs;
+mod replace_e2e;
 mod secrets_in_logs;
 mod store_conformance;
 mod tidy;

@@ -1,6 +1,6 @@
 //! People and access across many doors: the use cases (authorised, scoped to
 //! the caller's organisation). Files: [`people`], [`grant`] (grants and PIN
-//! changes), [`revoke`], [`status`] (batches, who can open), [`reenrol`]
+//! changes), [`replace`] (a lost card or PIN), [`revoke`], [`status`] (batches, who can open), [`reenrol`]
 //! (after a reset; holidays), [`verify`] (verification reports). Delivery
 //! state is derived by the lock plane ([`crate::plane::LockPlane::reconcile_door`]).
 //!
@@ -33,6 +33,7 @@ use tumbler_control::{OpKind, SecretPin};
 mod grant;
 mod people;
 mod reenrol;
+mod replace;
 mod revoke;
 mod status;
 mod verify;
@@ -50,6 +51,7 @@ use crate::store::access::{
 use crate::store::plane::{hex, unhex};
 
 use crate::plane::rng;
+pub use replace::Replacement;
 /// Slot digests per page the lock returns.
 const DIGEST_PAGE: i64 = 16;
 /// Doors per request.

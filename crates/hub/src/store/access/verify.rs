@@ -113,6 +113,20 @@ impl Store {
             > 0)
     }
 
+    /// Replaces a credential's non-secret data (a replaced card's UID).
+    pub async fn set_credential_data(
+        &self,
+        credential_id: i64,
+        data: Option<&str>,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE credentials SET data = $2 WHERE id = $1")
+            .bind(credential_id)
+            .bind(data)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     /// Replaces a PIN credential's tag (after a PIN change).
     pub async fn set_pin_tag(
         &self,
