@@ -201,6 +201,42 @@ fn the_readme_tour_runs_as_written() {
     let (code, text) = run(&["--json", "orgs", "list"], None);
     assert_eq!(code, 0, "{text}");
     assert!(text.contains("Rental Co"), "{text}");
+    let (code, text) = run(
+        &[
+            "--json",
+            "orgs",
+            "create",
+            "Annex Ltd",
+            "--owner",
+            "boss@annex.example",
+        ],
+        None,
+    );
+    assert_eq!(code, 0, "{text}");
+    let created: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let pw = created["password"].as_str().unwrap().to_owned();
+    let other = dir.path().join("other.json");
+    let as_boss = |args: &[&str], stdin: Option<&str>| {
+        let o = crate::tumbler_at(&other, &banner.url, args, stdin);
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+        (o.status.code().unwrap_or(-1), text)
+    };
+    let (code, text) = as_boss(
+        &["login", "--email", "boss@annex.example", "--password-stdin"],
+        Some(&format!("{pw}\n")),
+    );
+    assert_eq!(code, 0, "{text}");
+    let (code, text) = as_boss(&["--json", "locks", "list"], None);
+    assert_eq!((code, text.trim()), (0, "[]"), "none of the demo locks");
+    let (code, text) = as_boss(&["locks", "show", "1"], None);
+    assert_eq!(code, 5, "{text}");
+    let (code, text) = as_boss(&["orgs", "list"], None);
+    assert_eq!(code, 4, "not an operator: {text}");
+    assert!(text.contains("operator"), "{text}");
     // Accounts: a bad role names the valid ones; a missing account is named.
     let (code, text) = run(&["accounts", "role", "2", "boss"], None);
     assert_eq!(code, 6, "{text}");
