@@ -128,7 +128,22 @@ async fn orgs_accounts_tokens(store: &Store) {
         )
         .await
         .unwrap();
-    assert!(store.token_owner("hash1", T0 + 9).await.unwrap().is_some());
+    let owner = store.token_owner("hash1", T0 + 9).await.unwrap().unwrap();
+    assert!(!owner.operator, "accounts are no operators by default");
+    assert!(store.set_operator(a.id, true).await.unwrap());
+    assert!(
+        store
+            .token_owner("hash1", T0 + 9)
+            .await
+            .unwrap()
+            .unwrap()
+            .operator
+    );
+    assert!(store.set_operator(a.id, false).await.unwrap());
+    assert!(
+        !store.set_operator(i64::MAX, true).await.unwrap(),
+        "no such account"
+    );
     assert!(
         store.token_owner("hash1", T0 + 10).await.unwrap().is_none(),
         "expired"
@@ -154,6 +169,14 @@ async fn orgs_accounts_tokens(store: &Store) {
         "Acme 2"
     );
     assert_eq!(store.count_orgs().await.unwrap(), 2);
+    let names: Vec<String> = store
+        .list_orgs()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|o| o.name)
+        .collect();
+    assert_eq!(names, ["Acme 2", "Other"]);
 }
 
 async fn sites_unique_and_in_use(store: &Store) {
