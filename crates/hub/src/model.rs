@@ -237,7 +237,7 @@ impl AlertKind {
             K::LockOffline => "the lock went offline",
             K::ResetDetected => "the lock was factory reset: binding stale, re-claim or release it",
             K::BatteryLow => "battery low",
-            K::BatteryCritical => "battery critical",
+            K::BatteryCritical => "battery critical: change all the batteries now (below 20 % the lock refuses a factory reset)",
             K::ClockDrift => "the lock's clock drifted",
             K::Jammed => "the bolt jammed",
             K::WrongCodeLimit => "wrong-code limit reached: keypad disabled",
@@ -255,6 +255,53 @@ impl AlertKind {
         }
     }
 }
+
+string_enum!(
+    /// What a person says is wrong with a lock (`tumbler doctor --symptom`).
+    Symptom {
+        /// Nothing happens at the door or from the app.
+        DoesNotRespond => "does_not_respond",
+        /// A code (or card) is refused at the door.
+        CodeRefused => "code_refused",
+        /// The app or the hub cannot reach the lock.
+        AppCannotConnect => "app_cannot_connect",
+        /// The bolt jams, or the lock beeps.
+        JamsOrBeeps => "jams_or_beeps",
+        /// The keypad stays dark.
+        KeypadDark => "keypad_dark",
+        /// The admin (programming) code is forgotten.
+        AdminCodeForgotten => "admin_code_forgotten",
+    }
+);
+
+string_enum!(
+    /// One step of a troubleshooting plan, least destructive first in
+    /// declaration order within each cost (see `service::doctor::plan`).
+    DoctorStep {
+        /// Wait for the wrong-code lockout to end (costs nothing).
+        WaitLockout => "wait_lockout",
+        /// Put the lock back in normal mode (vacation, privacy or passage in force).
+        NormalMode => "normal_mode",
+        /// Look at the person's schedule (a code outside its hours is refused).
+        CheckSchedule => "check_schedule",
+        /// Set the lock's clock from the hub.
+        SetClock => "set_clock",
+        /// Replace all the batteries.
+        Batteries => "batteries",
+        /// Free the bolt (door alignment, strike), then lock again.
+        FreeBolt => "free_bolt",
+        /// Short press of the reset button: a reboot that keeps everything.
+        Reboot => "reboot",
+        /// Reconnect the lock to the hub and let it re-sync.
+        Reconnect => "reconnect",
+        /// Open with the mechanical key to get in now.
+        MechanicalKey => "mechanical_key",
+        /// Give new codes from the hub (forgotten or refused codes).
+        ReprogramCodes => "reprogram_codes",
+        /// Factory reset: the last resort.
+        FactoryReset => "factory_reset",
+    }
+);
 
 string_enum!(
     /// What a batch of access changes was.
