@@ -122,17 +122,26 @@ impl Service {
         f.mode = lock.telemetry.mode.clone();
         f.clock_skew_s = lock.telemetry.clock_skew_s;
 
+        // The lock's last sign of life: its last status or answer. An
+        // operation sent after it and still unanswered means the lock does
+        // not answer (a status or answer after it means it talks again).
+        let answered_at = ops
+            .iter()
+            .filter(|o| matches!(o.state, OpState::Applied | OpState::Refused))
+            .map(|o| o.updated_at)
+            .max();
+        let alive_at = lock.telemetry.status_at.max(answered_at);
         for op in ops.iter().filter(|o| o.updated_at >= since) {
-            let unanswered = match op.state {
+            let waiting = match op.state {
                 OpState::Sent => now.saturating_sub(op.updated_at) >= UNANSWERED_AFTER_MS,
                 OpState::Failed => op.error.as_deref() == Some("no answer from the lock"),
                 _ => false,
             };
-            if unanswered {
+            if waiting && alive_at.is_none_or(|a| a < op.updated_at) {
                 f.unanswered_ops += 1;
                 f.unanswered_since_ms = Some(
                     f.unanswered_since_ms
-                        .map_or(op.created_at, |t| t.min(op.created_at)),
+                        .map_or(op.updated_at, |t| t.min(op.updated_at)),
                 );
             }
             if matches!(op.state, OpState::Pending | OpState::Sent) {
@@ -145,24 +154,6 @@ impl Service {
             }
             if op.kind == OpName::Reboot && op.state == OpState::Applied {
                 f.last_reboot_ms = f.last_reboot_ms.max(Some(op.updated_at));
-            }
-        }
-        // A later answer means the lock answers again: what it left
-        // unanswered before does not make it frozen now.
-        let last_answer = ops
-            .iter()
-            .filter(|o| matches!(o.state, OpState::Applied | OpState::Refused))
-            .map(|o| o.updated_at)
-            .max();
-        if let (Some(a), Some(t)) = (last_answer, f.unanswered_since_ms) {
-            if a > t
-                && ops.iter().all(|o| {
-                    o.state != OpState::Sent
-                        || now.saturating_sub(o.updated_at) < UNANSWERED_AFTER_MS
-                })
-            {
-                f.unanswered_ops = 0;
-                f.unanswered_since_ms = None;
             }
         }
 

@@ -128,10 +128,14 @@ impl Facts {
     }
 
     /// The battery is low enough to explain trouble.
+    /// A reported level decides; without one, a refusal for low battery does.
     pub fn battery_low(&self) -> bool {
-        self.battery_pct.is_some_and(|b| b <= BATTERY_LOW_PCT)
-            || self.denials.low_battery > 0
-            || self.refusals.iter().any(|r| r == "low_battery")
+        match self.battery_pct {
+            Some(b) => b <= BATTERY_LOW_PCT,
+            None => {
+                self.denials.low_battery > 0 || self.refusals.iter().any(|r| r == "low_battery")
+            }
+        }
     }
 
     /// The lock is connected and answers what it is sent.
@@ -410,6 +414,14 @@ fn from_facts(f: &Facts, c: &mut Vec<Candidate>) {
         add(
             DoctorStep::NormalMode,
             format!("the lock is in {m} mode, which refuses some codes"),
+        );
+    } else if f.denials.mode > 0 {
+        add(
+            DoctorStep::NormalMode,
+            format!(
+                "the lock refused {} code(s) because of its operating mode (a holiday in vacation or privacy mode?)",
+                f.denials.mode
+            ),
         );
     }
     if f.denials.outside_schedule > 0 {
