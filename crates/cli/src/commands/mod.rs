@@ -1,10 +1,11 @@
 //! One file per command family: [`up`] (`up` and `hub`), [`login`],
-//! [`sites`], [`locks`], [`access`] (people and access), [`lock`] (operations on one lock), [`ops`], [`events`], [`alerts`], [`sim`] (simulated locks).
+//! [`sites`], [`locks`], [`access`] (people and access), [`lock`] (operations on one lock), [`doctor`] (troubleshooting), [`ops`], [`events`], [`alerts`], [`sim`] (simulated locks).
 
 pub mod access;
 pub mod alerts;
 pub mod audit;
 pub mod demo;
+pub mod doctor;
 pub mod events;
 pub mod lock;
 pub mod locks;

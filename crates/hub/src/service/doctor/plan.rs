@@ -715,7 +715,7 @@ pub fn factory_reset_warnings(f: &Facts) -> Vec<String> {
     }
     if (f.frozen() || f.presence == Presence::Offline) && !f.rebooted_since_trouble() {
         out.push(
-            "the lock does not respond and no reboot was tried: a short press of the reset button (keeps everything) fixes most frozen locks; see `tumbler doctor LOCK --symptom does-not-respond`"
+            "the lock does not respond and no reboot was tried: a short press of the reset button (keeps everything) fixes most frozen locks; see `tumbler doctor LOCK --symptom does_not_respond`"
                 .to_owned(),
         );
     }
