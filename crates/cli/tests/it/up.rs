@@ -341,7 +341,7 @@ fn up_login_commands_ctrl_c_and_rerun() {
         if seen.contains("\"battery_pct\": 5") {
             break;
         }
-        std::thread::sleep(std::time::Duration::from_millis(50));
+        crate::poll_pause();
     }
     assert!(seen.contains("\"battery_pct\": 5"), "{seen}");
     let o = tumbler(&cfg, &["lock", &id, "factory-reset", "--yes"], None);
@@ -383,7 +383,7 @@ fn up_login_commands_ctrl_c_and_rerun() {
         if code == 0 {
             break;
         }
-        std::thread::sleep(std::time::Duration::from_millis(50));
+        crate::poll_pause();
     }
     assert!(
         out.contains("Check batteries: fixed — battery now 9"),
