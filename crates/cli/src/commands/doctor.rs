@@ -7,7 +7,7 @@
 use clap::builder::PossibleValuesParser;
 use clap::Args;
 use tumbler_hub::model::{DoctorStep, Symptom};
-use tumbler_hub::service::doctor::plan::CheckOutcome;
+use tumbler_hub::service::doctor::check::CheckOutcome;
 use tumbler_hub::service::doctor::DoctorReport;
 
 use super::{api, Global};

@@ -515,7 +515,7 @@ async fn jam_free_the_bolt_first_then_checked() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn bad_symptom_or_step_is_refused_naming_the_choices() {
+async fn bad_input_wrong_role_and_wrong_org_are_refused() {
     let w = world().await;
     let (_sim, id) = w.lock(w.hub.broker(), None).await;
     let (st, v) = call_as(
@@ -534,6 +534,45 @@ async fn bad_symptom_or_step_is_refused_naming_the_choices() {
         v.to_string().contains("no lock 4242 in your organisation"),
         "{v}"
     );
+    // Wrong role (an installer reads no history) and wrong organisation.
+    let (st, v) = call_as(
+        &w.state,
+        "GET",
+        &format!("/api/v1/locks/{id}/doctor"),
+        w.org.token(Role::Installer),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (st.as_u16(), v["code"].as_str()),
+        (403, Some("forbidden")),
+        "{v}"
+    );
+    let other = org_in(&w.state.service, &unique("doc-other")).await;
+    let (st, v) = call_as(
+        &w.state,
+        "GET",
+        &format!("/api/v1/locks/{id}/doctor?symptom=code_refused"),
+        other.token(Role::Owner),
+        None,
+    )
+    .await;
+    assert_eq!(st, 404, "{v}");
+    assert!(
+        v.to_string()
+            .contains(&format!("no lock {id} in your organisation")),
+        "{v}"
+    );
+    // Support (a history role) may read it.
+    let (st, v) = call_as(
+        &w.state,
+        "GET",
+        &format!("/api/v1/locks/{id}/doctor"),
+        w.org.token(Role::Support),
+        None,
+    )
+    .await;
+    assert_eq!(st, 200, "{v}");
     // A healthy lock: nothing to do without a symptom.
     let r = w.doctor(id, "").await;
     assert!(steps(&r).is_empty(), "{r:#}");

@@ -1,9 +1,10 @@
 //! `tumbler doctor`: guided troubleshooting. This file gathers the
 //! [`plan::Facts`] the hub knows about a lock (its record, operations,
 //! alerts and recent audit records); [`plan`] turns them and the person's
-//! symptom into an ordered plan, a check of a step, or the warnings before
-//! a factory reset, without I/O.
+//! symptom into an ordered plan, and [`check`] into the verdict on a step or
+//! the warnings before a factory reset, both without I/O.
 
+pub mod check;
 pub mod plan;
 
 use serde::{Deserialize, Serialize};
@@ -12,7 +13,8 @@ use super::{Principal, Service, ServiceError, HISTORY};
 use crate::model::{AlertKind, ClaimState, DoctorStep, Event, Lock, OpName, OpState, Symptom};
 use crate::store::events::EventFilter;
 use crate::store::operations::OperationFilter;
-use plan::{CheckResult, Denials, Facts, Plan, Presence};
+use check::CheckResult;
+use plan::{Denials, Facts, Plan, Presence};
 
 /// An operation sent this long ago without an answer counts as unanswered.
 pub const UNANSWERED_AFTER_MS: i64 = 5_000;
@@ -64,8 +66,8 @@ impl Service {
             lock_id,
             lock_name: lock.name.clone(),
             plan: plan::plan(&facts, symptom),
-            check: check.map(|s| plan::check(s, &facts)),
-            factory_reset_warnings: plan::factory_reset_warnings(&facts),
+            check: check.map(|s| check::check(s, &facts)),
+            factory_reset_warnings: check::factory_reset_warnings(&facts),
             facts,
         })
     }

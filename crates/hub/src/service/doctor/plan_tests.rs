@@ -3,6 +3,7 @@
 //! checks and the warnings before a factory reset.
 
 use super::*;
+use crate::service::doctor::check::{check, factory_reset_warnings, CheckOutcome};
 
 const NOW: i64 = 1_767_225_600_000;
 
