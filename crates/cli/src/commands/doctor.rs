@@ -128,3 +128,53 @@ pub async fn run(g: &Global, a: DoctorArgs) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tumbler_hub::service::doctor::check::{check, factory_reset_warnings};
+    use tumbler_hub::service::doctor::plan::{plan, Facts, Presence};
+
+    #[test]
+    fn the_plan_reads_as_numbered_steps() {
+        let facts = Facts {
+            presence: Presence::Online,
+            battery_pct: Some(5),
+            status_ms: Some(1_767_225_600_000),
+            mode: Some("normal".into()),
+            ..Facts::unknown(1_767_225_600_000)
+        };
+        let r = DoctorReport {
+            lock_id: 1,
+            lock_name: "Front door".into(),
+            plan: plan(&facts, Some(Symptom::DoesNotRespond)),
+            check: Some(check(DoctorStep::Batteries, &facts)),
+            factory_reset_warnings: factory_reset_warnings(&facts),
+            facts,
+        };
+        let text = render(&r);
+        assert!(
+            text.starts_with("Lock 1 (Front door) — does not respond\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("Check batteries: not yet — still 5 %"),
+            "{text}"
+        );
+        assert!(text.contains("  - battery 5 %\n"), "{text}");
+        assert!(text.contains(" 1. replace all four AA cells"), "{text}");
+        assert!(
+            text.contains(" 2. press the reset button briefly"),
+            "{text}"
+        );
+        assert!(text.contains(" 5. hold the reset button"), "{text}");
+        assert!(
+            text.contains("    not advised yet: the lock refuses a factory reset below 20 %"),
+            "{text}"
+        );
+        assert!(
+            text.contains("    then: tumbler doctor 1 --check batteries"),
+            "{text}"
+        );
+    }
+}
