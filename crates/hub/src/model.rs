@@ -236,7 +236,7 @@ impl AlertKind {
         match self {
             K::LockOffline => "the lock went offline",
             K::ResetDetected => "the lock was factory reset: binding stale, re-claim or release it",
-            K::BatteryLow => "battery low",
+            K::BatteryLow => "battery low: change the batteries soon",
             K::BatteryCritical => "battery critical: change all the batteries now (below 20 % the lock refuses a factory reset)",
             K::ClockDrift => "the lock's clock drifted",
             K::Jammed => "the bolt jammed",
@@ -245,7 +245,7 @@ impl AlertKind {
             K::DoorForced => "door forced open",
             K::DoorAjar => "door left ajar",
             K::Duress => "a duress code was used at the door",
-            K::ResetRefusedLowBattery => "a factory reset was refused: battery too low",
+            K::ResetRefusedLowBattery => "a factory reset was refused: battery too low; change the batteries first",
             K::UnknownController => "a controller the hub does not know talked to the lock",
             K::EventGap => "events missing from the lock's log",
             K::LogGap => "audit records missing",

@@ -94,6 +94,19 @@ fn request(kind: &str) -> RequestBody {
     }
 }
 
+/// What to do about a refusal or failure, where the hub's words are terse.
+fn refusal_hint(why: &str, lock: i64) -> String {
+    match why {
+        "low_battery" => format!(
+            " — the battery is too low: change all the batteries, then try again (`tumbler doctor {lock} --check batteries`)"
+        ),
+        "no answer from the lock" => format!(
+            " — see `tumbler doctor {lock} --symptom does_not_respond` (a reboot keeps everything)"
+        ),
+        _ => String::new(),
+    }
+}
+
 /// Follows an operation until it is final; exit 11 unless applied.
 pub async fn follow(api: &Api, op: Answer<Operation>) -> anyhow::Result<Answer<Operation>> {
     let id = op.body.id;
@@ -105,9 +118,10 @@ pub async fn follow(api: &Api, op: Answer<Operation>) -> anyhow::Result<Answer<O
             OpState::Applied => return Ok(last),
             OpState::Refused | OpState::Failed => {
                 let why = last.body.error.as_deref().unwrap_or("");
+                let hint = refusal_hint(why, last.body.lock_id);
                 return Err(CliError::new(
                     exit::OP_FAILED,
-                    format!("operation {id} {state}: {why}"),
+                    format!("operation {id} {state}: {why}{hint}"),
                 )
                 .into());
             }

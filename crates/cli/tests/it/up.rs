@@ -351,13 +351,28 @@ fn up_login_commands_ctrl_c_and_rerun() {
         err.contains("will refuse it (low_battery)") && err.contains("--force"),
         "{err}"
     );
+    // Forced anyway: the lock refuses it, and the CLI says what to do.
+    let o = tumbler(
+        &cfg,
+        &["lock", &id, "factory-reset", "--yes", "--force", "--wait"],
+        None,
+    );
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert_eq!(o.status.code(), Some(11), "{err}");
+    assert!(
+        err.contains("refused: low_battery — the battery is too low: change all the batteries"),
+        "{err}"
+    );
     let (code, out) = code_out(&tumbler(
         &cfg,
         &["doctor", &id, "--symptom", "does_not_respond"],
         None,
     ));
     assert_eq!(code, 0, "{out}");
-    assert!(out.contains("battery 5 %"), "{out}");
+    assert!(
+        out.contains("  - battery ") && out.contains("the lock refused an operation: low_battery"),
+        "{out}"
+    );
     assert!(
         out.contains(" 1. replace all four AA cells")
             && out.contains(" 2. press the reset button briefly"),

@@ -354,7 +354,7 @@ fn findings(f: &Facts) -> Vec<String> {
             out.push(format!("battery {b} %{trend}"));
         }
     }
-    if f.refusals.iter().any(|r| r == "low_battery") {
+    if f.battery_low() && f.refusals.iter().any(|r| r == "low_battery") {
         out.push("the lock refused an operation: low_battery".to_owned());
     }
     if f.jammed || f.denials.jammed > 0 {
