@@ -757,6 +757,47 @@ mod tests {
     }
 
     #[test]
+    fn doctor_symptoms_and_steps_keep_their_wire_names() {
+        let names: Vec<&str> = Symptom::ALL.iter().map(|s| s.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "does_not_respond",
+                "code_refused",
+                "app_cannot_connect",
+                "jams_or_beeps",
+                "keypad_dark",
+                "admin_code_forgotten"
+            ]
+        );
+        let steps: Vec<&str> = DoctorStep::ALL.iter().map(|s| s.as_str()).collect();
+        assert_eq!(
+            steps,
+            [
+                "wait_lockout",
+                "normal_mode",
+                "check_schedule",
+                "set_clock",
+                "batteries",
+                "free_bolt",
+                "reboot",
+                "reconnect",
+                "mechanical_key",
+                "reprogram_codes",
+                "factory_reset"
+            ]
+        );
+        for s in Symptom::ALL {
+            assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
+            assert_eq!(Symptom::parse(s.as_str()), Some(*s));
+        }
+        for s in DoctorStep::ALL {
+            assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
+            assert_eq!(DoctorStep::parse(s.as_str()), Some(*s));
+        }
+    }
+
+    #[test]
     fn verification_states_keep_their_stored_names() {
         let names: Vec<&str> = VerificationState::ALL.iter().map(|s| s.as_str()).collect();
         assert_eq!(names, ["running", "done", "failed"]);
