@@ -161,7 +161,7 @@ impl Service {
 
         let mut lockout_sign: Option<i64> = None;
         for a in alerts.iter().filter(|a| a.acked_at.is_none()) {
-            f.alerts.push(a.kind.as_str().to_owned());
+            f.alerts.push(a.kind);
             match a.kind {
                 AlertKind::BatteryLow | AlertKind::BatteryCritical => {
                     f.battery_falling =

@@ -8,7 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::{DoctorStep, Symptom};
+use crate::model::{AlertKind, DoctorStep, Symptom};
 
 /// Battery level (percent) below which the lock refuses a factory reset
 /// (the lock's default `reset_battery_min_pct`).
@@ -95,8 +95,8 @@ pub struct Facts {
     pub denials: Denials,
     /// When the lock last rebooted, as far as the hub knows (Unix ms).
     pub last_reboot_ms: Option<i64>,
-    /// Kinds of recent open alerts (stored names).
-    pub alerts: Vec<String>,
+    /// Kinds of recent open alerts.
+    pub alerts: Vec<AlertKind>,
 }
 
 impl Facts {
