@@ -16,7 +16,7 @@ use std::process::ExitCode;
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use commands::{
-    access, accounts, alerts, audit, events, lock, locks, login, ops, orgs, sim, sites, up,
+    access, accounts, alerts, audit, doctor, events, lock, locks, login, ops, orgs, sim, sites, up,
 };
 
 /// Tumbler: an open smart-lock platform.
@@ -59,6 +59,8 @@ enum Command {
     Locks(locks::LocksCmd),
     /// Operate one lock: lock, unlock, reboot, self-check, factory reset, …
     Lock(lock::LockArgs),
+    /// Troubleshoot a lock: an ordered plan, least destructive first; `--check STEP` after a step.
+    Doctor(doctor::DoctorArgs),
     /// Remote operations.
     #[command(subcommand)]
     Ops(ops::OpsCmd),
@@ -95,6 +97,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Sites(c) => sites::run(&g, c).await,
         Command::Locks(c) => locks::run(&g, c).await,
         Command::Lock(a) => lock::run(&g, a).await,
+        Command::Doctor(a) => doctor::run(&g, a).await,
         Command::Ops(c) => ops::run(&g, c).await,
         Command::Events(a) => events::run(&g, a).await,
         Command::Alerts(a) => alerts::run(&g, a).await,

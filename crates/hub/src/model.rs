@@ -236,8 +236,8 @@ impl AlertKind {
         match self {
             K::LockOffline => "the lock went offline",
             K::ResetDetected => "the lock was factory reset: binding stale, re-claim or release it",
-            K::BatteryLow => "battery low",
-            K::BatteryCritical => "battery critical",
+            K::BatteryLow => "battery low: change the batteries soon",
+            K::BatteryCritical => "battery critical: change all the batteries now (below 20 % the lock refuses a factory reset)",
             K::ClockDrift => "the lock's clock drifted",
             K::Jammed => "the bolt jammed",
             K::WrongCodeLimit => "wrong-code limit reached: keypad disabled",
@@ -245,7 +245,7 @@ impl AlertKind {
             K::DoorForced => "door forced open",
             K::DoorAjar => "door left ajar",
             K::Duress => "a duress code was used at the door",
-            K::ResetRefusedLowBattery => "a factory reset was refused: battery too low",
+            K::ResetRefusedLowBattery => "a factory reset was refused: battery too low; change the batteries first",
             K::UnknownController => "a controller the hub does not know talked to the lock",
             K::EventGap => "events missing from the lock's log",
             K::LogGap => "audit records missing",
@@ -255,6 +255,53 @@ impl AlertKind {
         }
     }
 }
+
+string_enum!(
+    /// What a person says is wrong with a lock (`tumbler doctor --symptom`).
+    Symptom {
+        /// Nothing happens at the door or from the app.
+        DoesNotRespond => "does_not_respond",
+        /// A code (or card) is refused at the door.
+        CodeRefused => "code_refused",
+        /// The app or the hub cannot reach the lock.
+        AppCannotConnect => "app_cannot_connect",
+        /// The bolt jams, or the lock beeps.
+        JamsOrBeeps => "jams_or_beeps",
+        /// The keypad stays dark.
+        KeypadDark => "keypad_dark",
+        /// The admin (programming) code is forgotten.
+        AdminCodeForgotten => "admin_code_forgotten",
+    }
+);
+
+string_enum!(
+    /// One step of a troubleshooting plan, least destructive first in
+    /// declaration order within each cost (see `service::doctor::plan`).
+    DoctorStep {
+        /// Wait for the wrong-code lockout to end (costs nothing).
+        WaitLockout => "wait_lockout",
+        /// Put the lock back in normal mode (vacation, privacy or passage in force).
+        NormalMode => "normal_mode",
+        /// Look at the person's schedule (a code outside its hours is refused).
+        CheckSchedule => "check_schedule",
+        /// Set the lock's clock from the hub.
+        SetClock => "set_clock",
+        /// Replace all the batteries.
+        Batteries => "batteries",
+        /// Free the bolt (door alignment, strike), then lock again.
+        FreeBolt => "free_bolt",
+        /// Short press of the reset button: a reboot that keeps everything.
+        Reboot => "reboot",
+        /// Reconnect the lock to the hub and let it re-sync.
+        Reconnect => "reconnect",
+        /// Open with the mechanical key to get in now.
+        MechanicalKey => "mechanical_key",
+        /// Give new codes from the hub (forgotten or refused codes).
+        ReprogramCodes => "reprogram_codes",
+        /// Factory reset: the last resort.
+        FactoryReset => "factory_reset",
+    }
+);
 
 string_enum!(
     /// What a batch of access changes was.
@@ -709,6 +756,47 @@ mod tests {
             expires_at: Some(6),
         };
         assert_eq!(round_trip(&token), token);
+    }
+
+    #[test]
+    fn doctor_symptoms_and_steps_keep_their_wire_names() {
+        let names: Vec<&str> = Symptom::ALL.iter().map(|s| s.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "does_not_respond",
+                "code_refused",
+                "app_cannot_connect",
+                "jams_or_beeps",
+                "keypad_dark",
+                "admin_code_forgotten"
+            ]
+        );
+        let steps: Vec<&str> = DoctorStep::ALL.iter().map(|s| s.as_str()).collect();
+        assert_eq!(
+            steps,
+            [
+                "wait_lockout",
+                "normal_mode",
+                "check_schedule",
+                "set_clock",
+                "batteries",
+                "free_bolt",
+                "reboot",
+                "reconnect",
+                "mechanical_key",
+                "reprogram_codes",
+                "factory_reset"
+            ]
+        );
+        for s in Symptom::ALL {
+            assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
+            assert_eq!(Symptom::parse(s.as_str()), Some(*s));
+        }
+        for s in DoctorStep::ALL {
+            assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
+            assert_eq!(DoctorStep::parse(s.as_str()), Some(*s));
+        }
     }
 
     #[test]

@@ -1,9 +1,9 @@
 //! `tumbler lock <id> <action>`: remote operations on one lock — lock,
 //! unlock (optionally with a PIN read from stdin), unlock for a while,
-//! reboot, self-check, status, factory reset (asks first, naming what is
-//! erased), manufacturer reset. `--wait` follows the operation to its end.
+//! reboot, self-check, status, factory reset (warns when the lock will
+//! refuse it or a softer step would do, then asks, naming what is erased), manufacturer reset. `--wait` follows the operation to its end.
 
-use std::io::BufRead;
+use std::io::{BufRead, IsTerminal};
 use std::time::Duration;
 
 use clap::{Args, Subcommand};
@@ -52,10 +52,16 @@ pub enum LockAction {
     /// Ask the lock for its status now.
     Status,
     /// Factory reset from the hub: erases users, codes, controllers, settings, log.
+    /// Warns first when the lock will refuse it or a softer step would do
+    /// (`tumbler doctor`).
     FactoryReset {
         /// Do not ask.
         #[arg(long)]
         yes: bool,
+        /// Queue it even when the hub warns against it (a low battery, no
+        /// reboot tried, …).
+        #[arg(long)]
+        force: bool,
     },
     /// Factory reset authorised by a manufacturer token (owners only).
     ManufacturerReset {
@@ -88,6 +94,19 @@ fn request(kind: &str) -> RequestBody {
     }
 }
 
+/// What to do about a refusal or failure, where the hub's words are terse.
+fn refusal_hint(why: &str, lock: i64) -> String {
+    match why {
+        "low_battery" => format!(
+            " — the battery is too low: change all the batteries, then try again (`tumbler doctor {lock} --check batteries`)"
+        ),
+        "no answer from the lock" => format!(
+            " — see `tumbler doctor {lock} --symptom does_not_respond` (a reboot keeps everything)"
+        ),
+        _ => String::new(),
+    }
+}
+
 /// Follows an operation until it is final; exit 11 unless applied.
 pub async fn follow(api: &Api, op: Answer<Operation>) -> anyhow::Result<Answer<Operation>> {
     let id = op.body.id;
@@ -99,9 +118,10 @@ pub async fn follow(api: &Api, op: Answer<Operation>) -> anyhow::Result<Answer<O
             OpState::Applied => return Ok(last),
             OpState::Refused | OpState::Failed => {
                 let why = last.body.error.as_deref().unwrap_or("");
+                let hint = refusal_hint(why, last.body.lock_id);
                 return Err(CliError::new(
                     exit::OP_FAILED,
-                    format!("operation {id} {state}: {why}"),
+                    format!("operation {id} {state}: {why}{hint}"),
                 )
                 .into());
             }
@@ -118,6 +138,36 @@ pub async fn follow(api: &Api, op: Answer<Operation>) -> anyhow::Result<Answer<O
         ),
     )
     .into())
+}
+
+/// Says what the hub knows against a factory reset (the lock will refuse
+/// it, or a softer step would fix the problem) and goes on only with
+/// `--force` or a "yes" at the terminal.
+async fn warn_before_reset(api: &Api, id: i64, force: bool) -> Result<(), CliError> {
+    let warnings = super::doctor::report(api, id, None, None)
+        .await?
+        .body
+        .factory_reset_warnings;
+    if warnings.is_empty() {
+        return Ok(());
+    }
+    eprintln!("Before a factory reset of lock {id}:");
+    for w in &warnings {
+        eprintln!("  - {w}");
+    }
+    if force {
+        return Ok(());
+    }
+    if !std::io::stdin().is_terminal() {
+        return Err(CliError::new(
+            exit::ABORTED,
+            format!(
+                "not queued: {} warning(s) above; see `tumbler doctor {id}`, or pass --force",
+                warnings.len()
+            ),
+        ));
+    }
+    confirm("Queue the factory reset anyway?", false)
 }
 
 /// Runs `tumbler lock`.
@@ -152,8 +202,9 @@ pub async fn run(g: &Global, a: LockArgs) -> anyhow::Result<()> {
         LockAction::Reboot => request("reboot"),
         LockAction::SelfCheck => request("self_check"),
         LockAction::Status => request("get_status"),
-        LockAction::FactoryReset { yes } => {
+        LockAction::FactoryReset { yes, force } => {
             let lock = api.get::<Lock>(&format!("/locks/{id}")).await?.body;
+            warn_before_reset(&api, id, force).await?;
             let serial = lock.serial;
             let what = tumbler_hub::control::factory_reset_summary();
             confirm(

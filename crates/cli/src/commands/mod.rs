@@ -1,11 +1,12 @@
 //! One file per command family: [`up`] (`up` and `hub`), [`login`],
-//! [`orgs`] (hub operators), [`accounts`], [`sites`], [`locks`], [`access`] (people and access), [`lock`] (operations on one lock), [`ops`], [`events`], [`alerts`], [`sim`] (simulated locks).
+//! [`orgs`] (hub operators), [`accounts`], [`sites`], [`locks`], [`access`] (people and access), [`lock`] (operations on one lock), [`doctor`] (troubleshooting), [`ops`], [`events`], [`alerts`], [`sim`] (simulated locks).
 
 pub mod access;
 pub mod accounts;
 pub mod alerts;
 pub mod audit;
 pub mod demo;
+pub mod doctor;
 pub mod events;
 pub mod lock;
 pub mod locks;

@@ -140,3 +140,11 @@ impl Drop for Server {
         }
     }
 }
+
+/// A short pause between two polls of another process (a synchronous test
+/// waiting for the hub to see what a simulated lock did; the poll, not the
+/// pause, decides).
+#[allow(clippy::disallowed_methods)]
+pub fn poll_pause() {
+    std::thread::sleep(std::time::Duration::from_millis(50));
+}

@@ -316,6 +316,97 @@ fn up_login_commands_ctrl_c_and_rerun() {
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("3 removed"), "{out}");
 
+    // `tumbler doctor`: at 5 % battery a factory reset is not queued (the
+    // lock would refuse it) and the plan says batteries first; after new
+    // cells at the door the check sees them.
+    let at_door = |line: &str| {
+        use std::io::Write;
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tumbler"))
+            .args(["sim", "console", up.locks[0].0.as_str()])
+            .env("TUMBLER_DATA_DIR", &data)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut input = child.stdin.take().unwrap();
+        input.write_all(format!("{line}\n").as_bytes()).unwrap();
+        drop(input);
+        assert!(child.wait_with_output().unwrap().status.success());
+    };
+    at_door("battery 5");
+    let mut seen = String::new();
+    for _ in 0..200 {
+        seen = code_out(&tumbler(&cfg, &["--json", "locks", "show", &id], None)).1;
+        if seen.contains("\"battery_pct\": 5") {
+            break;
+        }
+        crate::poll_pause();
+    }
+    assert!(seen.contains("\"battery_pct\": 5"), "{seen}");
+    let o = tumbler(&cfg, &["lock", &id, "factory-reset", "--yes"], None);
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert_eq!(o.status.code(), Some(10), "{err}");
+    assert!(
+        err.contains("will refuse it (low_battery)") && err.contains("--force"),
+        "{err}"
+    );
+    // Forced anyway: the lock refuses it, and the CLI says what to do.
+    let o = tumbler(
+        &cfg,
+        &["lock", &id, "factory-reset", "--yes", "--force", "--wait"],
+        None,
+    );
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert_eq!(o.status.code(), Some(11), "{err}");
+    assert!(
+        err.contains("refused: low_battery — the battery is too low: change all the batteries"),
+        "{err}"
+    );
+    let (code, out) = code_out(&tumbler(
+        &cfg,
+        &["doctor", &id, "--symptom", "does_not_respond"],
+        None,
+    ));
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("  - battery ") && out.contains("the lock refused an operation: low_battery"),
+        "{out}"
+    );
+    assert!(
+        out.contains(" 1. replace all four AA cells")
+            && out.contains(" 2. press the reset button briefly"),
+        "{out}"
+    );
+    assert!(out.contains("not advised yet"), "{out}");
+    let (code, out) = code_out(&tumbler(
+        &cfg,
+        &["doctor", &id, "--check", "batteries"],
+        None,
+    ));
+    assert_eq!(code, 11, "{out}");
+    assert!(out.contains("not yet — still"), "{out}");
+    at_door("battery 90");
+    let mut out = String::new();
+    for _ in 0..200 {
+        let (code, o) = code_out(&tumbler(
+            &cfg,
+            &["doctor", &id, "--check", "batteries"],
+            None,
+        ));
+        out = o;
+        if code == 0 {
+            break;
+        }
+        crate::poll_pause();
+    }
+    assert!(
+        out.contains("Check batteries: fixed — battery now 9"),
+        "{out}"
+    );
+    let (code, _) = code_out(&tumbler(&cfg, &["doctor", &id, "--symptom", "smoke"], None));
+    assert_eq!(code, 2, "an unknown symptom is a usage error");
+
     // A factory reset asks first (no terminal here: refused, exit 10) …
     let o = tumbler(&cfg, &["lock", &id, "factory-reset"], None);
     let err = String::from_utf8_lossy(&o.stderr).into_owned();

@@ -2,7 +2,7 @@
 //!
 //! One file per resource: [`session`] (login, logout, me, tokens), [`org`],
 //! [`accounts`], [`sites`], [`locks`], [`operations`], [`events`],
-//! [`alerts`], [`access`] (people and access), plus [`openapi`] (the document),
+//! [`alerts`], [`access`] (people and access), [`doctor`] (troubleshooting), plus [`openapi`] (the document),
 //! [`report_html`] (the verification report as a printable page) and [`error`] (the single
 //! [`ApiError`]). [`ROUTES`] lists every route with the roles it admits and
 //! its handler; the router is built from it, and the OpenAPI document and
@@ -11,6 +11,7 @@
 pub mod access;
 pub mod accounts;
 pub mod alerts;
+pub mod doctor;
 pub mod error;
 pub mod events;
 pub mod locks;
@@ -169,6 +170,7 @@ pub const ROUTES: &[RouteSpec] = &[
     r("POST", "/api/v1/locks/{id}/operations", "operations", "Queue a remote operation", Some(ADMINS), h!(operations::request)),
     r("GET", "/api/v1/operations", "operations", "List operations", Some(ANY_ROLE), h!(operations::list)),
     r("GET", "/api/v1/operations/{id}", "operations", "One operation", Some(ANY_ROLE), h!(operations::get_one)),
+    r("GET", "/api/v1/locks/{id}/doctor", "locks", "Troubleshooting: an ordered plan for a symptom, least destructive first; ?check=STEP checks a step", Some(HISTORY), h!(doctor::doctor)),
     r("GET", "/api/v1/events", "events", "Search events by lock, kind and time", Some(HISTORY), h!(events::search)),
     r("GET", "/api/v1/alerts", "alerts", "List alerts", Some(HISTORY), h!(alerts::list)),
     r("POST", "/api/v1/alerts/{id}/ack", "alerts", "Acknowledge an alert", Some(HISTORY), h!(alerts::ack)),

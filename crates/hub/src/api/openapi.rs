@@ -161,6 +161,10 @@ fn query_params(method: &str, path: &str) -> Vec<Value> {
             "format",
             json!({"type": "string", "enum": ["json", "html"], "default": "json"}),
         )],
+        ("GET", "/api/v1/locks/{id}/doctor") => vec![
+            q("symptom", json!({"$ref": "#/components/schemas/Symptom"})),
+            q("check", json!({"$ref": "#/components/schemas/DoctorStep"})),
+        ],
         ("GET", "/api/v1/alerts") => vec![
             q("open", json!({"type": "boolean", "default": true})),
             q("limit", limit()),
@@ -213,6 +217,10 @@ fn response_schema(method: &str, path: &str) -> Option<Value> {
             one("Operation")
         }
         ("GET", "/api/v1/events") => many("Event"),
+        ("GET", "/api/v1/locks/{id}/doctor") => obj(
+            &["lock_id", "plan", "factory_reset_warnings"],
+            json!({"lock_id": {"type": "integer"}, "lock_name": {"type": "string"}, "plan": {"type": "object", "description": "symptom, findings, and steps (step, todo, costs, fixes, why, not_yet, checkable), least destructive first"}, "check": {"description": "step, outcome (fixed, not_yet, cannot_tell), message"}, "factory_reset_warnings": {"type": "array", "items": {"type": "string"}}, "facts": {"type": "object"}}),
+        ),
         ("GET", "/api/v1/alerts") => many("Alert"),
         ("POST", "/api/v1/alerts/{id}/ack") => one("Alert"),
         ("POST", "/api/v1/login") => obj(
@@ -246,6 +254,8 @@ fn schemas() -> Value {
         "Role": names(crate::model::Role::ALL.iter().map(|r| r.as_str()).collect()),
         "ClaimState": names(crate::model::ClaimState::ALL.iter().map(|r| r.as_str()).collect()),
         "OpState": names(crate::model::OpState::ALL.iter().map(|r| r.as_str()).collect()),
+        "Symptom": names(crate::model::Symptom::ALL.iter().map(|r| r.as_str()).collect()),
+        "DoctorStep": names(crate::model::DoctorStep::ALL.iter().map(|r| r.as_str()).collect()),
         "Severity": names(crate::model::Severity::ALL.iter().map(|r| r.as_str()).collect()),
         "Org": obj(&["id", "name", "created_at"], json!({"id": int, "name": string, "created_at": ts})),
         "Account": obj(&["id", "org_id", "email", "name", "role", "created_at"], json!({"id": int, "org_id": int, "email": string, "name": string, "role": {"$ref": "#/components/schemas/Role"}, "created_at": ts})),

@@ -12,7 +12,8 @@
 //!
 //! Files: [`auth`] (login, tokens, bootstrap), [`orgs`] (organisation and
 //! accounts), [`sites`], [`locks`], [`claim`], [`lifecycle`] (release,
-//! transfer, manufacturer reset, audit trail), [`operations`], [`events`]
+//! transfer, manufacturer reset, audit trail), [`operations`], [`doctor`]
+//! (troubleshooting plans, pure planner in `doctor::plan`), [`events`]
 //! (history), [`alerts`], [`access`] (people and access).
 //!
 //! The layer below is the lock plane ([`crate::plane`]); the service never
@@ -22,6 +23,7 @@ pub mod access;
 pub mod alerts;
 pub mod auth;
 pub mod claim;
+pub mod doctor;
 pub mod events;
 pub mod lifecycle;
 pub mod locks;

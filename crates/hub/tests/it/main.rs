@@ -12,6 +12,7 @@ mod api_authz;
 mod api_flows;
 mod api_input;
 mod config;
+mod doctor_e2e;
 mod hub_e2e;
 mod jobs;
 mod lock_e2e;
