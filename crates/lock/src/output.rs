@@ -532,6 +532,9 @@ pub enum CommandError {
     BatteryTooLow,
     /// `app_reset_allowed` is off.
     AppResetDisabled,
+    /// The setting change loosens a guard that may be loosened only at the
+    /// door (keypad admin menu), never from a remote controller.
+    OnlyAtTheDoor,
     /// Manufacturer token signature invalid.
     BadSignature,
     /// Manufacturer token expired or the clock is unset.
