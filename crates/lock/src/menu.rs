@@ -61,7 +61,7 @@ impl Lock {
             return;
         }
         out.persist.items.insert(ItemKey::Settings);
-        out.signal = Some(Signal::Enrolled);
+        out.signal = Some(Signal::SettingChanged);
         out.event(Event::LockUserChange {
             kind: DataKind::Settings,
             op: DataOp::Modify,

@@ -17,5 +17,6 @@ mod jobs;
 mod lock_e2e;
 mod openapi;
 mod secrets_in_logs;
+mod settings_e2e;
 mod store_conformance;
 mod tidy;

@@ -390,7 +390,7 @@ fn program_button_enrols_admin_only_with_local_programming() {
     // Back on only at the door: program button inside, then the admin menu.
     r.add_pin_user(1, UserType::Admin, "5173");
     r.step(Input::ProgramButton);
-    assert_eq!(r.type_keys("5173*91").signal, Some(Signal::Enrolled));
+    assert_eq!(r.type_keys("5173*91").signal, Some(Signal::SettingChanged));
     r.step(Input::ProgramButton);
     assert_eq!(r.type_keys("4826").signal, Some(Signal::Enrolled));
     // The window closes after use and after its time.

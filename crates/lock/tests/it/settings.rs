@@ -43,18 +43,18 @@ fn app_cannot_loosen_door_only_guards_but_the_keypad_menu_can() {
     assert!(!r.lock.settings().app_reset_allowed);
     // Inside: program button, then the menu.
     r.step(Input::ProgramButton);
-    assert_eq!(r.type_keys("5173*91").signal, Some(Signal::Enrolled));
+    assert_eq!(r.type_keys("5173*91").signal, Some(Signal::SettingChanged));
     assert!(r.lock.settings().local_programming);
     // Now from outside too; a wrong admin PIN changes nothing.
-    assert_ne!(r.type_keys("9999*81").signal, Some(Signal::Enrolled));
+    assert_ne!(r.type_keys("9999*81").signal, Some(Signal::SettingChanged));
     assert!(!r.lock.settings().app_reset_allowed);
-    assert_eq!(r.type_keys("5173*81").signal, Some(Signal::Enrolled));
-    assert_eq!(r.type_keys("5173*70").signal, Some(Signal::Enrolled));
+    assert_eq!(r.type_keys("5173*81").signal, Some(Signal::SettingChanged));
+    assert_eq!(r.type_keys("5173*70").signal, Some(Signal::SettingChanged));
     let s = r.lock.settings();
     assert!(s.app_reset_allowed && !s.require_pin_for_remote);
     // A non-admin PIN opens no menu.
     r.add_pin_user(2, UserType::Unrestricted, "2468");
-    assert_ne!(r.type_keys("2468*80").signal, Some(Signal::Enrolled));
+    assert_ne!(r.type_keys("2468*80").signal, Some(Signal::SettingChanged));
     assert!(r.lock.settings().app_reset_allowed);
     // The settings survive a reboot.
     r.reboot_and_boot();
