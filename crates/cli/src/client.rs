@@ -145,6 +145,15 @@ impl Api {
         Answer::read(self.call(Method::POST, path, Some(body)).await?)
     }
 
+    /// PATCH with a request body.
+    pub async fn patch<T: DeserializeOwned, B: Serialize + ?Sized>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<Answer<T>, CliError> {
+        Answer::read(self.call(Method::PATCH, path, Some(body)).await?)
+    }
+
     /// POST without a body.
     pub async fn post_empty<T: DeserializeOwned>(&self, path: &str) -> Result<Answer<T>, CliError> {
         Answer::read(self.call::<()>(Method::POST, path, None).await?)

@@ -1,5 +1,5 @@
 //! One file per command family: [`up`] (`up` and `hub`), [`login`],
-//! [`sites`], [`locks`], [`access`] (people and access), [`lock`] (operations on one lock), [`ops`], [`events`], [`alerts`], [`sim`] (simulated locks).
+//! [`sites`], [`locks`] ([`lock_settings`]: a lock's settings), [`access`] (people and access), [`lock`] (operations on one lock), [`ops`], [`events`], [`alerts`], [`sim`] (simulated locks).
 
 pub mod access;
 pub mod alerts;
@@ -7,6 +7,7 @@ pub mod audit;
 pub mod demo;
 pub mod events;
 pub mod lock;
+pub mod lock_settings;
 pub mod locks;
 pub mod login;
 pub mod ops;
