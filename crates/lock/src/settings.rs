@@ -89,6 +89,62 @@ impl Default for Settings {
     }
 }
 
+/// The settings item as written before one-touch locking and the LED were settings:
+/// read at boot so a lock's stored settings survive the firmware update.
+#[derive(Deserialize)]
+struct SettingsV1 {
+    auto_relock_s: u32,
+    mode: OperatingMode,
+    wrong_code_limit: u8,
+    temp_disable_s: u16,
+    volume: Volume,
+    local_programming: bool,
+    app_reset_allowed: bool,
+    reset_hold_s: u8,
+    setup_policy: SetupPolicy,
+    require_pin_for_remote: bool,
+    pin_min_len: u8,
+    pin_max_len: u8,
+    forbid_trivial_pins: bool,
+    reset_battery_min_pct: u8,
+    low_battery_pct: u8,
+    door_ajar_s: u16,
+    expiring_user_min: u16,
+}
+
+impl Settings {
+    /// Decodes the settings item: the current layout, or the one before one-touch
+    /// locking and the LED (those two then take their defaults).
+    pub fn from_item(bytes: &[u8]) -> Option<Settings> {
+        if let Ok(s) = postcard::from_bytes::<Settings>(bytes) {
+            return Some(s);
+        }
+        let o: SettingsV1 = postcard::from_bytes(bytes).ok()?;
+        let d = Settings::default();
+        Some(Settings {
+            auto_relock_s: o.auto_relock_s,
+            mode: o.mode,
+            wrong_code_limit: o.wrong_code_limit,
+            temp_disable_s: o.temp_disable_s,
+            volume: o.volume,
+            local_programming: o.local_programming,
+            app_reset_allowed: o.app_reset_allowed,
+            reset_hold_s: o.reset_hold_s,
+            setup_policy: o.setup_policy,
+            require_pin_for_remote: o.require_pin_for_remote,
+            pin_min_len: o.pin_min_len,
+            pin_max_len: o.pin_max_len,
+            forbid_trivial_pins: o.forbid_trivial_pins,
+            reset_battery_min_pct: o.reset_battery_min_pct,
+            low_battery_pct: o.low_battery_pct,
+            door_ajar_s: o.door_ajar_s,
+            expiring_user_min: o.expiring_user_min,
+            one_touch_locking: d.one_touch_locking,
+            status_led: d.status_led,
+        })
+    }
+}
+
 /// Why a [`Setting`] was refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]

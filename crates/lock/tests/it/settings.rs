@@ -96,3 +96,23 @@ fn one_touch_locking_is_a_setting() {
     assert_eq!(r.lock.bolt(), BoltState::Unlocked);
     assert_eq!(r.type_keys("").motor, None);
 }
+
+#[test]
+fn settings_stored_before_one_touch_and_led_survive_the_update() {
+    let mut r = Rig::claimed();
+    r.admin(Command::SetSetting(Setting::AutoRelockS(77)))
+        .unwrap();
+    r.admin(Command::SetSetting(Setting::OneTouchLocking(false)))
+        .unwrap();
+    // The old layout is the new one without the two trailing booleans.
+    let key = persist::ItemKey::Settings.to_u32();
+    let item = r.items.get_mut(&key).unwrap();
+    item.truncate(item.len() - 2);
+    r.reboot_and_boot();
+    let s = r.lock.settings();
+    assert_eq!(s.auto_relock_s, 77);
+    assert!(
+        s.one_touch_locking && s.status_led,
+        "defaults for the new settings"
+    );
+}
