@@ -338,10 +338,12 @@ mod tests {
 
     #[test]
     fn named_round_trip_and_checks() {
-        let mut s = Settings::default();
-        s.volume = Volume::Silent;
-        s.status_led = false;
-        s.auto_relock_s = 86_400;
+        let s = Settings {
+            volume: Volume::Silent,
+            status_led: false,
+            auto_relock_s: 86_400,
+            ..Settings::default()
+        };
         assert_eq!(from_named(&to_named(&s)), Some(s));
         let relock = spec("auto_relock_time").unwrap_or(&SETTINGS[0]);
         assert_eq!(relock.parse_text("60"), Ok(Value::from(60)));

@@ -19,8 +19,8 @@ fn stderr(o: &std::process::Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
-#[test]
-fn locks_settings_show_change_and_refuse() {
+#[tokio::test]
+async fn locks_settings_show_change_and_refuse() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("config.json");
     let (child, banner) =
@@ -49,7 +49,7 @@ fn locks_settings_show_change_and_refuse() {
         if out.contains("auto_relock_time") && !out.contains("reported: -") {
             break;
         }
-        std::thread::sleep(std::time::Duration::from_millis(100));
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     assert!(
         out.contains("SETTING") && out.contains("MATTER") && out.contains("PENDING"),
@@ -118,7 +118,7 @@ fn locks_settings_show_change_and_refuse() {
         if v("auto_relock_time") == 60 && v("sound_volume") == "low" {
             break;
         }
-        std::thread::sleep(std::time::Duration::from_millis(100));
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     assert_eq!(json["settings"][0]["value"], 60, "{json}");
 
