@@ -265,6 +265,7 @@ pub fn error(e: l::CommandError) -> p::ErrorCode {
         E::TokenExpired => p::ErrorCode::ResetToken(p::ResetTokenError::Expired),
         E::BadNonce => p::ErrorCode::ResetToken(p::ResetTokenError::WrongNonce),
         E::Booting => p::ErrorCode::Busy,
+        E::OnlyAtTheDoor => p::ErrorCode::OnlyAtTheDoor,
         _ => p::ErrorCode::Internal,
     }
 }
@@ -674,7 +675,34 @@ pub fn settings(st: &l::Settings) -> p::Settings {
             _ => p::SetupPolicy::SetupCodeOrKeypadAdmin,
         },
         require_pin_for_remote: st.require_pin_for_remote,
+        one_touch_locking: st.one_touch_locking,
+        status_led: st.status_led,
     }
+}
+
+/// The lock's settings with the wire record's fields applied (the fields the wire does
+/// not carry, and the operating mode, stay as they are): the lock's `SetSettings`
+/// then changes them all or nothing.
+pub fn settings_wanted(now: &l::Settings, want: &p::Settings) -> l::Settings {
+    let mut st = *now;
+    for c in setting_changes(now, want) {
+        // Out-of-range values are checked (and refused) by the lock itself.
+        match c {
+            l::Setting::AutoRelockS(v) => st.auto_relock_s = v,
+            l::Setting::WrongCodeLimit(v) => st.wrong_code_limit = v,
+            l::Setting::TempDisableS(v) => st.temp_disable_s = v,
+            l::Setting::Volume(v) => st.volume = v,
+            l::Setting::LocalProgramming(v) => st.local_programming = v,
+            l::Setting::AppResetAllowed(v) => st.app_reset_allowed = v,
+            l::Setting::ResetHoldS(v) => st.reset_hold_s = v,
+            l::Setting::SetupPolicy(v) => st.setup_policy = v,
+            l::Setting::RequirePinForRemote(v) => st.require_pin_for_remote = v,
+            l::Setting::OneTouchLocking(v) => st.one_touch_locking = v,
+            l::Setting::StatusLed(v) => st.status_led = v,
+            _ => {}
+        }
+    }
+    st
 }
 
 /// The lock settings that differ between `now` and the wanted wire settings, one command each
@@ -711,6 +739,12 @@ pub fn setting_changes(now: &l::Settings, want: &p::Settings) -> Vec<l::Setting>
     }
     if cur.require_pin_for_remote != want.require_pin_for_remote {
         v.push(l::Setting::RequirePinForRemote(want.require_pin_for_remote));
+    }
+    if cur.one_touch_locking != want.one_touch_locking {
+        v.push(l::Setting::OneTouchLocking(want.one_touch_locking));
+    }
+    if cur.status_led != want.status_led {
+        v.push(l::Setting::StatusLed(want.status_led));
     }
     v
 }

@@ -7,6 +7,8 @@
 //! - [`clock`]: the [`Clock`] trait; time is passed in, never read in the core.
 //! - [`secrets`]: random tokens, token hashes, argon2 password hashing.
 //! - [`model`]: domain types (roles, states, records).
+//! - [`settings`]: lock settings by name (Matter DoorLock names, kinds, ranges), one
+//!   table for API, service, store and CLI.
 //! - [`store`]: the database (SQLite or PostgreSQL, chosen from the URL at run
 //!   time), one file per table family.
 //! - [`service`]: the domain layer: authentication, authorisation (org scope
@@ -35,6 +37,7 @@ pub mod plane;
 pub mod secrets;
 pub mod server;
 pub mod service;
+pub mod settings;
 pub mod store;
 
 pub use api::app;

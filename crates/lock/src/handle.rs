@@ -78,13 +78,11 @@ impl Lock {
             }
             Input::ResetButtonUp => self.on_reset_up(now, rng, &mut out),
             Input::ProgramButton => {
-                if self.settings.local_programming || self.meta.setup_mode {
-                    self.ram.program_until = Some(now.mono_ms.saturating_add(PROGRAM_WINDOW_MS));
-                    self.ram.clear_keypad();
-                    out.signal = Some(Signal::ProgramMode);
-                } else {
-                    out.signal = Some(Signal::Denied);
-                }
+                // The window always opens (the admin menu works inside even with
+                // keypad programming off); enrolment in it obeys the setting.
+                self.ram.program_until = Some(now.mono_ms.saturating_add(PROGRAM_WINDOW_MS));
+                self.ram.clear_keypad();
+                out.signal = Some(Signal::ProgramMode);
             }
             Input::ManualTurn { locked } => {
                 let op = if locked { LockOp::Lock } else { LockOp::Unlock };
@@ -181,16 +179,26 @@ impl Lock {
         let _ = buf.extend_from_slice(&self.ram.keypad);
         self.ram.clear_keypad();
         let program = self.ram.program_until.is_some_and(|t| now.mono_ms < t);
-        if program {
+        let star = buf.iter().position(|c| *c == b'*');
+        if let (true, Some(star)) = (program, star) {
+            // Inside (program button) then `adminPIN*NN#`: the door menu works
+            // even with keypad programming off.
+            self.ram.program_until = None;
+            let (pin, rest) = buf.split_at(star);
+            self.keypad_menu(now, pin, rest.get(1..).unwrap_or(&[]), true, out);
+        } else if program && (self.settings.local_programming || self.meta.setup_mode) {
             self.ram.program_until = None;
             self.keypad_enrol_admin(now, &buf, out);
-        } else if let Some(star) = buf.iter().position(|c| *c == b'*') {
+        } else if program {
+            self.ram.program_until = None;
+            out.signal = Some(Signal::Denied);
+        } else if let Some(star) = star {
             let (pin, rest) = buf.split_at(star);
             let seq = rest.get(1..).unwrap_or(&[]);
             if seq == KEYPAD_RESET_SEQUENCE {
                 self.keypad_reset(now, pin, rng, out);
             } else {
-                self.deny(now, Source::Keypad, OpError::InvalidCredential, None, out);
+                self.keypad_menu(now, pin, seq, false, out);
             }
         } else if !buf.is_empty() {
             self.local_attempt(now, Source::Keypad, Presented::Pin(&buf), out);
@@ -198,8 +206,10 @@ impl Lock {
             self.ram.bolt,
             BoltState::Unlocked | BoltState::NotFullyLocked
         ) && self.effective_mode(now) != OperatingMode::Passage
+            && self.settings.one_touch_locking
         {
-            // One-touch locking: `#` alone locks (no credential needed to lock).
+            // One-touch locking (`EnableOneTouchLocking`): `#` alone locks
+            // (no credential needed to lock).
             self.lock_motor(out);
             out.event(Event::LockOperation {
                 op: LockOp::Lock,

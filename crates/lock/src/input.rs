@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::{LABEL_LEN, MAX_CARD_PAYLOAD};
 use crate::reset::ManufacturerToken;
 use crate::schedule::{HolidaySchedule, WeekDaySchedule, YearDaySchedule};
-use crate::settings::{OperatingMode, Setting};
+use crate::settings::{OperatingMode, Setting, Settings};
 use crate::time::TzRule;
 
 use crate::user::{
@@ -212,6 +212,9 @@ pub enum Command {
     },
     /// Change one setting.
     SetSetting(Setting),
+    /// Change several settings at once, all or nothing (the operating mode in
+    /// the record is ignored).
+    SetSettings(Settings),
     /// Change the operating mode.
     SetOperatingMode(OperatingMode),
     /// Set the real-time clock (UTC seconds); emitted as an effect for the driver.

@@ -21,7 +21,8 @@
 //! * `lock` — the [`Lock`] state, accessors and persistence.
 //! * `handle` — physical inputs and timers; `command` — remote commands (one file per
 //!   concern: door, users, credentials, schedules, settings, controllers, resets, queries);
-//!   `access` — the access decision; `crypto` — keyed hashes.
+//!   `access` — the access decision; `crypto` — keyed hashes; `menu` — the keypad admin
+//!   menu (`adminPIN*NN#`, door-side settings).
 #![no_std]
 
 mod access;
@@ -32,6 +33,7 @@ mod crypto;
 mod handle;
 pub mod input;
 mod lock;
+mod menu;
 pub mod output;
 pub mod persist;
 pub mod reset;

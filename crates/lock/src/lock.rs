@@ -563,7 +563,7 @@ impl Lock {
             let bad = RestoreError::BadItem(raw);
             let key = ItemKey::from_u32(raw).ok_or(bad)?;
             match key {
-                ItemKey::Settings => settings = postcard::from_bytes(bytes).map_err(|_| bad)?,
+                ItemKey::Settings => settings = Settings::from_item(bytes).ok_or(bad)?,
                 ItemKey::Security => security = postcard::from_bytes(bytes).map_err(|_| bad)?,
                 ItemKey::Keys => keys = Some(postcard::from_bytes(bytes).map_err(|_| bad)?),
                 ItemKey::TimeRule => {

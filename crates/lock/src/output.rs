@@ -108,6 +108,8 @@ pub enum Signal {
     Jammed,
     /// Battery low.
     LowBattery,
+    /// A keypad admin menu code changed a setting.
+    SettingChanged,
 }
 
 impl Signal {
@@ -123,6 +125,7 @@ impl Signal {
             }
             Signal::ProgramMode => "one beep, blue blinking: programming mode",
             Signal::Enrolled => "two beeps, blue: code enrolled",
+            Signal::SettingChanged => "two beeps, green: setting changed",
             Signal::Rebooting => "one beep, all LEDs off then on: rebooting",
             Signal::ResetArmed => "fast beeps, red/green alternating: release now to factory reset",
             Signal::FactoryResetDone => "two beeps, green: factory reset done",
@@ -532,6 +535,9 @@ pub enum CommandError {
     BatteryTooLow,
     /// `app_reset_allowed` is off.
     AppResetDisabled,
+    /// The setting change loosens a guard that may be loosened only at the
+    /// door (keypad admin menu), never from a remote controller.
+    OnlyAtTheDoor,
     /// Manufacturer token signature invalid.
     BadSignature,
     /// Manufacturer token expired or the clock is unset.

@@ -57,6 +57,10 @@ pub struct Settings {
     pub door_ajar_s: u16,
     /// Minutes an expiring user stays valid after first use.
     pub expiring_user_min: u16,
+    /// Whether `#` alone at the keypad locks without a code (Matter `EnableOneTouchLocking`).
+    pub one_touch_locking: bool,
+    /// Whether the inside status LED shows the bolt state (Matter `EnableInsideStatusLED`).
+    pub status_led: bool,
 }
 
 impl Default for Settings {
@@ -79,7 +83,65 @@ impl Default for Settings {
             low_battery_pct: 25,
             door_ajar_s: 60,
             expiring_user_min: 24 * 60,
+            one_touch_locking: true,
+            status_led: true,
         }
+    }
+}
+
+/// The settings item as written before one-touch locking and the LED were settings:
+/// read at boot so a lock's stored settings survive the firmware update.
+#[derive(Deserialize)]
+struct SettingsV1 {
+    auto_relock_s: u32,
+    mode: OperatingMode,
+    wrong_code_limit: u8,
+    temp_disable_s: u16,
+    volume: Volume,
+    local_programming: bool,
+    app_reset_allowed: bool,
+    reset_hold_s: u8,
+    setup_policy: SetupPolicy,
+    require_pin_for_remote: bool,
+    pin_min_len: u8,
+    pin_max_len: u8,
+    forbid_trivial_pins: bool,
+    reset_battery_min_pct: u8,
+    low_battery_pct: u8,
+    door_ajar_s: u16,
+    expiring_user_min: u16,
+}
+
+impl Settings {
+    /// Decodes the settings item: the current layout, or the one before one-touch
+    /// locking and the LED (those two then take their defaults).
+    pub fn from_item(bytes: &[u8]) -> Option<Settings> {
+        if let Ok(s) = postcard::from_bytes::<Settings>(bytes) {
+            return Some(s);
+        }
+        let o: SettingsV1 = postcard::from_bytes(bytes).ok()?;
+        let d = Settings::default();
+        Some(Settings {
+            auto_relock_s: o.auto_relock_s,
+            mode: o.mode,
+            wrong_code_limit: o.wrong_code_limit,
+            temp_disable_s: o.temp_disable_s,
+            volume: o.volume,
+            local_programming: o.local_programming,
+            app_reset_allowed: o.app_reset_allowed,
+            reset_hold_s: o.reset_hold_s,
+            setup_policy: o.setup_policy,
+            require_pin_for_remote: o.require_pin_for_remote,
+            pin_min_len: o.pin_min_len,
+            pin_max_len: o.pin_max_len,
+            forbid_trivial_pins: o.forbid_trivial_pins,
+            reset_battery_min_pct: o.reset_battery_min_pct,
+            low_battery_pct: o.low_battery_pct,
+            door_ajar_s: o.door_ajar_s,
+            expiring_user_min: o.expiring_user_min,
+            one_touch_locking: d.one_touch_locking,
+            status_led: d.status_led,
+        })
     }
 }
 
@@ -130,6 +192,10 @@ pub enum Setting {
     DoorAjarS(u16),
     /// See [`Settings::expiring_user_min`] (1..).
     ExpiringUserMin(u16),
+    /// See [`Settings::one_touch_locking`].
+    OneTouchLocking(bool),
+    /// See [`Settings::status_led`].
+    StatusLed(bool),
 }
 
 impl Settings {
@@ -150,7 +216,9 @@ impl Settings {
             | Setting::AppResetAllowed(_)
             | Setting::SetupPolicy(_)
             | Setting::RequirePinForRemote(_)
-            | Setting::ForbidTrivialPins(_) => true,
+            | Setting::ForbidTrivialPins(_)
+            | Setting::OneTouchLocking(_)
+            | Setting::StatusLed(_) => true,
         };
         if !ok {
             return Err(SettingError::OutOfRange);
@@ -174,7 +242,106 @@ impl Settings {
             Setting::LowBatteryPct(v) => self.low_battery_pct = v,
             Setting::DoorAjarS(v) => self.door_ajar_s = v,
             Setting::ExpiringUserMin(v) => self.expiring_user_min = v,
+            Setting::OneTouchLocking(v) => self.one_touch_locking = v,
+            Setting::StatusLed(v) => self.status_led = v,
         }
         Ok(())
+    }
+
+    /// Whether `s` loosens a guard that may be loosened only at the door
+    /// (docs/design/threat-model.md "Loosened only at the door"): turning app
+    /// reset or keypad programming back on, or dropping the PIN for remote
+    /// operation. A remote controller may tighten these, never loosen them: a
+    /// stolen admin phone or a compromised hub must not reopen the path to a
+    /// remote wipe or a PIN-less remote unlock.
+    pub fn loosens(&self, s: &Setting) -> bool {
+        match *s {
+            Setting::AppResetAllowed(v) => v && !self.app_reset_allowed,
+            Setting::LocalProgramming(v) => v && !self.local_programming,
+            Setting::RequirePinForRemote(v) => !v && self.require_pin_for_remote,
+            _ => false,
+        }
+    }
+
+    /// The one-setting changes that turn `self` into `want`, every field but
+    /// the operating mode (changed by its own command).
+    pub fn changes_to(&self, want: &Settings) -> heapless::Vec<Setting, 20> {
+        let mut v = heapless::Vec::new();
+        let mut push = |changed: bool, s: Setting| {
+            if changed {
+                // 17 kinds of change fit in 20.
+                let _ = v.push(s);
+            }
+        };
+        let (a, b) = (self, want);
+        push(
+            a.auto_relock_s != b.auto_relock_s,
+            Setting::AutoRelockS(b.auto_relock_s),
+        );
+        push(
+            a.wrong_code_limit != b.wrong_code_limit,
+            Setting::WrongCodeLimit(b.wrong_code_limit),
+        );
+        push(
+            a.temp_disable_s != b.temp_disable_s,
+            Setting::TempDisableS(b.temp_disable_s),
+        );
+        push(a.volume != b.volume, Setting::Volume(b.volume));
+        push(
+            a.local_programming != b.local_programming,
+            Setting::LocalProgramming(b.local_programming),
+        );
+        push(
+            a.app_reset_allowed != b.app_reset_allowed,
+            Setting::AppResetAllowed(b.app_reset_allowed),
+        );
+        push(
+            a.reset_hold_s != b.reset_hold_s,
+            Setting::ResetHoldS(b.reset_hold_s),
+        );
+        push(
+            a.setup_policy != b.setup_policy,
+            Setting::SetupPolicy(b.setup_policy),
+        );
+        push(
+            a.require_pin_for_remote != b.require_pin_for_remote,
+            Setting::RequirePinForRemote(b.require_pin_for_remote),
+        );
+        push(
+            a.pin_min_len != b.pin_min_len || a.pin_max_len != b.pin_max_len,
+            Setting::PinLength {
+                min: b.pin_min_len,
+                max: b.pin_max_len,
+            },
+        );
+        push(
+            a.forbid_trivial_pins != b.forbid_trivial_pins,
+            Setting::ForbidTrivialPins(b.forbid_trivial_pins),
+        );
+        push(
+            a.reset_battery_min_pct != b.reset_battery_min_pct,
+            Setting::ResetBatteryMinPct(b.reset_battery_min_pct),
+        );
+        push(
+            a.low_battery_pct != b.low_battery_pct,
+            Setting::LowBatteryPct(b.low_battery_pct),
+        );
+        push(
+            a.door_ajar_s != b.door_ajar_s,
+            Setting::DoorAjarS(b.door_ajar_s),
+        );
+        push(
+            a.expiring_user_min != b.expiring_user_min,
+            Setting::ExpiringUserMin(b.expiring_user_min),
+        );
+        push(
+            a.one_touch_locking != b.one_touch_locking,
+            Setting::OneTouchLocking(b.one_touch_locking),
+        );
+        push(
+            a.status_led != b.status_led,
+            Setting::StatusLed(b.status_led),
+        );
+        v
     }
 }

@@ -1,4 +1,4 @@
-//! `tumbler locks list|show|claim|reclaim|release|transfer`.
+//! `tumbler locks list|show|claim|reclaim|release|transfer|settings`.
 
 use clap::Subcommand;
 use tumbler_hub::api::locks::{ClaimBody, ReclaimBody, TransferBody};
@@ -60,6 +60,18 @@ pub enum LocksCmd {
         /// The lock's factory identity key (hex).
         #[arg(long)]
         factory_key: Option<String>,
+    },
+    /// Show a lock's settings, or change them: `--set auto_relock_time=60 --set
+    /// sound_volume=low` (one operation the lock confirms; `--wait` follows it).
+    Settings {
+        /// Lock id.
+        id: i64,
+        /// NAME=VALUE; repeat for several (names: auto_relock_time, sound_volume, …).
+        #[arg(long = "set", value_name = "NAME=VALUE")]
+        set: Vec<String>,
+        /// Wait until the lock applied or refused the change.
+        #[arg(long)]
+        wait: bool,
     },
     /// Give a lock up: it is factory reset first if online; the binding is deleted.
     Release {
@@ -162,6 +174,9 @@ pub async fn run(g: &Global, c: LocksCmd) -> anyhow::Result<()> {
                 .post::<Lock, _>(&format!("/locks/{id}/reclaim"), &body)
                 .await?;
             emit(g.json, &v, record);
+        }
+        LocksCmd::Settings { id, set, wait } => {
+            return super::lock_settings::run(g, id, set, wait).await;
         }
         LocksCmd::Release { id, yes } => {
             confirm(

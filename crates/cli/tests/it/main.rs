@@ -8,6 +8,7 @@
 )]
 
 mod client_errors;
+mod settings;
 mod sim;
 mod tour;
 mod two_hubs;

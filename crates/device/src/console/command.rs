@@ -84,6 +84,9 @@ pub enum ParseError {
 pub const HELP: &str = "\
 commands:
   1234#            type keys at the keypad (digits, * and #; # ends an entry)
+  PIN*81#          admin menu: 81/80 app reset on/off, 91/90 keypad programming on/off,
+                   71/70 PIN for remote operation on/off (program-button first when
+                   keypad programming is off)
   hold-reset 12s   hold the reset button for a time, then let go (factory reset if long enough)
   press-reset      quick press of the reset button (reboot)
   program-button   press the interior program button

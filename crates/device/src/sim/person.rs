@@ -266,6 +266,7 @@ impl SimLock {
                 "factory resets: {}; audit log: next seq {}, lost {}",
                 s.reset_counter, s.log_next_seq, s.log_lost
             ));
+            v.push(settings_line(lock.settings()));
         }
         v.push(format!("hub link: {}", self.link_status));
         v
@@ -296,4 +297,25 @@ impl SimLock {
             Err(e) => e.to_string(),
         }
     }
+}
+
+/// The settings as the console's `status` shows them (names as the hub and CLI use them).
+fn settings_line(st: &l::Settings) -> String {
+    let on = |b: bool| if b { "on" } else { "off" };
+    format!(
+        "settings: auto_relock_time {}s; sound_volume {}; wrong_code_entry_limit {}; \
+         user_code_temporary_disable_time {}s; reset_button_hold_time {}s; app_reset_allowed {}; \
+         enable_local_programming {}; require_pin_for_remote_operation {}; \
+         enable_one_touch_locking {}; enable_inside_status_led {}",
+        st.auto_relock_s,
+        format!("{:?}", st.volume).to_lowercase(),
+        st.wrong_code_limit,
+        st.temp_disable_s,
+        st.reset_hold_s,
+        on(st.app_reset_allowed),
+        on(st.local_programming),
+        on(st.require_pin_for_remote),
+        on(st.one_touch_locking),
+        on(st.status_led),
+    )
 }

@@ -270,10 +270,8 @@ impl SimLock {
         }
     }
 
-    /// Applies a wire settings record. The lock changes one setting per command and guards
-    /// each command with the envelope counter, so one envelope can carry one change: a record
-    /// that differs from the lock's settings in more than one field is refused
-    /// (`InvalidArgument`, nothing changed); the hub sends one change at a time.
+    /// Applies a wire settings record: the lock changes every differing field at once, all
+    /// or nothing (range checks, door-only loosening refused with `OnlyAtTheDoor`).
     pub(super) fn set_settings(
         &mut self,
         controller: p::ControllerId,
@@ -284,20 +282,13 @@ impl SimLock {
         let Some(lock) = self.lock.as_ref() else {
             return bridge::refused(id, p::ErrorCode::Internal);
         };
-        let changes = bridge::setting_changes(lock.settings(), want);
-        let setting = match changes.as_slice() {
-            [one] => *one,
-            // No change: re-apply the current relock time so the lock still checks and
-            // records the envelope counter.
-            [] => l::Setting::AutoRelockS(lock.settings().auto_relock_s),
-            _ => return bridge::refused(id, p::ErrorCode::InvalidArgument),
-        };
+        let wanted = bridge::settings_wanted(lock.settings(), want);
         let from = l::ControllerId(u8::try_from(controller.0).unwrap_or(0));
         let input = l::Input::Command {
             from,
             id: (id.0 & u64::from(u32::MAX)) as u32,
             counter,
-            cmd: l::Command::SetSetting(setting),
+            cmd: l::Command::SetSettings(wanted),
         };
         match self.step(input).reply {
             Some(r) => bridge::reply(id, &r, &self.identity_seed),

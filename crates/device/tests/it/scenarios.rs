@@ -596,17 +596,26 @@ async fn app_reset_can_be_disabled() {
     };
     assert!(s.app_reset_allowed, "allowed by default");
     s.app_reset_allowed = false;
-    // Two changes in one record are refused as a whole.
+    // Two changes in one record are applied together.
     let mut two = s;
     two.auto_relock_s += 1;
-    assert_eq!(
-        h.command(p::Command::SetSettings(two)).await,
-        Some(p::Outcome::Failed(p::ErrorCode::InvalidArgument))
-    );
-    assert!(ok(&h.command(p::Command::SetSettings(s)).await));
+    assert!(ok(&h.command(p::Command::SetSettings(two)).await));
     assert_eq!(
         h.command(p::Command::FactoryReset).await,
         Some(p::Outcome::Failed(p::ErrorCode::AppResetDisabled))
+    );
+    // Turning it back on from the app is refused as a whole (only at the door):
+    // the relock time in the same record is not changed either.
+    let mut back = two;
+    back.app_reset_allowed = true;
+    back.auto_relock_s += 1;
+    assert_eq!(
+        h.command(p::Command::SetSettings(back)).await,
+        Some(p::Outcome::Failed(p::ErrorCode::OnlyAtTheDoor))
+    );
+    assert_eq!(
+        h.command(p::Command::GetSettings).await,
+        Some(p::Outcome::Ok(p::CommandResult::Settings(two)))
     );
     h.expect("4711#", GRANTED).await;
     h.say("wait 60s").await;

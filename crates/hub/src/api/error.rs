@@ -201,6 +201,12 @@ impl From<ServiceError> for ApiError {
                 "Confirmation required",
                 what,
             ),
+            ServiceError::BadSetting(what) => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_setting",
+                "Invalid setting",
+                what,
+            ),
             other => {
                 tracing::error!(error = %other, "request failed");
                 ApiError::internal()

@@ -20,6 +20,7 @@ pub mod operations;
 pub mod org;
 pub mod report_html;
 pub mod session;
+pub mod settings;
 pub mod sites;
 mod state;
 
@@ -167,6 +168,8 @@ pub const ROUTES: &[RouteSpec] = &[
     r("POST", "/api/v1/locks/{id}/release", "locks", "Release a lock (factory reset first if online)", Some(ADMINS), h!(locks::release)),
     r("POST", "/api/v1/locks/{id}/transfer", "locks", "Transfer a lock to another organisation (factory reset, then claimable by it)", Some(OWNERS), h!(locks::transfer)),
     r("POST", "/api/v1/locks/{id}/manufacturer-reset", "locks", "Factory reset authorised by a manufacturer token (ownership verified)", Some(OWNERS), h!(locks::manufacturer_reset)),
+    r("GET", "/api/v1/locks/{id}/settings", "locks", "A lock's settings (Matter names) and changes on their way", Some(ANY_ROLE), h!(settings::get)),
+    r("PATCH", "/api/v1/locks/{id}/settings", "locks", "Change named lock settings: one operation the lock confirms", Some(ADMINS), h!(settings::change)),
     r("POST", "/api/v1/locks/{id}/operations", "operations", "Queue a remote operation", Some(ADMINS), h!(operations::request)),
     r("GET", "/api/v1/operations", "operations", "List operations", Some(ANY_ROLE), h!(operations::list)),
     r("GET", "/api/v1/operations/{id}", "operations", "One operation", Some(ANY_ROLE), h!(operations::get_one)),

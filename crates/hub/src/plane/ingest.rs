@@ -125,6 +125,11 @@ impl LockPlane {
             if let Some(k) = super::alerts::for_event(kind) {
                 self.raise(&lock, k, None, now).await?;
             }
+            // A change at the door (keypad admin menu): read the settings again.
+            if kind == super::names::action(tumbler_control::proto::Action::SettingsChange) {
+                self.refresh_settings(&lock, crate::model::OpName::SetSettings, now)
+                    .await?;
+            }
         }
         Ok(outcome)
     }

@@ -20,6 +20,7 @@ pub mod ingest;
 pub mod names;
 pub mod reconcile;
 pub mod sender;
+pub mod settings;
 pub mod uplink;
 
 use std::collections::HashMap;

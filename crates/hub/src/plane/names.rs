@@ -58,6 +58,7 @@ pub fn error_code(c: &ErrorCode) -> String {
         ErrorCode::Busy => "busy",
         ErrorCode::Unsupported => "unsupported",
         ErrorCode::Internal => "internal",
+        ErrorCode::OnlyAtTheDoor => "only_at_the_door",
         _ => "unknown",
     };
     name.to_owned()

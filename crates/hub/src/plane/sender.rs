@@ -63,6 +63,7 @@ fn op_kind(plane: &LockPlane, op: &Operation) -> Result<OpKind, String> {
         OpName::FactoryReset => OpKind::FactoryReset,
         OpName::GetStatus => OpKind::GetStatus,
         OpName::GetCapabilities => OpKind::GetCapabilities,
+        OpName::GetSettings => OpKind::GetSettings,
         OpName::ManufacturerReset => OpKind::IssueResetNonce,
         OpName::SelfCheck => {
             let c = op

@@ -234,6 +234,14 @@ impl LockPlane {
                     .await?;
                 self.answered(lock, command_id, &OpOutcome::Applied).await?;
             }
+            Outcome::Ok(CommandResult::Settings(s)) => {
+                self.settings_reported(lock, &s, now_ms).await?;
+                self.answered(lock, command_id, &OpOutcome::Applied).await?;
+            }
+            Outcome::Ok(_) if matches!(kind, OpName::SetSettings | OpName::SetOperatingMode) => {
+                self.answered(lock, command_id, &OpOutcome::Applied).await?;
+                self.refresh_settings(lock, kind, now_ms).await?;
+            }
             Outcome::Ok(_) => {
                 self.answered(lock, command_id, &OpOutcome::Applied).await?;
             }

@@ -137,6 +137,9 @@ impl Service {
         // Slots are planned with what the lock says it holds.
         self.enqueue(p, &lock, OpName::GetCapabilities, serde_json::json!({}))
             .await?;
+        // The hub shows the settings the lock reports (defaults after a reset).
+        self.enqueue(p, &lock, OpName::GetSettings, serde_json::json!({}))
+            .await?;
         // The lock keeps the site's time and DST rule, so schedules hold on
         // the lock across DST changes.
         match self.set_time_params(site_id, p.org_id).await {

@@ -14,7 +14,8 @@
 //! accounts), [`sites`], [`locks`], [`claim`], [`lifecycle`] (release,
 //! transfer, manufacturer reset, audit trail), [`operations`], [`doctor`]
 //! (troubleshooting plans, pure planner in `doctor::plan`), [`events`]
-//! (history), [`alerts`], [`access`] (people and access).
+//! (history), [`alerts`], [`access`] (people and access), [`settings`] (a
+//! lock's settings: read, change).
 //!
 //! The layer below is the lock plane ([`crate::plane`]); the service never
 //! talks to a lock itself, and the plane never checks a role.
@@ -29,6 +30,7 @@ pub mod lifecycle;
 pub mod locks;
 pub mod operations;
 pub mod orgs;
+pub mod settings;
 pub mod sites;
 
 use std::sync::Arc;
@@ -153,6 +155,10 @@ pub enum ServiceError {
     /// A destructive operation needs `confirm` set to the lock's serial.
     #[error("confirmation required: {0}")]
     ConfirmationRequired(String),
+    /// A lock setting unknown or out of its range (names the setting and the range);
+    /// nothing was queued.
+    #[error("{0}")]
+    BadSetting(String),
 }
 
 impl From<PlaneError> for ServiceError {

@@ -6,7 +6,8 @@
 //! has its own migrations folder with the same numbering.
 //!
 //! Files: [`orgs`] (organisations, accounts, tokens), [`sites`], [`locks`],
-//! [`operations`], [`events`], [`alerts`], [`access`] (people and access).
+//! [`operations`], [`events`], [`alerts`], [`access`] (people and access), [`settings`]
+//! (a lock's reported settings).
 
 pub mod access;
 pub mod alerts;
@@ -15,6 +16,7 @@ pub mod locks;
 pub mod operations;
 pub mod orgs;
 pub mod plane;
+pub mod settings;
 pub mod sites;
 
 use sqlx::any::{AnyPoolOptions, AnyRow};

@@ -196,6 +196,7 @@ fn concrete(spec: &RouteSpec, t: &Targets) -> (String, Option<Value>) {
         ("POST", "/api/v1/sites") => Some(json!({"name": "New site", "time_zone": "UTC"})),
         ("PATCH", "/api/v1/sites/{id}") => Some(json!({"name": "Renamed site"})),
         ("POST", "/api/v1/locks/{id}/operations") => Some(json!({"kind": "reboot"})),
+        ("PATCH", "/api/v1/locks/{id}/settings") => Some(json!({"auto_relock_time": 60})),
         // The serial of org A's lock: a stranger is refused (claimed elsewhere).
         ("POST", "/api/v1/locks/claim") => Some(
             json!({"serial": "alpha-lock-1", "setup_code": "12345678", "site_id": t.home_site}),
@@ -353,6 +354,8 @@ async fn every_route_denies_strangers_and_weak_roles() {
             "/api/v1/locks/{id}/manufacturer-reset" => Some("manufacturer_key_missing"),
             // The person is still on the door (being removed): nothing to re-enrol.
             "/api/v1/locks/{id}/reenrol" => Some("wrong_lock_state"),
+            // No settings reported yet: nothing to change them from.
+            "/api/v1/locks/{id}/settings" if spec.method == "PATCH" => Some("wrong_lock_state"),
             _ => None,
         };
         match expected_stop {

@@ -20,5 +20,6 @@ mod openapi;
 mod orgs;
 mod replace_e2e;
 mod secrets_in_logs;
+mod settings_e2e;
 mod store_conformance;
 mod tidy;

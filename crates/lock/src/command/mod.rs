@@ -144,6 +144,7 @@ impl Lock {
             }
             Command::ClearHoliday { slot } => self.clear_holiday(now, from, slot, out),
             Command::SetSetting(s) => self.set_setting(now, from, s, out),
+            Command::SetSettings(want) => self.set_settings(now, from, want, out),
             Command::SetOperatingMode(mode) => self.set_operating_mode(now, from, mode, out),
             Command::SetTime { utc_s } => {
                 out.set_clock = Some(utc_s);

@@ -5,7 +5,7 @@ use crate::audit::{AuditResult, What, Who};
 use crate::lock::Lock;
 use crate::output::{BoltState, DataKind, DataOp, Event, Output, ReplyData, Source};
 use crate::persist::ItemKey;
-use crate::settings::{OperatingMode, Setting};
+use crate::settings::{OperatingMode, Setting, Settings};
 use crate::time::{Now, TzRule};
 use crate::user::ControllerId;
 use crate::CommandError as E;
@@ -18,8 +18,35 @@ impl Lock {
         s: Setting,
         out: &mut Output,
     ) -> CmdResult {
+        if self.settings.loosens(&s) {
+            return Err(E::OnlyAtTheDoor);
+        }
         self.settings.apply(s).map_err(|_| E::BadSetting)?;
         self.settings_changed(now, from, out);
+        Ok(ReplyData::Done)
+    }
+
+    /// Changes several settings at once, all or nothing: each change is range
+    /// checked and none may loosen a door-only guard. The operating mode in
+    /// `want` is ignored (it has its own command).
+    pub(super) fn set_settings(
+        &mut self,
+        now: Now,
+        from: ControllerId,
+        want: Settings,
+        out: &mut Output,
+    ) -> CmdResult {
+        let mut next = self.settings;
+        for s in self.settings.changes_to(&want) {
+            if self.settings.loosens(&s) {
+                return Err(E::OnlyAtTheDoor);
+            }
+            next.apply(s).map_err(|_| E::BadSetting)?;
+        }
+        if next != self.settings {
+            self.settings = next;
+            self.settings_changed(now, from, out);
+        }
         Ok(ReplyData::Done)
     }
 

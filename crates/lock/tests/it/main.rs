@@ -18,4 +18,5 @@ mod lockout;
 mod model;
 mod persistence;
 mod resets;
+mod settings;
 mod time;

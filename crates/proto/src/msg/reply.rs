@@ -47,6 +47,9 @@ pub enum ErrorCode {
     Unsupported,
     /// The lock hit an internal inconsistency; nothing was changed.
     Internal,
+    /// The setting change loosens a guard that may be loosened only at the door
+    /// (keypad admin menu), never remotely; nothing was changed.
+    OnlyAtTheDoor,
 }
 
 /// The quick answer.

@@ -37,6 +37,10 @@ pub struct Settings {
     pub setup_policy: SetupPolicy,
     /// Whether a remote lock or unlock requires a PIN (Matter `RequirePINforRemoteOperation`).
     pub require_pin_for_remote: bool,
+    /// Whether `#` alone at the keypad locks without a code (Matter `EnableOneTouchLocking`).
+    pub one_touch_locking: bool,
+    /// Whether the inside status LED shows the bolt state (Matter `EnableInsideStatusLED`).
+    pub status_led: bool,
 }
 
 impl Default for Settings {
@@ -51,6 +55,8 @@ impl Default for Settings {
             reset_hold_s: 10,
             setup_policy: SetupPolicy::SetupCodeOnly,
             require_pin_for_remote: false,
+            one_touch_locking: true,
+            status_led: true,
         }
     }
 }

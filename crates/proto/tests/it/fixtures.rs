@@ -109,6 +109,8 @@ fn settings() -> Settings {
         reset_hold_s: 30,
         setup_policy: SetupPolicy::DefaultPinUntilAdmin,
         require_pin_for_remote: true,
+        one_touch_locking: false,
+        status_led: true,
     }
 }
 
