@@ -121,7 +121,15 @@ impl World {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        panic!("{what}: never; last report {last:#}");
+        let (_, ops) = call_as(
+            &self.state,
+            "GET",
+            &format!("/api/v1/operations?lock={id}"),
+            &self.owner,
+            None,
+        )
+        .await;
+        panic!("{what}: never; last report {last:#}; operations {ops:#}");
     }
 }
 
@@ -167,9 +175,11 @@ async fn low_battery_batteries_first_checked_after_the_change() {
     assert!(!said.is_empty());
     let r = w
         .doctor_until(id, "symptom=does_not_respond", "battery 5 % seen", |r| {
-            r["facts"]["battery_pct"] == 5
+            // The simulated cells keep draining: 5 % may already read 4 %.
+            r["facts"]["battery_pct"].as_i64().is_some_and(|b| b <= 5)
         })
         .await;
+    let pct = format!("{} %", r["facts"]["battery_pct"]);
     assert_eq!(
         steps(&r),
         [
@@ -184,7 +194,7 @@ async fn low_battery_batteries_first_checked_after_the_change() {
         step(&r, "batteries")["why"]
             .as_str()
             .unwrap()
-            .contains("5 %"),
+            .contains(&pct),
         "{r:#}"
     );
     assert!(
