@@ -67,7 +67,27 @@ impl Door {
     }
 
     async fn wait_lock(&self, what: &str, f: impl Fn(&Value) -> bool) {
-        eventually(what, || async { f(&self.lock().await) }).await;
+        let last = std::sync::Mutex::new(Value::Null);
+        let what = format!("{what} ({})", self.id);
+        let check = || async {
+            let l = self.lock().await;
+            let ok = f(&l);
+            *last.lock().unwrap() = l;
+            ok
+        };
+        if tokio::time::timeout(Duration::from_secs(60), async {
+            loop {
+                if check().await {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        })
+        .await
+        .is_err()
+        {
+            panic!("{what}: never became true; last {}", last.lock().unwrap());
+        }
     }
 
     /// The lock's alerts (open and acknowledged), oldest first.
@@ -104,6 +124,12 @@ impl Door {
         self.sim.shutdown().await;
         self.hub.stop().await;
     }
+}
+
+/// The battery level the hub shows (every radio message drains a little:
+/// 3 % reads 2 % a few messages later).
+fn pct(l: &Value) -> i64 {
+    l["battery_pct"].as_i64().unwrap_or(-1)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -166,7 +192,7 @@ async fn battery_alerts_only_when_low_once_and_cleared_when_fine() {
     d.pull().await;
     d.sim.console(&["battery 99%"]).await;
     d.insert().await;
-    d.wait_lock("battery 99", |l| l["battery_pct"] == 99).await;
+    d.wait_lock("battery 99", |l| pct(l) >= 95).await;
     assert!(d.alerts("battery_critical").await.is_empty());
     assert!(d.alerts("battery_low").await.is_empty());
 
@@ -175,7 +201,8 @@ async fn battery_alerts_only_when_low_once_and_cleared_when_fine() {
     d.pull().await;
     d.sim.console(&["battery 3%"]).await;
     d.insert().await;
-    d.wait_lock("battery 3", |l| l["battery_pct"] == 3).await;
+    d.wait_lock("battery 3", |l| (1..=5).contains(&pct(l)))
+        .await;
     eventually("critical raised", || async {
         !d.alerts("battery_critical").await.is_empty()
     })
@@ -193,7 +220,7 @@ async fn battery_alerts_only_when_low_once_and_cleared_when_fine() {
     d.sim.console(&["battery 90%"]).await;
     let op = request_op(&d.state, &d.owner, d.id, json!({"kind": "get_status"})).await;
     assert_eq!(wait_final(&d.state, &d.owner, op).await["state"], "applied");
-    d.wait_lock("battery 90", |l| l["battery_pct"] == 90).await;
+    d.wait_lock("battery 90", |l| pct(l) >= 85).await;
     let a = d.alerts("battery_critical").await;
     assert_eq!(a.len(), 1, "{a:?}");
     assert!(!a[0]["cleared_at"].is_null(), "cleared at 90 %: {a:?}");
@@ -273,7 +300,7 @@ async fn details_refresh_after_a_reset_and_a_reclaim() {
             && l["telemetry"]["setup_mode"] == false
             && l["telemetry"]["status_at"] != status_at
             && l["telemetry"]["firmware"].is_string()
-            && l["battery_pct"] == 100
+            && pct(l) >= 95
             && l["presence"] == "online"
     })
     .await;
