@@ -688,6 +688,8 @@ mod tests {
             name: "Front".into(),
             claim_state: ClaimState::ResetBindingStale,
             online: true,
+            presence: Presence::Unresponsive,
+            presence_since: Some(1_767_225_600_000),
             last_seen_at: Some(1_767_225_600_123),
             battery_pct: Some(80),
             reset_counter: 2,
@@ -764,6 +766,16 @@ mod tests {
         for s in VerificationState::ALL {
             assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
             assert_eq!(VerificationState::parse(s.as_str()), Some(*s));
+        }
+    }
+
+    #[test]
+    fn presences_keep_their_stored_names() {
+        let names: Vec<&str> = Presence::ALL.iter().map(|s| s.as_str()).collect();
+        assert_eq!(names, ["online", "offline", "unresponsive"]);
+        for s in Presence::ALL {
+            assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
+            assert_eq!(Presence::parse(s.as_str()), Some(*s));
         }
     }
 

@@ -575,12 +575,35 @@ async fn alerts_once_per_lock_and_kind(store: &Store) {
     let first = raise(AlertKind::LockOffline, T0).await;
     assert_eq!((first.times, first.severity), (1, Severity::Warning));
     assert_eq!(first.message, "the lock went offline");
+    // Raised again while its condition holds: the same occurrence.
+    let same = raise(AlertKind::LockOffline, T0 + 5).await;
+    assert_eq!((same.id, same.times, same.last_at), (first.id, 1, T0));
+    // Back online (cleared), then offline again: counted, reopened.
+    let clear = |at| {
+        let store = store.clone();
+        async move {
+            store
+                .clear_alert(o, l, AlertKind::LockOffline, at)
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(clear(T0 + 8).await, 1);
+    assert_eq!(clear(T0 + 9).await, 0, "already cleared");
+    let open = store.list_alerts(o, true, 10).await.unwrap();
+    assert_eq!(open[0].cleared_at, Some(T0 + 8), "{open:?}");
     raise(AlertKind::LockOffline, T0 + 10).await;
+    clear(T0 + 15).await;
     let third = raise(AlertKind::LockOffline, T0 + 20).await;
     assert_eq!(third.id, first.id);
     assert_eq!(
-        (third.times, third.last_at, third.created_at),
-        (3, T0 + 20, T0)
+        (
+            third.times,
+            third.last_at,
+            third.created_at,
+            third.cleared_at
+        ),
+        (3, T0 + 20, T0, None)
     );
     // Another kind on the same lock is its own alert.
     let other = raise(AlertKind::BatteryLow, T0 + 30).await;
