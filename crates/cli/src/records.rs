@@ -36,7 +36,7 @@ impl Record for Lock {
 
 impl Record for Operation {
     fn fields(&self) -> Vec<(&'static str, String)> {
-        vec![
+        let mut v = vec![
             ("id", self.id.to_string()),
             ("org_id", self.org_id.to_string()),
             ("lock_id", self.lock_id.to_string()),
@@ -52,8 +52,12 @@ impl Record for Operation {
             ("claimed_by", opt(&self.claimed_by)),
             ("command_id", opt(&self.command_id)),
             ("result", opt_json(&self.result)),
-            ("waiting", opt(&self.waiting)),
-        ]
+        ];
+        // Sent only while the operation waits on a lock that cannot answer.
+        if let Some(w) = &self.waiting {
+            v.push(("waiting", w.clone()));
+        }
+        v
     }
 }
 

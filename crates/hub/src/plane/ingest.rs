@@ -3,7 +3,7 @@
 //! the untrusted broker: unknown serials change nothing.
 
 use super::{invalid, LockPlane, PlaneError};
-use crate::model::{is_valid_serial, AlertKind, ClaimState, Lock, SERIAL_RULE};
+use crate::model::{is_valid_serial, AlertKind, ClaimState, Lock, Presence, SERIAL_RULE};
 use crate::store::events::{IngestOutcome, NewEvent};
 
 fn check_serial(s: &str) -> Result<String, PlaneError> {
@@ -41,6 +41,10 @@ impl LockPlane {
             } else if online {
                 self.clear(&lock, AlertKind::LockOffline, now).await?;
             }
+        }
+        if !online && before.presence == Presence::Unresponsive {
+            // Not "connected but not answering" any more: offline says it.
+            self.clear(&lock, AlertKind::LockUnresponsive, now).await?;
         }
         Ok(Some(lock))
     }
