@@ -194,14 +194,13 @@ impl Service {
             if !matches!(op.state, OpState::Pending | OpState::Sent) {
                 continue;
             }
-            if !locks.contains_key(&op.lock_id) {
-                let l = self.store.get_lock(p.org_id, op.lock_id).await?;
-                locks.insert(op.lock_id, l);
-            }
-            op.waiting = locks
-                .get(&op.lock_id)
-                .and_then(|l| l.as_ref())
-                .and_then(waiting_reason);
+            let lock = match locks.entry(op.lock_id) {
+                std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    e.insert(self.store.get_lock(p.org_id, op.lock_id).await?)
+                }
+            };
+            op.waiting = lock.as_ref().and_then(waiting_reason);
         }
         Ok(ops)
     }
