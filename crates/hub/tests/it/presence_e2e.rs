@@ -30,10 +30,14 @@ struct Door {
 }
 
 async fn door(resend_after: Option<Duration>) -> Door {
+    door_on(MqttConfig::Builtin, resend_after).await
+}
+
+async fn door_on(mqtt: MqttConfig, resend_after: Option<Duration>) -> Door {
     let hub = TestHub::start_opts(TestHubOptions {
         manufacturer_key: sim_key(),
         resend_after,
-        ..TestHubOptions::new(MqttConfig::Builtin)
+        ..TestHubOptions::new(mqtt)
     })
     .await
     .unwrap();
@@ -168,6 +172,41 @@ async fn pulled_battery_is_offline_then_online_and_operations_say_why_they_wait(
         !a[0]["cleared_at"].is_null(),
         "cleared once back online: {a:?}"
     );
+    d.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pulled_battery_is_offline_then_online_on_mosquitto() {
+    let url = match std::env::var("TUMBLER_TEST_MQTT") {
+        Ok(u) => u,
+        Err(_) if std::env::var("CI").is_ok_and(|v| v == "true") => {
+            panic!("CI=true requires TUMBLER_TEST_MQTT")
+        }
+        Err(_) => {
+            eprintln!("skipped: no Mosquitto (TUMBLER_TEST_MQTT)");
+            return;
+        }
+    };
+    let d = door_on(MqttConfig::parse(&url).unwrap(), None).await;
+    d.pull().await;
+    d.insert().await;
+    let a = d.alerts("lock_offline").await;
+    assert_eq!(a.len(), 1, "{a:?}");
+    assert!(!a[0]["cleared_at"].is_null(), "{a:?}");
+    d.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn details_refresh_after_a_reboot() {
+    let d = door(None).await;
+    let status_at = d.lock().await["telemetry"]["status_at"].clone();
+    let op = request_op(&d.state, &d.owner, d.id, json!({"kind": "reboot"})).await;
+    assert_eq!(wait_final(&d.state, &d.owner, op).await["state"], "applied");
+    // The lock reports its status afresh at boot, even if nothing changed.
+    d.wait_lock("status after the reboot", |l| {
+        l["telemetry"]["status_at"] != status_at && l["presence"] == "online"
+    })
+    .await;
     d.stop().await;
 }
 
