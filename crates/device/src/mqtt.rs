@@ -396,10 +396,14 @@ async fn run(config: MqttConfig, chans: Channels, mut shutdown: watch::Receiver<
                     s.stats.connects = s.stats.connects.saturating_add(1);
                     backoff.reset();
                     s.awaiting_pkid.clear();
+                    // Listen first, then say `online`: a controller that acts on the
+                    // availability (a claim, a queued operation) finds the lock subscribed.
+                    let _ = client.try_subscribe(&down, QoS::AtLeastOnce);
+                }
+                Ok(Event::Incoming(Packet::SubAck(_))) => {
                     if client.try_publish(&status, QoS::AtLeastOnce, true, ONLINE).is_ok() {
                         s.awaiting_pkid.push_back(None);
                     }
-                    let _ = client.try_subscribe(&down, QoS::AtLeastOnce);
                     let _ = state_tx.send(LinkState::Online);
                     s.pump(&client, &up);
                 }

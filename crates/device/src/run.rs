@@ -220,6 +220,15 @@ pub(crate) async fn drive(
             power.on = on;
             if let Some(l) = &link {
                 let _ = l.power.send(power);
+                // Until the link task reports again, `status` must not show the old state.
+                sim.set_link_status(
+                    if on {
+                        LinkState::Connecting
+                    } else {
+                        LinkState::NoPower
+                    }
+                    .to_string(),
+                );
             }
         }
     }
