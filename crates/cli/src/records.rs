@@ -16,6 +16,8 @@ impl Record for Lock {
             ("name", self.name.clone()),
             ("claim_state", self.claim_state.to_string()),
             ("online", yes_no(self.online)),
+            ("presence", self.presence.to_string()),
+            ("presence_since", opt_time(self.presence_since)),
             ("last_seen_at", opt_time(self.last_seen_at)),
             ("battery_pct", opt(&self.battery_pct)),
             ("reset_counter", self.reset_counter.to_string()),
@@ -34,7 +36,7 @@ impl Record for Lock {
 
 impl Record for Operation {
     fn fields(&self) -> Vec<(&'static str, String)> {
-        vec![
+        let mut v = vec![
             ("id", self.id.to_string()),
             ("org_id", self.org_id.to_string()),
             ("lock_id", self.lock_id.to_string()),
@@ -50,7 +52,12 @@ impl Record for Operation {
             ("claimed_by", opt(&self.claimed_by)),
             ("command_id", opt(&self.command_id)),
             ("result", opt_json(&self.result)),
-        ]
+        ];
+        // Sent only while the operation waits on a lock that cannot answer.
+        if let Some(w) = &self.waiting {
+            v.push(("waiting", w.clone()));
+        }
+        v
     }
 }
 
@@ -78,6 +85,7 @@ impl Record for Alert {
             ("created_at", time(self.created_at)),
             ("times", self.times.to_string()),
             ("last_at", time(self.last_at)),
+            ("cleared_at", opt_time(self.cleared_at)),
             ("acked_at", opt_time(self.acked_at)),
             ("acked_by", opt(&self.acked_by)),
         ]
@@ -106,6 +114,7 @@ pub(crate) mod samples {
         json!({
             "id": 7, "serial": "L-7", "org_id": 1, "site_id": null, "name": "Front door",
             "claim_state": "reset_binding_stale", "online": true,
+            "presence": "unresponsive", "presence_since": "2026-01-01T00:00:00.123Z",
             "last_seen_at": "2026-01-01T00:00:00.123Z", "battery_pct": null,
             "reset_counter": 2, "last_event_seq": 4294967298_i64,
             "created_at": "2026-01-01T00:00:00Z",
@@ -124,6 +133,7 @@ pub(crate) mod samples {
         l["id"] = json!(12);
         l["site_id"] = json!(3);
         l["online"] = json!(false);
+        l["presence"] = json!("offline");
         l["battery_pct"] = json!(55);
         l["last_seen_at"] = Value::Null;
         l["stale_reason"] = Value::Null;
@@ -149,7 +159,7 @@ pub(crate) mod samples {
         json!({
             "id": 1, "org_id": 1, "lock_id": 7, "kind": "door_forced", "severity": "critical",
             "message": "door forced open", "created_at": "2026-01-01T00:00:00Z", "times": 2,
-            "last_at": "2026-01-01T00:00:03Z", "acked_at": null, "acked_by": null
+            "last_at": "2026-01-01T00:00:03Z", "cleared_at": null, "acked_at": null, "acked_by": null
         })
     }
 
@@ -158,7 +168,7 @@ pub(crate) mod samples {
         json!({
             "id": 2, "org_id": 1, "lock_id": null, "kind": "lock_offline", "severity": "warning",
             "message": "the lock went offline", "created_at": "2026-01-02T00:00:00Z",
-            "times": 1, "last_at": "2026-01-02T00:00:00Z",
+            "times": 1, "last_at": "2026-01-02T00:00:00Z", "cleared_at": "2026-01-02T00:05:00Z",
             "acked_at": "2026-01-02T10:00:00.5Z", "acked_by": 3
         })
     }

@@ -169,8 +169,21 @@ pub enum LinkState {
         /// When the next attempt is made.
         retry_in: Duration,
     },
+    /// The lock has no power: the connection was dropped without a goodbye, so the broker
+    /// publishes the last will (`offline`); it reconnects when power returns.
+    NoPower,
     /// Stopped (shutdown).
     Stopped,
+}
+
+/// The lock's power as the link sees it: without power the radio is off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Power {
+    /// Whether the lock has power now.
+    pub on: bool,
+    /// Counts power-ups: a new value means the power went (and came back) since the link last
+    /// looked, even if it never saw it off.
+    pub epoch: u64,
 }
 
 impl std::fmt::Display for LinkState {
@@ -185,6 +198,7 @@ impl std::fmt::Display for LinkState {
                     retry_in.as_millis()
                 )
             }
+            Self::NoPower => write!(f, "offline (no power: connection dropped)"),
             Self::Stopped => write!(f, "stopped"),
         }
     }
@@ -214,6 +228,8 @@ pub struct MqttLink {
     pub state: watch::Receiver<LinkState>,
     /// The counters.
     pub stats: watch::Receiver<LinkStats>,
+    /// Tell the link when the lock loses or regains power (the driver does).
+    pub power: watch::Sender<Power>,
 }
 
 /// Starts the link task for `config`; it runs until `shutdown` turns `true`, then publishes
@@ -223,12 +239,21 @@ pub fn spawn(config: MqttConfig, shutdown: watch::Receiver<bool>) -> MqttLink {
     let (down_tx, down_rx) = mpsc::channel(64);
     let (state_tx, state_rx) = watch::channel(LinkState::Connecting);
     let (stats_tx, stats_rx) = watch::channel(LinkStats::default());
-    tokio::spawn(run(config, up_rx, down_tx, state_tx, stats_tx, shutdown));
+    let (power_tx, power_rx) = watch::channel(Power { on: true, epoch: 0 });
+    let chans = Channels {
+        up_rx,
+        down_tx,
+        state_tx,
+        stats_tx,
+        power: power_rx,
+    };
+    tokio::spawn(run(config, chans, shutdown));
     MqttLink {
         up: up_tx,
         down: down_rx,
         state: state_rx,
         stats: stats_rx,
+        power: power_tx,
     }
 }
 
@@ -291,18 +316,29 @@ fn client_for(config: &MqttConfig) -> (AsyncClient, EventLoop) {
     (client, eventloop)
 }
 
-async fn run(
-    config: MqttConfig,
-    mut up_rx: mpsc::Receiver<Up>,
+/// The link task's ends of its channels.
+struct Channels {
+    up_rx: mpsc::Receiver<Up>,
     down_tx: mpsc::Sender<Vec<u8>>,
     state_tx: watch::Sender<LinkState>,
     stats_tx: watch::Sender<LinkStats>,
-    mut shutdown: watch::Receiver<bool>,
-) {
+    power: watch::Receiver<Power>,
+}
+
+async fn run(config: MqttConfig, chans: Channels, mut shutdown: watch::Receiver<bool>) {
+    let Channels {
+        mut up_rx,
+        down_tx,
+        state_tx,
+        stats_tx,
+        mut power,
+    } = chans;
     let up = up_topic(&config.serial);
     let down = down_topic(&config.serial);
     let status = status_topic(&config.serial);
-    let (client, mut eventloop) = client_for(&config);
+    let (mut client, mut eventloop) = client_for(&config);
+    let mut powered = *power.borrow_and_update();
+    let mut power_open = true;
     let mut backoff = Backoff::new(config.backoff_min, config.backoff_max, config.seed);
     let mut s = Session {
         outbox: Outbox::new(config.outbox_capacity, config.window),
@@ -320,6 +356,28 @@ async fn run(
             changed = shutdown.changed() => {
                 if changed.is_err() { break; }
             }
+            changed = power.changed(), if power_open => {
+                if changed.is_err() {
+                    power_open = false;
+                    continue;
+                }
+                let now = *power.borrow_and_update();
+                if !now.on || now.epoch != powered.epoch {
+                    // The radio loses power: the socket goes without a DISCONNECT, so the
+                    // broker publishes the last will. A fresh client reconnects later.
+                    drop(eventloop);
+                    (client, eventloop) = client_for(&config);
+                    s.lost_connection();
+                    if !now.on {
+                        let _ = state_tx.send(LinkState::NoPower);
+                    } else {
+                        let _ = state_tx.send(LinkState::Connecting);
+                    }
+                } else if !powered.on {
+                    let _ = state_tx.send(LinkState::Connecting);
+                }
+                powered = now;
+            }
             msg = up_rx.recv(), if up_open => match msg {
                 Some(Up::Event(p)) => {
                     s.outbox.push(p);
@@ -332,16 +390,20 @@ async fn run(
                 }
                 None => up_open = false,
             },
-            ev = eventloop.poll() => match ev {
+            ev = eventloop.poll(), if powered.on => match ev {
                 Ok(Event::Incoming(Packet::ConnAck(_))) => {
                     s.connected = true;
                     s.stats.connects = s.stats.connects.saturating_add(1);
                     backoff.reset();
                     s.awaiting_pkid.clear();
+                    // Listen first, then say `online`: a controller that acts on the
+                    // availability (a claim, a queued operation) finds the lock subscribed.
+                    let _ = client.try_subscribe(&down, QoS::AtLeastOnce);
+                }
+                Ok(Event::Incoming(Packet::SubAck(_))) => {
                     if client.try_publish(&status, QoS::AtLeastOnce, true, ONLINE).is_ok() {
                         s.awaiting_pkid.push_back(None);
                     }
-                    let _ = client.try_subscribe(&down, QoS::AtLeastOnce);
                     let _ = state_tx.send(LinkState::Online);
                     s.pump(&client, &up);
                 }

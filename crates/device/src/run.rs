@@ -140,6 +140,12 @@ pub(crate) async fn drive(
     if link.is_none() {
         sim.set_link_status("none (running without a hub)");
     }
+    // The radio has power only while the lock has: the link drops when the battery is pulled
+    // (the broker's last will marks the lock offline) and reconnects when it is back.
+    let mut power = mqtt::Power {
+        on: sim.powered(),
+        epoch: 0,
+    };
     loop {
         let wait = match sim.next_deadline() {
             Some(d) => Duration::from_millis(d.saturating_sub(sim.now().mono_ms))
@@ -208,6 +214,23 @@ pub(crate) async fn drive(
             }
         }
         flush_up(&mut sim, &link).await;
+        let on = sim.powered();
+        if on != power.on {
+            power.epoch += u64::from(on);
+            power.on = on;
+            if let Some(l) = &link {
+                let _ = l.power.send(power);
+                // Until the link task reports again, `status` must not show the old state.
+                sim.set_link_status(
+                    if on {
+                        LinkState::Connecting
+                    } else {
+                        LinkState::NoPower
+                    }
+                    .to_string(),
+                );
+            }
+        }
     }
     if let Some(p) = link_file_path {
         let _ = std::fs::remove_file(p);

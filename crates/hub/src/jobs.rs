@@ -36,6 +36,18 @@ pub trait OperationSender: Send + Sync + 'static {
         serial: &str,
         op: &Operation,
     ) -> impl Future<Output = Result<(), SendError>> + Send;
+
+    /// An operation sent to lock `lock_id` at `since` (ms) went unanswered
+    /// for the resend delay: the lock plane marks a connected lock
+    /// `unresponsive`. The default does nothing (test fakes).
+    fn unanswered(
+        &self,
+        lock_id: i64,
+        since: i64,
+    ) -> impl Future<Output = Result<(), SendError>> + Send {
+        let _ = (lock_id, since);
+        async { Ok(()) }
+    }
 }
 
 /// What one pass did.
@@ -95,9 +107,13 @@ impl<S: OperationSender> JobRunner<S> {
     pub async fn run_once(&self) -> Result<PassReport, StoreError> {
         let store = &self.store;
         let now = self.clock.now().as_millisecond();
-        let requeued = store
-            .requeue_unanswered(now.saturating_sub(self.resend_after_ms), now)
-            .await?;
+        let cutoff = now.saturating_sub(self.resend_after_ms);
+        for (lock_id, since) in store.unanswered_locks(cutoff).await? {
+            if let Err(e) = self.sender.unanswered(lock_id, since).await {
+                tracing::warn!(lock = lock_id, error = %e, "could not mark the lock unresponsive");
+            }
+        }
+        let requeued = store.requeue_unanswered(cutoff, now).await?;
         let room = self
             .max_in_flight
             .saturating_sub(store.in_flight(&self.worker_id).await?)

@@ -120,6 +120,22 @@ string_enum!(
 );
 
 string_enum!(
+    /// Whether a lock can be talked to now. `online`/`offline` follow the
+    /// broker's availability (the lock's last will marks it offline within
+    /// the keepalive); `unresponsive` is a lock the broker shows connected
+    /// that left an operation unanswered (frozen firmware) until it answers
+    /// again.
+    Presence {
+        /// Connected and answering.
+        Online => "online",
+        /// Not connected to the broker (no power, no network).
+        Offline => "offline",
+        /// Connected but not answering.
+        Unresponsive => "unresponsive",
+    }
+);
+
+string_enum!(
     /// Life of a remote operation: `pending → sent → applied | refused | failed`.
     OpState {
         /// Queued; waits for the lock to be online and earlier operations done.
@@ -167,6 +183,8 @@ string_enum!(
     AlertKind {
         /// The broker reports the lock offline.
         LockOffline => "lock_offline",
+        /// The lock is connected but left an operation unanswered.
+        LockUnresponsive => "lock_unresponsive",
         /// The lock was factory reset: its binding is stale.
         ResetDetected => "reset_detected",
         /// Battery at or below 20 %.
@@ -218,6 +236,7 @@ impl AlertKind {
             | K::LogChainBreak
             | K::LogConflict => Severity::Critical,
             K::LockOffline
+            | K::LockUnresponsive
             | K::BatteryLow
             | K::ClockDrift
             | K::WrongCodeLimit
@@ -230,11 +249,24 @@ impl AlertKind {
         }
     }
 
+    /// Whether it is about a condition that ends (the lock back online or
+    /// answering, the battery back above its threshold): such an alert is
+    /// cleared then, and raising it while the condition holds changes
+    /// nothing. Other kinds are occurrences: each raise counts.
+    pub fn is_condition(self) -> bool {
+        use AlertKind as K;
+        matches!(
+            self,
+            K::LockOffline | K::LockUnresponsive | K::BatteryLow | K::BatteryCritical
+        )
+    }
+
     /// What it means, in words (an alert may carry a more precise message).
     pub fn text(self) -> &'static str {
         use AlertKind as K;
         match self {
             K::LockOffline => "the lock went offline",
+            K::LockUnresponsive => "the lock is connected but does not answer",
             K::ResetDetected => "the lock was factory reset: binding stale, re-claim or release it",
             K::BatteryLow => "battery low: change the batteries soon",
             K::BatteryCritical => "battery critical: change all the batteries now (below 20 % the lock refuses a factory reset)",
@@ -454,6 +486,11 @@ pub struct Lock {
     pub claim_state: ClaimState,
     /// Last availability reported on the broker.
     pub online: bool,
+    /// Whether it can be talked to now (online, offline or unresponsive).
+    pub presence: Presence,
+    /// Since when `presence` holds (`None`: never seen).
+    #[serde(serialize_with = "ts::ser_opt", deserialize_with = "ts::de_opt")]
+    pub presence_since: Option<i64>,
     /// Last message from the lock.
     #[serde(serialize_with = "ts::ser_opt", deserialize_with = "ts::de_opt")]
     pub last_seen_at: Option<i64>,
@@ -571,6 +608,11 @@ pub struct Operation {
     pub command_id: Option<i64>,
     /// What the lock returned (e.g. a verified self-check report), as JSON.
     pub result: Option<serde_json::Value>,
+    /// While `pending` or `sent` on a lock that cannot answer now: why it
+    /// waits ("lock 2 is offline since …", "lock 2 is connected but not
+    /// answering since …"). Not stored: the service reads it off the lock.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waiting: Option<String>,
 }
 
 /// Something a lock reported.
@@ -639,6 +681,10 @@ pub struct Alert {
     /// When it was last raised.
     #[serde(serialize_with = "ts::ser", deserialize_with = "ts::de")]
     pub last_at: i64,
+    /// When its condition ended (condition kinds only; `None` while it
+    /// holds). Raised again before it is acknowledged, it reopens.
+    #[serde(serialize_with = "ts::ser_opt", deserialize_with = "ts::de_opt")]
+    pub cleared_at: Option<i64>,
     /// When acknowledged.
     #[serde(serialize_with = "ts::ser_opt", deserialize_with = "ts::de_opt")]
     pub acked_at: Option<i64>,
@@ -691,6 +737,8 @@ mod tests {
             name: "Front".into(),
             claim_state: ClaimState::ResetBindingStale,
             online: true,
+            presence: Presence::Unresponsive,
+            presence_since: Some(1_767_225_600_000),
             last_seen_at: Some(1_767_225_600_123),
             battery_pct: Some(80),
             reset_counter: 2,
@@ -729,6 +777,7 @@ mod tests {
             claimed_by: None,
             command_id: Some(9),
             result: None,
+            waiting: None,
         };
         assert_eq!(round_trip(&op), op);
 
@@ -742,6 +791,7 @@ mod tests {
             created_at: 10,
             times: 2,
             last_at: 20,
+            cleared_at: Some(30),
             acked_at: None,
             acked_by: None,
         };
@@ -806,6 +856,16 @@ mod tests {
         for s in VerificationState::ALL {
             assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
             assert_eq!(VerificationState::parse(s.as_str()), Some(*s));
+        }
+    }
+
+    #[test]
+    fn presences_keep_their_stored_names() {
+        let names: Vec<&str> = Presence::ALL.iter().map(|s| s.as_str()).collect();
+        assert_eq!(names, ["online", "offline", "unresponsive"]);
+        for s in Presence::ALL {
+            assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
+            assert_eq!(Presence::parse(s.as_str()), Some(*s));
         }
     }
 

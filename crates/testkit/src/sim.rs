@@ -85,7 +85,23 @@ impl SimLock {
 
     /// Types console lines at the lock (the person at the door); returns
     /// everything it answered.
+    ///
+    /// A lock without power has no hub link; after a line that powers it
+    /// up again (`insert-battery`, a fresh `battery N%`) this returns once
+    /// its link is back (subscribed and `online`), as [`SimLock::boot`] does.
     pub async fn console(&self, lines: &[&str]) -> String {
+        let said = self.console_once(lines).await;
+        if said.contains("booting") {
+            crate::eventually("the lock's hub link back after power-up", || async {
+                let s = self.console_once(&["status"]).await;
+                s.contains("hub link: online") || s.contains("hub link: none")
+            })
+            .await;
+        }
+        said
+    }
+
+    async fn console_once(&self, lines: &[&str]) -> String {
         let addr = self.running.as_ref().unwrap().local_addr;
         let input = lines.join("\n") + "\n";
         let mut out = Vec::new();

@@ -130,12 +130,14 @@ pub async fn follow(api: &Api, op: Answer<Operation>) -> anyhow::Result<Answer<O
         tokio::time::sleep(Duration::from_millis(200)).await;
         last = api.get(&format!("/operations/{id}")).await?;
     }
+    // The hub says why it waits (offline, or connected but not answering).
+    let why = match &last.body.waiting {
+        Some(w) => w.clone(),
+        None => "no answer from the lock yet".to_owned(),
+    };
     Err(CliError::new(
         exit::LOCK_UNREACHABLE,
-        format!(
-            "operation {id} is still {} (is the lock online?)",
-            last.body.state
-        ),
+        format!("operation {id} is still {}: {why}", last.body.state),
     )
     .into())
 }

@@ -8,7 +8,7 @@ use tumbler_hub::service::lifecycle::LifecycleOutcome;
 use super::{api, confirm, Global};
 use crate::client::query;
 use crate::exit::{self, CliError};
-use crate::output::{emit, opt, opt_time, record, table, yes_no, Column};
+use crate::output::{emit, opt, opt_time, record, table, Column};
 
 /// Lock commands.
 #[derive(Debug, Subcommand)]
@@ -119,7 +119,7 @@ const COLUMNS: &[Column<Lock>] = &[
     ("NAME", |l| l.name.clone()),
     ("SITE", |l| opt(&l.site_id)),
     ("STATE", |l| l.claim_state.to_string()),
-    ("ONLINE", |l| yes_no(l.online)),
+    ("PRESENCE", |l| l.presence.to_string()),
     ("BATTERY%", |l| opt(&l.battery_pct)),
     ("LAST SEEN", |l| opt_time(l.last_seen_at)),
 ];
@@ -227,7 +227,7 @@ mod tests {
                 ("NAME", "name"),
                 ("SITE", "site_id"),
                 ("STATE", "claim_state"),
-                ("ONLINE", "online"),
+                ("PRESENCE", "presence"),
                 ("BATTERY%", "battery_pct"),
                 ("LAST SEEN", "last_seen_at"),
             ],

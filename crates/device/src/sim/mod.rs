@@ -418,6 +418,9 @@ impl SimLock {
 
     fn power_down(&mut self) {
         self.frozen = false;
+        // RAM: the next boot reports its status afresh (the hub learns a
+        // reboot's state even when nothing else changed).
+        self.last_status = None;
         self.lock = None;
         if let Some(store) = self.store.take() {
             if let DeviceFlash::Memory(m) = store.into_flash() {

@@ -268,7 +268,12 @@ impl SimLock {
             ));
             v.push(settings_line(lock.settings()));
         }
-        v.push(format!("hub link: {}", self.link_status));
+        if self.powered() || self.link_status.starts_with("none") {
+            v.push(format!("hub link: {}", self.link_status));
+        } else {
+            // The radio is off with the rest of the lock, whatever the link task says yet.
+            v.push("hub link: offline (no power)".into());
+        }
         v
     }
 

@@ -111,7 +111,14 @@ impl SimLock {
             return;
         };
         let now = self.now();
-        let mut st = bridge::status(&lock.status(now), 0);
+        let status = lock.status(now);
+        // Not before the battery gauge was read at boot: the wire has no
+        // "unknown" level, and a 0 % would raise a false critical-battery
+        // alert at every power-up.
+        if status.battery_pct.is_none() {
+            return;
+        }
+        let mut st = bridge::status(&status, 0);
         let changed = self.last_status.is_none_or(|old| {
             let mut o = old;
             o.time = 0;

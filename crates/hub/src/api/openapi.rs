@@ -253,6 +253,7 @@ fn schemas() -> Value {
         },
         "Role": names(crate::model::Role::ALL.iter().map(|r| r.as_str()).collect()),
         "ClaimState": names(crate::model::ClaimState::ALL.iter().map(|r| r.as_str()).collect()),
+        "Presence": names(crate::model::Presence::ALL.iter().map(|r| r.as_str()).collect()),
         "OpState": names(crate::model::OpState::ALL.iter().map(|r| r.as_str()).collect()),
         "Symptom": names(crate::model::Symptom::ALL.iter().map(|r| r.as_str()).collect()),
         "DoctorStep": names(crate::model::DoctorStep::ALL.iter().map(|r| r.as_str()).collect()),
@@ -262,10 +263,10 @@ fn schemas() -> Value {
         "Token": obj(&["id", "account_id", "kind", "label", "created_at"], json!({"id": int, "account_id": int, "kind": {"type": "string", "enum": ["session", "api"]}, "label": string, "created_at": ts, "expires_at": ts_opt})),
         "IssuedToken": obj(&["token", "id", "kind", "label"], json!({"token": {"type": "string", "description": "shown once"}, "id": int, "account_id": int, "kind": string, "label": string, "created_at": ts, "expires_at": ts_opt})),
         "Site": obj(&["id", "org_id", "name", "time_zone", "created_at"], json!({"id": int, "org_id": int, "name": string, "time_zone": string, "created_at": ts})),
-        "Lock": obj(&["id", "serial", "name", "claim_state", "online", "reset_counter", "created_at"], json!({"id": int, "serial": string, "org_id": int_opt, "site_id": int_opt, "name": string, "claim_state": {"$ref": "#/components/schemas/ClaimState"}, "online": {"type": "boolean"}, "last_seen_at": ts_opt, "battery_pct": int_opt, "reset_counter": int, "last_event_seq": int_opt, "created_at": ts, "telemetry": {"type": "object"}, "log_epoch": int, "rejected_frames": int, "stale_reason": {}, "intent": string_opt, "transfer_to_org": int_opt})),
-        "Operation": obj(&["id", "org_id", "lock_id", "kind", "state", "attempts", "max_attempts", "created_at", "updated_at"], json!({"id": int, "org_id": int, "lock_id": int, "kind": string, "params": {}, "state": {"$ref": "#/components/schemas/OpState"}, "attempts": int, "max_attempts": int, "error": string_opt, "created_by": int_opt, "created_at": ts, "updated_at": ts, "claimed_by": string_opt, "command_id": int_opt, "result": {}})),
+        "Lock": obj(&["id", "serial", "name", "claim_state", "online", "reset_counter", "created_at"], json!({"id": int, "serial": string, "org_id": int_opt, "site_id": int_opt, "name": string, "claim_state": {"$ref": "#/components/schemas/ClaimState"}, "online": {"type": "boolean"}, "presence": {"$ref": "#/components/schemas/Presence"}, "presence_since": ts_opt, "last_seen_at": ts_opt, "battery_pct": int_opt, "reset_counter": int, "last_event_seq": int_opt, "created_at": ts, "telemetry": {"type": "object"}, "log_epoch": int, "rejected_frames": int, "stale_reason": {}, "intent": string_opt, "transfer_to_org": int_opt})),
+        "Operation": obj(&["id", "org_id", "lock_id", "kind", "state", "attempts", "max_attempts", "created_at", "updated_at"], json!({"id": int, "org_id": int, "lock_id": int, "kind": string, "params": {}, "state": {"$ref": "#/components/schemas/OpState"}, "attempts": int, "max_attempts": int, "error": string_opt, "created_by": int_opt, "created_at": ts, "updated_at": ts, "claimed_by": string_opt, "command_id": int_opt, "result": {}, "waiting": {"type": "string", "description": "why a pending or sent operation waits (lock offline or not answering, since when)"}})),
         "Event": obj(&["id", "lock_id", "seq", "kind", "at", "received_at"], json!({"id": int, "org_id": int_opt, "lock_id": int, "seq": int, "kind": string, "at": ts, "received_at": ts, "data": {}})),
-        "Alert": obj(&["id", "org_id", "kind", "severity", "message", "created_at"], json!({"id": int, "org_id": int, "lock_id": int_opt, "kind": string, "severity": {"$ref": "#/components/schemas/Severity"}, "message": string, "created_at": ts, "acked_at": ts_opt, "acked_by": int_opt})),
+        "Alert": obj(&["id", "org_id", "kind", "severity", "message", "created_at"], json!({"id": int, "org_id": int, "lock_id": int_opt, "kind": string, "severity": {"$ref": "#/components/schemas/Severity"}, "message": string, "created_at": ts, "times": int, "last_at": ts, "cleared_at": ts_opt, "acked_at": ts_opt, "acked_by": int_opt})),
     })
 }
 

@@ -65,4 +65,50 @@ impl LockPlane {
         }
         Ok(())
     }
+
+    /// The condition behind `kind` ended for `lock` (back online, answering
+    /// again, battery back above its threshold): its open alert is cleared.
+    pub(crate) async fn clear(
+        &self,
+        lock: &Lock,
+        kind: AlertKind,
+        now_ms: i64,
+    ) -> Result<(), PlaneError> {
+        if let Some(org) = lock.org_id {
+            self.store.clear_alert(org, lock.id, kind, now_ms).await?;
+        }
+        Ok(())
+    }
+
+    /// The battery alerts a reported level raises or clears: `battery_critical`
+    /// at or below 5 %, `battery_low` at or below 20 %; each is cleared once
+    /// the level is back above its threshold. Raising one that is still open
+    /// changes nothing (the store counts a condition once), so the lock's
+    /// alarm and its status saying the same level leave one alert.
+    pub(crate) async fn battery_level(
+        &self,
+        lock: &Lock,
+        pct: i64,
+        now_ms: i64,
+    ) -> Result<(), PlaneError> {
+        if pct <= BATTERY_CRITICAL_PCT {
+            self.raise(lock, AlertKind::BatteryCritical, None, now_ms)
+                .await?;
+        } else {
+            self.clear(lock, AlertKind::BatteryCritical, now_ms).await?;
+            if pct <= BATTERY_LOW_PCT {
+                self.raise(lock, AlertKind::BatteryLow, None, now_ms)
+                    .await?;
+            }
+        }
+        if pct > BATTERY_LOW_PCT {
+            self.clear(lock, AlertKind::BatteryLow, now_ms).await?;
+        }
+        Ok(())
+    }
 }
+
+/// At or below this level (percent) the battery is critical.
+pub const BATTERY_CRITICAL_PCT: i64 = 5;
+/// At or below this level (percent) the battery is low.
+pub const BATTERY_LOW_PCT: i64 = 20;

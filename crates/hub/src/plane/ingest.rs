@@ -3,7 +3,7 @@
 //! the untrusted broker: unknown serials change nothing.
 
 use super::{invalid, LockPlane, PlaneError};
-use crate::model::{is_valid_serial, AlertKind, ClaimState, Lock, SERIAL_RULE};
+use crate::model::{is_valid_serial, AlertKind, ClaimState, Lock, Presence, SERIAL_RULE};
 use crate::store::events::{IngestOutcome, NewEvent};
 
 fn check_serial(s: &str) -> Result<String, PlaneError> {
@@ -19,7 +19,9 @@ impl LockPlane {
     /// locks the hub already knows are updated; other serials are ignored
     /// (`Ok(None)`), so anyone publishing on the untrusted broker cannot
     /// make the hub create rows. Going offline while claimed raises a
-    /// `lock_offline` alert.
+    /// `lock_offline` alert (a flapping link counts in that one alert);
+    /// coming back clears it. The broker is untrusted, so this only moves
+    /// presence and alerts, never the binding or access.
     pub async fn lock_presence(
         &self,
         serial: &str,
@@ -33,16 +35,43 @@ impl LockPlane {
         let Some(lock) = self.store.set_online(&serial, online, now).await? else {
             return Ok(None);
         };
-        if before.online && !online && lock.claim_state == ClaimState::Claimed {
-            self.raise(&lock, AlertKind::LockOffline, None, now).await?;
+        if lock.claim_state == ClaimState::Claimed {
+            if before.online && !online {
+                self.raise(&lock, AlertKind::LockOffline, None, now).await?;
+            } else if online {
+                self.clear(&lock, AlertKind::LockOffline, now).await?;
+            }
+        }
+        if !online && before.presence == Presence::Unresponsive {
+            // Not "connected but not answering" any more: offline says it.
+            self.clear(&lock, AlertKind::LockUnresponsive, now).await?;
         }
         Ok(Some(lock))
     }
 
+    /// An operation sent to a lock at `since_ms` went unanswered for the
+    /// resend delay: a lock the broker shows connected becomes
+    /// `unresponsive` (frozen firmware), with a `lock_unresponsive` alert.
+    /// It is `online` again at its next authenticated frame.
+    pub async fn lock_unanswered(&self, lock_id: i64, since_ms: i64) -> Result<(), PlaneError> {
+        let now = self.now_ms();
+        if let Some(lock) = self.store.mark_unresponsive(lock_id, since_ms).await? {
+            tracing::info!(
+                serial = lock.serial,
+                "the lock is connected but does not answer"
+            );
+            if lock.claim_state == ClaimState::Claimed {
+                self.raise(&lock, AlertKind::LockUnresponsive, None, now)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
     /// The lock reported battery and reset counter. A higher reset counter
     /// on a claimed lock marks it `reset_binding_stale` and raises a
-    /// `reset_detected` alert; a low battery raises `battery_low` (≤ 20 %)
-    /// or `battery_critical` (≤ 5 %).
+    /// `reset_detected` alert; the battery level raises or clears
+    /// `battery_low` (≤ 20 %) and `battery_critical` (≤ 5 %).
     pub async fn lock_telemetry(
         &self,
         serial: &str,
@@ -64,15 +93,8 @@ impl LockPlane {
             self.raise(&lock, AlertKind::ResetDetected, None, now)
                 .await?;
         }
-        match battery_pct {
-            Some(b) if b <= 5 => {
-                self.raise(&lock, AlertKind::BatteryCritical, None, now)
-                    .await?
-            }
-            Some(b) if b <= 20 && seen.battery_pct.is_none_or(|old| old > 20) => {
-                self.raise(&lock, AlertKind::BatteryLow, None, now).await?
-            }
-            _ => {}
+        if let Some(b) = battery_pct {
+            self.battery_level(&lock, b, now).await?;
         }
         Ok(lock)
     }

@@ -123,6 +123,13 @@ fn access_kind(plane: &LockPlane, op: &Operation) -> Option<Result<OpKind, Strin
 }
 
 impl OperationSender for ProtoSender {
+    async fn unanswered(&self, lock_id: i64, since: i64) -> Result<(), SendError> {
+        self.plane
+            .lock_unanswered(lock_id, since)
+            .await
+            .map_err(|e| SendError::Transport(e.to_string()))
+    }
+
     async fn send(&self, serial: &str, op: &Operation) -> Result<(), SendError> {
         let store = &self.plane.store;
         let now = self.plane.now_ms();

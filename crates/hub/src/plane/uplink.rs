@@ -94,7 +94,15 @@ impl LockPlane {
                 tracing::info!(serial, error = %e, "rejected a frame from the lock");
                 Ok(())
             }
-            Opened::Ok(u) => self.dispatch(&lock, *u, now_ms).await,
+            Opened::Ok(u) => {
+                // An authenticated frame: the lock answers again.
+                if let Some(back) = store.mark_responsive(lock.id, now_ms).await? {
+                    tracing::info!(serial, "the lock answers again");
+                    self.clear(&back, AlertKind::LockUnresponsive, now_ms)
+                        .await?;
+                }
+                self.dispatch(&lock, *u, now_ms).await
+            }
         }
     }
 
@@ -403,14 +411,7 @@ impl LockPlane {
         let Some(after) = self.store.record_status(lock.id, &rec, now_ms).await? else {
             return Ok(());
         };
-        let b = rec.battery_pct;
-        if b <= 5 && lock.battery_pct.is_none_or(|old| old > 5) {
-            self.raise(lock, AlertKind::BatteryCritical, None, now_ms)
-                .await?;
-        } else if b <= 20 && b > 5 && lock.battery_pct.is_none_or(|old| old > 20) {
-            self.raise(lock, AlertKind::BatteryLow, None, now_ms)
-                .await?;
-        }
+        self.battery_level(lock, rec.battery_pct, now_ms).await?;
         let drifted = skew.abs() > CLOCK_DRIFT_ALERT_S;
         let was = lock
             .telemetry

@@ -1,7 +1,7 @@
 //! Remote operations on locks: request, list, inspect.
 
 use super::{check_limit, invalid, Principal, Service, ServiceError, ADMINS, ANY_ROLE};
-use crate::model::{OpName, OpState, Operation};
+use crate::model::{OpName, OpState, Operation, Presence};
 use crate::store::operations::{OpOutcome, OperationFilter};
 
 use tumbler_control::{factory_reset_summary, SecretPin, FACTORY_RESET_ERASES};
@@ -178,7 +178,7 @@ impl Service {
                     id: l,
                 })?;
         }
-        Ok(self
+        let mut ops = self
             .store
             .list_operations(
                 p.org_id,
@@ -188,19 +188,40 @@ impl Service {
                     limit,
                 },
             )
-            .await?)
+            .await?;
+        let mut locks: std::collections::HashMap<i64, Option<Lock>> = Default::default();
+        for op in &mut ops {
+            if !matches!(op.state, OpState::Pending | OpState::Sent) {
+                continue;
+            }
+            let lock = match locks.entry(op.lock_id) {
+                std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    e.insert(self.store.get_lock(p.org_id, op.lock_id).await?)
+                }
+            };
+            op.waiting = lock.as_ref().and_then(waiting_reason);
+        }
+        Ok(ops)
     }
 
     /// One operation.
     pub async fn get_operation(&self, p: &Principal, id: i64) -> Result<Operation, ServiceError> {
         self.require(p, ANY_ROLE)?;
-        self.store
-            .get_operation(p.org_id, id)
-            .await?
-            .ok_or(ServiceError::Missing {
-                what: "operation",
-                id,
-            })
+        let mut op =
+            self.store
+                .get_operation(p.org_id, id)
+                .await?
+                .ok_or(ServiceError::Missing {
+                    what: "operation",
+                    id,
+                })?;
+        if matches!(op.state, OpState::Pending | OpState::Sent) {
+            if let Some(lock) = self.store.get_lock(p.org_id, op.lock_id).await? {
+                op.waiting = waiting_reason(&lock);
+            }
+        }
+        Ok(op)
     }
 
     /// Queues an operation without parameters on a claimed lock (owners,
@@ -243,5 +264,23 @@ impl Service {
             .store
             .finish_operation_of_lock(op_id, lock.id, outcome, self.now_ms())
             .await?)
+    }
+}
+
+/// Why an operation on `lock` waits, if the lock cannot answer now: offline
+/// (no broker link) or connected but not answering, each with since when.
+pub fn waiting_reason(lock: &Lock) -> Option<String> {
+    let since = lock
+        .presence_since
+        .and_then(|ms| jiff::Timestamp::from_millisecond(ms).ok())
+        .map(|t| format!(" since {}", t.strftime("%Y-%m-%d %H:%M:%S UTC")))
+        .unwrap_or_default();
+    match lock.presence {
+        Presence::Offline => Some(format!("lock {} is offline{since}", lock.id)),
+        Presence::Unresponsive => Some(format!(
+            "lock {} is connected but not answering{since}",
+            lock.id
+        )),
+        _ => None,
     }
 }

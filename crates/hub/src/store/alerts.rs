@@ -6,7 +6,7 @@ use super::{col, parse_enum, Store, StoreError};
 use crate::model::{Alert, AlertKind, Severity};
 
 const COLS: &str =
-    "id, org_id, lock_id, kind, severity, message, created_at, times, last_at, acked_at, acked_by";
+    "id, org_id, lock_id, kind, severity, message, created_at, times, last_at, cleared_at, acked_at, acked_by";
 
 fn alert_row(r: &AnyRow) -> Result<Alert, StoreError> {
     Ok(Alert {
@@ -19,6 +19,7 @@ fn alert_row(r: &AnyRow) -> Result<Alert, StoreError> {
         created_at: col(r, "created_at")?,
         times: col(r, "times")?,
         last_at: col(r, "last_at")?,
+        cleared_at: col(r, "cleared_at")?,
         acked_at: col(r, "acked_at")?,
         acked_by: col(r, "acked_by")?,
     })
@@ -40,7 +41,11 @@ pub struct NewAlert<'a> {
 impl Store {
     /// Raises an alert. A lock has at most one open alert of a kind: raising
     /// it again while it is open (not acknowledged) counts it (`times`,
-    /// `last_at`, latest message) instead of adding another. One statement,
+    /// `last_at`, latest message) instead of adding another — except a
+    /// condition kind ([`AlertKind::is_condition`]) whose condition still
+    /// holds (not `cleared_at`): that changes nothing, so a battery reported
+    /// low twice is one occurrence. A cleared condition alert raised again
+    /// reopens (a flapping link: one alert, `times` flaps). One statement,
     /// backed by a partial unique index, so two hubs raising at once still
     /// leave one.
     pub async fn raise_alert(&self, a: NewAlert<'_>, now: i64) -> Result<Alert, StoreError> {
@@ -48,8 +53,12 @@ impl Store {
             "INSERT INTO alerts (org_id, lock_id, kind, severity, message, created_at, times, last_at) \
              VALUES ($1, $2, $3, $4, $5, $6, 1, $6) \
              ON CONFLICT (org_id, lock_id, kind) WHERE acked_at IS NULL AND lock_id IS NOT NULL \
-             DO UPDATE SET times = alerts.times + 1, last_at = excluded.last_at, \
-                           message = excluded.message \
+             DO UPDATE SET \
+               times = CASE WHEN $7 = 1 AND alerts.cleared_at IS NULL THEN alerts.times \
+                            ELSE alerts.times + 1 END, \
+               last_at = CASE WHEN $7 = 1 AND alerts.cleared_at IS NULL THEN alerts.last_at \
+                              ELSE excluded.last_at END, \
+               message = excluded.message, cleared_at = NULL \
              RETURNING {COLS}"
         )))
         .bind(a.org_id)
@@ -58,9 +67,33 @@ impl Store {
         .bind(a.kind.severity().as_str())
         .bind(a.message.unwrap_or(a.kind.text()))
         .bind(now)
+        .bind(i64::from(a.kind.is_condition()))
         .fetch_one(&self.pool)
         .await?;
         alert_row(&r)
+    }
+
+    /// The condition behind `kind` ended for `lock_id`: its open alert is
+    /// marked cleared (it stays listed until acknowledged). Returns how many
+    /// alerts changed (0 or 1).
+    pub async fn clear_alert(
+        &self,
+        org_id: i64,
+        lock_id: i64,
+        kind: AlertKind,
+        now: i64,
+    ) -> Result<u64, StoreError> {
+        let done = sqlx::query(
+            "UPDATE alerts SET cleared_at = $4 WHERE org_id = $1 AND lock_id = $2 AND kind = $3 \
+             AND acked_at IS NULL AND cleared_at IS NULL",
+        )
+        .bind(org_id)
+        .bind(lock_id)
+        .bind(kind.as_str())
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected())
     }
 
     /// An organisation's alerts, newest first; `open_only` hides acknowledged ones.

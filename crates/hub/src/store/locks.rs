@@ -3,10 +3,10 @@
 use sqlx::any::AnyRow;
 
 use super::{col, parse_enum, Store, StoreError};
-use crate::model::{Capacity, ClaimState, Lock, Telemetry};
+use crate::model::{Capacity, ClaimState, Lock, Presence, Telemetry};
 
 pub(crate) const COLS: &str =
-    "id, serial, org_id, site_id, name, claim_state, online, last_seen_at, \
+    "id, serial, org_id, site_id, name, claim_state, online, presence, presence_since, last_seen_at, \
                     battery_pct, reset_counter, last_event_seq, created_at, bolt, door, mode, \
                     setup_mode, firmware, credential_version, credential_digest, clock_skew_s, \
                     status_at, log_epoch, rejected_frames, stale_reason, intent, transfer_to_org, \
@@ -26,6 +26,8 @@ pub(crate) fn lock_row(r: &AnyRow) -> Result<Lock, StoreError> {
         name: col(r, "name")?,
         claim_state: parse_enum(r, "claim_state", ClaimState::parse)?,
         online: online != 0,
+        presence: parse_enum(r, "presence", Presence::parse)?,
+        presence_since: col(r, "presence_since")?,
         last_seen_at: col(r, "last_seen_at")?,
         battery_pct: col(r, "battery_pct")?,
         reset_counter: col(r, "reset_counter")?,
@@ -186,18 +188,65 @@ impl Store {
         rows.iter().map(lock_row).collect()
     }
 
-    /// Records availability from the broker (`status` topic).
+    /// Records availability from the broker (`status` topic): presence
+    /// becomes `online` or `offline` (`presence_since` moves only when it
+    /// changes; an unresponsive lock the broker still shows connected stays
+    /// unresponsive until it answers).
     pub async fn set_online(
         &self,
         serial: &str,
         online: bool,
         now: i64,
     ) -> Result<Option<Lock>, StoreError> {
+        let presence = if online { "online" } else { "offline" };
         let r = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "UPDATE locks SET online = $2, last_seen_at = $3 WHERE serial = $1 RETURNING {COLS}"
+            "UPDATE locks SET online = $2, last_seen_at = $3, \
+               presence_since = CASE WHEN online = $2 AND presence_since IS NOT NULL \
+                 THEN presence_since ELSE $3 END, \
+               presence = CASE WHEN online = $2 AND presence = 'unresponsive' AND $2 = 1 \
+                 THEN presence ELSE $4 END \
+             WHERE serial = $1 RETURNING {COLS}"
         )))
         .bind(serial)
         .bind(i64::from(online))
+        .bind(now)
+        .bind(presence)
+        .fetch_optional(&self.pool)
+        .await?;
+        r.as_ref().map(lock_row).transpose()
+    }
+
+    /// Marks a lock the broker shows connected `unresponsive` (an operation
+    /// went unanswered). `None` if it is not `online` now (offline, or
+    /// already unresponsive): only the change is reported.
+    pub async fn mark_unresponsive(
+        &self,
+        lock_id: i64,
+        now: i64,
+    ) -> Result<Option<Lock>, StoreError> {
+        let r = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "UPDATE locks SET presence = 'unresponsive', presence_since = $2 \
+             WHERE id = $1 AND online = 1 AND presence = 'online' RETURNING {COLS}"
+        )))
+        .bind(lock_id)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?;
+        r.as_ref().map(lock_row).transpose()
+    }
+
+    /// The lock answered (an authenticated frame): an `unresponsive` lock is
+    /// `online` again. `None` if it was not unresponsive.
+    pub async fn mark_responsive(
+        &self,
+        lock_id: i64,
+        now: i64,
+    ) -> Result<Option<Lock>, StoreError> {
+        let r = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "UPDATE locks SET presence = 'online', presence_since = $2 \
+             WHERE id = $1 AND presence = 'unresponsive' RETURNING {COLS}"
+        )))
+        .bind(lock_id)
         .bind(now)
         .fetch_optional(&self.pool)
         .await?;

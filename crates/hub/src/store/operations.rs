@@ -41,6 +41,7 @@ fn op_row(r: &AnyRow) -> Result<Operation, StoreError> {
             let s: Option<String> = col(r, "result")?;
             s.and_then(|s| serde_json::from_str(&s).ok())
         },
+        waiting: None,
     })
 }
 
@@ -238,6 +239,21 @@ impl Store {
         .fetch_one(&self.pool)
         .await?;
         col(&r, "n")
+    }
+
+    /// The locks with an operation sent before `sent_before` and still
+    /// unanswered, each with its oldest such send (ascending lock id).
+    pub async fn unanswered_locks(&self, sent_before: i64) -> Result<Vec<(i64, i64)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT lock_id, MIN(claimed_at) AS since FROM operations \
+             WHERE state = 'sent' AND claimed_at < $1 GROUP BY lock_id ORDER BY lock_id",
+        )
+        .bind(sent_before)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((col(r, "lock_id")?, col(r, "since")?)))
+            .collect()
     }
 
     /// Operations sent before `sent_before` without an answer go back to

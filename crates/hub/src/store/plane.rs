@@ -278,7 +278,7 @@ impl Store {
         let mut tx = self.begin_on_lock(lock.id).await?;
         let r = sqlx::query(sqlx::AssertSqlSafe(format!(
             "UPDATE locks SET org_id = $2, site_id = $3, name = $4, claim_state = 'claimed', \
-             online = 1, last_seen_at = $5, log_epoch = log_epoch + 1, log_cursor = NULL, \
+             online = 1, presence = 'online', presence_since = $5, last_seen_at = $5, log_epoch = log_epoch + 1, log_cursor = NULL, \
              last_event_seq = NULL, stale_reason = NULL, intent = NULL, transfer_to_org = NULL \
              WHERE id = $1 RETURNING {LOCK_COLS}"
         )))

@@ -18,6 +18,7 @@ mod jobs;
 mod lock_e2e;
 mod openapi;
 mod orgs;
+mod presence_e2e;
 mod replace_e2e;
 mod secrets_in_logs;
 mod settings_e2e;

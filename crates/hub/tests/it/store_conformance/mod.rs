@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use tumbler_hub::model::{AlertKind, ClaimState, OpState, Role, Severity};
+use tumbler_hub::model::{AlertKind, ClaimState, OpState, Presence, Role, Severity};
 use tumbler_hub::store::alerts::NewAlert;
 use tumbler_hub::store::events::{EventFilter, IngestOutcome, NewEvent};
 use tumbler_hub::store::locks::LockFilter;
@@ -55,6 +55,7 @@ conformance!(
     events_dedup_gap_and_search,
     alerts_ack,
     alerts_once_per_lock_and_kind,
+    presence_unresponsive_and_back,
     lock_plane_bindings_and_lifecycle,
     access_slots_changes_and_reset,
     concurrent_grants_get_distinct_slots,
@@ -598,12 +599,35 @@ async fn alerts_once_per_lock_and_kind(store: &Store) {
     let first = raise(AlertKind::LockOffline, T0).await;
     assert_eq!((first.times, first.severity), (1, Severity::Warning));
     assert_eq!(first.message, "the lock went offline");
+    // Raised again while its condition holds: the same occurrence.
+    let same = raise(AlertKind::LockOffline, T0 + 5).await;
+    assert_eq!((same.id, same.times, same.last_at), (first.id, 1, T0));
+    // Back online (cleared), then offline again: counted, reopened.
+    let clear = |at| {
+        let store = store.clone();
+        async move {
+            store
+                .clear_alert(o, l, AlertKind::LockOffline, at)
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(clear(T0 + 8).await, 1);
+    assert_eq!(clear(T0 + 9).await, 0, "already cleared");
+    let open = store.list_alerts(o, true, 10).await.unwrap();
+    assert_eq!(open[0].cleared_at, Some(T0 + 8), "{open:?}");
     raise(AlertKind::LockOffline, T0 + 10).await;
+    clear(T0 + 15).await;
     let third = raise(AlertKind::LockOffline, T0 + 20).await;
     assert_eq!(third.id, first.id);
     assert_eq!(
-        (third.times, third.last_at, third.created_at),
-        (3, T0 + 20, T0)
+        (
+            third.times,
+            third.last_at,
+            third.created_at,
+            third.cleared_at
+        ),
+        (3, T0 + 20, T0, None)
     );
     // Another kind on the same lock is its own alert.
     let other = raise(AlertKind::BatteryLow, T0 + 30).await;
@@ -640,6 +664,51 @@ async fn alerts_once_per_lock_and_kind(store: &Store) {
     let again = raise(AlertKind::LockOffline, T0 + 60).await;
     assert_ne!(again.id, first.id);
     assert_eq!(again.times, 1);
+}
+
+async fn presence_unresponsive_and_back(store: &Store) {
+    let o = org(store).await;
+    let s = store.create_site(o, "HQ", "UTC", T0).await.unwrap();
+    let l = lock_online(store, o, s.id, "SN-PRES").await;
+    let row = |store: Store| async move { store.lock_by_serial("SN-PRES").await.unwrap().unwrap() };
+    let r = row(store.clone()).await;
+    assert_eq!((r.presence, r.presence_since), (Presence::Online, Some(T0)));
+    // An operation sent and unanswered: the lock is listed with its oldest send.
+    let op = enqueue(store, o, l, "get_status").await;
+    let sent = store.claim_operations("w", T0 + 10, 5).await.unwrap();
+    assert_eq!(sent.iter().map(|x| x.id).collect::<Vec<_>>(), [op]);
+    assert!(store.unanswered_locks(T0 + 10).await.unwrap().is_empty());
+    assert_eq!(
+        store.unanswered_locks(T0 + 11).await.unwrap(),
+        [(l, T0 + 10)]
+    );
+    // Connected but not answering; reported once.
+    let u = store.mark_unresponsive(l, T0 + 10).await.unwrap().unwrap();
+    assert_eq!(
+        (u.presence, u.presence_since, u.online),
+        (Presence::Unresponsive, Some(T0 + 10), true)
+    );
+    assert!(store.mark_unresponsive(l, T0 + 20).await.unwrap().is_none());
+    // The broker repeating "online" does not make it answer.
+    store.set_online("SN-PRES", true, T0 + 30).await.unwrap();
+    assert_eq!(row(store.clone()).await.presence, Presence::Unresponsive);
+    // It answers: online again, once.
+    let b = store.mark_responsive(l, T0 + 40).await.unwrap().unwrap();
+    assert_eq!(
+        (b.presence, b.presence_since),
+        (Presence::Online, Some(T0 + 40))
+    );
+    assert!(store.mark_responsive(l, T0 + 50).await.unwrap().is_none());
+    // Offline from the broker, whatever it was; an offline lock is never unresponsive.
+    store.set_online("SN-PRES", false, T0 + 60).await.unwrap();
+    let r = row(store.clone()).await;
+    assert_eq!(
+        (r.presence, r.presence_since),
+        (Presence::Offline, Some(T0 + 60))
+    );
+    assert!(store.mark_unresponsive(l, T0 + 70).await.unwrap().is_none());
+    store.set_online("SN-PRES", true, T0 + 80).await.unwrap();
+    assert_eq!(row(store.clone()).await.presence, Presence::Online);
 }
 
 async fn alerts_ack(store: &Store) {
