@@ -14,7 +14,7 @@ use crate::model::{AlertKind, ClaimState, DoctorStep, Event, Lock, OpName, OpSta
 use crate::store::events::EventFilter;
 use crate::store::operations::OperationFilter;
 use check::CheckResult;
-use plan::{Denials, Facts, Plan, Presence};
+use plan::{Denials, Facts, Plan};
 
 /// An operation sent this long ago without an answer counts as unanswered.
 pub const UNANSWERED_AFTER_MS: i64 = 5_000;
@@ -109,11 +109,7 @@ impl Service {
             .await?;
 
         let mut f = Facts::unknown(now);
-        f.presence = if lock.online {
-            Presence::Online
-        } else {
-            Presence::Offline
-        };
+        f.presence = lock.presence;
         f.last_seen_ms = lock.last_seen_at;
         f.status_ms = lock.telemetry.status_at;
         f.battery_pct = lock.battery_pct;
@@ -157,6 +153,11 @@ impl Service {
             if op.kind == OpName::Reboot && op.state == OpState::Applied {
                 f.last_reboot_ms = f.last_reboot_ms.max(Some(op.updated_at));
             }
+        }
+
+        if lock.presence == crate::model::Presence::Unresponsive && f.unanswered_since_ms.is_none()
+        {
+            f.unanswered_since_ms = lock.presence_since;
         }
 
         let mut lockout_sign: Option<i64> = None;

@@ -20,18 +20,9 @@ pub const BATTERY_GOOD_PCT: i64 = 50;
 /// Clock skew (seconds) beyond which schedules misbehave.
 pub const CLOCK_DRIFT_S: i64 = 120;
 
-/// Whether the lock is reachable, as the hub sees it. Another state (for
-/// example a lock connected but not answering, `unresponsive`) is one more
-/// variant here and one more arm in [`Facts::answers`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[non_exhaustive]
-pub enum Presence {
-    /// Connected to the broker.
-    Online,
-    /// Not connected (or never seen).
-    Offline,
-}
+/// Whether the lock is reachable, as the hub sees it (the hub's own
+/// vocabulary: `online`, `offline`, `unresponsive`).
+pub use crate::model::Presence;
 
 /// Refusals at the door the lock logged recently, by reason.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -142,13 +133,14 @@ impl Facts {
     pub fn answers(&self) -> bool {
         match self.presence {
             Presence::Online => self.unanswered_ops == 0,
-            Presence::Offline => false,
+            Presence::Offline | Presence::Unresponsive => false,
         }
     }
 
     /// The lock is connected but leaves operations unanswered (frozen firmware).
     pub fn frozen(&self) -> bool {
-        self.presence == Presence::Online && self.unanswered_ops > 0
+        self.presence == Presence::Unresponsive
+            || (self.presence == Presence::Online && self.unanswered_ops > 0)
     }
 
     /// The clock is off by more than [`CLOCK_DRIFT_S`].
