@@ -413,6 +413,7 @@ impl SimLock {
         // for BOOT_MS); simulated time skips ahead so every console command finds it ready.
         self.advance(Duration::from_millis(BOOT_MS + 100));
         self.push_status();
+        self.announce();
         Ok(())
     }
 

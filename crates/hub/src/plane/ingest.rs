@@ -36,13 +36,19 @@ impl LockPlane {
         if before.online && !online && lock.claim_state == ClaimState::Claimed {
             self.raise(&lock, AlertKind::LockOffline, None, now).await?;
         }
+        if online && lock.claim_state == ClaimState::Claimed {
+            // Whatever happened while it was away (a reset whose notice a power
+            // cut swallowed), the lock's signed answer tells.
+            self.challenge_quietly(&serial).await;
+        }
         Ok(Some(lock))
     }
 
-    /// The lock reported battery and reset counter. A higher reset counter
-    /// on a claimed lock marks it `reset_binding_stale` and raises a
-    /// `reset_detected` alert; a low battery raises `battery_low` (≤ 20 %)
-    /// or `battery_critical` (≤ 5 %).
+    /// Unauthenticated telemetry: battery and reset counter. A low battery
+    /// raises `battery_low` (≤ 20 %) or `battery_critical` (≤ 5 %). A higher
+    /// reset counter on a claimed lock is only a claim: it raises
+    /// `forged_status` and challenges the lock for its signed statement, but
+    /// changes no state (the broker is untrusted).
     pub async fn lock_telemetry(
         &self,
         serial: &str,
@@ -61,8 +67,12 @@ impl LockPlane {
             .await?
             .ok_or(PlaneError::NotFound)?;
         if reset {
-            self.raise(&lock, AlertKind::ResetDetected, None, now)
+            let msg = format!(
+                "unauthenticated telemetry claims reset counter {reset_counter}: nothing changed, the lock was asked for signed evidence"
+            );
+            self.raise(&lock, AlertKind::ForgedStatus, Some(&msg), now)
                 .await?;
+            self.challenge_quietly(&serial).await;
         }
         match battery_pct {
             Some(b) if b <= 5 => {

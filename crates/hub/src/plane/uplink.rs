@@ -67,11 +67,12 @@ impl LockPlane {
         };
         let now_ms = self.now_ms();
         let now_s = u64::try_from(now_ms / 1000).unwrap_or(0);
+        let challenges = self.challenges.outstanding(serial);
         let opened = store
             .update_binding(lock.id, now_ms, |bytes| match Binding::from_bytes(bytes) {
                 Err(e) => (None, Opened::Bad(format!("stored binding unreadable: {e}"))),
                 Ok(mut b) => {
-                    let r = b.open_uplink(frame, now_s);
+                    let r = b.open_uplink_challenged(frame, now_s, &challenges);
                     let new = b.to_bytes().ok().map(|z| z.to_vec());
                     match r {
                         Ok(u) => (new, Opened::Ok(Box::new(u))),
@@ -92,6 +93,17 @@ impl LockPlane {
                 // Tampered, replayed, forged or unverifiable: count and ignore.
                 store.count_rejected(lock.id).await?;
                 tracing::info!(serial, error = %e, "rejected a frame from the lock");
+                if matches!(
+                    e,
+                    UplinkError::ForgedStatement
+                        | UplinkError::ForgedResetRecord
+                        | UplinkError::ForgedSelfCheck
+                ) {
+                    // Unauthenticated: an alert, never a change of state.
+                    let msg = format!("a frame in the lock's name failed its signature check ({e}): nothing was changed");
+                    self.raise(&lock, AlertKind::ForgedStatus, Some(&msg), now_ms)
+                        .await?;
+                }
                 Ok(())
             }
             Opened::Ok(u) => self.dispatch(&lock, *u, now_ms).await,
@@ -114,6 +126,17 @@ impl LockPlane {
             } => self.status(lock, &status, clock_skew_s, now_ms).await,
             Uplink::Event(e) => self.event(lock, e, now_ms).await,
             Uplink::Log(batch) => self.log(lock, &batch, now_ms).await,
+            Uplink::Statement(signed) => {
+                self.challenges
+                    .answered(&lock.serial, &signed.statement.challenge);
+                tracing::debug!(
+                    serial = lock.serial,
+                    reset_counter = signed.statement.reset_counter,
+                    setup_mode = signed.statement.setup_mode,
+                    "the lock stated no reset"
+                );
+                Ok(())
+            }
             Uplink::ResetDetected { reason, record } => {
                 let record = record.map(|r| {
                     serde_json::json!({
@@ -554,8 +577,10 @@ impl LockPlane {
             ResetReason::ResetNotice { reset_counter }
             | ResetReason::ResetRecord { reset_counter } => Some(i64::from(reset_counter)),
             ResetReason::ResetCounterAdvanced { to, .. } => Some(i64::from(to)),
+            ResetReason::Statement { reset_counter, .. } => Some(i64::from(reset_counter)),
             _ => None,
         };
+        self.challenges.clear(&lock.serial);
         let why = serde_json::json!({
             "reason": serde_json::to_value(reason).unwrap_or_default(),
             "authenticated": reason.authenticated(),
@@ -573,6 +598,7 @@ impl LockPlane {
                 | ResetReason::ResetRecord { reset_counter } => {
                     Some(i64::from(reset_counter.saturating_sub(1)))
                 }
+                ResetReason::Statement { .. } => Some(lock.reset_counter),
                 _ => None,
             };
             self.access_lock_reset(lock.id, before).await?;
@@ -591,10 +617,15 @@ impl LockPlane {
         }
         // A reset the hub asked for happened: that operation is applied; the
         // rest can never be delivered with this binding.
+        let code = if reason.authenticated() {
+            "the lock was factory reset"
+        } else {
+            "binding_stale"
+        };
         store
             .end_open_ops(
                 lock.id,
-                "binding_stale",
+                code,
                 &[OpName::FactoryReset, OpName::ManufacturerReset],
                 now_ms,
             )
