@@ -14,6 +14,8 @@ impl SimLock {
             cmd,
             Console::InsertBattery
                 | Console::PullBattery
+                | Console::CutPowerAfter(_)
+                | Console::FlashUnits
                 | Console::Battery(_)
                 | Console::Status
                 | Console::Log
@@ -210,6 +212,14 @@ impl SimLock {
             Console::FailUpdate => {
                 self.frozen = true;
                 extra.push("a firmware update fails half-way: the lock stops responding".into());
+            }
+            Console::CutPowerAfter(n) => {
+                self.cut_power_after(n);
+                extra.push(format!("the battery will fall out after {n} flash units"));
+            }
+            Console::FlashUnits => {
+                let n = self.flash_units();
+                extra.push(format!("flash units: {n}"));
             }
             Console::Status => extra.extend(self.status_lines()),
             Console::Log => extra.extend(self.log_lines()),
