@@ -94,6 +94,7 @@ impl TestHub {
             dir,
             binding_key,
             clock,
+            resend_after,
         } = o;
         // Bindings are encrypted at rest in every whole-hub test.
         let binding_key = match binding_key {
@@ -118,7 +119,7 @@ impl TestHub {
             pg_schema: None,
             manufacturer_key,
             binding_key: Some(binding_key.clone()),
-            resend_after: tumbler_hub::config::DEFAULT_RESEND_AFTER,
+            resend_after,
             worker_id: {
                 let mut raw = [0u8; 6];
                 tumbler_hub::secrets::random_bytes(&mut raw).map_err(ServiceError::from)?;
@@ -172,6 +173,9 @@ pub struct TestHubOptions {
     pub binding_key: Option<BindingKey>,
     /// The hub's clock (`None`: the real one).
     pub clock: Option<Arc<dyn tumbler_hub::clock::Clock>>,
+    /// How long an unanswered operation waits before it is sent again (and the
+    /// lock challenged for its signed reset state).
+    pub resend_after: std::time::Duration,
 }
 
 impl TestHubOptions {
@@ -184,6 +188,7 @@ impl TestHubOptions {
             dir: None,
             binding_key: None,
             clock: None,
+            resend_after: tumbler_hub::config::DEFAULT_RESEND_AFTER,
         }
     }
 }

@@ -106,7 +106,8 @@ commands:
   fail-update      a firmware update fails: the lock freezes until rebooted
   status           show the lock's state
   log              show recent signals and audit records
-  cut-power-after <n>  (testing) the battery falls out after n more flash bytes/page erases
+  cut-power-after <n>  (testing) the battery falls out after n more flash bytes/page
+                   erases (across reboots; `pull-battery` disarms it)
   flash-units      (testing) flash bytes written + pages erased since the lock started
   help             this list";
 

@@ -472,6 +472,15 @@ impl SimLock {
         }
     }
 
+    /// Disarms a power cut that has not happened yet.
+    pub fn disarm_cut(&mut self) {
+        self.count_units();
+        self.cut_budget = None;
+        if let Some(store) = self.store.as_mut() {
+            store.flash_mut().cut_power_after(u64::MAX);
+        }
+    }
+
     /// Flash units (bytes written + pages erased) this lock has written since it was started,
     /// over every boot: the cut points an operation passes are the difference of two reads.
     pub fn flash_units(&mut self) -> u64 {

@@ -129,6 +129,8 @@ impl SimLock {
                 Err(e) => extra.push(format!("sensor: {e}")),
             },
             Console::PullBattery => {
+                // A battery pulled by hand disarms a cut that has not happened yet.
+                self.disarm_cut();
                 if self.hw.battery.inserted() {
                     self.hw.battery.pull();
                     self.power_down();

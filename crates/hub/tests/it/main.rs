@@ -16,6 +16,7 @@ mod hub_e2e;
 mod jobs;
 mod lock_e2e;
 mod openapi;
+mod reset_sweep;
 mod secrets_in_logs;
 mod store_conformance;
 mod tidy;
