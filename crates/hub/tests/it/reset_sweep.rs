@@ -10,7 +10,7 @@
 //! N runs over `0..units` of each trigger with a stride: CI takes about six cut points
 //! per trigger (`reset_sweep_stride`); `TUMBLER_RESET_SWEEP_STRIDE=1 cargo test -p
 //! tumbler-hub --test it reset_sweep_full -- --ignored --nocapture` takes them all.
-//! Every run prints nothing; each trigger prints one line of counts.
+//! Every run prints nothing; each trigger prints one line of counts (stderr).
 
 use std::time::Duration;
 
@@ -317,7 +317,7 @@ async fn sweep(stride_for: impl Fn(u64) -> u64) -> Vec<(Trigger, u64, Counts)> {
             tally(reset, right);
             n += stride;
         }
-        println!(
+        eprintln!(
             "reset sweep {t:?}: {units} flash units, stride {stride}: {} runs, {} reset, {} not reset, hub right in {}",
             c.runs, c.reset, c.not_reset, c.hub_right
         );
