@@ -11,15 +11,22 @@
 //! per trigger (`reset_sweep_stride`); `TUMBLER_RESET_SWEEP_STRIDE=1 cargo test -p
 //! tumbler-hub --test it reset_sweep_full -- --ignored --nocapture` takes them all.
 //! Every run prints nothing; each trigger prints one line of counts (stderr).
+//!
+//! `reset_cut_before_the_lock_told_the_hub_is_learnt_at_its_next_boot` walks the same
+//! failure once with everything a person sees around it: a forged and a replayed
+//! statement changing nothing, then the cut reset learnt at the next boot (stale, one
+//! alert, the operation in flight failed, nobody listed as able to open, re-claim).
 
 use std::time::Duration;
 
 use serde_json::{json, Value};
 use tumbler_hub::config::MqttConfig;
+use tumbler_hub::control::proto as p;
 use tumbler_hub::model::Role;
 use tumbler_hub::server::AppState;
 use tumbler_testkit::fixtures::{org_in, OrgFixture};
 use tumbler_testkit::http::call_as;
+use tumbler_testkit::mqtt::Observer;
 use tumbler_testkit::{eventually, unique, SimLock, TestHub, TestHubOptions};
 
 use crate::lock_e2e::{claim, lock_json, op_state, sim_key};
@@ -356,4 +363,236 @@ async fn reset_sweep_stride() {
 async fn reset_sweep_full() {
     let results = sweep(|_| 1).await;
     check(&results);
+}
+
+async fn post(w: &World, path: &str, body: Value) -> (u16, Value) {
+    let (st, v) = call_as(&w.state, "POST", path, &w.owner, Some(body)).await;
+    (st.as_u16(), v)
+}
+
+async fn get(w: &World, path: &str) -> Value {
+    call_as(&w.state, "GET", path, &w.owner, None).await.1
+}
+
+/// Publishes a raw frame on the lock's `up` topic, as anyone on the broker can.
+async fn publish_up(w: &World, payload: Vec<u8>) {
+    use rumqttc::{AsyncClient, MqttOptions, QoS};
+    let broker = w.hub.broker();
+    let (c, mut ev) = AsyncClient::new(
+        MqttOptions::new(unique("forger"), broker.host.clone(), broker.port),
+        16,
+    );
+    let task = tokio::spawn(async move { while ev.poll().await.is_ok() {} });
+    c.publish(
+        format!("tumbler/v1/{}/up", w.sim.label.serial),
+        QoS::AtLeastOnce,
+        false,
+        payload,
+    )
+    .await
+    .unwrap();
+    let _ = c.disconnect().await;
+    let _ = tokio::time::timeout(Duration::from_secs(2), task).await;
+}
+
+fn statement_frame(w: &World, key: &p::SigningKey, counter: u32, setup_mode: bool) -> Vec<u8> {
+    let signed = p::SignedLockStatement::sign(
+        p::LockStatement {
+            serial: p::Serial::try_from(w.sim.label.serial.as_str()).unwrap(),
+            challenge: p::LockStatement::UNSOLICITED,
+            reset_counter: counter,
+            setup_mode,
+            lock_key: p::KeyId([0; 4]),
+        },
+        key,
+    )
+    .unwrap();
+    let mut buf = vec![0u8; p::MAX_MESSAGE_LEN];
+    let n = p::claim::ClaimMessage::Statement(signed)
+        .encode(&mut buf)
+        .unwrap();
+    buf.truncate(n);
+    buf
+}
+
+/// Issue 12 "what failed" 2, at the door: the power goes after the wipe is committed and
+/// before the lock tells the hub. Forged and replayed statements change nothing first;
+/// then, at the next boot, the hub learns the reset from the lock's signed statement:
+/// `reset_binding_stale` with one `reset_detected` alert, the operation in flight
+/// `failed: the lock was factory reset`, the person no longer listed as able to open,
+/// and `locks reclaim` works.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reset_cut_before_the_lock_told_the_hub_is_learnt_at_its_next_boot() {
+    let w = world("cutreset").await;
+    let lock = w.id;
+    let (st, v) = post(
+        &w,
+        "/api/v1/people",
+        json!({"name": "Tenant", "owner": false}),
+    )
+    .await;
+    assert_eq!(st, 201, "{v}");
+    let tenant = v["id"].as_i64().unwrap();
+    let (st, v) = post(
+        &w,
+        &format!("/api/v1/people/{tenant}/access"),
+        json!({"lock_ids": [lock], "schedule": {"kind": "permanent"},
+               "credential": {"kind": "pin", "pin": "314159"}}),
+    )
+    .await;
+    assert_eq!(st, 202, "{v}");
+    let batch = v["batch"]["id"].as_i64().unwrap();
+    eventually("access set", || async {
+        get(&w, &format!("/api/v1/batches/{batch}")).await["done"] == true
+    })
+    .await;
+    let who = get(&w, &format!("/api/v1/locks/{lock}/who-can-open")).await;
+    assert_eq!(who.as_array().unwrap().len(), 1, "{who}");
+    assert!(console(&w, &["314159#"]).await.contains("access granted"));
+
+    // A forged statement claiming a reset: an alert, nothing else.
+    let forger = p::SigningKey::from_bytes(&[3; 32]);
+    publish_up(&w, statement_frame(&w, &forger, 99, true)).await;
+    eventually("forged_status alert", || async {
+        get(&w, "/api/v1/alerts?open=true")
+            .await
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["kind"] == "forged_status")
+    })
+    .await;
+    assert_eq!(claim_state(&w).await, "claimed");
+
+    // A button reset the lock can tell the hub about (no cut) measures the operation's
+    // flash units; the observer keeps the statement the lock makes in setup mode.
+    let mut seen = Observer::start(
+        &w.hub.broker(),
+        &[format!("tumbler/v1/{}/up", w.sim.label.serial)],
+    )
+    .await;
+    let before = lock_resets(&w).await;
+    let u0 = flash_units(&w).await;
+    console(&w, &["hold-reset 12s", "press-reset"]).await;
+    let units = flash_units(&w).await - u0;
+    let mut old_statement = None;
+    while let Some((_, frame, _)) = seen.next(5).await {
+        if let Ok(p::claim::ClaimMessage::Statement(s)) = p::claim::ClaimMessage::decode(&frame) {
+            if s.statement.setup_mode {
+                old_statement = Some(frame);
+                break;
+            }
+        }
+    }
+    let old_statement = old_statement.expect("the lock states its reset state at boot");
+    eventually("told reset seen", || async {
+        claim_state(&w).await == "reset_binding_stale"
+    })
+    .await;
+    let (st, v) = post(
+        &w,
+        &format!("/api/v1/locks/{lock}/reclaim"),
+        json!({"setup_code": w.sim.label.setup_code}),
+    )
+    .await;
+    assert_eq!(st, 200, "{v}");
+    settled(&w).await;
+    let (st, v) = post(
+        &w,
+        &format!("/api/v1/locks/{lock}/reenrol"),
+        json!({"people": [{"person_id": tenant, "pin": "314159"}]}),
+    )
+    .await;
+    assert_eq!(st, 202, "reenrol: {v}");
+    let batch = v["batch"]["id"].as_i64().unwrap();
+    eventually("access set again", || async {
+        get(&w, &format!("/api/v1/batches/{batch}")).await["done"] == true
+    })
+    .await;
+    let who = get(&w, &format!("/api/v1/locks/{lock}/who-can-open")).await;
+    assert_eq!(who.as_array().unwrap().len(), 1, "{who}");
+    let alerts_before = get(&w, "/api/v1/alerts?open=false").await;
+    let resets_alerted = |v: &Value| {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .filter(|a| a["kind"] == "reset_detected")
+            .map(|a| a["times"].as_i64().unwrap())
+            .sum::<i64>()
+    };
+    let n_before = resets_alerted(&alerts_before);
+
+    // Replayed now, that genuine statement (setup mode, at the new baseline, no fresh
+    // challenge) proves nothing: the lock stays claimed and answers.
+    publish_up(&w, old_statement).await;
+    let (st, v) = post(
+        &w,
+        &format!("/api/v1/locks/{lock}/operations"),
+        json!({"kind": "lock"}),
+    )
+    .await;
+    assert_eq!(st, 202, "{v}");
+    let locked = v["id"].as_i64().unwrap();
+    eventually("lock applied", || async {
+        op_state(&w.state, &w.owner, locked).await["state"] == "applied"
+    })
+    .await;
+    assert_eq!(claim_state(&w).await, "claimed", "a replay changes nothing");
+
+    let mid = lock_resets(&w).await;
+    assert_eq!(mid, before + 1);
+    console(&w, &[&format!("cut-power-after {}", units / 2)]).await;
+    let out = console(&w, &["hold-reset 12s"]).await;
+    assert!(out.contains("power cut"), "{out}");
+    // While the lock is dark, the owner queues an unlock: it is sent and unanswered.
+    let (st, v) = post(
+        &w,
+        &format!("/api/v1/locks/{lock}/operations"),
+        json!({"kind": "unlock"}),
+    )
+    .await;
+    assert_eq!(st, 202, "{v}");
+    let op = v["id"].as_i64().unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(claim_state(&w).await, "claimed", "nothing told the hub yet");
+    console(&w, &["insert-battery"]).await;
+    assert_eq!(
+        lock_resets(&w).await,
+        mid + 1,
+        "the cut came after the commit point"
+    );
+    eventually("binding stale after the boot", || async {
+        claim_state(&w).await == "reset_binding_stale"
+    })
+    .await;
+    let l = lock_json(&w.state, &w.owner, lock).await;
+    assert_eq!(l["stale_reason"]["authenticated"], true, "{l}");
+    assert_eq!(
+        l["stale_reason"]["reason"]["Statement"]["setup_mode"], true,
+        "{l}"
+    );
+    eventually("operation failed", || async {
+        op_state(&w.state, &w.owner, op).await["state"] == "failed"
+    })
+    .await;
+    let o = op_state(&w.state, &w.owner, op).await;
+    assert_eq!(o["error"], "the lock was factory reset", "{o}");
+    let who = get(&w, &format!("/api/v1/locks/{lock}/who-can-open")).await;
+    assert!(who.as_array().unwrap().is_empty(), "{who}");
+    let alerts = get(&w, "/api/v1/alerts?open=false").await;
+    assert_eq!(
+        resets_alerted(&alerts),
+        n_before + 1,
+        "one reset_detected: {alerts}"
+    );
+    // At the door the old code no longer opens; `locks reclaim` works.
+    assert!(console(&w, &["314159#"]).await.contains("access denied"));
+    let (st, v) = post(
+        &w,
+        &format!("/api/v1/locks/{lock}/reclaim"),
+        json!({"setup_code": w.sim.label.setup_code}),
+    )
+    .await;
+    assert_eq!(st, 200, "{v}");
+    w.hub.stop().await;
 }
