@@ -8,7 +8,7 @@ use tumbler_control::proto::{
     Status, Verdict, VerifyingKey,
 };
 use tumbler_control::{
-    issue_reset_token, Binding, LogCursor, LogIssue, OpKind, ResetReason, Uplink, UplinkError,
+    issue_reset_token, Binding, LogCursor, LogIssue, OpKind, Uplink, UplinkError,
 };
 
 use super::PlaneError;
@@ -562,90 +562,6 @@ impl LockPlane {
             from,
             "audit log hole: records asked for again"
         );
-        Ok(())
-    }
-
-    async fn reset_detected(
-        &self,
-        lock: &Lock,
-        reason: ResetReason,
-        record: Option<serde_json::Value>,
-        now_ms: i64,
-    ) -> Result<(), PlaneError> {
-        let store = &self.store;
-        let counter = match reason {
-            ResetReason::ResetNotice { reset_counter }
-            | ResetReason::ResetRecord { reset_counter } => Some(i64::from(reset_counter)),
-            ResetReason::ResetCounterAdvanced { to, .. } => Some(i64::from(to)),
-            ResetReason::Statement { reset_counter, .. } => Some(i64::from(reset_counter)),
-            _ => None,
-        };
-        self.challenges.clear(&lock.serial);
-        let why = serde_json::json!({
-            "reason": serde_json::to_value(reason).unwrap_or_default(),
-            "authenticated": reason.authenticated(),
-            "record": record,
-        });
-        // A proven reset first takes everyone's access away, then marks the
-        // binding stale: whoever sees the stale binding never sees access
-        // that the lock no longer holds.
-        if reason.authenticated() {
-            // A proven reset erased every user: nobody keeps access there.
-            // Keep the counter from before it, for the verification report.
-            let before = match reason {
-                ResetReason::ResetCounterAdvanced { from, .. } => Some(i64::from(from)),
-                ResetReason::ResetNotice { reset_counter }
-                | ResetReason::ResetRecord { reset_counter } => {
-                    Some(i64::from(reset_counter.saturating_sub(1)))
-                }
-                ResetReason::Statement { .. } => Some(lock.reset_counter),
-                _ => None,
-            };
-            self.access_lock_reset(lock.id, before).await?;
-        }
-        let Some((after, changed)) = store.mark_stale(lock.id, &why, counter).await? else {
-            return Ok(());
-        };
-        if changed {
-            let msg = if reason.authenticated() {
-                "the lock was factory reset: binding stale, re-claim or release it"
-            } else {
-                "the lock answers under a new key (probably factory reset): binding stale, re-claim or release it"
-            };
-            self.raise(lock, AlertKind::ResetDetected, Some(msg), now_ms)
-                .await?;
-        }
-        // A reset the hub asked for happened: that operation is applied; the
-        // rest can never be delivered with this binding.
-        let code = if reason.authenticated() {
-            "the lock was factory reset"
-        } else {
-            "binding_stale"
-        };
-        store
-            .end_open_ops(
-                lock.id,
-                code,
-                &[OpName::FactoryReset, OpName::ManufacturerReset],
-                now_ms,
-            )
-            .await?;
-        match after.intent.as_deref() {
-            Some("release") => {
-                store
-                    .unbind_lock(after.id, None, "released", now_ms)
-                    .await?;
-            }
-            Some("transfer") => {
-                store
-                    .unbind_lock(after.id, after.transfer_to_org, "transferred", now_ms)
-                    .await?;
-            }
-            _ => {}
-        }
-        if after.claim_state == ClaimState::ResetBindingStale {
-            tracing::warn!(serial = after.serial, "lock reset detected: binding stale");
-        }
         Ok(())
     }
 }
