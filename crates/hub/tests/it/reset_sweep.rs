@@ -299,9 +299,12 @@ async fn run(w: &World, t: Trigger, cut: Option<u64>) -> (bool, bool, u64) {
 /// Sweeps every trigger at cut points `0, stride, 2·stride, …` below its unit count
 /// (plus the uncut run); returns the counts per trigger.
 async fn sweep(stride_for: impl Fn(u64) -> u64) -> Vec<(Trigger, u64, Counts)> {
-    let w = world("sweep").await;
     let mut out = Vec::new();
     for t in TRIGGERS {
+        // A fresh hub and lock per trigger: the simulated lock's clock runs ahead with
+        // every simulated hold and boot, and a manufacturer token is valid for 300 s by
+        // the lock's clock, so skew from other triggers' runs must not pile up.
+        let w = world("sweep").await;
         let mut c = Counts::default();
         // The uncut run measures the trigger's flash units.
         let (reset, right, units) = run(&w, t, None).await;
@@ -332,9 +335,9 @@ async fn sweep(stride_for: impl Fn(u64) -> u64) -> Vec<(Trigger, u64, Counts)> {
             c.runs, c.reset, c.not_reset, c.hub_right
         );
         out.push((t, units, c));
+        let _ = &w.org;
+        w.hub.stop().await;
     }
-    let _ = &w.org;
-    w.hub.stop().await;
     out
 }
 
