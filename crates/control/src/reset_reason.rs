@@ -31,6 +31,15 @@ pub enum ResetReason {
         /// Reported.
         to: u32,
     },
+    /// The lock's factory-signed statement (at boot, on connect or answering a
+    /// challenge) shows a reset: a reset counter above the baseline, or — answering a
+    /// fresh challenge — setup mode or another operational key.
+    Statement {
+        /// Reset counter stated.
+        reset_counter: u32,
+        /// Whether the lock said it is in setup mode.
+        setup_mode: bool,
+    },
 }
 
 impl ResetReason {

@@ -10,6 +10,14 @@
 //! | `Up::ResetNotice` in a valid envelope | the old operational key (+ factory signature when the key is pinned) | [`ResetReason::ResetNotice`] |
 //! | plain `ResetRecord` with a reset counter above the baseline | factory key | [`ResetReason::ResetRecord`] |
 //! | `Up::Status` whose reset counter is above the baseline | the operational key | [`ResetReason::ResetCounterAdvanced`] |
+//! | plain `Statement` with a reset counter above the baseline (any challenge) | factory key | [`ResetReason::Statement`] |
+//! | plain `Statement` answering a challenge the hub has outstanding, in setup mode or under another operational key | factory key + fresh challenge | [`ResetReason::Statement`] |
+//!
+//! A statement is only evidence of what it could not have said before the claim: a
+//! higher counter (counters never go back, and the baseline is the claim's), or — bound
+//! to a fresh challenge — setup mode or a new key. A replayed old statement (an old or
+//! all-zero challenge, the counter at the baseline) changes nothing; a statement whose
+//! signature does not verify is [`UplinkError::ForgedStatement`] and changes nothing.
 //!
 //! Each marks the binding stale ([`crate::Binding::stale`]). A reset record or notice
 //! whose factory signature does not verify is rejected
@@ -22,7 +30,8 @@
 use serde::{Deserialize, Serialize};
 use tumbler_proto::{
     frame_kind, Ack, Applied, DecodeError, Event, FrameKind, Header, KeyId, LogBatch, OpenError,
-    Plain, SignedResetRecord, SignedSelfCheck, Status, Up, VerifyingKey, OFFLINE, ONLINE,
+    Plain, SignedLockStatement, SignedResetRecord, SignedSelfCheck, Status, Up, VerifyingKey,
+    OFFLINE, ONLINE,
 };
 
 use crate::binding::Binding;
@@ -73,6 +82,9 @@ pub enum Uplink {
     PastReset(SignedResetRecord),
     /// A factory-signed self-check of this lock (verified; check the challenge).
     SelfCheck(SignedSelfCheck),
+    /// A genuine statement of this lock that shows no reset since the claim (or proves
+    /// nothing: replayed, unsolicited at the baseline). Informational.
+    Statement(SignedLockStatement),
     /// Availability from the status topic.
     Availability(Availability),
     /// Not for this binding: an envelope for another controller of the same lock, or
@@ -98,6 +110,9 @@ pub enum UplinkError {
     ForgedResetRecord,
     /// A self-check whose factory signature does not verify: forged.
     ForgedSelfCheck,
+    /// A lock statement whose factory signature does not verify: forged. The binding
+    /// is **not** marked stale.
+    ForgedStatement,
     /// A genuine record or self-check of another lock (wrong serial).
     WrongSerial,
     /// A plain signed frame arrived but the factory key is not pinned, so it cannot be
@@ -197,11 +212,59 @@ impl Binding {
     /// seconds). May advance the receive counter or mark the binding stale: persist the
     /// binding afterwards.
     pub fn open_uplink(&mut self, frame: &[u8], now: u64) -> Result<Uplink, UplinkError> {
+        self.open_uplink_challenged(frame, now, &[])
+    }
+
+    /// [`Binding::open_uplink`] with the statement challenges the controller has
+    /// outstanding for this lock (sent in `StatementRequest`s and not yet answered): a
+    /// statement echoing one of them is fresh, so its setup mode and key are believed.
+    pub fn open_uplink_challenged(
+        &mut self,
+        frame: &[u8],
+        now: u64,
+        challenges: &[[u8; 16]],
+    ) -> Result<Uplink, UplinkError> {
         match frame_kind(frame) {
             FrameKind::Envelope => self.open_envelope(frame, now),
-            FrameKind::Plain => self.open_plain(frame),
+            FrameKind::Plain => self.open_plain(frame, challenges),
             FrameKind::Unknown => Err(UplinkError::UnknownFrame),
         }
+    }
+
+    /// Judge a lock statement (see the module table). Marks the binding stale when it
+    /// proves a reset.
+    fn on_statement(
+        &mut self,
+        signed: SignedLockStatement,
+        challenges: &[[u8; 16]],
+    ) -> Result<Uplink, UplinkError> {
+        let key = self.factory_key().map_err(|e| match e {
+            UplinkError::ForgedResetRecord => UplinkError::ForgedStatement,
+            other => other,
+        })?;
+        signed
+            .verify(&key)
+            .map_err(|_| UplinkError::ForgedStatement)?;
+        let st = &signed.statement;
+        if st.serial != self.serial {
+            return Err(UplinkError::WrongSerial);
+        }
+        if self.stale.is_some() {
+            return Ok(Uplink::Statement(signed));
+        }
+        let reason = ResetReason::Statement {
+            reset_counter: st.reset_counter,
+            setup_mode: st.setup_mode,
+        };
+        let advanced = self.reset_counter.is_some_and(|b| st.reset_counter > b);
+        let fresh = st.challenge != tumbler_proto::LockStatement::UNSOLICITED
+            && challenges.contains(&st.challenge);
+        let behind = self.reset_counter.is_some_and(|b| st.reset_counter < b);
+        let other_key = st.lock_key != KeyId::of(&self.endpoint.lock_public());
+        if advanced || (fresh && !behind && (st.setup_mode || other_key)) {
+            return Ok(self.detected(reason, None));
+        }
+        Ok(Uplink::Statement(signed))
     }
 
     /// Classify a payload from `tumbler/v1/<serial>/status` (retained `online` /
@@ -279,7 +342,7 @@ impl Binding {
         }
     }
 
-    fn open_plain(&mut self, frame: &[u8]) -> Result<Uplink, UplinkError> {
+    fn open_plain(&mut self, frame: &[u8], challenges: &[[u8; 16]]) -> Result<Uplink, UplinkError> {
         let plain = Plain::decode(frame).map_err(UplinkError::Malformed)?;
         match plain {
             Plain::ResetRecord(record) => {
@@ -315,6 +378,7 @@ impl Binding {
                 }
                 Ok(Uplink::SelfCheck(check))
             }
+            Plain::Statement(signed) => self.on_statement(signed, challenges),
             _ => Ok(Uplink::Ignored),
         }
     }

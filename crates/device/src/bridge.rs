@@ -458,6 +458,26 @@ pub const FIRMWARE: p::FirmwareVersion = p::FirmwareVersion {
 
 /// Builds the wire's signed reset notice from the lock's sealed record, signed with the factory
 /// identity key (the device is the lock's firmware and holds it).
+/// The lock's factory-signed statement of its reset state (counter, setup mode, operational
+/// key id), bound to `challenge` (all zero when unsolicited: at boot and on connect).
+pub fn lock_statement(
+    serial: &str,
+    lock: &l::Lock,
+    challenge: [u8; 16],
+    identity_seed: &[u8; 32],
+) -> Option<p::SignedLockStatement> {
+    let statement = p::LockStatement {
+        serial: label(serial),
+        challenge,
+        reset_counter: lock.reset_counter(),
+        setup_mode: lock.is_setup_mode(),
+        lock_key: p::StaticKey::from_bytes(*lock.operational_seed()).key_id(),
+    };
+    let key = p::SigningKey::from_bytes(identity_seed);
+    p::SignedLockStatement::sign(statement, &key).ok()
+}
+
+/// The wire's reset notice for a sealed reset record, signed with the factory key.
 pub fn reset_notice(
     serial: &str,
     rec: &l::SealedResetRecord,

@@ -26,6 +26,33 @@ pub enum DeviceFlash {
     Memory(SimFlash),
 }
 
+impl DeviceFlash {
+    /// Arms a power cut after `units` more units (bytes written + pages erased): the
+    /// battery falls out mid-write (tests and the console's `cut-power-after`).
+    pub fn cut_power_after(&mut self, units: u64) {
+        match self {
+            Self::File(f) => f.cut_power_after(units),
+            Self::Memory(m) => m.cut_power_after(units),
+        }
+    }
+
+    /// Whether the armed power cut has happened.
+    pub fn power_was_cut(&self) -> bool {
+        match self {
+            Self::File(f) => f.power_was_cut(),
+            Self::Memory(m) => m.power_was_cut(),
+        }
+    }
+
+    /// Cut points this flash has passed since it was opened (bytes written + pages erased).
+    pub fn cut_units(&self) -> u64 {
+        match self {
+            Self::File(f) => f.stats().cut_units(),
+            Self::Memory(m) => m.stats().cut_units(),
+        }
+    }
+}
+
 impl ErrorType for DeviceFlash {
     type Error = FileFlashError;
 }

@@ -205,7 +205,13 @@ pub(crate) async fn drive(
                 }
             } => {
                 match changed {
-                    Ok(s) => sim.set_link_status(s.to_string()),
+                    Ok(s) => {
+                        if s == LinkState::Online {
+                            // Every (re)connect states the reset state afresh.
+                            sim.announce();
+                        }
+                        sim.set_link_status(s.to_string());
+                    }
                     Err(_) => state_rx = None,
                 }
             }

@@ -219,6 +219,10 @@ string_enum!(
         LogChainBreak => "log_chain_break",
         /// Two different audit records with one sequence number.
         LogConflict => "log_conflict",
+        /// A frame claiming to be the lock's factory-signed word (a reset record,
+        /// self-check or statement) failed its signature check: forged on the way
+        /// (the broker is untrusted). Nothing was changed.
+        ForgedStatus => "forged_status",
     }
 );
 
@@ -234,7 +238,8 @@ impl AlertKind {
             | K::DoorForced
             | K::Duress
             | K::LogChainBreak
-            | K::LogConflict => Severity::Critical,
+            | K::LogConflict
+            | K::ForgedStatus => Severity::Critical,
             K::LockOffline
             | K::LockUnresponsive
             | K::BatteryLow
@@ -284,6 +289,9 @@ impl AlertKind {
             K::LogLost => "the lock lost audit records (ring overflow)",
             K::LogChainBreak => "an audit record does not chain from its predecessor",
             K::LogConflict => "two different audit records with one sequence number",
+            K::ForgedStatus => {
+                "a message in the lock's name failed its signature check (forged): nothing was changed"
+            }
         }
     }
 }

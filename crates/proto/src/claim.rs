@@ -27,7 +27,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::link::PairError;
-use crate::msg::{SignedResetRecord, SignedSelfCheck};
+use crate::msg::{SignedLockStatement, SignedResetRecord, SignedSelfCheck};
 
 #[cfg(feature = "pake")]
 pub use machine::*;
@@ -95,6 +95,16 @@ pub enum ClaimMessage {
     },
     /// Lock → anyone: a signed self-check (answer to `SelfCheckRequest`).
     SelfCheck(SignedSelfCheck),
+    /// Controller → lock, in clear on `down`: state your reset counter and claim state,
+    /// bound to this challenge (sent when the lock reconnects and when an operation goes
+    /// unanswered; a reset lock can no longer open the controller's envelopes).
+    StatementRequest {
+        /// Fresh random bytes echoed in the statement.
+        challenge: [u8; 16],
+    },
+    /// Lock → anyone, plain on `up`: its factory-signed reset state, at every boot and
+    /// link (re)connect and in answer to `StatementRequest`.
+    Statement(SignedLockStatement),
 }
 
 impl ClaimMessage {

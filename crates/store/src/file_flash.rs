@@ -1,7 +1,9 @@
 //! `FileFlash`: a NOR flash kept in one image file per lock (feature `std`).
 //!
 //! Same contract as [`SimFlash`] (erase to `0xFF`, AND-writes of whole
-//! words, double writes rejected, [`PAGE_SIZE`] pages), minus the power cuts.
+//! words, double writes rejected, [`PAGE_SIZE`] pages), and the same armed
+//! power cuts ([`FileFlash::cut_power_after`]): a torn write reaches the file
+//! as far as it got, so the next boot finds what a real cut leaves behind.
 //! Every write and erase goes straight to the file with no user-space
 //! buffering, so once an operation returns, killing the process loses
 //! nothing; with [`FileFlash::set_durable`] each operation is also
@@ -119,6 +121,33 @@ impl FileFlash {
         self.mirror.image()
     }
 
+    /// Arms a power cut after `units` more units (bytes written + pages
+    /// erased), as [`SimFlash::cut_power_after`].
+    pub fn cut_power_after(&mut self, units: u64) {
+        self.mirror.cut_power_after(units);
+    }
+
+    /// Whether the armed power cut has happened.
+    #[must_use]
+    pub fn power_was_cut(&self) -> bool {
+        self.mirror.power_was_cut()
+    }
+
+    /// Copies `start..end` of the mirror to the file; after a power cut the
+    /// torn range goes to the file first, then the cut is reported.
+    fn settle(
+        &mut self,
+        r: Result<(), SimFlashError>,
+        start: usize,
+        end: usize,
+    ) -> Result<(), FileFlashError> {
+        if r == Err(SimFlashError::PowerCut) {
+            self.persist(start, end)?;
+        }
+        r.map_err(FileFlashError::Flash)?;
+        self.persist(start, end)
+    }
+
     /// Copies `start..end` of the mirror to the file.
     fn persist(&mut self, start: usize, end: usize) -> Result<(), FileFlashError> {
         let bytes = self
@@ -159,17 +188,13 @@ impl NorFlash for FileFlash {
     const ERASE_SIZE: usize = PAGE_SIZE;
 
     async fn erase(&mut self, from: u32, to: u32) -> Result<(), Self::Error> {
-        self.mirror
-            .erase_blocking(from, to)
-            .map_err(FileFlashError::Flash)?;
-        self.persist(from as usize, to as usize)
+        let r = self.mirror.erase_blocking(from, to);
+        self.settle(r, from as usize, to as usize)
     }
 
     async fn write(&mut self, offset: u32, bytes: &[u8]) -> Result<(), Self::Error> {
-        self.mirror
-            .write_blocking(offset, bytes)
-            .map_err(FileFlashError::Flash)?;
-        self.persist(offset as usize, offset as usize + bytes.len())
+        let r = self.mirror.write_blocking(offset, bytes);
+        self.settle(r, offset as usize, offset as usize + bytes.len())
     }
 }
 

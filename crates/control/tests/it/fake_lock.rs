@@ -182,6 +182,19 @@ impl FakeLock {
         .unwrap()
     }
 
+    /// Its factory-signed statement of its reset state, bound to `challenge`.
+    pub fn statement(&self, challenge: [u8; 16]) -> Vec<u8> {
+        let statement = LockStatement {
+            serial: self.serial.clone(),
+            challenge,
+            reset_counter: self.reset_counter,
+            setup_mode: self.table.iter().next().is_none(),
+            lock_key: self.op.key().key_id(),
+        };
+        let signed = SignedLockStatement::sign(statement, &self.factory).unwrap();
+        Self::plain(&ClaimMessage::Statement(signed))
+    }
+
     /// Local factory reset: new operational key, no controllers, counter + 1. Returns
     /// the signed record.
     pub fn factory_reset(&mut self) -> SignedResetRecord {

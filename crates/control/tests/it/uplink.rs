@@ -350,3 +350,66 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn signed_statements_prove_a_reset_only_when_they_can() {
+    const FRESH: [u8; 16] = [5; 16];
+    // Before any reset: a statement (unsolicited or fresh) shows nothing.
+    let (lock, mut b) = claimed(40);
+    for c in [LockStatement::UNSOLICITED, FRESH] {
+        let r = b
+            .open_uplink_challenged(&lock.statement(c), NOW, &[FRESH])
+            .unwrap();
+        assert!(matches!(r, Uplink::Statement(_)), "{r:?}");
+    }
+    assert!(b.stale().is_none());
+
+    // After a reset: the higher counter proves it, even unsolicited.
+    let (mut lock, mut b) = claimed(41);
+    lock.factory_reset();
+    let unsolicited = lock.statement(LockStatement::UNSOLICITED);
+    assert_eq!(
+        b.open_uplink(&unsolicited, NOW).unwrap(),
+        Uplink::ResetDetected {
+            reason: ResetReason::Statement {
+                reset_counter: 1,
+                setup_mode: true
+            },
+            record: None,
+        }
+    );
+    assert!(b.stale().is_some());
+
+    // Setup mode at the baseline counter (a statement from before the claim, replayed):
+    // proves nothing unless it answers a challenge the hub has outstanding.
+    let mut before = FakeLock::new(42);
+    let replayed = before.statement(LockStatement::UNSOLICITED);
+    let fresh = before.statement(FRESH);
+    let mut b = try_claim(&mut before, CODE, 43).unwrap();
+    b.pin_factory_public(before.factory_public()).unwrap();
+    for f in exchange(&mut before, &mut b, Command::GetStatus) {
+        b.open_uplink(&f, NOW).unwrap();
+    }
+    for (frame, challenges) in [
+        (&replayed, &[FRESH][..]),
+        (&fresh, &[][..]),
+        (&fresh, &[[6; 16]][..]),
+    ] {
+        let r = b.open_uplink_challenged(frame, NOW, challenges).unwrap();
+        assert!(matches!(r, Uplink::Statement(_)), "{r:?}");
+        assert!(b.stale().is_none());
+    }
+    // The same statement answering an outstanding challenge is believed.
+    let r = b.open_uplink_challenged(&fresh, NOW, &[FRESH]).unwrap();
+    assert!(matches!(r, Uplink::ResetDetected { .. }), "{r:?}");
+
+    // A forged statement (another key signed it) changes nothing.
+    let (mut lock, mut b) = claimed(44);
+    lock.factory_reset();
+    lock.factory = signing_key(99);
+    assert_eq!(
+        b.open_uplink_challenged(&lock.statement(FRESH), NOW, &[FRESH]),
+        Err(UplinkError::ForgedStatement)
+    );
+    assert!(b.stale().is_none());
+}

@@ -43,6 +43,11 @@ pub enum Command {
     Status,
     /// Show recent signals and audit records.
     Log,
+    /// Test hook: the battery falls out after this many more flash units (bytes written +
+    /// pages erased), mid-write if it comes to that.
+    CutPowerAfter(u64),
+    /// Test hook: how many flash units the lock has written since it was started.
+    FlashUnits,
     /// Show the commands.
     Help,
 }
@@ -104,6 +109,9 @@ commands:
   fail-update      a firmware update fails: the lock freezes until rebooted
   status           show the lock's state
   log              show recent signals and audit records
+  cut-power-after <n>  (testing) the battery falls out after n more flash bytes/page
+                   erases (across reboots; `pull-battery` disarms it)
+  flash-units      (testing) flash bytes written + pages erased since the lock started
   help             this list";
 
 /// Parses a duration such as `12s`, `1500ms`, `2m`, `1h` or a bare number of seconds.
@@ -240,6 +248,16 @@ pub fn parse(line: &str) -> Result<Command, ParseError> {
         "fail-update" => no_more("fail-update", rest, Command::FailUpdate),
         "status" => no_more("status", rest, Command::Status),
         "log" => no_more("log", rest, Command::Log),
+        "cut-power-after" => {
+            let a = one_arg("cut-power-after", rest, "a number of flash units, e.g. 120")?;
+            a.parse()
+                .map(Command::CutPowerAfter)
+                .map_err(|_| ParseError::BadArgument {
+                    command: "cut-power-after",
+                    problem: format!("`{a}` is not a number of flash units"),
+                })
+        }
+        "flash-units" => no_more("flash-units", rest, Command::FlashUnits),
         "help" | "?" => no_more("help", rest, Command::Help),
         _ => Err(ParseError::Unknown((*first).to_string())),
     }

@@ -154,6 +154,13 @@ pub struct SimLock {
     /// Recent command ids per controller and their answers: a retried command is answered
     /// again, not applied twice (RAM only; a reboot forgets it).
     dedup: p::Dedup<(p::Ack, p::Applied), 8>,
+    /// An armed power cut: the battery falls out after this many more flash units (bytes
+    /// written + pages erased), across reboots (console `cut-power-after`).
+    cut_budget: Option<u64>,
+    /// The mounted flash's unit count when it was mounted (or the cut armed).
+    flash_mark: u64,
+    /// Flash units written by this lock since it was started, over every boot.
+    units_total: u64,
 }
 
 impl std::fmt::Debug for SimLock {
@@ -248,6 +255,9 @@ impl SimLock {
             frozen: false,
             dedup: p::Dedup::new(),
             battery_reported: opts.battery_percent,
+            cut_budget: None,
+            flash_mark: 0,
+            units_total: 0,
         };
         sim.power_up()?;
         Ok(sim)
@@ -326,6 +336,11 @@ impl SimLock {
         };
         self.serial = factory.serial.as_str().to_string();
         self.identity_seed = factory.identity_seed;
+        // The mount's own writes (finishing an interrupted commit or reset) are not counted.
+        self.flash_mark = store.flash().cut_units();
+        if let Some(budget) = self.cut_budget {
+            store.flash_mut().cut_power_after(budget);
+        }
         if let Some(region) = &mounted.recovered_from {
             self.say(format!(
                 "flash: the {region} region was unreadable; operational state wiped, the lock is in setup mode"
@@ -413,6 +428,7 @@ impl SimLock {
         // for BOOT_MS); simulated time skips ahead so every console command finds it ready.
         self.advance(Duration::from_millis(BOOT_MS + 100));
         self.push_status();
+        self.announce();
         Ok(())
     }
 
@@ -422,6 +438,7 @@ impl SimLock {
         // reboot's state even when nothing else changed).
         self.last_status = None;
         self.lock = None;
+        self.count_units();
         if let Some(store) = self.store.take() {
             if let DeviceFlash::Memory(m) = store.into_flash() {
                 self.parked = Some(m);
@@ -431,6 +448,64 @@ impl SimLock {
         self.hw.keypad.clear();
         let now = self.now_d();
         let _ = self.hw.reset.release(now);
+    }
+
+    /// Adds the mounted flash's units since the mark to the total and the armed cut's budget.
+    fn count_units(&mut self) {
+        let Some(store) = self.store.as_ref() else {
+            return;
+        };
+        let now = store.flash().cut_units();
+        let used = now.saturating_sub(self.flash_mark);
+        self.flash_mark = now;
+        self.units_total += used;
+        if store.flash().power_was_cut() {
+            self.cut_budget = None;
+        } else if let Some(b) = self.cut_budget.as_mut() {
+            *b = b.saturating_sub(used);
+        }
+    }
+
+    /// Arms a power cut after `units` more flash units (see [`SimLock::flash_units`]).
+    pub fn cut_power_after(&mut self, units: u64) {
+        self.count_units();
+        self.cut_budget = Some(units);
+        if let Some(store) = self.store.as_mut() {
+            store.flash_mut().cut_power_after(units);
+        }
+    }
+
+    /// Disarms a power cut that has not happened yet.
+    pub fn disarm_cut(&mut self) {
+        self.count_units();
+        self.cut_budget = None;
+        if let Some(store) = self.store.as_mut() {
+            store.flash_mut().cut_power_after(u64::MAX);
+        }
+    }
+
+    /// Flash units (bytes written + pages erased) this lock has written since it was started,
+    /// over every boot: the cut points an operation passes are the difference of two reads.
+    pub fn flash_units(&mut self) -> u64 {
+        self.count_units();
+        self.units_total
+    }
+
+    /// If an armed power cut has happened, the battery is out: RAM (and every frame not yet
+    /// sent) is lost. Returns whether it happened.
+    fn power_cut_now(&mut self) -> bool {
+        let cut = self
+            .store
+            .as_ref()
+            .is_some_and(|s| s.flash().power_was_cut());
+        if cut {
+            self.hw.battery.pull();
+            self.power_down();
+            self.up.clear();
+            self.said
+                .push("power cut: the battery fell out mid-write (`insert-battery`)".into());
+        }
+        cut
     }
 
     /// Reboots: RAM is lost, the lock comes back from its flash image.
@@ -475,6 +550,9 @@ impl SimLock {
         let locked_out_before = lock.status(now).lockout_remaining_ms > 0;
         let out = lock.handle(now, input, &mut self.rng);
         if let Err(e) = self.commit(&out) {
+            if self.power_cut_now() {
+                return Stepped::default();
+            }
             self.say(format!(
                 "flash write failed ({e}); the change was not kept, rebooting"
             ));
@@ -549,6 +627,9 @@ impl SimLock {
         }
         if depth == 0 {
             self.push_status();
+            if self.power_cut_now() {
+                return Stepped::default();
+            }
         }
         Stepped { reply: out.reply }
     }

@@ -14,6 +14,8 @@ impl SimLock {
             cmd,
             Console::InsertBattery
                 | Console::PullBattery
+                | Console::CutPowerAfter(_)
+                | Console::FlashUnits
                 | Console::Battery(_)
                 | Console::Status
                 | Console::Log
@@ -127,6 +129,8 @@ impl SimLock {
                 Err(e) => extra.push(format!("sensor: {e}")),
             },
             Console::PullBattery => {
+                // A battery pulled by hand disarms a cut that has not happened yet.
+                self.disarm_cut();
                 if self.hw.battery.inserted() {
                     self.hw.battery.pull();
                     self.power_down();
@@ -210,6 +214,14 @@ impl SimLock {
             Console::FailUpdate => {
                 self.frozen = true;
                 extra.push("a firmware update fails half-way: the lock stops responding".into());
+            }
+            Console::CutPowerAfter(n) => {
+                self.cut_power_after(n);
+                extra.push(format!("the battery will fall out after {n} flash units"));
+            }
+            Console::FlashUnits => {
+                let n = self.flash_units();
+                extra.push(format!("flash units: {n}"));
             }
             Console::Status => extra.extend(self.status_lines()),
             Console::Log => extra.extend(self.log_lines()),

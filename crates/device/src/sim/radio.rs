@@ -131,6 +131,25 @@ impl SimLock {
         }
     }
 
+    /// The plain frame stating the lock's reset state, signed with its factory key.
+    pub(super) fn statement(&self, challenge: [u8; 16]) -> Option<Vec<u8>> {
+        let lock = self.lock.as_ref()?;
+        let signed = bridge::lock_statement(&self.serial, lock, challenge, &self.identity_seed)?;
+        Self::encode_claim(&ClaimMessage::Statement(signed))
+    }
+
+    /// Queues an unsolicited statement of the reset state for the `up` topic: at every boot
+    /// and every link (re)connect, so a controller learns of a reset whose notice a power
+    /// cut swallowed.
+    pub fn announce(&mut self) {
+        if self.frozen {
+            return;
+        }
+        if let Some(f) = self.statement(p::LockStatement::UNSOLICITED) {
+            self.up.push_back(f);
+        }
+    }
+
     // ---- downlink --------------------------------------------------------------------------
 
     /// Handles one frame from a controller (MQTT `down` or the local link): a claim message or
@@ -248,6 +267,7 @@ impl SimLock {
                     }
                 }
             }
+            ClaimMessage::StatementRequest { challenge } => self.statement(challenge),
             _ => None,
         }
     }

@@ -165,7 +165,11 @@ impl Harness {
         loop {
             let (_, payload, _) = self.up.next(5).await?;
             if p::envelope::frame_kind(&payload) == p::envelope::FrameKind::Plain {
-                return p::decode::<ClaimMessage>(&payload).ok();
+                match p::decode::<ClaimMessage>(&payload).ok()? {
+                    // The lock's signed statement of its reset state (at every connect).
+                    ClaimMessage::Statement(_) => continue,
+                    m => return Some(m),
+                }
             }
         }
     }

@@ -46,6 +46,11 @@ impl LockPlane {
             // Not "connected but not answering" any more: offline says it.
             self.clear(&lock, AlertKind::LockUnresponsive, now).await?;
         }
+        if online && lock.claim_state == ClaimState::Claimed {
+            // Whatever happened while it was away (a reset whose notice a power
+            // cut swallowed), the lock's signed answer tells.
+            self.challenge_quietly(&serial).await;
+        }
         Ok(Some(lock))
     }
 
@@ -68,10 +73,11 @@ impl LockPlane {
         Ok(())
     }
 
-    /// The lock reported battery and reset counter. A higher reset counter
-    /// on a claimed lock marks it `reset_binding_stale` and raises a
-    /// `reset_detected` alert; the battery level raises or clears
-    /// `battery_low` (≤ 20 %) and `battery_critical` (≤ 5 %).
+    /// Unauthenticated telemetry: battery and reset counter. The battery
+    /// level raises or clears `battery_low` (≤ 20 %) and `battery_critical`
+    /// (≤ 5 %). A higher reset counter on a claimed lock is only a claim: it
+    /// raises `forged_status` and challenges the lock for its signed
+    /// statement, but changes no state (the broker is untrusted).
     pub async fn lock_telemetry(
         &self,
         serial: &str,
@@ -90,8 +96,12 @@ impl LockPlane {
             .await?
             .ok_or(PlaneError::NotFound)?;
         if reset {
-            self.raise(&lock, AlertKind::ResetDetected, None, now)
+            let msg = format!(
+                "unauthenticated telemetry claims reset counter {reset_counter}: nothing changed, the lock was asked for signed evidence"
+            );
+            self.raise(&lock, AlertKind::ForgedStatus, Some(&msg), now)
                 .await?;
+            self.challenge_quietly(&serial).await;
         }
         if let Some(b) = battery_pct {
             self.battery_level(&lock, b, now).await?;

@@ -9,6 +9,8 @@
 //! - [`ingest`]: presence, telemetry and events from locks, with their alerts.
 //! - [`reconcile`]: per-door delivery state derived from operations, and
 //!   verification reports settled from a lock's self-check.
+//! - [`statement`]: challenges asking a lock to state its reset state, signed
+//!   with its factory key (on reconnect and when an operation goes unanswered).
 //! - [`sender::ProtoSender`]: the job runner's sender; seals each operation
 //!   with the lock's binding (persisted first) and publishes it.
 //!
@@ -21,6 +23,7 @@ pub mod names;
 pub mod reconcile;
 pub mod sender;
 pub mod settings;
+pub mod statement;
 pub mod uplink;
 
 use std::collections::HashMap;
@@ -162,6 +165,8 @@ pub struct LockPlane {
     wake: Arc<Notify>,
     /// PINs of queued remote operations (this process only).
     pub(crate) pins: PinVault,
+    /// Statement challenges sent and not yet answered, per serial (this process only).
+    pub(crate) challenges: statement::Challenges,
     /// How long a claim waits for the lock.
     pub claim_timeout: Duration,
 }
@@ -194,6 +199,7 @@ impl LockPlane {
             manufacturer: manufacturer.map(|s| Arc::new(SigningKey::from_bytes(&s))),
             wake,
             pins: PinVault::default(),
+            challenges: statement::Challenges::default(),
             claim_timeout: CLAIM_TIMEOUT,
         }
     }

@@ -179,6 +179,11 @@ impl OperationSender for ProtoSender {
             kind = op.kind.as_str(),
             "operation published"
         );
+        if op.command_id.is_some() && op.kind != OpName::ManufacturerReset {
+            // Sent before and unanswered: perhaps the lock was reset and can no
+            // longer open our envelopes. Ask it to say so, signed.
+            self.plane.challenge_quietly(serial).await;
+        }
         Ok(())
     }
 }

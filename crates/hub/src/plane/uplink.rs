@@ -8,7 +8,7 @@ use tumbler_control::proto::{
     Status, Verdict, VerifyingKey,
 };
 use tumbler_control::{
-    issue_reset_token, Binding, LogCursor, LogIssue, OpKind, ResetReason, Uplink, UplinkError,
+    issue_reset_token, Binding, LogCursor, LogIssue, OpKind, Uplink, UplinkError,
 };
 
 use super::PlaneError;
@@ -67,11 +67,12 @@ impl LockPlane {
         };
         let now_ms = self.now_ms();
         let now_s = u64::try_from(now_ms / 1000).unwrap_or(0);
+        let challenges = self.challenges.outstanding(serial);
         let opened = store
             .update_binding(lock.id, now_ms, |bytes| match Binding::from_bytes(bytes) {
                 Err(e) => (None, Opened::Bad(format!("stored binding unreadable: {e}"))),
                 Ok(mut b) => {
-                    let r = b.open_uplink(frame, now_s);
+                    let r = b.open_uplink_challenged(frame, now_s, &challenges);
                     let new = b.to_bytes().ok().map(|z| z.to_vec());
                     match r {
                         Ok(u) => (new, Opened::Ok(Box::new(u))),
@@ -92,6 +93,17 @@ impl LockPlane {
                 // Tampered, replayed, forged or unverifiable: count and ignore.
                 store.count_rejected(lock.id).await?;
                 tracing::info!(serial, error = %e, "rejected a frame from the lock");
+                if matches!(
+                    e,
+                    UplinkError::ForgedStatement
+                        | UplinkError::ForgedResetRecord
+                        | UplinkError::ForgedSelfCheck
+                ) {
+                    // Unauthenticated: an alert, never a change of state.
+                    let msg = format!("a frame in the lock's name failed its signature check ({e}): nothing was changed");
+                    self.raise(&lock, AlertKind::ForgedStatus, Some(&msg), now_ms)
+                        .await?;
+                }
                 Ok(())
             }
             Opened::Ok(u) => {
@@ -122,6 +134,17 @@ impl LockPlane {
             } => self.status(lock, &status, clock_skew_s, now_ms).await,
             Uplink::Event(e) => self.event(lock, e, now_ms).await,
             Uplink::Log(batch) => self.log(lock, &batch, now_ms).await,
+            Uplink::Statement(signed) => {
+                self.challenges
+                    .answered(&lock.serial, &signed.statement.challenge);
+                tracing::debug!(
+                    serial = lock.serial,
+                    reset_counter = signed.statement.reset_counter,
+                    setup_mode = signed.statement.setup_mode,
+                    "the lock stated no reset"
+                );
+                Ok(())
+            }
             Uplink::ResetDetected { reason, record } => {
                 let record = record.map(|r| {
                     serde_json::json!({
@@ -548,82 +571,6 @@ impl LockPlane {
             from,
             "audit log hole: records asked for again"
         );
-        Ok(())
-    }
-
-    async fn reset_detected(
-        &self,
-        lock: &Lock,
-        reason: ResetReason,
-        record: Option<serde_json::Value>,
-        now_ms: i64,
-    ) -> Result<(), PlaneError> {
-        let store = &self.store;
-        let counter = match reason {
-            ResetReason::ResetNotice { reset_counter }
-            | ResetReason::ResetRecord { reset_counter } => Some(i64::from(reset_counter)),
-            ResetReason::ResetCounterAdvanced { to, .. } => Some(i64::from(to)),
-            _ => None,
-        };
-        let why = serde_json::json!({
-            "reason": serde_json::to_value(reason).unwrap_or_default(),
-            "authenticated": reason.authenticated(),
-            "record": record,
-        });
-        // A proven reset first takes everyone's access away, then marks the
-        // binding stale: whoever sees the stale binding never sees access
-        // that the lock no longer holds.
-        if reason.authenticated() {
-            // A proven reset erased every user: nobody keeps access there.
-            // Keep the counter from before it, for the verification report.
-            let before = match reason {
-                ResetReason::ResetCounterAdvanced { from, .. } => Some(i64::from(from)),
-                ResetReason::ResetNotice { reset_counter }
-                | ResetReason::ResetRecord { reset_counter } => {
-                    Some(i64::from(reset_counter.saturating_sub(1)))
-                }
-                _ => None,
-            };
-            self.access_lock_reset(lock.id, before).await?;
-        }
-        let Some((after, changed)) = store.mark_stale(lock.id, &why, counter).await? else {
-            return Ok(());
-        };
-        if changed {
-            let msg = if reason.authenticated() {
-                "the lock was factory reset: binding stale, re-claim or release it"
-            } else {
-                "the lock answers under a new key (probably factory reset): binding stale, re-claim or release it"
-            };
-            self.raise(lock, AlertKind::ResetDetected, Some(msg), now_ms)
-                .await?;
-        }
-        // A reset the hub asked for happened: that operation is applied; the
-        // rest can never be delivered with this binding.
-        store
-            .end_open_ops(
-                lock.id,
-                "binding_stale",
-                &[OpName::FactoryReset, OpName::ManufacturerReset],
-                now_ms,
-            )
-            .await?;
-        match after.intent.as_deref() {
-            Some("release") => {
-                store
-                    .unbind_lock(after.id, None, "released", now_ms)
-                    .await?;
-            }
-            Some("transfer") => {
-                store
-                    .unbind_lock(after.id, after.transfer_to_org, "transferred", now_ms)
-                    .await?;
-            }
-            _ => {}
-        }
-        if after.claim_state == ClaimState::ResetBindingStale {
-            tracing::warn!(serial = after.serial, "lock reset detected: binding stale");
-        }
         Ok(())
     }
 }

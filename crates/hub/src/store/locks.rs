@@ -253,10 +253,10 @@ impl Store {
         r.as_ref().map(lock_row).transpose()
     }
 
-    /// Records telemetry: battery level and the lock's reset counter. If the
-    /// counter went up while the lock was claimed, the binding is marked
-    /// `reset_binding_stale` (the lock no longer honours it). Returns the
-    /// record and whether a reset was detected.
+    /// Records unauthenticated telemetry: the battery level. Returns the
+    /// record and whether it *claims* a reset (a reset counter above the
+    /// stored one on a claimed lock); the stored counter and claim state are
+    /// not changed by it (only signed evidence does, `Store::mark_stale`).
     pub async fn record_telemetry(
         &self,
         lock_id: i64,
@@ -281,17 +281,17 @@ impl Store {
         };
         let old_counter: i64 = col(&before, "reset_counter")?;
         let claim = parse_enum(&before, "claim_state", ClaimState::parse)?;
+        // Telemetry is unauthenticated: a higher counter is only a claim of a
+        // reset (the caller may raise an alert and challenge the lock); the
+        // counter and the claim state change only on signed evidence.
         let reset = reset_counter > old_counter && claim == ClaimState::Claimed;
         let r = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "UPDATE locks SET battery_pct = COALESCE($2, battery_pct), reset_counter = $3, \
-             last_seen_at = $4, claim_state = CASE WHEN $5 = 1 THEN 'reset_binding_stale' ELSE claim_state END \
-             WHERE id = $1 RETURNING {COLS}"
+            "UPDATE locks SET battery_pct = COALESCE($2, battery_pct), \
+             last_seen_at = $3 WHERE id = $1 RETURNING {COLS}"
         )))
         .bind(lock_id)
         .bind(battery_pct)
-        .bind(reset_counter.max(old_counter))
         .bind(now)
-        .bind(i64::from(reset))
         .fetch_one(&mut *tx)
         .await?;
         let lock = lock_row(&r)?;

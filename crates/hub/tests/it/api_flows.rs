@@ -326,8 +326,16 @@ async fn locks_operations_events_alerts() {
         None,
     )
     .await;
-    assert_eq!(lock["claim_state"], "reset_binding_stale");
+    // Unauthenticated telemetry claiming a reset raises an alert only.
+    assert_eq!(lock["claim_state"], "claimed", "{lock}");
+    assert_eq!(lock["reset_counter"], 0, "{lock}");
     assert_eq!(lock["battery_pct"], 14);
+    // Signed evidence (here: straight to the store) marks it stale.
+    s.store()
+        .mark_stale(a.lock_id, &json!({"reason": "test"}), Some(1))
+        .await
+        .unwrap()
+        .unwrap();
     // Operations are refused on a stale binding until it is re-claimed.
     let (st, p) = call(
         &app,
@@ -352,7 +360,7 @@ async fn locks_operations_events_alerts() {
     kinds.sort();
     assert_eq!(
         kinds,
-        vec!["battery_low", "event_gap", "jammed", "reset_detected"],
+        vec!["battery_low", "event_gap", "forged_status", "jammed"],
         "one battery_low only"
     );
     let id = alerts[0]["id"].as_i64().unwrap();

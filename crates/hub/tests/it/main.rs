@@ -20,6 +20,7 @@ mod openapi;
 mod orgs;
 mod presence_e2e;
 mod replace_e2e;
+mod reset_sweep;
 mod secrets_in_logs;
 mod settings_e2e;
 mod store_conformance;

@@ -37,8 +37,8 @@ pub use event::{
 pub use log::{Action, Actor, LogBatch, LogOutcome, LogRecord, Method, LOG_BATCH_MAX};
 pub use reply::{Ack, Applied, CommandResult, ErrorCode, Outcome, Verdict};
 pub use report::{
-    ReportError, ResetNotice, ResetRecord, ResetTrigger, SelfCheckReport, SignedResetRecord,
-    SignedSelfCheck,
+    LockStatement, ReportError, ResetNotice, ResetRecord, ResetTrigger, SelfCheckReport,
+    SignedLockStatement, SignedResetRecord, SignedSelfCheck,
 };
 pub use schedule::{DaysMask, HolidaySchedule, WeekDaySchedule, YearDaySchedule};
 pub use settings::{OperatingMode, Settings, SetupPolicy, Volume};

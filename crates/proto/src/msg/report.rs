@@ -1,11 +1,14 @@
-//! Self-check report, reset record and reset notice. The self-check and the reset
-//! record are signed with the lock's factory identity key (Ed25519), which survives
-//! every reset, so a turnover or a reset can be proven to a third party.
+//! Self-check report, reset record, reset notice and the lock's statement of its reset
+//! state. The self-check, the reset record and the statement are signed with the lock's
+//! factory identity key (Ed25519), which survives every reset, so a turnover or a reset
+//! can be proven to a third party — and to a hub whose envelopes the lock can no longer
+//! open.
 
 use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 use serde::{Deserialize, Serialize};
 
 use super::{FirmwareVersion, UnixTime};
+use crate::keys::KeyId;
 use crate::reset_token::Serial;
 
 pub use tumbler_model::ResetTrigger;
@@ -71,7 +74,30 @@ pub enum ReportError {
     LogicBug,
 }
 
+/// The lock's statement of its reset state, signed with the factory key: sent plain on
+/// `up` at every boot and link (re)connect (`challenge` all zero) and in answer to a
+/// controller's `StatementRequest` (its challenge echoed, proving freshness).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct LockStatement {
+    /// Lock serial.
+    pub serial: Serial,
+    /// The asker's challenge; all zero for an unsolicited (boot / connect) statement.
+    pub challenge: [u8; 16],
+    /// Reset counter (advanced by every factory reset, never goes back).
+    pub reset_counter: u32,
+    /// In setup mode (no controller paired).
+    pub setup_mode: bool,
+    /// Id of the lock's current operational public key (rotated by every reset).
+    pub lock_key: KeyId,
+}
+
+impl LockStatement {
+    /// The challenge of an unsolicited statement.
+    pub const UNSOLICITED: [u8; 16] = [0; 16];
+}
+
 const SELF_CHECK_DOMAIN: &[u8] = b"tumbler/v1 self-check\0";
+const STATEMENT_DOMAIN: &[u8] = b"tumbler/v1 lock-statement\0";
 const RESET_RECORD_DOMAIN: &[u8] = b"tumbler/v1 reset-record\0";
 
 /// Canonical signed bytes: domain label ‖ postcard(report), in a fixed buffer.
@@ -162,6 +188,37 @@ impl SignedResetRecord {
         verify_value(
             RESET_RECORD_DOMAIN,
             &self.record,
+            &self.signature,
+            factory_public,
+        )
+    }
+}
+
+/// A lock statement with the factory key's signature.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct SignedLockStatement {
+    /// The statement.
+    pub statement: LockStatement,
+    /// Ed25519 signature over `"tumbler/v1 lock-statement\0" ‖ postcard(statement)`.
+    #[serde(with = "crate::serde_bytes64")]
+    pub signature: [u8; 64],
+}
+
+impl SignedLockStatement {
+    /// Sign with the lock's factory identity key.
+    pub fn sign(statement: LockStatement, factory_key: &SigningKey) -> Result<Self, ReportError> {
+        let signature = sign_value(STATEMENT_DOMAIN, &statement, factory_key)?;
+        Ok(SignedLockStatement {
+            statement,
+            signature,
+        })
+    }
+
+    /// Verify against the lock's factory public key.
+    pub fn verify(&self, factory_public: &VerifyingKey) -> Result<(), ReportError> {
+        verify_value(
+            STATEMENT_DOMAIN,
+            &self.statement,
             &self.signature,
             factory_public,
         )

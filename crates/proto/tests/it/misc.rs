@@ -115,3 +115,39 @@ fn low_order_controller_key_is_refused() {
         Err(SealError::WeakKey)
     );
 }
+
+#[test]
+fn lock_statement_is_signed_and_domain_separated() {
+    let statement = LockStatement {
+        serial: serial(),
+        challenge: [9; 16],
+        reset_counter: 3,
+        setup_mode: true,
+        lock_key: KeyId([1, 2, 3, 4]),
+    };
+    let key = signing_key(5);
+    let signed = SignedLockStatement::sign(statement.clone(), &key).unwrap();
+    signed.verify(&key.verifying_key()).unwrap();
+    // Another key, a changed field, or a signature made for another message kind fail.
+    assert!(signed.verify(&signing_key(6).verifying_key()).is_err());
+    let mut changed = signed.clone();
+    changed.statement.reset_counter = 4;
+    assert_eq!(
+        changed.verify(&key.verifying_key()),
+        Err(ReportError::BadSignature)
+    );
+    let check = self_check();
+    let mut borrowed = signed.clone();
+    borrowed.signature = check.signature;
+    assert!(borrowed.verify(&key.verifying_key()).is_err());
+    // It travels as a plain frame, and so does the hub's challenge.
+    for m in [
+        claim::ClaimMessage::Statement(signed),
+        claim::ClaimMessage::StatementRequest { challenge: [7; 16] },
+    ] {
+        let mut buf = [0u8; MAX_MESSAGE_LEN];
+        let n = m.encode(&mut buf).unwrap();
+        assert_eq!(frame_kind(&buf[..n]), FrameKind::Plain);
+        assert_eq!(claim::ClaimMessage::decode(&buf[..n]).unwrap(), m);
+    }
+}

@@ -265,15 +265,27 @@ async fn locks_presence_and_reset(store: &Store) {
         .await
         .unwrap()
         .unwrap();
-    assert!(reset);
-    assert_eq!(t.claim_state, ClaimState::ResetBindingStale);
+    assert!(reset, "a higher counter claims a reset");
+    assert_eq!(
+        (t.claim_state, t.reset_counter),
+        (ClaimState::Claimed, 0),
+        "unauthenticated telemetry changes neither claim state nor counter"
+    );
     assert_eq!(t.battery_pct, Some(80), "kept when not reported");
+    // Signed evidence marks it stale.
+    let (t, changed) = store
+        .mark_stale(l.id, &serde_json::json!({"reason": "test"}), Some(1))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(changed);
+    assert_eq!(t.claim_state, ClaimState::ResetBindingStale);
     let (_, reset) = store
         .record_telemetry(l.id, None, 1, T0 + 5)
         .await
         .unwrap()
         .unwrap();
-    assert!(!reset, "same counter again is not a new reset");
+    assert!(!reset, "a stale lock claims no new reset");
     let (t, _) = store
         .record_telemetry(l.id, None, 0, T0 + 5)
         .await
