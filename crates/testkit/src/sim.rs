@@ -88,13 +88,16 @@ impl SimLock {
     ///
     /// A lock without power has no hub link; after a line that powers it
     /// up again (`insert-battery`, a fresh `battery N%`) this returns once
-    /// its link is back (subscribed and `online`), as [`SimLock::boot`] does.
+    /// its link is back (subscribed and `online`), as [`SimLock::boot`] does,
+    /// or the power is gone again (an armed cut fired during the boot).
     pub async fn console(&self, lines: &[&str]) -> String {
         let said = self.console_once(lines).await;
         if said.contains("booting") {
             crate::eventually("the lock's hub link back after power-up", || async {
                 let s = self.console_once(&["status"]).await;
-                s.contains("hub link: online") || s.contains("hub link: none")
+                s.contains("hub link: online")
+                    || s.contains("hub link: none")
+                    || s.contains("hub link: offline (no power")
             })
             .await;
         }
