@@ -7,7 +7,9 @@
 //! arrives on its `up` topic and ends
 //! the operation with [`Store::finish_operation`](crate::store::Store::finish_operation);
 //! operations without an answer are sent again after
-//! [`JobRunner::resend_after_ms`], until `max_attempts`.
+//! [`JobRunner::resend_after_ms`], until `max_attempts`. A remote lock or
+//! unlock still waiting [`JobRunner::door_op_ttl_ms`] after it was asked for
+//! fails `expired` instead: a door never moves long after someone asked.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -55,11 +57,16 @@ pub trait OperationSender: Send + Sync + 'static {
 pub struct PassReport {
     /// Operations put back to `pending` or failed for lack of an answer.
     pub requeued: u64,
+    /// Remote lock/unlock operations failed `expired` (asked too long ago).
+    pub expired: u64,
     /// Operations claimed and handed to the sender (ids, in order).
     pub sent: Vec<i64>,
     /// Claimed operations the sender could not deliver (retried later).
     pub send_errors: usize,
 }
+
+/// Default of [`JobRunner::door_op_ttl_ms`].
+pub const DOOR_OP_TTL_MS: i64 = 60_000;
 
 /// Claims and sends operations.
 pub struct JobRunner<S> {
@@ -76,6 +83,10 @@ pub struct JobRunner<S> {
     pub max_in_flight: i64,
     /// Without an answer after this long, an operation is sent again.
     pub resend_after_ms: i64,
+    /// A remote lock or unlock not applied this long after it was asked for
+    /// fails `expired` (default 60 s: the door must not move later, when
+    /// nobody may be there).
+    pub door_op_ttl_ms: i64,
     /// Pause between passes when not woken.
     pub tick: Duration,
 }
@@ -99,6 +110,7 @@ impl<S: OperationSender> JobRunner<S> {
             batch: 32,
             max_in_flight: 256,
             resend_after_ms: 30_000,
+            door_op_ttl_ms: DOOR_OP_TTL_MS,
             tick: Duration::from_secs(1),
         }
     }
@@ -114,6 +126,9 @@ impl<S: OperationSender> JobRunner<S> {
             }
         }
         let requeued = store.requeue_unanswered(cutoff, now).await?;
+        let expired = store
+            .expire_door_operations(now.saturating_sub(self.door_op_ttl_ms), now)
+            .await?;
         let room = self
             .max_in_flight
             .saturating_sub(store.in_flight(&self.worker_id).await?)
@@ -125,6 +140,7 @@ impl<S: OperationSender> JobRunner<S> {
         };
         let mut report = PassReport {
             requeued,
+            expired,
             ..Default::default()
         };
         for op in ops {

@@ -111,9 +111,17 @@ fn refusal_hint(why: &str, lock: i64) -> String {
 pub async fn follow(api: &Api, op: Answer<Operation>) -> anyhow::Result<Answer<Operation>> {
     let id = op.body.id;
     let mut last = op;
+    let mut said: Option<String> = None;
     // Bounded: an offline lock keeps the operation pending; say so.
     for _ in 0..600 {
         let state = last.body.state;
+        // Say at once why it waits (and again when that changes), on stderr.
+        if let Some(w) = &last.body.waiting {
+            if said.as_ref() != Some(w) {
+                eprintln!("waiting: {w} (Ctrl-C stops waiting; operation {id} stays queued)");
+                said = Some(w.clone());
+            }
+        }
         match state {
             OpState::Applied => return Ok(last),
             OpState::Refused | OpState::Failed => {

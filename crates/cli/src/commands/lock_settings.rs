@@ -106,6 +106,15 @@ pub async fn run(g: &Global, id: i64, sets: Vec<String>, wait: bool) -> anyhow::
     } else {
         op
     };
+    if wait && !g.json {
+        // Applied: show the settings as the lock now reports them.
+        let v = api
+            .get::<LockSettings>(&format!("/locks/{id}/settings"))
+            .await?;
+        println!("operation {} applied; the lock's settings now:", op.body.id);
+        emit(false, &v, render);
+        return Ok(());
+    }
     emit(g.json, &op, record);
     Ok(())
 }

@@ -18,6 +18,10 @@ use crate::model::{OpName, OpState, Operation};
 /// Sends without an answer before an operation fails.
 pub const DEFAULT_MAX_ATTEMPTS: i64 = 5;
 
+/// The error of a remote lock or unlock that could not reach the lock in time.
+pub const DOOR_OP_EXPIRED: &str =
+    "expired: the lock did not take it in time (a remote lock or unlock is never delivered late)";
+
 const COLS: &str = "id, org_id, lock_id, kind, params, state, attempts, max_attempts, error, \
                     created_by, created_at, updated_at, claimed_by, command_id, result";
 
@@ -269,6 +273,28 @@ impl Store {
         )
         .bind(sent_before)
         .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected())
+    }
+
+    /// Fails the remote lock and unlock operations still waiting (pending,
+    /// or sent and unanswered) that were asked for before `asked_before`: a
+    /// door is never opened or closed long after someone asked, when nobody
+    /// may be there any more. Returns how many ended.
+    pub async fn expire_door_operations(
+        &self,
+        asked_before: i64,
+        now: i64,
+    ) -> Result<u64, StoreError> {
+        let done = sqlx::query(
+            "UPDATE operations SET state = 'failed', error = $3, updated_at = $2 \
+             WHERE state IN ('pending', 'sent') AND created_at < $1 \
+               AND kind IN ('lock', 'unlock', 'unlock_with_timeout')",
+        )
+        .bind(asked_before)
+        .bind(now)
+        .bind(DOOR_OP_EXPIRED)
         .execute(&self.pool)
         .await?;
         Ok(done.rows_affected())

@@ -151,6 +151,31 @@ async fn scenario(db: TestDb) {
     r.run_once().await.unwrap();
     let done = s.get_operation(&owner, op.id).await.unwrap();
     assert_eq!((done.state, done.attempts), (OpState::Failed, 5));
+
+    // A remote unlock for an offline lock is never delivered late: after a
+    // minute it fails `expired`, and the lock back online gets nothing.
+    s.lock_presence(&a.serial, false).await.unwrap();
+    let unlock = s
+        .request_operation(&owner, lock.id, "unlock")
+        .await
+        .unwrap();
+    let reboot = s
+        .request_operation(&owner, lock.id, "reboot")
+        .await
+        .unwrap();
+    app.clock.advance(SignedDuration::from_secs(59));
+    assert_eq!(r.run_once().await.unwrap().expired, 0, "not yet");
+    app.clock.advance(SignedDuration::from_secs(2));
+    assert_eq!(r.run_once().await.unwrap().expired, 1);
+    let done = s.get_operation(&owner, unlock.id).await.unwrap();
+    assert_eq!(done.state, OpState::Failed);
+    assert!(done.error.unwrap().starts_with("expired"));
+    s.lock_presence(&a.serial, true).await.unwrap();
+    assert_eq!(
+        r.run_once().await.unwrap().sent,
+        vec![reboot.id],
+        "only what may come late"
+    );
     app.db.cleanup().await;
 }
 

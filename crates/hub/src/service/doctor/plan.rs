@@ -540,8 +540,13 @@ pub fn plan(facts: &Facts, symptom: Option<Symptom>) -> Plan {
     }
     // After a proven reset the lock has forgotten everything already: the
     // way back is a re-claim and re-enrolment, not more troubleshooting.
+    // The symptom's usual suspects (a schedule, weak cells) are not the cause
+    // then; only what the facts show stays, after the way back.
     if facts.reset_detected {
-        cands.retain(|c| c.step != DoctorStep::ReprogramCodes);
+        cands.retain(|c| {
+            c.step != DoctorStep::ReprogramCodes
+                && (c.evidence || c.step == DoctorStep::MechanicalKey)
+        });
         cands.push(Candidate {
             step: DoctorStep::ReprogramCodes,
             why: "the lock was factory reset: re-claim it (`tumbler locks reclaim`) and re-enrol the people chosen".to_owned(),
@@ -552,6 +557,10 @@ pub fn plan(facts: &Facts, symptom: Option<Symptom>) -> Plan {
     // then the table's order.
     cands.sort_by_key(|c| (text(c.step).cost_rank, !c.evidence, c.step as u8));
     cands.dedup_by_key(|c| c.step);
+    if facts.reset_detected {
+        // The cause is known: the way back comes first.
+        cands.sort_by_key(|c| c.step != DoctorStep::ReprogramCodes);
+    }
     let mut steps: Vec<PlanStep> = cands
         .into_iter()
         .map(|c| {
