@@ -39,6 +39,7 @@ const COLUMNS: &[Column<Alert>] = &[
     ("TIMES", |a| a.times.to_string()),
     ("CREATED", |a| time(a.created_at)),
     ("LAST", |a| time(a.last_at)),
+    ("CLEARED", |a| opt_time(a.cleared_at)),
     ("ACKED", |a| opt_time(a.acked_at)),
 ];
 
@@ -80,6 +81,7 @@ mod tests {
                 ("TIMES", "times"),
                 ("CREATED", "created_at"),
                 ("LAST", "last_at"),
+                ("CLEARED", "cleared_at"),
                 ("ACKED", "acked_at"),
             ],
         );
