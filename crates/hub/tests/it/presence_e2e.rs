@@ -145,7 +145,11 @@ async fn pulled_battery_is_offline_then_online_and_operations_say_why_they_wait(
     let said = d.sim.console(&["status"]).await;
     assert!(said.contains("power: off"), "{said}");
     assert!(said.contains("hub link: offline"), "{said}");
-    // One open alert, its condition holding.
+    // One open alert, its condition holding (raised just after the presence).
+    eventually("lock_offline raised", || async {
+        !d.alerts("lock_offline").await.is_empty()
+    })
+    .await;
     let a = d.alerts("lock_offline").await;
     assert_eq!(a.len(), 1, "{a:?}");
     assert!(a[0]["cleared_at"].is_null(), "{a:?}");
@@ -217,6 +221,14 @@ async fn a_flapping_link_is_one_alert_with_a_count() {
         d.pull().await;
         d.insert().await;
     }
+    // Clearing follows the presence (a second write): wait for it.
+    eventually("lock_offline cleared", || async {
+        d.alerts("lock_offline")
+            .await
+            .iter()
+            .any(|a| !a["cleared_at"].is_null())
+    })
+    .await;
     let a = d.alerts("lock_offline").await;
     assert_eq!(a.len(), 1, "one alert for five flaps: {a:?}");
     assert_eq!(a[0]["times"], 5, "{a:?}");
@@ -278,6 +290,11 @@ async fn a_frozen_lock_is_unresponsive_with_an_alert_until_it_reboots() {
         l["presence"] == "unresponsive" && l["online"] == true
     })
     .await;
+    // The alert follows the presence (a second write): wait for it.
+    eventually("lock_unresponsive raised", || async {
+        !d.alerts("lock_unresponsive").await.is_empty()
+    })
+    .await;
     let a = d.alerts("lock_unresponsive").await;
     assert_eq!(a.len(), 1, "{a:?}");
     assert!(a[0]["cleared_at"].is_null(), "{a:?}");
@@ -300,6 +317,13 @@ async fn a_frozen_lock_is_unresponsive_with_an_alert_until_it_reboots() {
     assert!(said.contains("restarts"), "{said}");
     d.wait_lock("online again", |l| l["presence"] == "online")
         .await;
+    eventually("lock_unresponsive cleared", || async {
+        d.alerts("lock_unresponsive")
+            .await
+            .iter()
+            .any(|a| !a["cleared_at"].is_null())
+    })
+    .await;
     let a = d.alerts("lock_unresponsive").await;
     assert_eq!(a.len(), 1, "{a:?}");
     assert!(
