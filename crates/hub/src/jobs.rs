@@ -50,6 +50,19 @@ pub trait OperationSender: Send + Sync + 'static {
         let _ = (lock_id, since);
         async { Ok(()) }
     }
+
+    /// Probes connected locks quiet for `quiet_ms`; a probe unanswered for
+    /// `answer_ms` makes its lock `unresponsive`. The default does nothing
+    /// (test fakes).
+    fn probe(
+        &self,
+        now: i64,
+        quiet_ms: i64,
+        answer_ms: i64,
+    ) -> impl Future<Output = Result<(), SendError>> + Send {
+        let _ = (now, quiet_ms, answer_ms);
+        async { Ok(()) }
+    }
 }
 
 /// What one pass did.
@@ -87,6 +100,9 @@ pub struct JobRunner<S> {
     /// fails `expired` (default 60 s: the door must not move later, when
     /// nobody may be there).
     pub door_op_ttl_ms: i64,
+    /// A connected lock quiet this long is probed (asked to state its reset
+    /// state); no answer within `resend_after_ms` makes it `unresponsive`.
+    pub probe_quiet_ms: i64,
     /// Pause between passes when not woken.
     pub tick: Duration,
 }
@@ -111,6 +127,7 @@ impl<S: OperationSender> JobRunner<S> {
             max_in_flight: 256,
             resend_after_ms: 30_000,
             door_op_ttl_ms: DOOR_OP_TTL_MS,
+            probe_quiet_ms: 10 * 30_000,
             tick: Duration::from_secs(1),
         }
     }
@@ -126,6 +143,13 @@ impl<S: OperationSender> JobRunner<S> {
             }
         }
         let requeued = store.requeue_unanswered(cutoff, now).await?;
+        if let Err(e) = self
+            .sender
+            .probe(now, self.probe_quiet_ms, self.resend_after_ms)
+            .await
+        {
+            tracing::warn!(error = %e, "could not probe quiet locks");
+        }
         let expired = store
             .expire_door_operations(now.saturating_sub(self.door_op_ttl_ms), now)
             .await?;

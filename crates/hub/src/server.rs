@@ -139,6 +139,8 @@ impl Hub {
             config.worker_id.clone(),
         );
         runner.resend_after_ms = i64::try_from(config.resend_after.as_millis()).unwrap_or(i64::MAX);
+        // A connected lock quiet for ten resend delays (5 min by default) is probed.
+        runner.probe_quiet_ms = runner.resend_after_ms.saturating_mul(10);
         let jobs = state.jobs.clone();
         let mut jobs_stop = stop_rx.clone();
         tasks.push(tokio::spawn(async move {

@@ -9,6 +9,8 @@
 //! - [`ingest`]: presence, telemetry and events from locks, with their alerts.
 //! - [`reconcile`]: per-door delivery state derived from operations, and
 //!   verification reports settled from a lock's self-check.
+//! - [`probe`]: liveness probes of quiet connected locks (a frozen lock
+//!   is found `unresponsive` even with nothing queued for it).
 //! - [`statement`]: challenges asking a lock to state its reset state, signed
 //!   with its factory key (on reconnect and when an operation goes unanswered).
 //! - [`sender::ProtoSender`]: the job runner's sender; seals each operation
@@ -20,6 +22,7 @@
 pub mod alerts;
 pub mod ingest;
 pub mod names;
+pub mod probe;
 pub mod reconcile;
 pub mod sender;
 pub mod settings;
@@ -167,6 +170,8 @@ pub struct LockPlane {
     pub(crate) pins: PinVault,
     /// Statement challenges sent and not yet answered, per serial (this process only).
     pub(crate) challenges: statement::Challenges,
+    /// Liveness probes of quiet locks (this process only).
+    pub(crate) probes: probe::Probes,
     /// How long a claim waits for the lock.
     pub claim_timeout: Duration,
 }
@@ -200,6 +205,7 @@ impl LockPlane {
             wake,
             pins: PinVault::default(),
             challenges: statement::Challenges::default(),
+            probes: probe::Probes::default(),
             claim_timeout: CLAIM_TIMEOUT,
         }
     }

@@ -130,6 +130,14 @@ impl OperationSender for ProtoSender {
             .map_err(|e| SendError::Transport(e.to_string()))
     }
 
+    async fn probe(&self, now: i64, quiet_ms: i64, answer_ms: i64) -> Result<(), SendError> {
+        self.plane
+            .probe_quiet(now, quiet_ms, answer_ms)
+            .await
+            .map(|_| ())
+            .map_err(|e| SendError::Transport(e.to_string()))
+    }
+
     async fn send(&self, serial: &str, op: &Operation) -> Result<(), SendError> {
         let store = &self.plane.store;
         let now = self.plane.now_ms();

@@ -108,6 +108,7 @@ impl LockPlane {
             }
             Opened::Ok(u) => {
                 // An authenticated frame: the lock answers again.
+                self.probes.heard(lock.id, now_ms);
                 if let Some(back) = store.mark_responsive(lock.id, now_ms).await? {
                     tracing::info!(serial, "the lock answers again");
                     self.clear(&back, AlertKind::LockUnresponsive, now_ms)

@@ -235,6 +235,26 @@ impl Store {
         r.as_ref().map(lock_row).transpose()
     }
 
+    /// Claimed locks the broker shows connected and `online` that have not
+    /// been seen since `seen_before` (id, serial, last seen): candidates for
+    /// a liveness probe.
+    pub async fn quiet_locks(
+        &self,
+        seen_before: i64,
+    ) -> Result<Vec<(i64, String, Option<i64>)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, serial, last_seen_at FROM locks \
+             WHERE claim_state = 'claimed' AND online = 1 AND presence = 'online' \
+               AND (last_seen_at IS NULL OR last_seen_at < $1) ORDER BY id",
+        )
+        .bind(seen_before)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((col(r, "id")?, col(r, "serial")?, col(r, "last_seen_at")?)))
+            .collect()
+    }
+
     /// The lock answered (an authenticated frame): an `unresponsive` lock is
     /// `online` again. `None` if it was not unresponsive.
     pub async fn mark_responsive(

@@ -370,3 +370,33 @@ async fn details_refresh_after_a_reset_and_a_reclaim() {
     let _ = &d.org;
     d.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_quiet_lock_is_probed_and_a_frozen_one_found_with_nothing_queued() {
+    // Resend delay 1 s: a connected lock quiet for 10 s is probed.
+    let d = door(Some(Duration::from_secs(1))).await;
+    // A healthy quiet lock answers its probes and stays online.
+    tokio::time::sleep(Duration::from_secs(14)).await;
+    let l = d.lock().await;
+    assert_eq!(l["presence"], "online", "{l}");
+    assert!(d.alerts("lock_unresponsive").await.is_empty());
+
+    // Frozen, with nothing queued for it: the next probe goes unanswered.
+    let said = d.sim.console(&["fail-update"]).await;
+    assert!(said.contains("stops responding"), "{said}");
+    d.wait_lock("unresponsive without any operation", |l| {
+        l["presence"] == "unresponsive" && l["online"] == true
+    })
+    .await;
+    eventually("lock_unresponsive raised", || async {
+        !d.alerts("lock_unresponsive").await.is_empty()
+    })
+    .await;
+
+    // A reboot at the door: it states itself at boot and is online again.
+    let said = d.sim.console(&["press-reset"]).await;
+    assert!(said.contains("restarts"), "{said}");
+    d.wait_lock("online again", |l| l["presence"] == "online")
+        .await;
+    d.stop().await;
+}
