@@ -155,9 +155,13 @@ impl Service {
             }
         }
 
-        if lock.presence == crate::model::Presence::Unresponsive && f.unanswered_since_ms.is_none()
-        {
-            f.unanswered_since_ms = lock.presence_since;
+        // The hub's own judgement (an operation or probe unanswered past the
+        // resend delay) stands even when a resend just restarted the count above.
+        if lock.presence == crate::model::Presence::Unresponsive {
+            f.unanswered_ops = f.unanswered_ops.max(f.pending_ops.min(1));
+            if f.unanswered_since_ms.is_none() {
+                f.unanswered_since_ms = lock.presence_since;
+            }
         }
 
         let mut lockout_sign: Option<i64> = None;
