@@ -6,7 +6,7 @@
 //!
 //! | evidence | authenticated by | result |
 //! |---|---|---|
-//! | envelope bound to another lock key (`OpenError::WrongLockKey`) | nothing (header bytes) | [`ResetReason::LockKeyChanged`] |
+//! | envelope bound to another lock key (`OpenError::WrongLockKey`) | nothing (header bytes) | **no change**: [`UplinkError::UnknownLockKey`] (the hub raises an alert and challenges the lock; a real reset then proves itself with a statement) |
 //! | `Up::ResetNotice` in a valid envelope | the old operational key (+ factory signature when the key is pinned) | [`ResetReason::ResetNotice`] |
 //! | plain `ResetRecord` with a reset counter above the baseline | factory key | [`ResetReason::ResetRecord`] |
 //! | `Up::Status` whose reset counter is above the baseline | the operational key | [`ResetReason::ResetCounterAdvanced`] |
@@ -21,11 +21,13 @@
 //!
 //! Each marks the binding stale ([`crate::Binding::stale`]). A reset record or notice
 //! whose factory signature does not verify is rejected
-//! ([`UplinkError::ForgedResetRecord`]) and changes nothing. `LockKeyChanged` is
-//! the one unauthenticated signal: the design (threat model) relies on it to detect a
-//! reset whose notice was blocked, and failing safe (stop trusting the binding) is the
-//! right direction — but a broker that rewrites a header can trigger it. The hub shows
-//! [`ResetReason::authenticated`] so the owner sees how strong the evidence is.
+//! ([`UplinkError::ForgedResetRecord`]) and changes nothing. An envelope under another
+//! lock key proves nothing — anyone who can rewrite one header byte on the broker can
+//! make one — so it is rejected as [`UplinkError::UnknownLockKey`] and changes nothing
+//! (issue 13: it used to mark the binding stale, so one forged 43-byte frame cost the
+//! owner every credential). A lock that really was reset states so, signed, at its
+//! next boot or connect and when the hub challenges it.
+//! ([`ResetReason::LockKeyChanged`] stays readable in stored bindings.)
 
 use serde::{Deserialize, Serialize};
 use tumbler_proto::{
@@ -122,6 +124,9 @@ pub enum UplinkError {
     StaleChallenge,
     /// The binding is already stale: envelopes are no longer opened.
     BindingStale,
+    /// An envelope under a lock key this binding does not know (a reset lock, or a
+    /// header rewritten on the broker: the bytes prove nothing). Nothing changed.
+    UnknownLockKey([u8; 4]),
     /// The status-topic payload is neither `online` nor `offline`.
     BadAvailability,
     /// A message kind this build does not know (newer lock).
@@ -286,9 +291,11 @@ impl Binding {
         let up = match self.endpoint.open(frame) {
             Ok(up) => up,
             Err(OpenError::WrongLockKey) => {
+                // Unauthenticated header bytes: evidence of nothing. The hub
+                // challenges the lock; a real reset proves itself, signed.
                 let header = Header::parse(frame).map_err(UplinkError::Envelope)?;
-                let KeyId(new_key_id) = header.lock_key;
-                return Ok(self.detected(ResetReason::LockKeyChanged { new_key_id }, None));
+                let KeyId(key_id) = header.lock_key;
+                return Err(UplinkError::UnknownLockKey(key_id));
             }
             Err(OpenError::OtherRecipient) => return Ok(Uplink::Ignored),
             Err(e) => return Err(UplinkError::Envelope(e)),

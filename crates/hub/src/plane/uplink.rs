@@ -104,6 +104,14 @@ impl LockPlane {
                     self.raise(&lock, AlertKind::ForgedStatus, Some(&msg), now_ms)
                         .await?;
                 }
+                if let UplinkError::UnknownLockKey(_) = e {
+                    // Header bytes prove nothing: an alert, and the lock is
+                    // asked for signed evidence (a real reset proves itself).
+                    let msg = "a frame under a lock key the hub does not know (a reset lock, or a header rewritten on the broker): nothing was changed, the lock was asked for signed evidence";
+                    self.raise(&lock, AlertKind::ForgedStatus, Some(msg), now_ms)
+                        .await?;
+                    self.challenge_quietly(serial).await;
+                }
                 Ok(())
             }
             Opened::Ok(u) => {

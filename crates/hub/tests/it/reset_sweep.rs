@@ -470,6 +470,50 @@ async fn reset_cut_before_the_lock_told_the_hub_is_learnt_at_its_next_boot() {
     .await;
     assert_eq!(claim_state(&w).await, "claimed");
 
+    // A genuine envelope with its lock-key id rewritten on the broker (issue 13,
+    // finding 1): it proves nothing, so nothing changes and operations go on.
+    let mut up = Observer::start(
+        &w.hub.broker(),
+        &[format!("tumbler/v1/{}/up", w.sim.label.serial)],
+    )
+    .await;
+    let (st, v) = post(
+        &w,
+        &format!("/api/v1/locks/{lock}/operations"),
+        json!({"kind": "get_status"}),
+    )
+    .await;
+    assert_eq!(st, 202, "{v}");
+    let mut envelope = None;
+    while let Some((_, frame, _)) = up.next(5).await {
+        if p::frame_kind(&frame) == p::FrameKind::Envelope {
+            envelope = Some(frame);
+            break;
+        }
+    }
+    let mut forged = envelope.expect("the lock answers in an envelope");
+    forged[6] ^= 0xff;
+    let rejected = get(&w, &format!("/api/v1/locks/{lock}")).await["rejected_frames"].clone();
+    publish_up(&w, forged).await;
+    eventually("the rewritten frame rejected", || async {
+        get(&w, &format!("/api/v1/locks/{lock}")).await["rejected_frames"] != rejected
+    })
+    .await;
+    assert_eq!(claim_state(&w).await, "claimed");
+    assert!(console(&w, &["314159#"]).await.contains("access granted"));
+    let (st, v) = post(
+        &w,
+        &format!("/api/v1/locks/{lock}/operations"),
+        json!({"kind": "get_status"}),
+    )
+    .await;
+    assert_eq!(st, 202, "{v}");
+    let op = v["id"].as_i64().unwrap();
+    eventually("operations still work", || async {
+        get(&w, &format!("/api/v1/operations/{op}")).await["state"] == "applied"
+    })
+    .await;
+
     // A button reset the lock can tell the hub about (no cut) measures the operation's
     // flash units; the observer keeps the statement the lock makes in setup mode.
     let mut seen = Observer::start(
