@@ -12,6 +12,7 @@
 //! fails `expired` instead: a door never moves long after someone asked.
 
 use std::future::Future;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -86,6 +87,9 @@ pub struct JobRunner<S> {
     store: Store,
     clock: Arc<dyn Clock>,
     sender: S,
+    /// When the last probe pass ran (probes run every half resend delay, not
+    /// on every pass: each reads every quiet lock).
+    probed_at: AtomicI64,
     /// Marks claimed rows; unique per hub process.
     pub worker_id: String,
     /// Operations claimed per pass.
@@ -122,6 +126,7 @@ impl<S: OperationSender> JobRunner<S> {
             store,
             clock,
             sender,
+            probed_at: AtomicI64::new(i64::MIN),
             worker_id,
             batch: 32,
             max_in_flight: 256,
@@ -143,12 +148,16 @@ impl<S: OperationSender> JobRunner<S> {
             }
         }
         let requeued = store.requeue_unanswered(cutoff, now).await?;
-        if let Err(e) = self
-            .sender
-            .probe(now, self.probe_quiet_ms, self.resend_after_ms)
-            .await
-        {
-            tracing::warn!(error = %e, "could not probe quiet locks");
+        let last_probe = self.probed_at.load(Ordering::Relaxed);
+        if now.saturating_sub(last_probe) >= self.resend_after_ms / 2 {
+            self.probed_at.store(now, Ordering::Relaxed);
+            if let Err(e) = self
+                .sender
+                .probe(now, self.probe_quiet_ms, self.resend_after_ms)
+                .await
+            {
+                tracing::warn!(error = %e, "could not probe quiet locks");
+            }
         }
         let expired = store
             .expire_door_operations(now.saturating_sub(self.door_op_ttl_ms), now)
