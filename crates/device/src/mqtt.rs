@@ -41,23 +41,76 @@ pub const ONLINE: &[u8] = b"online";
 /// The availability payload of the last will and of a clean shutdown.
 pub const OFFLINE: &[u8] = b"offline";
 
-/// Where the broker is.
+/// Where the broker is, and how to reach it: plain TCP or TLS, anonymous or with a login.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BrokerAddr {
     /// Host name or IP address.
     pub host: String,
     /// TCP port.
     pub port: u16,
+    /// How the lock logs in (`None`: anonymous).
+    pub login: Option<BrokerLogin>,
+    /// TLS (`mqtts://`); `None`: plain TCP.
+    pub tls: Option<BrokerTls>,
+}
+
+/// How a lock logs in to the broker. `Debug` never shows a password or secret.
+#[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BrokerLogin {
+    /// A fixed username and password (from `mqtt://user:password@host`).
+    Password {
+        /// MQTT username.
+        username: String,
+        /// MQTT password.
+        password: String,
+    },
+    /// Provisioned by the holder of the hub's broker secret (`tumbler up`, the test kit, the
+    /// fleet simulator): username = the lock's serial, password derived from the secret
+    /// ([`tumbler_proto::broker_login::lock_password`]). A real lock holds only its own password.
+    Provisioned([u8; 32]),
+}
+
+impl BrokerLogin {
+    /// The username and password for the lock with `serial`.
+    pub fn credentials(&self, serial: &str) -> (String, String) {
+        match self {
+            Self::Password { username, password } => (username.clone(), password.clone()),
+            Self::Provisioned(secret) => {
+                let p = tumbler_proto::broker_login::lock_password(secret, serial);
+                (serial.to_string(), String::from_utf8_lossy(&p).into_owned())
+            }
+        }
+    }
+}
+
+impl std::fmt::Debug for BrokerLogin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Password { username, .. } => f
+                .debug_struct("Password")
+                .field("username", username)
+                .field("password", &"<redacted>")
+                .finish(),
+            Self::Provisioned(_) => f.write_str("Provisioned(<redacted>)"),
+        }
+    }
+}
+
+/// TLS to the broker (rustls).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct BrokerTls {
+    /// PEM file of the CA that signed the broker's certificate (`?ca=PATH`); `None`: the
+    /// platform's trusted roots.
+    pub ca_file: Option<std::path::PathBuf>,
 }
 
 /// Why a broker URL was not understood.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum BrokerUrlError {
-    /// Only `mqtt://host[:port]` (or `tcp://`, or a bare `host:port`) is supported.
-    #[error(
-        "unsupported broker URL scheme `{0}`: use mqtt://host:port (TLS is not supported by the simulator)"
-    )]
+    /// Only `mqtt://`, `tcp://`, `mqtts://`, `ssl://` (or a bare `host:port`) are supported.
+    #[error("unsupported broker URL scheme `{0}`: use mqtt://[user:password@]host:port or mqtts://…[?ca=PATH]")]
     Scheme(String),
     /// The port is not a number from 1 to 65535.
     #[error("broker port `{0}` is not a number from 1 to 65535")]
@@ -65,18 +118,65 @@ pub enum BrokerUrlError {
     /// The host is empty.
     #[error("broker URL has no host")]
     NoHost,
+    /// A query other than `ca=PATH` (on `mqtts://`), or a path.
+    #[error("unsupported broker URL option `{0}` (only ?ca=PATH, with mqtts://)")]
+    Option(String),
+    /// `user@host` without a password, or `:password@host` without a user.
+    #[error("broker URL login needs both a user and a password (user:password@host)")]
+    Login,
 }
 
 impl BrokerAddr {
-    /// Parses `mqtt://host:port`, `tcp://host:port` or `host:port` (port defaults to 1883).
+    /// Plain TCP, anonymous.
+    pub fn tcp(host: impl Into<String>, port: u16) -> Self {
+        Self {
+            host: host.into(),
+            port,
+            login: None,
+            tls: None,
+        }
+    }
+
+    /// Parses `mqtt://[user:password@]host[:port]` (also `tcp://` or a bare `host:port`; port
+    /// 1883) and `mqtts://[user:password@]host[:port][?ca=PATH]` (also `ssl://`; port 8883).
+    /// The user and password are taken as written (no percent-decoding).
     pub fn parse(url: &str) -> Result<Self, BrokerUrlError> {
-        let rest = match url.split_once("://") {
-            Some(("mqtt" | "tcp", rest)) => rest,
+        let (tls, rest) = match url.split_once("://") {
+            Some(("mqtt" | "tcp", rest)) => (false, rest),
+            Some(("mqtts" | "ssl", rest)) => (true, rest),
             Some((scheme, _)) => return Err(BrokerUrlError::Scheme(scheme.to_string())),
-            None => url,
+            None => (false, url),
         };
-        let rest = rest.trim_end_matches('/');
-        let (host, port) = match rest.rsplit_once(':') {
+        let (rest, query) = match rest.split_once('?') {
+            Some((r, q)) => (r, Some(q)),
+            None => (rest, None),
+        };
+        let rest = rest.strip_suffix('/').unwrap_or(rest);
+        if rest.contains('/') {
+            return Err(BrokerUrlError::Option(rest.to_string()));
+        }
+        let (login, hostport) = match rest.rsplit_once('@') {
+            Some((userinfo, hp)) => match userinfo.split_once(':') {
+                Some((u, p)) if !u.is_empty() && !p.is_empty() => (
+                    Some(BrokerLogin::Password {
+                        username: u.to_string(),
+                        password: p.to_string(),
+                    }),
+                    hp,
+                ),
+                _ => return Err(BrokerUrlError::Login),
+            },
+            None => (None, rest),
+        };
+        let ca_file = match query {
+            None => None,
+            Some(q) => match q.strip_prefix("ca=") {
+                Some(path) if tls && !path.is_empty() => Some(std::path::PathBuf::from(path)),
+                _ => return Err(BrokerUrlError::Option(q.to_string())),
+            },
+        };
+        let default_port = if tls { 8883 } else { 1883 };
+        let (host, port) = match hostport.rsplit_once(':') {
             Some((h, p)) => {
                 let port = p
                     .parse::<u16>()
@@ -85,7 +185,7 @@ impl BrokerAddr {
                     .ok_or_else(|| BrokerUrlError::Port(p.to_string()))?;
                 (h, port)
             }
-            None => (rest, 1883),
+            None => (hostport, default_port),
         };
         if host.is_empty() {
             return Err(BrokerUrlError::NoHost);
@@ -93,13 +193,40 @@ impl BrokerAddr {
         Ok(Self {
             host: host.to_string(),
             port,
+            login,
+            tls: tls.then_some(BrokerTls { ca_file }),
         })
     }
 }
 
+/// The URL with the password left out (`mqtts://user:***@host:port`): safe to print and log.
 impl std::fmt::Display for BrokerAddr {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "mqtt://{}:{}", self.host, self.port)
+        let scheme = if self.tls.is_some() { "mqtts" } else { "mqtt" };
+        write!(f, "{scheme}://")?;
+        match &self.login {
+            Some(BrokerLogin::Password { username, .. }) => write!(f, "{username}:***@")?,
+            Some(BrokerLogin::Provisioned(_)) => write!(f, "<serial>:***@")?,
+            None => {}
+        }
+        write!(f, "{}:{}", self.host, self.port)
+    }
+}
+
+/// The rumqttc transport for `tls`: rustls, trusting the CA in `ca_file` (or the platform's
+/// roots). An unreadable CA file gives no trusted CA: the connection fails and the link reports
+/// it (`tumbler sim` checks the file up front).
+fn tls_transport(tls: &BrokerTls) -> rumqttc::Transport {
+    match &tls.ca_file {
+        Some(path) => {
+            let ca = std::fs::read(path).unwrap_or_default();
+            rumqttc::Transport::tls_with_config(rumqttc::TlsConfiguration::Simple {
+                ca,
+                alpn: None,
+                client_auth: None,
+            })
+        }
+        None => rumqttc::Transport::tls_with_config(rumqttc::TlsConfiguration::default()),
     }
 }
 
@@ -308,6 +435,13 @@ fn client_for(config: &MqttConfig) -> (AsyncClient, EventLoop) {
     opts.set_last_will(LastWill::new(status, OFFLINE, QoS::AtLeastOnce, true));
     opts.set_inflight(u16::try_from(config.window.saturating_add(4)).unwrap_or(u16::MAX));
     opts.set_max_packet_size(64 * 1024, 64 * 1024);
+    if let Some(login) = &config.broker.login {
+        let (user, password) = login.credentials(&config.serial);
+        opts.set_credentials(user, password);
+    }
+    if let Some(tls) = &config.broker.tls {
+        opts.set_transport(tls_transport(tls));
+    }
     let (client, mut eventloop) = AsyncClient::new(opts, config.window.saturating_add(8));
     // Small frames, latency matters: no Nagle delay (it added ~40 ms per hop).
     let mut net = rumqttc::NetworkOptions::new();

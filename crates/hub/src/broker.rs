@@ -8,12 +8,24 @@
 //! in between, rumqttd's bind fails, its thread ends, and we retry with a
 //! new port). rumqttd has no shutdown: the broker lives until the process
 //! ends.
+//!
+//! Every client must log in with a login derived from the hub's
+//! [`BrokerSecret`] (see `tumbler_proto::broker_login`): the hub as
+//! `tumbler-hub` with client id `tumbler-hub-…`, a lock as its serial with
+//! client id `tumbler-lock-<serial>` (so one lock cannot take over another's
+//! session). Anonymous clients and wrong passwords are refused. rumqttd 0.20
+//! has no topic ACL: an authenticated lock can still publish on another
+//! lock's topics here (see docs/design/threat-model.md); use Mosquitto with
+//! `deploy/mosquitto/` where that matters.
 
 use std::collections::HashMap;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
 use rumqttd::{Broker, Config, ConnectionSettings, RouterConfig, ServerSettings};
+use tumbler_control::proto::broker_login::{self, HUB_USERNAME};
+
+use crate::secrets::BrokerSecret;
 
 /// Why the embedded broker did not start.
 #[derive(Debug, thiserror::Error)]
@@ -28,10 +40,22 @@ pub enum BrokerError {
 }
 
 /// A running embedded broker.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct EmbeddedBroker {
     /// Where it accepts MQTT 3.1.1 connections (always loopback).
     pub addr: SocketAddr,
+    /// The secret its logins are derived from.
+    pub secret: BrokerSecret,
+}
+
+/// Whether the built-in broker lets `client_id` in as `username`/`password`.
+pub fn admits(secret: &BrokerSecret, client_id: &str, username: &str, password: &str) -> bool {
+    let id_fits = if username == HUB_USERNAME {
+        client_id.starts_with("tumbler-hub-")
+    } else {
+        client_id.strip_prefix("tumbler-lock-") == Some(username)
+    };
+    id_fits && broker_login::check(secret.expose(), username, password.as_bytes())
 }
 
 impl EmbeddedBroker {
@@ -41,20 +65,33 @@ impl EmbeddedBroker {
     }
 }
 
-fn config(addr: SocketAddr) -> Config {
+fn config(addr: SocketAddr, secret: &BrokerSecret) -> Config {
+    let mut connections = ConnectionSettings {
+        connection_timeout_ms: 60_000,
+        max_payload_size: 256 * 1024,
+        max_inflight_count: 200,
+        auth: None,
+        external_auth: None,
+        dynamic_filters: true,
+    };
+    let secret = secret.clone();
+    connections.set_auth_handler(move |client_id: String, user: String, pass: String| {
+        let ok = admits(&secret, &client_id, &user, &pass);
+        if !ok {
+            tracing::warn!(
+                client_id,
+                username = user,
+                "built-in broker refused a login"
+            );
+        }
+        std::future::ready(ok)
+    });
     let server = ServerSettings {
         name: "v4-loopback".to_owned(),
         listen: addr,
         tls: None,
         next_connection_delay_ms: 1,
-        connections: ConnectionSettings {
-            connection_timeout_ms: 60_000,
-            max_payload_size: 256 * 1024,
-            max_inflight_count: 200,
-            auth: None,
-            external_auth: None,
-            dynamic_filters: true,
-        },
+        connections,
     };
     let mut v4 = HashMap::new();
     v4.insert("1".to_owned(), server);
@@ -74,17 +111,40 @@ fn config(addr: SocketAddr) -> Config {
     }
 }
 
-/// Connects with a minimal MQTT 3.1.1 CONNECT and expects a CONNACK
-/// "accepted", then disconnects politely: the port speaks MQTT.
-async fn probe(addr: SocketAddr) -> bool {
+/// A minimal MQTT 3.1.1 CONNECT (clean session, keep-alive 60 s) as
+/// `client_id` with `username`/`password`.
+fn connect_packet(client_id: &str, username: &str, password: &str) -> Vec<u8> {
+    let mut body = vec![0x00, 0x04, b'M', b'Q', b'T', b'T', 0x04, 0xC2, 0x00, 0x3C];
+    for field in [client_id, username, password] {
+        let len = u16::try_from(field.len()).unwrap_or(u16::MAX);
+        body.extend_from_slice(&len.to_be_bytes());
+        body.extend_from_slice(field.as_bytes());
+    }
+    let mut packet = vec![0x10];
+    let mut rest = body.len();
+    loop {
+        let mut byte = u8::try_from(rest % 128).unwrap_or(0);
+        rest /= 128;
+        if rest > 0 {
+            byte |= 0x80;
+        }
+        packet.push(byte);
+        if rest == 0 {
+            break;
+        }
+    }
+    packet.extend_from_slice(&body);
+    packet
+}
+
+/// Connects as the hub and expects a CONNACK "accepted", then disconnects
+/// politely: the port speaks MQTT and knows our secret.
+async fn probe(addr: SocketAddr, secret: &BrokerSecret) -> bool {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    const CONNECT: [u8; 19] = [
-        0x10, 0x11, 0x00, 0x04, b'M', b'Q', b'T', b'T', 0x04, 0x02, 0x00, 0x3C, 0x00, 0x05, b'p',
-        b'r', b'o', b'b', b'e',
-    ];
+    let connect = connect_packet("tumbler-hub-probe", HUB_USERNAME, &secret.hub_password());
     let attempt = async {
         let mut s = tokio::net::TcpStream::connect(addr).await.ok()?;
-        s.write_all(&CONNECT).await.ok()?;
+        s.write_all(&connect).await.ok()?;
         let mut ack = [0u8; 4];
         s.read_exact(&mut ack).await.ok()?;
         let _ = s.write_all(&[0xE0, 0x00]).await;
@@ -102,11 +162,11 @@ fn free_port() -> std::io::Result<u16> {
 }
 
 /// Starts rumqttd on `127.0.0.1` with a port chosen at run time and returns
-/// once it accepts connections.
-pub async fn start_embedded() -> Result<EmbeddedBroker, BrokerError> {
+/// once it accepts connections; logins are checked against `secret`.
+pub async fn start_embedded(secret: &BrokerSecret) -> Result<EmbeddedBroker, BrokerError> {
     for _ in 0..5 {
         let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, free_port()?));
-        let mut broker = Broker::new(config(addr));
+        let mut broker = Broker::new(config(addr, secret));
         let thread = std::thread::Builder::new()
             .name("tumbler-broker".to_owned())
             .spawn(move || {
@@ -118,12 +178,15 @@ pub async fn start_embedded() -> Result<EmbeddedBroker, BrokerError> {
             if thread.is_finished() {
                 break;
             }
-            if probe(addr).await {
+            if probe(addr, secret).await {
                 // Give a failed bind (port stolen) the chance to end the thread.
                 tokio::time::sleep(Duration::from_millis(20)).await;
                 if !thread.is_finished() {
                     tracing::info!(%addr, "embedded MQTT broker listening");
-                    return Ok(EmbeddedBroker { addr });
+                    return Ok(EmbeddedBroker {
+                        addr,
+                        secret: secret.clone(),
+                    });
                 }
                 break;
             }

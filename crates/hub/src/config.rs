@@ -1,5 +1,6 @@
 //! Hub configuration, chosen from URLs: `sqlite://path` or `postgres://…`
-//! for the database, `builtin` or `mqtt://host:port` for the broker.
+//! for the database, `builtin`, `mqtt://[user:password@]host:port` or
+//! `mqtts://[user:password@]host:port[?ca=PATH]` for the broker.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -32,7 +33,37 @@ pub enum MqttConfig {
         host: String,
         /// TCP port.
         port: u16,
+        /// The hub's login (`None`: anonymous).
+        login: Option<MqttLogin>,
+        /// TLS (`mqtts://`); `None`: plain TCP.
+        tls: Option<MqttTls>,
     },
+}
+
+/// A username and password for the broker. `Debug` hides the password.
+#[derive(Clone, PartialEq, Eq)]
+pub struct MqttLogin {
+    /// MQTT username.
+    pub username: String,
+    /// MQTT password.
+    pub password: zeroize::Zeroizing<String>,
+}
+
+impl std::fmt::Debug for MqttLogin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MqttLogin")
+            .field("username", &self.username)
+            .field("password", &"<redacted>")
+            .finish()
+    }
+}
+
+/// TLS to the broker (rustls).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MqttTls {
+    /// PEM file of the CA that signed the broker's certificate (`?ca=PATH`);
+    /// `None`: the platform's trusted roots.
+    pub ca_file: Option<PathBuf>,
 }
 
 /// Why a configuration URL was refused.
@@ -42,8 +73,10 @@ pub enum ConfigError {
     /// The database URL's scheme is neither `sqlite:` nor `postgres(ql):`.
     #[error("unsupported database URL (use sqlite://PATH or postgres://...)")]
     UnsupportedDatabase,
-    /// The MQTT setting is neither `builtin` nor `mqtt://host:port`.
-    #[error("unsupported MQTT setting (use builtin or mqtt://HOST:PORT)")]
+    /// The MQTT setting is neither `builtin` nor `mqtt(s)://[user:password@]host:port`.
+    #[error(
+        "unsupported MQTT setting (use builtin, mqtt://[USER:PASSWORD@]HOST:PORT or mqtts://[USER:PASSWORD@]HOST:PORT[?ca=PATH])"
+    )]
     UnsupportedMqtt,
     /// An `sqlite://` URL without a path.
     #[error("sqlite URL has no path")]
@@ -74,32 +107,88 @@ impl DatabaseConfig {
 }
 
 impl MqttConfig {
-    /// Parses `builtin` or `mqtt://host:port` (port defaults to 1883; an
-    /// IPv6 host in brackets, `mqtt://[::1]:1883`). Parsed by the `url`
-    /// crate; anything this hub cannot use yet (credentials, a path, TLS
-    /// schemes) is refused rather than ignored.
+    /// Parses `builtin`, `mqtt://[user:password@]host[:port]` (port 1883;
+    /// also `tcp://`) or `mqtts://[user:password@]host[:port][?ca=PATH]`
+    /// (port 8883; also `ssl://`); an IPv6 host in brackets,
+    /// `mqtt://[::1]:1883`. Parsed by the `url` crate; user and password are
+    /// percent-decoded. Anything else (a path, another query, a fragment) is
+    /// refused rather than ignored.
     pub fn parse(s: &str) -> Result<Self, ConfigError> {
         if s == "builtin" {
             return Ok(Self::Builtin);
         }
         let u = url::Url::parse(s).map_err(|_| ConfigError::UnsupportedMqtt)?;
-        if !matches!(u.scheme(), "mqtt" | "tcp")
-            || !u.username().is_empty()
-            || u.password().is_some()
-            || !matches!(u.path(), "" | "/")
-            || u.query().is_some()
-            || u.fragment().is_some()
-        {
+        let tls = match u.scheme() {
+            "mqtt" | "tcp" => false,
+            "mqtts" | "ssl" => true,
+            _ => return Err(ConfigError::UnsupportedMqtt),
+        };
+        if !matches!(u.path(), "" | "/") || u.fragment().is_some() {
             return Err(ConfigError::UnsupportedMqtt);
         }
+        let ca_file = match u.query() {
+            None => None,
+            Some(_) if !tls => return Err(ConfigError::UnsupportedMqtt),
+            Some(_) => {
+                let mut ca = None;
+                for (k, v) in u.query_pairs() {
+                    if k != "ca" || v.is_empty() || ca.is_some() {
+                        return Err(ConfigError::UnsupportedMqtt);
+                    }
+                    ca = Some(PathBuf::from(v.into_owned()));
+                }
+                ca
+            }
+        };
+        let decode = |t: &str| {
+            url::form_urlencoded::parse(format!("x={}", t.replace('+', "%2B")).as_bytes())
+                .next()
+                .map(|(_, v)| v.into_owned())
+                .unwrap_or_default()
+        };
+        let login = match (u.username(), u.password()) {
+            ("", None) => None,
+            (user, Some(pass)) if !user.is_empty() && !pass.is_empty() => Some(MqttLogin {
+                username: decode(user),
+                password: zeroize::Zeroizing::new(decode(pass)),
+            }),
+            _ => return Err(ConfigError::UnsupportedMqtt),
+        };
         let host = match u.host() {
             Some(url::Host::Domain(d)) if !d.is_empty() => d.to_owned(),
             Some(url::Host::Ipv4(a)) => a.to_string(),
             Some(url::Host::Ipv6(a)) => a.to_string(),
             _ => return Err(ConfigError::UnsupportedMqtt),
         };
-        let port = u.port().unwrap_or(1883);
-        Ok(Self::External { host, port })
+        let port = u.port().unwrap_or(if tls { 8883 } else { 1883 });
+        Ok(Self::External {
+            host,
+            port,
+            login,
+            tls: tls.then_some(MqttTls { ca_file }),
+        })
+    }
+}
+
+/// Shows the broker without its password: `mqtts://user:***@host:port`.
+impl std::fmt::Display for MqttConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Builtin => f.write_str("builtin"),
+            Self::External {
+                host,
+                port,
+                login,
+                tls,
+            } => {
+                let scheme = if tls.is_some() { "mqtts" } else { "mqtt" };
+                write!(f, "{scheme}://")?;
+                if let Some(l) = login {
+                    write!(f, "{}:***@", l.username)?;
+                }
+                write!(f, "{host}:{port}")
+            }
+        }
     }
 }
 

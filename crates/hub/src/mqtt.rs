@@ -105,6 +105,30 @@ pub struct MqttOptions {
     pub port: u16,
     /// MQTT client id (unique per hub process).
     pub client_id: String,
+    /// The hub's login (`None`: anonymous).
+    pub login: Option<crate::config::MqttLogin>,
+    /// TLS (`None`: plain TCP).
+    pub tls: Option<crate::config::MqttTls>,
+}
+
+/// The rumqttc transport for `tls`: rustls, trusting the CA in its file (or
+/// the platform's roots). An unreadable CA file is logged and trusts nothing,
+/// so every connection attempt fails with the reason in the log.
+fn tls_transport(tls: &crate::config::MqttTls) -> rumqttc::Transport {
+    match &tls.ca_file {
+        Some(path) => {
+            let ca = std::fs::read(path).unwrap_or_else(|e| {
+                tracing::error!(path = %path.display(), error = %e, "cannot read the MQTT CA file");
+                Vec::new()
+            });
+            rumqttc::Transport::tls_with_config(rumqttc::TlsConfiguration::Simple {
+                ca,
+                alpn: None,
+                client_auth: None,
+            })
+        }
+        None => rumqttc::Transport::tls_with_config(rumqttc::TlsConfiguration::default()),
+    }
 }
 
 /// Where a lock's presence (its retained `status` topic) is recorded; the
@@ -130,9 +154,15 @@ impl MqttLink {
     /// update lock presence through `service`; `up` messages are recorded as
     /// "seen" and broadcast on [`MqttLink::up`].
     pub fn start<P: Presence>(opts: MqttOptions, presence: P, stop: watch::Receiver<bool>) -> Self {
-        let mut o = rumqttc::MqttOptions::new(opts.client_id, opts.host, opts.port);
+        let mut o = rumqttc::MqttOptions::new(opts.client_id.clone(), opts.host.clone(), opts.port);
         o.set_keep_alive(Duration::from_secs(30));
         o.set_max_packet_size(256 * 1024, 256 * 1024);
+        if let Some(l) = &opts.login {
+            o.set_credentials(l.username.clone(), l.password.as_str());
+        }
+        if let Some(t) = &opts.tls {
+            o.set_transport(tls_transport(t));
+        }
         let (client, mut eventloop) = AsyncClient::new(o, 256);
         // Small frames, latency matters: no Nagle delay (it added ~40 ms per hop).
         let mut net = rumqttc::NetworkOptions::new();

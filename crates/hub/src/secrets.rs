@@ -141,3 +141,63 @@ impl std::fmt::Debug for BindingKey {
         f.write_str("BindingKey(<redacted>)")
     }
 }
+
+/// The secret every broker login is derived from
+/// ([`tumbler_control::proto::broker_login`]): the hub's own and each lock's (username
+/// = serial). Derived from the [`BindingKey`] (HMAC with its own label), so
+/// it needs no file of its own and every hub on one database agrees; with no
+/// binding key, a random one per process. `Debug` is redacted.
+#[derive(Clone)]
+pub struct BrokerSecret(Zeroizing<[u8; 32]>);
+
+impl BrokerSecret {
+    /// From 32 secret bytes.
+    pub fn new(bytes: [u8; 32]) -> Self {
+        Self(Zeroizing::new(bytes))
+    }
+
+    /// The broker secret of hubs holding `key`: HMAC-SHA256(key, label).
+    pub fn from_binding_key(key: &BindingKey) -> Self {
+        use hmac::{Hmac, Mac};
+        let mut out = [0u8; 32];
+        if let Ok(mut m) = <Hmac<Sha256> as hmac::KeyInit>::new_from_slice(key.expose()) {
+            m.update(b"tumbler broker secret v1");
+            out = m.finalize().into_bytes().into();
+        }
+        Self::new(out)
+    }
+
+    /// A random one (a hub without a binding key; logins then last as long
+    /// as the process).
+    pub fn random() -> Result<Self, SecretError> {
+        let mut b = [0u8; 32];
+        random_bytes(&mut b)?;
+        Ok(Self::new(b))
+    }
+
+    /// The secret bytes, for whoever provisions locks (the `tumbler up`
+    /// demo, the test kit) and for `tumbler broker-login`.
+    pub fn expose(&self) -> &[u8; 32] {
+        &self.0
+    }
+
+    /// The hub's own broker password.
+    pub fn hub_password(&self) -> String {
+        String::from_utf8_lossy(&tumbler_control::proto::broker_login::hub_password(&self.0))
+            .into_owned()
+    }
+
+    /// The broker password of the lock with `serial`.
+    pub fn lock_password(&self, serial: &str) -> String {
+        String::from_utf8_lossy(&tumbler_control::proto::broker_login::lock_password(
+            &self.0, serial,
+        ))
+        .into_owned()
+    }
+}
+
+impl std::fmt::Debug for BrokerSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("BrokerSecret(<redacted>)")
+    }
+}

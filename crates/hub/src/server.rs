@@ -11,10 +11,11 @@ use tokio::sync::{broadcast, watch};
 pub use crate::api::AppState;
 use crate::broker::{self, BrokerError, EmbeddedBroker};
 use crate::clock::Clock;
-use crate::config::{HubConfig, MqttConfig};
+use crate::config::{HubConfig, MqttConfig, MqttLogin};
 use crate::jobs::JobRunner;
 use crate::mqtt::{MqttLink, MqttOptions, Publisher, UpMessage};
 use crate::plane::sender::ProtoSender;
+use crate::secrets::BrokerSecret;
 use crate::service::{Service, ServiceError};
 use crate::store::{Store, StoreError, StoreOptions};
 
@@ -62,6 +63,9 @@ pub struct Hub {
     pub mqtt_addr: (String, u16),
     /// The embedded broker, when `--mqtt builtin`.
     pub broker: Option<EmbeddedBroker>,
+    /// The secret broker logins are derived from (the hub's own on the
+    /// built-in broker, and every lock's: `tumbler broker-login`).
+    pub broker_secret: BrokerSecret,
     /// The state handed to handlers (for bootstrap and tests).
     pub state: AppState,
     /// Publish path to locks' `down` topics.
@@ -83,13 +87,26 @@ impl Hub {
             .with_binding_key(config.binding_key.clone());
         let service = Service::new(store.clone(), clock.clone(), config.password)?;
 
-        let (broker, mqtt_addr) = match &config.mqtt {
+        let broker_secret = match &config.binding_key {
+            Some(k) => BrokerSecret::from_binding_key(k),
+            None => BrokerSecret::random().map_err(ServiceError::from)?,
+        };
+        let (broker, mqtt_addr, login, tls) = match &config.mqtt {
             MqttConfig::Builtin => {
-                let b = broker::start_embedded().await?;
+                let b = broker::start_embedded(&broker_secret).await?;
                 let addr = (b.addr.ip().to_string(), b.addr.port());
-                (Some(b), addr)
+                let login = MqttLogin {
+                    username: tumbler_control::proto::broker_login::HUB_USERNAME.to_owned(),
+                    password: zeroize::Zeroizing::new(broker_secret.hub_password()),
+                };
+                (Some(b), addr, Some(login), None)
             }
-            MqttConfig::External { host, port } => (None, (host.clone(), *port)),
+            MqttConfig::External {
+                host,
+                port,
+                login,
+                tls,
+            } => (None, (host.clone(), *port), login.clone(), tls.clone()),
         };
         let (stop, stop_rx) = watch::channel(false);
         let mut tasks = Vec::new();
@@ -99,6 +116,8 @@ impl Hub {
                 host: mqtt_addr.0.clone(),
                 port: mqtt_addr.1,
                 client_id: format!("tumbler-hub-{}", config.worker_id),
+                login,
+                tls,
             },
             service.plane().clone(),
             stop_rx.clone(),
@@ -173,11 +192,12 @@ impl Hub {
                 tracing::error!(error = %e, "http server stopped");
             }
         }));
-        tracing::info!(%http_addr, mqtt = %format!("{}:{}", mqtt_addr.0, mqtt_addr.1), "hub started");
+        tracing::info!(%http_addr, mqtt = %config.mqtt, broker = %format!("{}:{}", mqtt_addr.0, mqtt_addr.1), "hub started");
         Ok(Self {
             http_addr,
             mqtt_addr,
             broker,
+            broker_secret,
             state,
             publisher: link.publisher,
             up: link.up,

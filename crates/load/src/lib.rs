@@ -26,7 +26,7 @@ use anyhow::{anyhow, bail, Context};
 use serde_json::{json, Value};
 use tokio::sync::{watch, Semaphore};
 use tumbler_device::fleet::{console_line, fleet_with_consoles};
-use tumbler_device::mqtt::BrokerAddr;
+use tumbler_device::mqtt::{BrokerAddr, BrokerLogin};
 use tumbler_device::FleetConfig;
 use tumbler_hub::config::{
     DatabaseConfig, HubConfig, MqttConfig, PasswordParams, DEFAULT_RESEND_AFTER,
@@ -188,6 +188,8 @@ pub async fn run(o: &Options, progress: &(dyn Fn(&str) + Sync)) -> anyhow::Resul
         Some((host, port)) => MqttConfig::External {
             host: host.clone(),
             port: *port,
+            login: None,
+            tls: None,
         },
     };
     let config = HubConfig {
@@ -240,6 +242,8 @@ async fn run_on(o: &Options, hub: &Hub, progress: &(dyn Fn(&str) + Sync)) -> any
     let broker = BrokerAddr {
         host: hub.mqtt_addr.0.clone(),
         port: hub.mqtt_addr.1,
+        login: Some(BrokerLogin::Provisioned(*hub.broker_secret.expose())),
+        tls: None,
     };
     let mut report = json!({
         "locks": o.locks,
@@ -391,11 +395,19 @@ async fn wait_queue_empty(api: &Api, limit: Duration) -> anyhow::Result<()> {
 /// QoS 1 publish to a topic this client subscribes to, one at a time.
 async fn raw_rtt(broker: &BrokerAddr, samples: usize) -> anyhow::Result<Value> {
     use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
+    // On the built-in broker, log in as the hub (the only non-lock login it admits).
     let mut opts = MqttOptions::new(
-        format!("load-rtt-{}", random_hex(4)),
+        format!("tumbler-hub-load-rtt-{}", random_hex(4)),
         broker.host.clone(),
         broker.port,
     );
+    if let Some(BrokerLogin::Provisioned(secret)) = &broker.login {
+        let secret = tumbler_hub::secrets::BrokerSecret::new(*secret);
+        opts.set_credentials(
+            tumbler_hub::control::proto::broker_login::HUB_USERNAME,
+            secret.hub_password(),
+        );
+    }
     opts.set_keep_alive(Duration::from_secs(30));
     let (client, mut ev) = AsyncClient::new(opts, 64);
     let mut net = rumqttc::NetworkOptions::new();

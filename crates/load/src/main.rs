@@ -63,7 +63,7 @@ async fn main() -> anyhow::Result<()> {
     o.connect_per_100ms = a.connect_per_100ms;
     let broker =
         tumbler_hub::config::MqttConfig::parse(&a.broker).map_err(|e| anyhow!("--broker: {e}"))?;
-    if let tumbler_hub::config::MqttConfig::External { host, port } = broker {
+    if let tumbler_hub::config::MqttConfig::External { host, port, .. } = broker {
         o.broker = Some((host, port));
     }
     let progress = |s: &str| eprintln!("[tumbler-load] {s}");

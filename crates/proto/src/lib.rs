@@ -52,6 +52,7 @@
 #[cfg(feature = "pake")]
 extern crate alloc;
 
+pub mod broker_login;
 pub mod claim;
 pub mod codec;
 pub mod dedup;

@@ -70,10 +70,7 @@ pub fn start_rumqttd(max_connections: usize, next_connection_delay_ms: u64) -> B
         }
         std::thread::sleep(Duration::from_millis(20));
     }
-    BrokerAddr {
-        host: "127.0.0.1".into(),
-        port,
-    }
+    BrokerAddr::tcp("127.0.0.1", port)
 }
 
 /// The machine's Mosquitto from `TUMBLER_TEST_MQTT` (default mqtt://127.0.0.1:1883), if

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use tempfile::TempDir;
 
-use tumbler_device::mqtt::BrokerAddr;
+use tumbler_device::mqtt::{BrokerAddr, BrokerLogin};
 use tumbler_hub::clock::FixedClock;
 use tumbler_hub::config::{DatabaseConfig, HubConfig, MqttConfig, PasswordParams};
 use tumbler_hub::server::{AppState, Hub};
@@ -140,11 +140,15 @@ impl TestHub {
         })
     }
 
-    /// Where its broker listens, as a simulated lock dials it.
+    /// Where its broker listens, as a simulated lock it provisioned dials it
+    /// (on an external broker: the hub's secret must match that broker's logins).
     pub fn broker(&self) -> BrokerAddr {
         BrokerAddr {
             host: self.hub.mqtt_addr.0.clone(),
             port: self.hub.mqtt_addr.1,
+            // Locks provisioned by this hub: logins derived from its secret.
+            login: Some(BrokerLogin::Provisioned(*self.hub.broker_secret.expose())),
+            tls: None,
         }
     }
 

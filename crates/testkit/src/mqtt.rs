@@ -9,6 +9,48 @@ use tumbler_device::mqtt::{status_topic, BrokerAddr};
 
 use crate::util::unique;
 
+/// Options for a test's own MQTT client (observer, forger) on `broker`, named
+/// `name` plus a unique suffix, with the broker's transport. On a broker whose
+/// locks are provisioned from the hub's secret (the hub's built-in broker) it
+/// logs in as the hub (`tumbler-hub-…`), which the built-in broker admits; with
+/// a fixed login it uses that.
+pub fn client_options(broker: &BrokerAddr, name: &str) -> MqttOptions {
+    use tumbler_device::mqtt::BrokerLogin;
+    let (id, login) = match &broker.login {
+        Some(BrokerLogin::Provisioned(secret)) => {
+            let secret = tumbler_hub::secrets::BrokerSecret::new(*secret);
+            (
+                unique(&format!("tumbler-hub-{name}")),
+                Some((
+                    tumbler_hub::control::proto::broker_login::HUB_USERNAME.to_owned(),
+                    secret.hub_password(),
+                )),
+            )
+        }
+        Some(other) => (unique(name), Some(other.credentials(""))),
+        None => (unique(name), None),
+    };
+    let mut opts = MqttOptions::new(id, broker.host.clone(), broker.port);
+    if let Some((u, p)) = login {
+        opts.set_credentials(u, p);
+    }
+    if let Some(tls) = &broker.tls {
+        let ca = tls
+            .ca_file
+            .as_ref()
+            .map(|f| std::fs::read(f).expect("broker CA file"))
+            .unwrap_or_default();
+        opts.set_transport(rumqttc::Transport::tls_with_config(
+            rumqttc::TlsConfiguration::Simple {
+                ca,
+                alpn: None,
+                client_auth: None,
+            },
+        ));
+    }
+    opts
+}
+
 /// An MQTT client that records what arrives on the topics it subscribes to.
 pub struct Observer {
     /// The client (to publish commands).
@@ -19,7 +61,7 @@ pub struct Observer {
 impl Observer {
     /// Connects to `broker` and subscribes to `topics`; returns once subscribed.
     pub async fn start(broker: &BrokerAddr, topics: &[String]) -> Observer {
-        let mut opts = MqttOptions::new(unique("observer"), broker.host.clone(), broker.port);
+        let mut opts = client_options(broker, "observer");
         opts.set_keep_alive(Duration::from_secs(30));
         opts.set_max_packet_size(1 << 20, 1 << 20);
         let (client, mut el) = AsyncClient::new(opts, 100);
@@ -81,10 +123,7 @@ impl Observer {
 
 /// Waits until the lock's retained availability says `online`.
 pub async fn wait_online(broker: &BrokerAddr, serial: &str) {
-    let (c, mut ev) = AsyncClient::new(
-        MqttOptions::new(unique("watch"), broker.host.clone(), broker.port),
-        16,
-    );
+    let (c, mut ev) = AsyncClient::new(client_options(broker, "watch"), 16);
     let (tx, mut rx) = mpsc::unbounded_channel();
     let task = tokio::spawn(async move {
         loop {

@@ -22,6 +22,12 @@ impl Proxy {
     pub async fn start(upstream: BrokerAddr) -> Proxy {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
+        // The same login and transport as upstream, through this port.
+        let addr = BrokerAddr {
+            host: "127.0.0.1".into(),
+            port,
+            ..upstream.clone()
+        };
         let up = Arc::new(AtomicBool::new(true));
         let epoch = Arc::new(AtomicU64::new(0));
         let (u, e) = (up.clone(), epoch.clone());
@@ -54,14 +60,7 @@ impl Proxy {
                 });
             }
         });
-        Proxy {
-            addr: BrokerAddr {
-                host: "127.0.0.1".into(),
-                port,
-            },
-            up,
-            epoch,
-        }
+        Proxy { addr, up, epoch }
     }
 
     /// Cuts every connection and refuses new ones.

@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
-use tumbler_device::mqtt::BrokerAddr;
+use tumbler_device::mqtt::{BrokerAddr, BrokerLogin};
 use tumbler_device::RunConfig;
 use tumbler_hub::control::SecretPin;
 use tumbler_hub::model::{ClaimState, Role, TokenKind};
@@ -92,9 +92,13 @@ pub async fn start(
         }
         found = labels(&dir)?;
     }
+    // The demo provisions its locks: each logs in as its serial with the
+    // password derived from the hub's broker secret.
     let broker = BrokerAddr {
         host: hub.mqtt_addr.0.clone(),
         port: hub.mqtt_addr.1,
+        login: Some(BrokerLogin::Provisioned(*hub.broker_secret.expose())),
+        tls: None,
     };
     let owner = demo_owner(hub).await?;
     let mut out = Vec::new();

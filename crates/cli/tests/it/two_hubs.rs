@@ -112,10 +112,7 @@ async fn two_hubs_one_killed_nothing_lost_nothing_twice() {
     let broker = {
         let hp = mqtt.trim_start_matches("mqtt://");
         let (h, p) = hp.rsplit_once(':').unwrap_or((hp, "1883"));
-        BrokerAddr {
-            host: h.to_owned(),
-            port: p.parse().unwrap(),
-        }
+        BrokerAddr::tcp(h, p.parse().unwrap())
     };
     let schema = tumbler_testkit::random_schema_name().unwrap();
     let dir = tempfile::tempdir().unwrap();

@@ -157,10 +157,7 @@ async fn unreachable_broker_lock_still_works_and_says_so() {
     provision(&image, &unique("unreach"), &mut rng()).unwrap();
     let (_sd, rx) = tokio::sync::watch::channel(false);
     let mut cfg = RunConfig::new(&image);
-    cfg.broker = Some(BrokerAddr {
-        host: "127.0.0.1".into(),
-        port,
-    });
+    cfg.broker = Some(BrokerAddr::tcp("127.0.0.1", port));
     let lock = start_lock(cfg, rx).await.unwrap();
     let mut c = tumbler_device::local::LocalClient::connect(lock.local_addr)
         .await

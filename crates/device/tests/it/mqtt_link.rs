@@ -145,10 +145,7 @@ async fn unreachable_broker_says_so_and_keeps_trying() {
     let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = l.local_addr().unwrap().port();
     drop(l);
-    let broker = BrokerAddr {
-        host: "127.0.0.1".into(),
-        port,
-    };
+    let broker = BrokerAddr::tcp("127.0.0.1", port);
     let (_sd_tx, sd_rx) = watch::channel(false);
     let mut link = mqtt::spawn(quick(broker, &unique("unreach")), sd_rx);
     let s = wait_state(&mut link.state, 10, |s| {

@@ -43,38 +43,49 @@ fn mqtt_urls() {
         MqttConfig::parse("mqtt://127.0.0.1:1883").unwrap(),
         MqttConfig::External {
             host: "127.0.0.1".into(),
-            port: 1883
+            port: 1883,
+            login: None,
+            tls: None,
         }
     );
     assert_eq!(
         MqttConfig::parse("mqtt://broker.local").unwrap(),
         MqttConfig::External {
             host: "broker.local".into(),
-            port: 1883
+            port: 1883,
+            login: None,
+            tls: None,
         }
     );
     assert_eq!(
         MqttConfig::parse("mqtt://[::1]:1884").unwrap(),
         MqttConfig::External {
             host: "::1".into(),
-            port: 1884
+            port: 1884,
+            login: None,
+            tls: None,
         }
     );
     assert_eq!(
         MqttConfig::parse("tcp://broker.local:1885/").unwrap(),
         MqttConfig::External {
             host: "broker.local".into(),
-            port: 1885
+            port: 1885,
+            login: None,
+            tls: None,
         }
     );
     for bad in [
         "",
-        "mqtts://x:1",
+        "mqtts://x:1?ca=",
+        "mqtts://x:1?crt=/a",
+        "mqtt://h?ca=/a",
+        "mqtt://user@h",
+        "mqtt://:pw@h",
         "mqtt://:1883",
         "mqtt://h:notaport",
         "mqtt://h:99999",
         "amqp://h",
-        "mqtt://user:pw@h:1883",
         "mqtt://h:1883/topic",
         "mqtt://h:1883?x=1",
         "broker.local:1883",
@@ -85,6 +96,32 @@ fn mqtt_urls() {
             "{bad}"
         );
     }
+}
+
+#[test]
+fn mqtt_urls_with_login_and_tls() {
+    use tumbler_hub::config::{MqttLogin, MqttTls};
+    let c = MqttConfig::parse("mqtts://hub:p%40ss@broker.local?ca=/etc/ca.pem").unwrap();
+    assert_eq!(
+        c,
+        MqttConfig::External {
+            host: "broker.local".into(),
+            port: 8883,
+            login: Some(MqttLogin {
+                username: "hub".into(),
+                password: "p@ss".to_owned().into(),
+            }),
+            tls: Some(MqttTls {
+                ca_file: Some("/etc/ca.pem".into()),
+            }),
+        }
+    );
+    // Never shown: not in Display, not in Debug.
+    assert_eq!(c.to_string(), "mqtts://hub:***@broker.local:8883");
+    assert!(!format!("{c:?}").contains("p@ss"), "{c:?}");
+    let plain = MqttConfig::parse("mqtt://u:secret@10.0.0.1:1884").unwrap();
+    assert_eq!(plain.to_string(), "mqtt://u:***@10.0.0.1:1884");
+    assert!(!format!("{plain:?}").contains("secret"));
 }
 
 #[test]

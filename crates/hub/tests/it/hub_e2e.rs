@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
+use rumqttc::{AsyncClient, Event, Packet, QoS};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::mpsc;
 use tumbler_hub::config::MqttConfig;
@@ -25,12 +25,11 @@ async fn http_get(addr: std::net::SocketAddr, path: &str) -> String {
 
 /// A test MQTT client whose incoming publishes arrive on a channel.
 async fn client(
-    host: &str,
-    port: u16,
+    broker: &tumbler_device::mqtt::BrokerAddr,
     id: &str,
     subscribe: &str,
 ) -> (AsyncClient, mpsc::UnboundedReceiver<(String, Vec<u8>)>) {
-    let (c, mut ev) = AsyncClient::new(MqttOptions::new(id, host, port), 64);
+    let (c, mut ev) = AsyncClient::new(tumbler_testkit::mqtt::client_options(broker, id), 64);
     let (tx, rx) = mpsc::unbounded_channel();
     let (ready_tx, mut ready_rx) = mpsc::unbounded_channel();
     tokio::spawn(async move {
@@ -98,8 +97,8 @@ async fn scenario(hub: TestHub, serial: &str) {
         .unwrap();
     let owner = s.authenticate(&token.token).await.unwrap();
 
-    let (host, port) = hub.hub.mqtt_addr.clone();
-    let (dev, mut down) = client(&host, port, &format!("dev-{serial}"), &down_topic(serial)).await;
+    let (dev, mut down) =
+        client(&hub.broker(), &format!("dev-{serial}"), &down_topic(serial)).await;
     let mut up_rx = hub.hub.up.subscribe();
 
     dev.publish(status_topic(serial), QoS::AtLeastOnce, true, "online")

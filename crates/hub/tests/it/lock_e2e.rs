@@ -15,7 +15,7 @@
 use std::time::Duration;
 
 use axum::http::StatusCode;
-use rumqttc::{AsyncClient, MqttOptions, QoS};
+use rumqttc::{AsyncClient, QoS};
 use serde_json::{json, Value};
 use tumbler_device::mqtt::BrokerAddr;
 use tumbler_device::Label;
@@ -33,10 +33,7 @@ use tumbler_testkit::fixtures::{org_in, OrgFixture};
 
 /// Publishes raw bytes on a lock's `up` topic (a forger on the broker).
 async fn publish_up(broker: &BrokerAddr, serial: &str, payload: Vec<u8>) {
-    let (c, mut ev) = AsyncClient::new(
-        MqttOptions::new(unique("forger"), broker.host.clone(), broker.port),
-        16,
-    );
+    let (c, mut ev) = AsyncClient::new(tumbler_testkit::mqtt::client_options(broker, "forger"), 16);
     let task = tokio::spawn(async move { while ev.poll().await.is_ok() {} });
     c.publish(
         format!("tumbler/v1/{serial}/up"),
@@ -529,13 +526,22 @@ async fn claim_unlock_reset_reclaim_mosquitto() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn offline_lock_catches_up_after_hub_restart() {
-    let broker = tumbler_hub::broker::start_embedded().await.unwrap();
+    // The broker checks logins from the secret of the hubs' binding key.
+    let key = tumbler_hub::store::plane::BindingKey::new([42; 32]);
+    let secret = tumbler_hub::secrets::BrokerSecret::from_binding_key(&key);
+    let broker = tumbler_hub::broker::start_embedded(&secret).await.unwrap();
     let mqtt = MqttConfig::External {
         host: broker.addr.ip().to_string(),
         port: broker.addr.port(),
+        login: Some(tumbler_hub::config::MqttLogin {
+            username: tumbler_hub::control::proto::broker_login::HUB_USERNAME.into(),
+            password: secret.hub_password().into(),
+        }),
+        tls: None,
     };
     let hub = TestHub::start_opts(TestHubOptions {
         manufacturer_key: sim_key(),
+        binding_key: Some(key),
         ..TestHubOptions::new(mqtt.clone())
     })
     .await

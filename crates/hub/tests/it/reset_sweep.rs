@@ -382,12 +382,10 @@ async fn get(w: &World, path: &str) -> Value {
 
 /// Publishes a raw frame on the lock's `up` topic, as anyone on the broker can.
 async fn publish_up(w: &World, payload: Vec<u8>) {
-    use rumqttc::{AsyncClient, MqttOptions, QoS};
+    use rumqttc::{AsyncClient, QoS};
     let broker = w.hub.broker();
-    let (c, mut ev) = AsyncClient::new(
-        MqttOptions::new(unique("forger"), broker.host.clone(), broker.port),
-        16,
-    );
+    let (c, mut ev) =
+        AsyncClient::new(tumbler_testkit::mqtt::client_options(&broker, "forger"), 16);
     let task = tokio::spawn(async move { while ev.poll().await.is_ok() {} });
     c.publish(
         format!("tumbler/v1/{}/up", w.sim.label.serial),
