@@ -39,6 +39,8 @@ enum Command {
     Up(up::UpArgs),
     /// Run a hub process (SQLite or PostgreSQL; built-in or external broker).
     Hub(up::HubArgs),
+    /// Print `mosquitto_passwd` lines for the hub and locks (an external broker's logins).
+    BrokerLogin(up::BrokerLoginArgs),
     /// Log in with e-mail and password; saves a token.
     Login(login::LoginArgs),
     /// Log out (revokes the saved token).
@@ -89,6 +91,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Up(a) => up::up(a).await,
         Command::Hub(a) => up::hub(a).await,
+        Command::BrokerLogin(a) => up::broker_login(a),
         Command::Login(a) => login::login(&g, a).await,
         Command::Logout => login::logout(&g).await,
         Command::Password(a) => login::password(&g, a).await,
@@ -121,7 +124,7 @@ fn command() -> clap::Command {
 }
 
 /// The commands that are not clients of a hub.
-const SERVER_COMMANDS: [&str; 3] = ["up", "hub", "sim"];
+const SERVER_COMMANDS: [&str; 4] = ["up", "hub", "sim", "broker-login"];
 
 fn hide_client_flags(c: clap::Command) -> clap::Command {
     let subs: Vec<String> = c

@@ -31,11 +31,13 @@ fn derive(secret: &[u8; 32], label: &[u8], name: &[u8]) -> Password {
     m.update(label);
     m.update(name);
     let tag: [u8; 32] = m.finalize().into_bytes().into();
+    let hex = |n: u8| if n < 10 { b'0' + n } else { b'a' + (n - 10) };
     let mut out = [0u8; PASSWORD_LEN];
-    for (i, b) in tag.iter().enumerate() {
-        const HEX: &[u8; 16] = b"0123456789abcdef";
-        out[2 * i] = HEX[usize::from(b >> 4)];
-        out[2 * i + 1] = HEX[usize::from(b & 0x0f)];
+    for (pair, b) in out.chunks_exact_mut(2).zip(tag) {
+        if let [hi, lo] = pair {
+            *hi = hex(b >> 4);
+            *lo = hex(b & 0x0f);
+        }
     }
     out
 }

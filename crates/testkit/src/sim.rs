@@ -72,10 +72,12 @@ impl SimLock {
         if let Some(c) = &self.clock {
             cfg.clock = c.clone();
         }
-        let running = tumbler_device::start_lock(cfg, rx).await.unwrap();
+        // On the heap: a test's own future stays small (debug builds run
+        // tests on 2 MiB threads).
+        let running = Box::pin(tumbler_device::start_lock(cfg, rx)).await.unwrap();
         self.running = Some(running);
         self.stop = stop;
-        wait_online(&broker, &self.label.serial).await;
+        Box::pin(wait_online(&broker, &self.label.serial)).await;
     }
 
     /// Its flash image.

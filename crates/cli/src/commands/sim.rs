@@ -28,8 +28,11 @@ pub enum SimCmd {
     Run {
         /// Its flash image.
         image: PathBuf,
-        /// Broker, `mqtt://HOST:PORT` (none: the lock runs without a hub).
-        #[arg(long)]
+        /// Broker, `mqtt://[SERIAL:PASSWORD@]HOST:PORT` or
+        /// `mqtts://SERIAL:PASSWORD@HOST:PORT[?ca=CA.pem]` (none: the lock
+        /// runs without a hub). Also `TUMBLER_BROKER`, which keeps the
+        /// password out of `ps`.
+        #[arg(long, env = "TUMBLER_BROKER", hide_env_values = true)]
         broker: Option<String>,
     },
     /// Stand in front of a running lock: `<lock>` is 127.0.0.1:PORT, an image path or a serial.
@@ -42,14 +45,24 @@ pub enum SimCmd {
         /// How many.
         #[arg(long, default_value_t = 100)]
         count: usize,
-        /// Broker, `mqtt://HOST:PORT`.
+        /// Broker, `mqtt://HOST:PORT` (or `mqtts://…[?ca=CA.pem]`).
         #[arg(long)]
         broker: String,
     },
 }
 
 fn broker(url: &str) -> Result<BrokerAddr, CliError> {
-    BrokerAddr::parse(url).map_err(|e| CliError::new(exit::USAGE, format!("--broker: {e}")))
+    let b =
+        BrokerAddr::parse(url).map_err(|e| CliError::new(exit::USAGE, format!("--broker: {e}")))?;
+    if let Some(ca) = b.tls.as_ref().and_then(|t| t.ca_file.as_ref()) {
+        if !ca.is_file() {
+            return Err(CliError::new(
+                exit::USAGE,
+                format!("--broker: CA file {} not found", ca.display()),
+            ));
+        }
+    }
+    Ok(b)
 }
 
 /// A CSPRNG seeded from the OS.

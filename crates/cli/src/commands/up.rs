@@ -37,8 +37,16 @@ pub struct HubArgs {
     /// `sqlite://PATH` or `postgres://…` (default: sqlite in the data dir).
     #[arg(long, env = "TUMBLER_DATABASE")]
     database: Option<String>,
-    /// `builtin` (embedded broker on loopback) or `mqtt://HOST:PORT`.
-    #[arg(long, default_value = "builtin", env = "TUMBLER_MQTT")]
+    /// `builtin` (embedded broker on loopback, logins required),
+    /// `mqtt://[USER:PASSWORD@]HOST:PORT` or
+    /// `mqtts://[USER:PASSWORD@]HOST:PORT[?ca=CA.pem]` (prefer the env
+    /// variable: it keeps the password out of `ps`).
+    #[arg(
+        long,
+        default_value = "builtin",
+        env = "TUMBLER_MQTT",
+        hide_env_values = true
+    )]
     mqtt: String,
     /// PostgreSQL only: keep the hub's tables in this schema (created if missing).
     #[arg(long, env = "TUMBLER_PG_SCHEMA")]
@@ -57,6 +65,55 @@ pub struct HubArgs {
     /// Name of this process among several hubs on one database (default: pid + random).
     #[arg(long)]
     worker_id: Option<String>,
+}
+
+/// Arguments of `tumbler broker-login`.
+#[derive(Debug, Args)]
+pub struct BrokerLoginArgs {
+    /// The hub's data directory (its `binding.key`, from which every broker
+    /// login is derived; created if missing, as `tumbler hub` would).
+    #[arg(long, default_value = ".tumbler", env = "TUMBLER_DATA_DIR")]
+    data_dir: PathBuf,
+    /// The Mosquitto password file the printed lines add to.
+    #[arg(long, default_value = "/etc/mosquitto/tumbler.passwd")]
+    passwd_file: PathBuf,
+    /// `hub` (the hub's login, user `tumbler-hub`) and/or lock serials.
+    #[arg(required = true)]
+    names: Vec<String>,
+}
+
+/// `tumbler broker-login`: one `mosquitto_passwd -b FILE USER PASSWORD`
+/// line per name, for an external broker. The passwords are secrets: the
+/// output is meant for a shell on the broker host, not for a log.
+pub fn broker_login(a: BrokerLoginArgs) -> anyhow::Result<()> {
+    use tumbler_hub::control::proto::broker_login::HUB_USERNAME;
+    let secret = tumbler_hub::secrets::BrokerSecret::from_binding_key(&binding_key(&a.data_dir)?);
+    let file = a.passwd_file.display().to_string();
+    if file.contains(|c: char| c.is_whitespace() || "'\"$`\\;&|<>".contains(c)) {
+        return Err(CliError::new(
+            exit::USAGE,
+            "--passwd-file: use a path without spaces or shell characters",
+        )
+        .into());
+    }
+    for name in &a.names {
+        let (user, password) = if name == "hub" {
+            (HUB_USERNAME.to_owned(), secret.hub_password())
+        } else if tumbler_hub::model::is_valid_serial(name) {
+            (name.clone(), secret.lock_password(name))
+        } else {
+            return Err(CliError::new(
+                exit::USAGE,
+                format!(
+                    "`{name}` is neither `hub` nor a serial ({})",
+                    tumbler_hub::model::SERIAL_RULE
+                ),
+            )
+            .into());
+        };
+        println!("mosquitto_passwd -b {file} {user} {password}");
+    }
+    Ok(())
 }
 
 /// Reads `--manufacturer-key`: `sim`, or a file holding 64 hex digits.

@@ -169,10 +169,44 @@ fn broker_urls() {
     let a = BrokerAddr::parse("mqtt://127.0.0.1:1883").unwrap();
     assert_eq!((a.host.as_str(), a.port), ("127.0.0.1", 1883));
     assert_eq!(BrokerAddr::parse("localhost").unwrap().port, 1883);
-    assert!(BrokerAddr::parse("mqtts://x:8883")
+    assert!(BrokerAddr::parse("amqp://x:8883")
         .unwrap_err()
         .to_string()
-        .contains("TLS"));
+        .contains("mqtts://"));
     assert!(BrokerAddr::parse("mqtt://x:0").is_err());
     assert!(BrokerAddr::parse("mqtt://:1883").is_err());
+}
+
+#[test]
+fn broker_urls_with_login_and_tls_never_show_the_password() {
+    use tumbler_device::mqtt::{BrokerLogin, BrokerTls};
+    let a = BrokerAddr::parse("mqtts://LOCK-1:s3cret-pw@broker.local?ca=/etc/ca.pem").unwrap();
+    assert_eq!((a.host.as_str(), a.port), ("broker.local", 8883));
+    assert_eq!(
+        a.login,
+        Some(BrokerLogin::Password {
+            username: "LOCK-1".into(),
+            password: "s3cret-pw".into()
+        })
+    );
+    assert_eq!(
+        a.tls,
+        Some(BrokerTls {
+            ca_file: Some("/etc/ca.pem".into())
+        })
+    );
+    assert_eq!(a.to_string(), "mqtts://LOCK-1:***@broker.local:8883");
+    assert!(!format!("{a:?}").contains("s3cret"), "{a:?}");
+    let p = BrokerAddr::parse("mqtt://u:pw@10.0.0.1:1884").unwrap();
+    assert_eq!((p.port, p.tls.is_none()), (1884, true));
+    assert!(!format!("{:?}", BrokerLogin::Provisioned([1; 32])).contains("01"));
+    for bad in [
+        "mqtt://user@h",
+        "mqtt://:pw@h",
+        "mqtt://h?ca=/x",
+        "mqtts://h?crt=/x",
+        "mqtt://h/topic",
+    ] {
+        assert!(BrokerAddr::parse(bad).is_err(), "{bad}");
+    }
 }

@@ -127,7 +127,7 @@ fn make_certs(dir: &Path, openssl: &str) {
 
 /// Starts Mosquitto with `deploy/mosquitto/` (paths and port rewritten),
 /// logins for the hub and `serials` derived from `secret`.
-fn start_mosquitto(dir: &Path, secret: &BrokerSecret, serials: &[&str]) -> Option<Mosquitto> {
+async fn start_mosquitto(dir: &Path, secret: &BrokerSecret, serials: &[&str]) -> Option<Mosquitto> {
     let mosquitto = tool("mosquitto", &["mosquitto", "/usr/sbin/mosquitto"])?;
     let passwd = tool(
         "mosquitto_passwd",
@@ -186,7 +186,7 @@ fn start_mosquitto(dir: &Path, secret: &BrokerSecret, serials: &[&str]) -> Optio
         if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
             return Some(m);
         }
-        std::thread::sleep(Duration::from_millis(20));
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
     panic!("mosquitto did not listen on {port}");
 }
@@ -268,7 +268,7 @@ async fn mosquitto_tls_login_and_acl_end_to_end() {
     let key = BindingKey::new([9; 32]);
     let secret = BrokerSecret::from_binding_key(&key);
     let (a, b) = (unique("ACLA"), unique("ACLB"));
-    let Some(m) = start_mosquitto(tmp.path(), &secret, &[&a, &b]) else {
+    let Some(m) = start_mosquitto(tmp.path(), &secret, &[&a, &b]).await else {
         return;
     };
     let mqtt = MqttConfig::External {
