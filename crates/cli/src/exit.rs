@@ -14,7 +14,7 @@ pub const UNAUTHENTICATED: u8 = 3;
 pub const FORBIDDEN: u8 = 4;
 /// No such thing (HTTP 404).
 pub const NOT_FOUND: u8 = 5;
-/// The hub refused the input (HTTP 400, 409, 413, 415).
+/// The hub refused the input (HTTP 400, 409, 413, 415, 422).
 pub const INVALID: u8 = 6;
 /// The hub could not be reached.
 pub const UNREACHABLE: u8 = 7;
@@ -61,7 +61,7 @@ pub fn for_status(status: u16) -> u8 {
         401 => UNAUTHENTICATED,
         403 => FORBIDDEN,
         404 => NOT_FOUND,
-        400 | 409 | 413 | 415 | 405 => INVALID,
+        400 | 409 | 413 | 415 | 405 | 422 => INVALID,
         503 | 504 => LOCK_UNREACHABLE,
         500..=599 => SERVER,
         _ => FAILURE,

@@ -129,6 +129,12 @@ impl From<ServiceError> for ApiError {
             ServiceError::Invalid { field, reason } => {
                 ApiError::invalid(format!("{field}: {reason}"))
             }
+            ServiceError::Refused { field, reason } => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "refused",
+                "Refused",
+                format!("{field}: {reason}"),
+            ),
             ServiceError::Conflict(what) => ApiError::new(
                 StatusCode::CONFLICT,
                 "conflict",
@@ -148,7 +154,7 @@ impl From<ServiceError> for ApiError {
                 "an organisation keeps at least one owner",
             ),
             ServiceError::WrongSetupCode => ApiError::new(
-                StatusCode::BAD_REQUEST,
+                StatusCode::UNPROCESSABLE_ENTITY,
                 "wrong_setup_code",
                 "Wrong setup code",
                 "the lock refused the setup code; nothing was stored",
@@ -196,7 +202,7 @@ impl From<ServiceError> for ApiError {
                 "this hub has no manufacturer signing key configured",
             ),
             ServiceError::ConfirmationRequired(what) => ApiError::new(
-                StatusCode::BAD_REQUEST,
+                StatusCode::UNPROCESSABLE_ENTITY,
                 "confirmation_required",
                 "Confirmation required",
                 what,

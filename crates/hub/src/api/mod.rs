@@ -3,14 +3,15 @@
 //! One file per resource: [`session`] (login, logout, me, tokens), [`org`],
 //! [`accounts`], [`sites`], [`locks`], [`operations`], [`events`],
 //! [`alerts`], [`access`] (people and access), [`doctor`] (troubleshooting), plus [`openapi`] (the document),
-//! [`report_html`] (the verification report as a printable page) and [`error`] (the single
-//! [`ApiError`]). [`ROUTES`] lists every route with the roles it admits and
+//! [`report_html`] (the verification report as a printable page), [`body`] (the JSON
+//! body extractor) and [`error`] (the single [`ApiError`]). [`ROUTES`] lists every route with the roles it admits and
 //! its handler; the router is built from it, and the OpenAPI document and
 //! the authorisation test follow it.
 
 pub mod access;
 pub mod accounts;
 pub mod alerts;
+pub mod body;
 pub mod doctor;
 pub mod error;
 pub mod events;
@@ -24,21 +25,17 @@ pub mod settings;
 pub mod sites;
 mod state;
 
-use axum::extract::{FromRequest, FromRequestParts};
+use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::routing::{MethodFilter, MethodRouter};
 use axum::Router;
 
+pub use body::ApiJson;
 pub use error::ApiError;
 pub use state::AppState;
 
 use crate::model::Role;
 use crate::service::{Principal, Roles, ADMINS, ANY_ROLE, HISTORY, OWNERS};
-
-/// JSON body extractor whose rejections are [`ApiError`]s.
-#[derive(Debug, FromRequest)]
-#[from_request(via(axum::Json), rejection(ApiError))]
-pub struct ApiJson<T>(pub T);
 
 /// Query-string extractor whose rejections are [`ApiError`]s.
 #[derive(Debug, FromRequestParts)]

@@ -5,13 +5,56 @@
 use axum::Json;
 use serde_json::{json, Map, Value};
 
-use super::ROUTES;
+use super::{RouteSpec, ROUTES};
 
 fn obj(required: &[&str], props: Value) -> Value {
     json!({"type": "object", "required": required, "properties": props})
 }
 
 const TS: &str = "date-time";
+
+/// Control characters (`char::is_control`), refused in names and logins.
+const CONTROL: &str = r"\x00-\x1f\x7f-\x9f";
+
+/// A display name as `check_name` accepts it: something besides spaces,
+/// at most 100 characters, no control characters.
+fn name() -> Value {
+    json!({"type": "string", "minLength": 1, "maxLength": 100,
+           "pattern": format!("^[^{CONTROL}]*[^\\s{CONTROL}][^{CONTROL}]*$")})
+}
+
+/// A login as `check_email` accepts it: `name@domain`, no spaces or
+/// control characters.
+fn email() -> Value {
+    json!({"type": "string", "minLength": 3, "maxLength": 254,
+           "pattern": format!("^[^@\\s{CONTROL}][^\\s{CONTROL}]*@[^\\s{CONTROL}]+$")})
+}
+
+/// An IANA time zone name (an unknown one is refused with 422).
+fn time_zone() -> Value {
+    json!({"type": "string", "minLength": 1, "maxLength": 64, "pattern": "^[A-Za-z0-9_+/-]+$",
+           "description": "IANA time zone, e.g. Europe/Paris"})
+}
+
+/// A lock serial (`model::is_valid_serial`).
+fn serial() -> Value {
+    json!({"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$"})
+}
+
+/// A lock's factory identity key.
+fn factory_key() -> Value {
+    json!({"type": "string", "pattern": "^[0-9A-Fa-f]{64}$", "description": "the lock's factory identity key, 64 hex digits"})
+}
+
+/// A row id.
+fn id() -> Value {
+    json!({"type": "integer", "format": "int64", "minimum": i64::MIN, "maximum": i64::MAX})
+}
+
+/// A setup code as printed on a label (`check_setup_code`).
+fn setup_code() -> Value {
+    json!({"type": "string", "format": "password", "pattern": "^[ -~]{1,64}$"})
+}
 
 /// JSON body a route accepts, if any.
 fn request_body(method: &str, path: &str) -> Option<Value> {
@@ -22,20 +65,32 @@ fn request_body(method: &str, path: &str) -> Option<Value> {
         ),
         ("POST", "/api/v1/tokens") => obj(
             &["label"],
-            json!({"label": {"type": "string"}, "expires_in_days": {"type": "integer", "minimum": 1, "maximum": 3650}}),
+            json!({"label": name(), "expires_in_days": nullable(json!({"type": "integer", "minimum": 1, "maximum": 3650}))}),
         ),
-        ("POST", "/api/v1/credentials/{id}/replace") => obj(
-            &[],
-            json!({"uid": {"type": "string", "description": "a lost card's replacement, hex"}, "pin": {"type": "string", "format": "password", "description": "a PIN's replacement (default: generated, returned once)"}}),
+        ("POST", "/api/v1/credentials/{id}/replace") => {
+            let mut o = obj(
+                &[],
+                json!({"uid": nullable(json!({"type": "string", "description": "a lost card's replacement, hex"})), "pin": nullable(json!({"type": "string", "format": "password", "description": "a PIN's replacement (default: generated, returned once)"}))}),
+            );
+            if let Some(m) = o.as_object_mut() {
+                // A card's uid or a PIN, not both.
+                m.insert("not".into(), json!({"required": ["uid", "pin"]}));
+            }
+            o
+        }
+        ("POST", "/api/v1/me/password") => obj(
+            &["current_password", "new_password"],
+            json!({"current_password": {"type": "string", "format": "password"},
+                   "new_password": {"type": "string", "format": "password", "minLength": 8, "description": "8 to 1024 bytes"}}),
         ),
-        ("PATCH", "/api/v1/org") => obj(&["name"], json!({"name": {"type": "string"}})),
+        ("PATCH", "/api/v1/org") => obj(&["name"], json!({"name": name()})),
         ("POST", "/api/v1/orgs") => obj(
             &["name", "owner_email"],
-            json!({"name": {"type": "string"}, "owner_email": {"type": "string"}, "time_zone": {"type": "string", "description": "IANA time zone of its first site (default UTC)"}}),
+            json!({"name": name(), "owner_email": email(), "time_zone": nullable(time_zone())}),
         ),
         ("POST", "/api/v1/accounts") => obj(
             &["email", "name", "role", "password"],
-            json!({"email": {"type": "string"}, "name": {"type": "string"}, "role": {"$ref": "#/components/schemas/Role"}, "password": {"type": "string", "format": "password", "minLength": 8}}),
+            json!({"email": email(), "name": name(), "role": {"$ref": "#/components/schemas/Role"}, "password": {"type": "string", "format": "password", "minLength": 8}}),
         ),
         ("PATCH", "/api/v1/accounts/{id}") => obj(
             &["role"],
@@ -43,69 +98,66 @@ fn request_body(method: &str, path: &str) -> Option<Value> {
         ),
         ("POST", "/api/v1/sites") => obj(
             &["name", "time_zone"],
-            json!({"name": {"type": "string"}, "time_zone": {"type": "string", "description": "IANA time zone"}}),
+            json!({"name": name(), "time_zone": time_zone()}),
         ),
         ("PATCH", "/api/v1/sites/{id}") => obj(
             &[],
-            json!({"name": {"type": "string"}, "time_zone": {"type": "string"}}),
+            json!({"name": nullable(name()), "time_zone": nullable(time_zone())}),
         ),
         ("POST", "/api/v1/locks/{id}/operations") => obj(
             &["kind"],
             json!({"kind": {"type": "string", "enum": crate::service::operations::requestable_kinds()},
-                   "pin": {"type": "string", "format": "password", "description": "digits; kept in the hub's memory only until sealed"},
-                   "timeout_s": {"type": "integer", "minimum": 1, "maximum": 3600, "description": "unlock_with_timeout only"},
-                   "confirm": {"type": "string", "description": "factory_reset only: the lock's serial"}}),
+                   "pin": nullable(json!({"type": "string", "format": "password", "pattern": "^[0-9]{1,16}$", "description": "digits; kept in the hub's memory only until sealed"})),
+                   "timeout_s": nullable(json!({"type": "integer", "minimum": 1, "maximum": 3600, "description": "unlock_with_timeout only"})),
+                   "confirm": nullable(json!({"type": "string", "description": "factory_reset only: the lock's serial"}))}),
         ),
         ("POST", "/api/v1/locks/claim") => obj(
             &["serial", "setup_code", "site_id"],
-            json!({"serial": {"type": "string"}, "setup_code": {"type": "string", "format": "password"},
-                   "site_id": {"type": "integer", "format": "int64"}, "label": {"type": "string"},
-                   "factory_key": {"type": "string", "description": "the lock's factory identity key, 64 hex digits"}}),
+            json!({"serial": serial(), "setup_code": setup_code(),
+                   "site_id": id(), "label": nullable(name()),
+                   "factory_key": nullable(factory_key())}),
         ),
         ("POST", "/api/v1/locks/{id}/reclaim") => obj(
             &["setup_code"],
-            json!({"setup_code": {"type": "string", "format": "password"}, "factory_key": {"type": "string"}}),
+            json!({"setup_code": setup_code(), "factory_key": nullable(factory_key())}),
         ),
-        ("POST", "/api/v1/locks/{id}/transfer") => obj(
-            &["to_org"],
-            json!({"to_org": {"type": "integer", "format": "int64"}}),
-        ),
+        ("POST", "/api/v1/locks/{id}/transfer") => obj(&["to_org"], json!({"to_org": id()})),
         ("POST", "/api/v1/locks/{id}/holidays") => obj(
             &[],
             json!({"slot": {"type": "integer", "minimum": 0, "maximum": 3},
-                   "from": {"type": "string", "description": "site local time, e.g. 2026-12-24T00:00"},
-                   "to": {"type": "string"},
-                   "mode": {"type": "string", "enum": ["vacation", "privacy", "passage", "normal"]},
+                   "from": nullable(json!({"type": "string", "description": "site local time, e.g. 2026-12-24T00:00 (refused with 422 when not one)"})),
+                   "to": nullable(json!({"type": "string"})),
+                   "mode": nullable(json!({"type": "string", "enum": ["vacation", "privacy", "passage", "normal"]})),
                    "clear": {"type": "boolean"}}),
         ),
         ("POST", "/api/v1/people") => obj(
             &["name"],
-            json!({"name": {"type": "string"}, "owner": {"type": "boolean", "description": "kept through revoke-all-except-owners"}}),
+            json!({"name": name(), "owner": {"type": "boolean", "description": "kept through revoke-all-except-owners"}}),
         ),
         ("POST", "/api/v1/people/{id}/access") => {
-            let cred = json!({"type": "object", "required": ["kind"], "properties": {
+            let cred = json!({"type": "object", "required": ["kind"], "additionalProperties": false, "properties": {
                 "kind": {"type": "string", "enum": ["pin", "card", "fingerprint", "app_key"]},
-                "pin": {"type": "string", "format": "password", "description": "never stored; sealed until delivered"},
+                "pin": nullable(json!({"type": "string", "format": "password", "description": "never stored; sealed until delivered"})),
                 "generate": {"type": "boolean", "description": "generate a PIN, returned once"},
-                "uid": {"type": "string", "description": "card UID, hex"},
-                "template": {"type": "integer", "description": "fingerprint template slot"},
-                "key": {"type": "string", "description": "app public key, hex"},
-                "label": {"type": "string"}}});
+                "uid": nullable(json!({"type": "string", "description": "card UID, hex"})),
+                "template": nullable(json!({"type": "integer", "minimum": 0, "maximum": 65535, "description": "fingerprint template slot"})),
+                "key": nullable(json!({"type": "string", "description": "app public key, hex"})),
+                "label": nullable(name())}});
             obj(
                 &["lock_ids"],
-                json!({"lock_ids": {"type": "array", "items": {"type": "integer", "format": "int64"}},
-                       "schedule": {"type": "object", "description": "{kind: permanent | one_time | expiring{until} | date_range{from,to} | weekly{windows:[{days,start,end}]}}, site local time"},
-                       "credential": cred.clone(),
+                json!({"lock_ids": {"type": "array", "minItems": 1, "items": id()},
+                       "schedule": nullable(schedule()),
+                       "credential": nullable(cred.clone()),
                        "credentials": {"type": "array", "items": cred}}),
             )
         }
         ("POST", "/api/v1/credentials/{id}/change-pin") => obj(
             &[],
-            json!({"pin": {"type": "string", "format": "password", "description": "default: generated, returned once"}}),
+            json!({"pin": nullable(json!({"type": "string", "format": "password", "description": "default: generated, returned once"}))}),
         ),
         ("POST", "/api/v1/people/{id}/revoke") => obj(
             &[],
-            json!({"lock_ids": {"type": "array", "items": {"type": "integer", "format": "int64"}, "description": "default: every door"}}),
+            json!({"lock_ids": nullable(json!({"type": "array", "items": id(), "description": "default: every door"}))}),
         ),
         ("POST", "/api/v1/access/revoke-all-except-owners") => obj(
             &["confirm"],
@@ -113,11 +165,19 @@ fn request_body(method: &str, path: &str) -> Option<Value> {
         ),
         ("POST", "/api/v1/locks/{id}/reenrol") => obj(
             &["people"],
-            json!({"people": {"type": "array", "items": {"type": "object", "required": ["person_id"], "properties": {
-                "person_id": {"type": "integer", "format": "int64"},
-                "pin": {"type": "string", "format": "password"},
+            json!({"people": {"type": "array", "items": {"type": "object", "required": ["person_id"], "additionalProperties": false, "properties": {
+                "person_id": id(),
+                "pin": nullable(json!({"type": "string", "format": "password"})),
                 "generate_pin": {"type": "boolean"}}}}}),
         ),
+        ("PATCH", "/api/v1/locks/{id}/settings") => {
+            return Some(
+                json!({"required": true, "content": {"application/json": {"schema": {
+                    "type": "object",
+                    "description": "setting name → value, e.g. {\"auto_relock_time\": 60}; an unknown name or a value out of range is refused with 422",
+                }}}}),
+            )
+        }
         _ => return None,
     };
     let mut schema = schema;
@@ -127,10 +187,34 @@ fn request_body(method: &str, path: &str) -> Option<Value> {
     Some(json!({"required": true, "content": {"application/json": {"schema": schema}}}))
 }
 
+/// An access schedule, site local time; times that are not understood are
+/// refused with 422.
+fn schedule() -> Value {
+    let kind = |k: &str, required: &[&str], props: Value| {
+        let mut all = vec!["kind"];
+        all.extend_from_slice(required);
+        let mut p = props;
+        if let Some(m) = p.as_object_mut() {
+            m.insert("kind".into(), json!({"const": k}));
+        }
+        json!({"type": "object", "required": all, "properties": p})
+    };
+    let s = || json!({"type": "string"});
+    json!({"oneOf": [
+        kind("permanent", &[], json!({})),
+        kind("one_time", &[], json!({})),
+        kind("expiring", &["until"], json!({"until": s()})),
+        kind("date_range", &["from", "to"], json!({"from": s(), "to": s()})),
+        kind("weekly", &["windows"], json!({"windows": {"type": "array", "items": {
+            "type": "object", "required": ["days", "start", "end"],
+            "properties": {"days": s(), "start": s(), "end": s()}}}})),
+    ]})
+}
+
 /// Query parameters of a route.
 fn query_params(method: &str, path: &str) -> Vec<Value> {
     let q = |name: &str, schema: Value| json!({"name": name, "in": "query", "required": false, "schema": schema});
-    let int = || json!({"type": "integer", "format": "int64"});
+    let int = id;
     let limit = || json!({"type": "integer", "minimum": 1, "maximum": 1000});
     match (method, path) {
         ("GET", "/api/v1/locks") => vec![
@@ -147,7 +231,10 @@ fn query_params(method: &str, path: &str) -> Vec<Value> {
         ],
         ("GET", "/api/v1/events") => vec![
             q("lock", int()),
-            q("kind", json!({"type": "string"})),
+            q(
+                "kind",
+                json!({"type": "string", "minLength": 1, "maxLength": 64}),
+            ),
             q("from", json!({"type": "string", "format": TS})),
             q("to", json!({"type": "string", "format": TS})),
             q("limit", limit()),
@@ -171,6 +258,11 @@ fn query_params(method: &str, path: &str) -> Vec<Value> {
         ],
         _ => Vec::new(),
     }
+}
+
+/// `schema` or `null`.
+fn nullable(schema: Value) -> Value {
+    json!({"anyOf": [schema, {"type": "null"}]})
 }
 
 /// Name of the schema a successful answer carries, if any.
@@ -197,7 +289,7 @@ fn response_schema(method: &str, path: &str) -> Option<Value> {
         ("POST", "/api/v1/locks/claim") | ("POST", "/api/v1/locks/{id}/reclaim") => one("Lock"),
         ("POST", "/api/v1/locks/{id}/release") | ("POST", "/api/v1/locks/{id}/transfer") => obj(
             &["message"],
-            json!({"lock": one("Lock"), "operation": one("Operation"), "message": {"type": "string"}}),
+            json!({"lock": nullable(one("Lock")), "operation": nullable(one("Operation")), "message": {"type": "string"}}),
         ),
         ("POST", "/api/v1/locks/{id}/manufacturer-reset") => one("Operation"),
         ("GET", "/api/v1/audit") => json!({"type": "array", "items": {
@@ -270,6 +362,86 @@ fn schemas() -> Value {
     })
 }
 
+/// The statuses of a successful call (one, except where the answer says
+/// whether the work is done or queued).
+fn success_statuses(method: &str, path: &str) -> &'static [&'static str] {
+    match (method, path) {
+        ("POST", "/api/v1/locks/{id}/release" | "/api/v1/locks/{id}/transfer") => &["200", "202"],
+        (
+            "POST",
+            "/api/v1/accounts"
+            | "/api/v1/sites"
+            | "/api/v1/tokens"
+            | "/api/v1/people"
+            | "/api/v1/orgs"
+            | "/api/v1/locks/claim",
+        ) => &["201"],
+        (
+            "POST",
+            "/api/v1/locks/{id}/operations"
+            | "/api/v1/locks/{id}/manufacturer-reset"
+            | "/api/v1/people/{id}/access"
+            | "/api/v1/people/{id}/revoke"
+            | "/api/v1/credentials/{id}/change-pin"
+            | "/api/v1/credentials/{id}/replace"
+            | "/api/v1/access/revoke-all-except-owners"
+            | "/api/v1/locks/{id}/reenrol"
+            | "/api/v1/locks/{id}/holidays"
+            | "/api/v1/locks/{id}/verifications",
+        )
+        | ("PATCH", "/api/v1/locks/{id}/settings") => &["202"],
+        ("DELETE", _) | ("POST", "/api/v1/logout" | "/api/v1/me/password") => &["204"],
+        _ => &["200"],
+    }
+}
+
+/// A problem-details answer.
+fn problem(why: &str) -> Value {
+    json!({"description": why, "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}})
+}
+
+/// Every error status a route can answer, and when: the shared sets (any
+/// route, a route with a body, an authenticated route, one that changes
+/// state), then the few of one route.
+fn problem_statuses(r: &RouteSpec, has_body: bool) -> Vec<(&'static str, &'static str)> {
+    let mut out = vec![(
+        "400",
+        "malformed path, query or body, or a value out of its range",
+    )];
+    if has_body {
+        out.extend([
+            ("413", "body larger than 64 KiB"),
+            ("415", "body not sent as application/json"),
+            ("422", "well-formed but refused on its meaning (unknown time zone, a rule between fields, a door the person never had)"),
+        ]);
+    }
+    if r.roles.is_some() {
+        out.extend([
+            ("401", "no valid bearer token"),
+            ("403", "the caller's role does not allow this"),
+            ("404", "no such resource in the caller's organisation"),
+        ]);
+        if r.mutating {
+            out.push(("409", "conflicts with the current state (exists already, still in use, wrong lock state, last owner)"));
+        }
+    }
+    out.extend(match (r.method, r.path) {
+        ("POST", "/api/v1/login") => &[("401", "wrong e-mail or password")][..],
+        ("POST", "/api/v1/locks/claim" | "/api/v1/locks/{id}/reclaim") => &[
+            ("502", "the lock answered the claim with an error"),
+            ("503", "the hub has no link to the locks"),
+            ("504", "the lock did not answer in time"),
+        ],
+        ("POST", "/api/v1/locks/{id}/manufacturer-reset") => {
+            &[("503", "this hub has no manufacturer signing key")]
+        }
+        ("GET", "/api/v1/verifications/{id}") => &[("409", "the report is not ready yet")],
+        ("GET", "/api/v1/events") => &[("422", "`from` after `to`")],
+        _ => &[],
+    });
+    out
+}
+
 /// Builds the document.
 pub fn spec() -> Value {
     let mut paths: Map<String, Value> = Map::new();
@@ -278,36 +450,22 @@ pub fn spec() -> Value {
         if r.path.contains("{id}") {
             params.push(json!({
                 "name": "id", "in": "path", "required": true,
-                "schema": {"type": "integer", "format": "int64"}
+                "schema": id()
             }));
         }
         let mut responses = Map::new();
-        let ok = match r.method {
-            "POST" if r.path.ends_with("/operations") => "202",
-            "POST"
-                if r.path.ends_with("/sites")
-                    || r.path.ends_with("/accounts")
-                    || r.path.ends_with("/tokens") =>
-            {
-                "201"
-            }
-            "DELETE" => "204",
-            "POST" if r.path.ends_with("/logout") || r.path.ends_with("/password") => "204",
-            _ => "200",
-        };
         let success = match response_schema(r.method, r.path) {
             Some(schema) => {
                 json!({"description": "success", "content": {"application/json": {"schema": schema}}})
             }
             None => json!({"description": "success"}),
         };
-        responses.insert(ok.into(), success);
-        let problem = json!({"description": "problem details", "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}});
-        responses.insert("400".into(), problem.clone());
-        if r.roles.is_some() {
-            responses.insert("401".into(), problem.clone());
-            responses.insert("403".into(), problem.clone());
-            responses.insert("404".into(), problem.clone());
+        for status in success_statuses(r.method, r.path) {
+            responses.insert((*status).into(), success.clone());
+        }
+        let body = request_body(r.method, r.path);
+        for (status, why) in problem_statuses(r, body.is_some()) {
+            responses.insert(status.into(), problem(why));
         }
         let mut op = json!({
             "tags": [r.tag],
@@ -316,7 +474,7 @@ pub fn spec() -> Value {
             "parameters": params,
             "responses": responses,
         });
-        if let (Some(body), Some(o)) = (request_body(r.method, r.path), op.as_object_mut()) {
+        if let (Some(body), Some(o)) = (body, op.as_object_mut()) {
             o.insert("requestBody".into(), body);
         }
         if let (Some(roles), Some(obj)) = (r.roles, op.as_object_mut()) {

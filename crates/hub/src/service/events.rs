@@ -42,7 +42,7 @@ impl Service {
         let to = q.to.as_deref().map(|s| parse_time("to", s)).transpose()?;
         if let (Some(f), Some(t)) = (from, to) {
             if f > t {
-                return Err(invalid("from", "must not be after `to`"));
+                return Err(super::refused("from", "must not be after `to`"));
             }
         }
         if let Some(k) = &q.kind {

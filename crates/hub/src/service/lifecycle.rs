@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use tumbler_control::FACTORY_RESET_ERASES;
 
-use super::{invalid, Principal, Service, ServiceError, ADMINS, OWNERS};
+use super::{Principal, Service, ServiceError, ADMINS, OWNERS};
 use crate::model::{AuditEntry, ClaimState, Lock, OpName, Operation};
 use crate::store::plane::NewAudit;
 
@@ -62,10 +62,10 @@ impl Service {
         self.require(p, OWNERS)?;
         let lock = self.own_lock(p, id).await?;
         if to_org == p.org_id {
-            return Err(invalid("to_org", "must be another organisation"));
+            return Err(super::refused("to_org", "must be another organisation"));
         }
         if self.store.get_org(to_org).await?.is_none() {
-            return Err(invalid("to_org", "no such organisation"));
+            return Err(super::refused("to_org", "no such organisation"));
         }
         self.leave(p, lock, Some(to_org)).await
     }

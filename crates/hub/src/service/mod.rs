@@ -108,6 +108,17 @@ pub enum ServiceError {
         /// What is wrong with it.
         reason: String,
     },
+    /// Well-formed input refused on its meaning (an unknown time zone, a
+    /// rule between two fields, a door the person never had); nothing was
+    /// changed. The API answers 422, so a request its schema admits is
+    /// never a 400.
+    #[error("refused {field}: {reason}")]
+    Refused {
+        /// Which input.
+        field: &'static str,
+        /// Why it is refused.
+        reason: String,
+    },
     /// Would duplicate something unique (e-mail, site name).
     #[error("{0} already exists")]
     Conflict(&'static str),
@@ -190,6 +201,13 @@ impl From<StoreError> for ServiceError {
 
 pub(crate) fn invalid(field: &'static str, reason: impl Into<String>) -> ServiceError {
     ServiceError::Invalid {
+        field,
+        reason: reason.into(),
+    }
+}
+
+pub(crate) fn refused(field: &'static str, reason: impl Into<String>) -> ServiceError {
+    ServiceError::Refused {
         field,
         reason: reason.into(),
     }

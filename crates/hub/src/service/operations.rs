@@ -92,7 +92,10 @@ impl Service {
             OpName::Lock | OpName::Unlock | OpName::UnlockWithTimeout
         );
         if req.pin.is_some() && !takes_pin {
-            return Err(invalid("pin", "only for lock, unlock, unlock_with_timeout"));
+            return Err(super::refused(
+                "pin",
+                "only for lock, unlock, unlock_with_timeout",
+            ));
         }
         if let Some(pin) = &req.pin {
             let ok = (1..=16).contains(&pin.expose().len())
@@ -102,7 +105,7 @@ impl Service {
             }
         }
         if req.timeout_s.is_some() != (kind == OpName::UnlockWithTimeout) {
-            return Err(invalid(
+            return Err(super::refused(
                 "timeout_s",
                 "required for unlock_with_timeout, and only there",
             ));
@@ -111,7 +114,7 @@ impl Service {
             return Err(invalid("timeout_s", "1..=3600 seconds"));
         }
         if req.confirm.is_some() && kind != OpName::FactoryReset {
-            return Err(invalid("confirm", "only for factory_reset"));
+            return Err(super::refused("confirm", "only for factory_reset"));
         }
         if kind == OpName::FactoryReset && req.confirm.as_deref() != Some(lock.serial.as_str()) {
             return Err(ServiceError::ConfirmationRequired(format!(

@@ -17,7 +17,7 @@ pub fn check_time_zone(name: &str) -> Result<String, ServiceError> {
     }
     jiff::tz::TimeZone::get(name)
         .map(|_| name.to_owned())
-        .map_err(|_| invalid("time_zone", "unknown IANA time zone"))
+        .map_err(|_| super::refused("time_zone", "unknown IANA time zone"))
 }
 
 fn conflict(e: StoreError) -> ServiceError {

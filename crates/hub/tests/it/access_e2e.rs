@@ -358,7 +358,7 @@ async fn security_scare_reset_reenrol_and_verification_report() {
             json!({"confirm": "no"}),
         )
         .await;
-    assert_eq!(st, 400, "confirmation required: {v}");
+    assert_eq!(st, 422, "confirmation required: {v}");
     assert_eq!(v["code"], "confirmation_required");
     let (st, out) = w
         .post(

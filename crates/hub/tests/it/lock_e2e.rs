@@ -160,7 +160,7 @@ async fn lifecycle(hub: TestHub, tag: &str) {
     let (st, v) = claim(&state, &a, &sim.label, "00000000").await;
     assert_eq!(
         (st.as_u16(), v["code"].as_str()),
-        (400, Some("wrong_setup_code")),
+        (422, Some("wrong_setup_code")),
         "{v}"
     );
     let row = s.store().lock_by_serial(&serial).await.unwrap();

@@ -22,6 +22,7 @@ mod orgs;
 mod presence_e2e;
 mod replace_e2e;
 mod reset_sweep;
+mod schemathesis;
 mod secrets_in_logs;
 mod settings_e2e;
 mod store_conformance;

@@ -25,12 +25,14 @@ impl Service {
                 let policy = PinPolicy::DEFAULT;
                 let chosen = match (&c.pin, c.generate) {
                     (Some(_), true) => {
-                        return Err(invalid(
+                        return Err(crate::service::refused(
                             "pin",
                             "give a PIN or ask to generate one, not both",
                         ))
                     }
-                    (None, false) => return Err(invalid("pin", "give a PIN or set generate")),
+                    (None, false) => {
+                        return Err(crate::service::refused("pin", "give a PIN or set generate"))
+                    }
                     (Some(x), false) => x.clone(),
                     (None, true) => {
                         let mut rng = rng()?;
@@ -232,7 +234,7 @@ impl Service {
             let compiled = req
                 .schedule
                 .compile(&zone, now_s)
-                .map_err(|e| invalid("schedule", e.to_string()))?;
+                .map_err(|e| crate::service::refused("schedule", e.to_string()))?;
             let mut payloads = Vec::with_capacity(secret.len());
             for (kind, pin, plain) in &secret {
                 let payload = match (pin, plain) {
@@ -247,7 +249,7 @@ impl Service {
                 person_id,
                 lock_id: lock.id,
                 schedule: serde_json::to_value(&req.schedule)
-                    .map_err(|e| invalid("schedule", e.to_string()))?,
+                    .map_err(|e| crate::service::refused("schedule", e.to_string()))?,
                 credentials: (0..secret.len()).collect(),
                 capacity: lock.capacity(),
                 ops: Box::new(move |slot, placed, fresh| {

@@ -39,7 +39,7 @@ impl Service {
                 .filter(|d| d.person_id == r.person_id)
                 .max_by_key(|d| d.id)
                 .ok_or_else(|| {
-                    invalid(
+                    crate::service::refused(
                         "people",
                         format!("{} never had access to this door", person.name),
                     )
@@ -203,7 +203,7 @@ impl Service {
             let (from, to) = match (&req.from, &req.to) {
                 (Some(f), Some(t)) => (f.clone(), t.clone()),
                 _ => {
-                    return Err(invalid(
+                    return Err(crate::service::refused(
                         "from",
                         "from and to (site local time) are required",
                     ))
@@ -211,12 +211,12 @@ impl Service {
             };
             let window = AccessSchedule::DateRange { from, to }
                 .compile(&zone, self.now_ms() / 1000)
-                .map_err(|e| invalid("from", e.to_string()))?;
+                .map_err(|e| crate::service::refused("from", e.to_string()))?;
             let y = window
                 .year_days
                 .first()
                 .copied()
-                .ok_or_else(|| invalid("from", "empty window"))?;
+                .ok_or_else(|| crate::service::refused("from", "empty window"))?;
             OpKind::SetHolidaySchedule {
                 slot: req.slot,
                 schedule: tumbler_control::proto::HolidaySchedule {
