@@ -23,6 +23,10 @@ pub struct Probes(Arc<Mutex<HashMap<i64, Probe>>>);
 struct Probe {
     sent_at: Option<i64>,
     answered_at: Option<i64>,
+    /// Authenticated frames heard (this process).
+    heard: u64,
+    /// Presence messages (`status` topic) received (this process).
+    presence: u64,
 }
 
 impl Probes {
@@ -33,7 +37,32 @@ impl Probes {
             let p = m.entry(lock_id).or_default();
             p.sent_at = None;
             p.answered_at = Some(now);
+            p.heard = p.heard.wrapping_add(1);
         }
+    }
+
+    /// How many authenticated frames lock `lock_id` sent (compare two reads
+    /// to know whether it spoke in between).
+    pub fn heard_count(&self, lock_id: i64) -> u64 {
+        self.get(lock_id).heard
+    }
+
+    /// A presence message about lock `lock_id` arrived: returns its number
+    /// (a later [`Probes::presence_count`] that differs means a newer one came).
+    pub fn presence_message(&self, lock_id: i64) -> u64 {
+        self.0
+            .lock()
+            .map(|mut m| {
+                let p = m.entry(lock_id).or_default();
+                p.presence = p.presence.wrapping_add(1);
+                p.presence
+            })
+            .unwrap_or_default()
+    }
+
+    /// The number of the latest presence message about lock `lock_id`.
+    pub fn presence_count(&self, lock_id: i64) -> u64 {
+        self.get(lock_id).presence
     }
 
     fn get(&self, lock_id: i64) -> Probe {

@@ -13,6 +13,7 @@ mod api_flows;
 mod api_input;
 mod config;
 mod doctor_e2e;
+mod hostile_mqtt;
 mod hub_e2e;
 mod jobs;
 mod lock_e2e;
