@@ -43,12 +43,13 @@ impl LockPlane {
             && before.claim_state == ClaimState::Claimed
             && self.link.is_some()
         {
-            let heard = self.probes.heard_count(before.id);
-            self.challenge_quietly(&serial).await;
+            // Only an answer to this challenge counts: frames the lock sent
+            // before it went may still be queued behind this message.
+            let challenge = self.challenge(&serial).await.ok();
             let plane = self.clone();
             tokio::spawn(async move {
                 tokio::time::sleep(plane.presence_confirm).await;
-                if let Err(e) = plane.confirm_offline(&serial, msg, heard).await {
+                if let Err(e) = plane.confirm_offline(&serial, msg, challenge).await {
                     tracing::warn!(serial, error = %e, "could not record presence");
                 }
             });
@@ -58,16 +59,21 @@ impl LockPlane {
     }
 
     /// The lock `serial` was said `offline` (presence message number `msg`,
-    /// when it had sent `heard` authenticated frames) a while ago: believed
-    /// unless a newer presence came or the lock spoke since.
-    async fn confirm_offline(&self, serial: &str, msg: u64, heard: u64) -> Result<(), PlaneError> {
+    /// and the hub sent it `challenge`) a while ago: believed unless a newer
+    /// presence came or the lock answered the challenge, signed.
+    async fn confirm_offline(
+        &self,
+        serial: &str,
+        msg: u64,
+        challenge: Option<[u8; 16]>,
+    ) -> Result<(), PlaneError> {
         let Some(before) = self.store.lock_by_serial(serial).await? else {
             return Ok(());
         };
         if self.probes.presence_count(before.id) != msg {
             return Ok(());
         }
-        if self.probes.heard_count(before.id) != heard {
+        if challenge.is_some_and(|c| self.challenges.was_answered(serial, &c)) {
             self.store.count_rejected(before.id).await?;
             tracing::info!(
                 serial,
@@ -99,11 +105,9 @@ impl LockPlane {
             // Not "connected but not answering" any more: offline says it.
             self.clear(&lock, AlertKind::LockUnresponsive, now).await?;
         }
-        if online && lock.claim_state == ClaimState::Claimed {
-            // Whatever happened while it was away (a reset whose notice a power
-            // cut swallowed), the lock's signed answer tells.
-            self.challenge_quietly(serial).await;
-        }
+        // No challenge on `online`: the lock states its reset state unsolicited
+        // at every (re)connect (and this handler had no link until the hub
+        // gave it one for the `offline` challenge above).
         Ok(Some(lock))
     }
 

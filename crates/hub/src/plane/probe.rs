@@ -23,8 +23,6 @@ pub struct Probes(Arc<Mutex<HashMap<i64, Probe>>>);
 struct Probe {
     sent_at: Option<i64>,
     answered_at: Option<i64>,
-    /// Authenticated frames heard (this process).
-    heard: u64,
     /// Presence messages (`status` topic) received (this process).
     presence: u64,
 }
@@ -37,14 +35,7 @@ impl Probes {
             let p = m.entry(lock_id).or_default();
             p.sent_at = None;
             p.answered_at = Some(now);
-            p.heard = p.heard.wrapping_add(1);
         }
-    }
-
-    /// How many authenticated frames lock `lock_id` sent (compare two reads
-    /// to know whether it spoke in between).
-    pub fn heard_count(&self, lock_id: i64) -> u64 {
-        self.get(lock_id).heard
     }
 
     /// A presence message about lock `lock_id` arrived: returns its number
