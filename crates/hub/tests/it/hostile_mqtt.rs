@@ -57,6 +57,25 @@ async fn unretain(broker: &(String, u16), topic: &str) {
     attack(broker, topic, Vec::new(), true).await;
 }
 
+/// Removes its retained message when dropped, even when the test failed
+/// (Mosquitto is shared: a 300 KiB retained message left behind would cut
+/// off any hub without this fix).
+struct Unretain((String, u16), String);
+
+impl Drop for Unretain {
+    fn drop(&mut self) {
+        let (broker, topic) = (self.0.clone(), self.1.clone());
+        let _ = std::thread::spawn(move || {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap()
+                .block_on(unretain(&broker, &topic));
+        })
+        .join();
+    }
+}
+
 /// The hub's broker link as `/health` reports it: (HTTP status, body).
 async fn health(state: &AppState) -> (u16, Value) {
     let (st, v) = call(state, "GET", "/api/v1/health", None, None).await;
@@ -155,11 +174,13 @@ impl Door {
 /// the broker refused it), and lock traffic still flows.
 async fn oversized_status_on(mqtt: MqttConfig, broker: (String, u16), refused_is_ok: bool) {
     let topic = format!("tumbler/v1/{}/status", unique("NOSUCH"));
+    let _clean = Unretain(broker.clone(), topic.clone());
     let accepted = attack(&broker, &topic, vec![b'x'; 300 * 1024], true).await;
     assert!(accepted || refused_is_ok, "the broker took the publish");
     let d = Box::pin(Door::start(mqtt)).await;
     d.unlock_completes().await;
     let (st, h) = health(&d.state).await;
+    eprintln!("figures: 300 KiB status accepted by the broker: {accepted}; hub {h}");
     assert_eq!(st, 200, "{h}");
     assert_eq!(h["mqtt"]["state"], "connected", "{h}");
     assert_eq!(counter(&h, "connects"), 1, "no reconnect: {h}");
@@ -167,7 +188,6 @@ async fn oversized_status_on(mqtt: MqttConfig, broker: (String, u16), refused_is
     if accepted {
         assert!(counter(&h, "oversized_dropped") >= 1, "counted: {h}");
     }
-    unretain(&broker, &topic).await;
     d.stop().await;
 }
 
@@ -188,16 +208,18 @@ async fn oversized_retained_status_does_not_cut_the_hub_off_builtin() {
     let d = Box::pin(Door::start(MqttConfig::Builtin)).await;
     let broker = d.broker();
     let topic = format!("tumbler/v1/{}/status", unique("NOSUCH"));
+    let _clean = Unretain(broker.clone(), topic.clone());
     let accepted = attack(&broker, &topic, vec![b'x'; 300 * 1024], true).await;
     // Just under the broker's limit, yet over the hub's: dropped by the hub.
     let big = attack(&broker, &topic, vec![b'x'; 200 * 1024], true).await;
     assert!(big, "the embedded broker takes 200 KiB");
     eventually("the hub counts the oversized status", || async {
-        counter(&health(&d.state).await.1, "oversized_dropped") >= 1 + i64::from(accepted)
+        counter(&health(&d.state).await.1, "oversized_dropped") > i64::from(accepted)
     })
     .await;
     d.unlock_completes().await;
     let (st, h) = health(&d.state).await;
+    eprintln!("figures: 300 KiB status accepted by the embedded broker: {accepted}; hub {h}");
     assert_eq!(st, 200, "{h}");
     assert_eq!(counter(&h, "connects"), 1, "no reconnect: {h}");
     d.stop().await;
@@ -210,6 +232,7 @@ async fn oversized_down(mqtt: MqttConfig) {
     let mut d = Box::pin(Door::start(mqtt)).await;
     let broker = d.broker();
     let down = format!("tumbler/v1/{}/down", d.sim.label.serial);
+    let _clean = Unretain(broker.clone(), down.clone());
     assert!(attack(&broker, &down, vec![0xA5; 100 * 1024], true).await);
     eventually("the lock counts the oversized downlink", || async {
         d.lock_link().await.contains("oversized dropped 1")
@@ -230,11 +253,11 @@ async fn oversized_down(mqtt: MqttConfig) {
     .await;
     d.unlock_completes().await;
     let said = d.lock_link().await;
-    assert!(said.contains("connects 1,"), "{said}");
     let a = d.offline_alerts().await;
+    eprintln!("figures: 100 KiB retained down, after a reboot: lock {said}; offline alerts {a:?}");
+    assert!(said.contains("connects 1,"), "{said}");
     assert!(a.len() <= 1, "{a:?}");
     assert!(a.iter().all(|a| a["times"].as_i64() <= Some(1)), "{a:?}");
-    unretain(&broker, &down).await;
     d.stop().await;
 }
 
@@ -256,6 +279,7 @@ async fn retained_offline(mqtt: MqttConfig) {
     let d = Box::pin(Door::start(mqtt)).await;
     let broker = d.broker();
     let status = format!("tumbler/v1/{}/status", d.sim.label.serial);
+    let _clean = Unretain(broker.clone(), status.clone());
     let rejected = d.lock().await["rejected_frames"].as_i64().unwrap();
     assert!(attack(&broker, &status, b"offline".to_vec(), true).await);
     eventually("the hub rejects the offline claim", || async {
@@ -267,7 +291,6 @@ async fn retained_offline(mqtt: MqttConfig) {
     assert_eq!(l["online"], true, "{l}");
     d.unlock_completes().await;
     assert!(d.offline_alerts().await.is_empty());
-    unretain(&broker, &status).await;
     d.stop().await;
 }
 
