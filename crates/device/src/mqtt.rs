@@ -7,6 +7,11 @@
 //! - `tumbler/v1/S/status`: retained availability, `online` on every connect and `offline`
 //!   through the last will (and on a clean shutdown).
 //!
+//! Hostile payloads: the client accepts any packet the broker can deliver (rumqttc would
+//! otherwise drop the connection on an oversized one, and a retained one on `down` would make
+//! that a reconnect loop); payloads over [`MAX_PAYLOAD`] are dropped here and counted
+//! ([`LinkStats::oversized`]).
+//!
 //! The link runs as one task per lock; the driver talks to it through channels and never waits
 //! for the network. The broker is untrusted transport: this module moves bytes; authenticity is
 //! proto's business.
@@ -35,6 +40,14 @@ pub fn down_topic(serial: &str) -> String {
 pub fn status_topic(serial: &str) -> String {
     format!("{TOPIC_ROOT}/{serial}/status")
 }
+
+/// The largest downlink payload the lock takes; anything longer is dropped and counted (the
+/// hub's frames are at most a few hundred bytes).
+pub const MAX_PAYLOAD: usize = 64 * 1024;
+
+/// The largest packet MQTT can carry: the client reads whatever the broker delivers, so size is
+/// judged here, not by the client (which would drop the connection).
+const MQTT_MAX_PACKET: usize = 268_435_455;
 
 /// The availability payload while connected.
 pub const ONLINE: &[u8] = b"online";
@@ -342,6 +355,8 @@ pub struct LinkStats {
     pub delivered: u64,
     /// Uplink messages dropped because the outbox was full.
     pub dropped: u64,
+    /// Downlink messages dropped for a payload over [`MAX_PAYLOAD`].
+    pub oversized: u64,
 }
 
 /// The driver's handle on a running link.
@@ -434,7 +449,7 @@ fn client_for(config: &MqttConfig) -> (AsyncClient, EventLoop) {
     opts.set_clean_session(true);
     opts.set_last_will(LastWill::new(status, OFFLINE, QoS::AtLeastOnce, true));
     opts.set_inflight(u16::try_from(config.window.saturating_add(4)).unwrap_or(u16::MAX));
-    opts.set_max_packet_size(64 * 1024, 64 * 1024);
+    opts.set_max_packet_size(MQTT_MAX_PACKET, 64 * 1024);
     if let Some(login) = &config.broker.login {
         let (user, password) = login.credentials(&config.serial);
         opts.set_credentials(user, password);
@@ -542,7 +557,9 @@ async fn run(config: MqttConfig, chans: Channels, mut shutdown: watch::Receiver<
                     s.pump(&client, &up);
                 }
                 Ok(Event::Incoming(Packet::Publish(p))) => {
-                    if p.topic == down {
+                    if p.payload.len() > MAX_PAYLOAD {
+                        s.stats.oversized = s.stats.oversized.saturating_add(1);
+                    } else if p.topic == down {
                         let _ = down_tx.send(p.payload.to_vec()).await;
                     }
                 }

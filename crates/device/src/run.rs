@@ -136,6 +136,7 @@ pub(crate) async fn drive(
     link_file_path: Option<PathBuf>,
 ) {
     let mut state_rx = link.as_ref().map(|l| l.state.clone());
+    let mut stats_rx = link.as_ref().map(|l| l.stats.clone());
     let mut down_open = link.is_some();
     if link.is_none() {
         sim.set_link_status("none (running without a hub)");
@@ -213,6 +214,20 @@ pub(crate) async fn drive(
                         sim.set_link_status(s.to_string());
                     }
                     Err(_) => state_rx = None,
+                }
+            }
+            changed = async {
+                match stats_rx.as_mut() {
+                    Some(rx) => rx.changed().await.map(|_| *rx.borrow()),
+                    None => std::future::pending().await,
+                }
+            } => {
+                match changed {
+                    Ok(st) => sim.set_link_counters(format!(
+                        "connects {}, oversized dropped {}",
+                        st.connects, st.oversized
+                    )),
+                    Err(_) => stats_rx = None,
                 }
             }
             _ = tokio::time::sleep(wait) => {

@@ -7,11 +7,34 @@
 //! tumbler-proto envelopes are decoded by whoever subscribes to
 //! [`MqttLink::up`]. The broker is untrusted transport: nothing read here is
 //! believed beyond "this serial said something".
+//!
+//! Hostile payloads: the client accepts any packet the broker can deliver
+//! (rumqttc would otherwise drop the whole connection on an oversized one,
+//! and a retained one would make that a reconnect loop) and drops payloads
+//! over [`MAX_PAYLOAD`] here, counted in [`LinkHealth`], which `/health`
+//! reports with the connection state.
 
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rumqttc::{AsyncClient, Event, EventLoop, Packet, QoS};
 use tokio::sync::{broadcast, watch};
+use tokio::time::Instant;
+
+/// The largest payload the hub takes from the broker; anything longer is
+/// dropped and counted (a lock's frames are at most a few hundred bytes).
+pub const MAX_PAYLOAD: usize = 64 * 1024;
+
+/// The largest packet MQTT can carry (its remaining length field): the
+/// client reads whatever the broker delivers, so size is judged here.
+const MQTT_MAX_PACKET: usize = 268_435_455;
+
+/// Connection errors within [`LOOP_WINDOW`] that make the link "looping".
+const LOOP_ERRORS: usize = 3;
+/// See [`LOOP_ERRORS`].
+const LOOP_WINDOW: Duration = Duration::from_secs(60);
 
 /// Topic prefix shared by every lock.
 pub const TOPIC_PREFIX: &str = "tumbler/v1/";
@@ -138,6 +161,87 @@ pub trait Presence: Send + Sync + 'static {
     fn presence(&self, serial: &str, online: bool) -> impl std::future::Future<Output = ()> + Send;
 }
 
+/// The link's state and counters, shared with `/health`; cheap to clone.
+#[derive(Debug, Clone, Default)]
+pub struct LinkHealth(Arc<HealthInner>);
+
+#[derive(Debug, Default)]
+struct HealthInner {
+    connected: AtomicBool,
+    connects: AtomicU64,
+    errors: AtomicU64,
+    oversized: AtomicU64,
+    rejected: AtomicU64,
+    /// When the last few connection errors happened (at most [`LOOP_ERRORS`]).
+    recent_errors: Mutex<VecDeque<Instant>>,
+}
+
+/// What `/health` says about the broker link.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct LinkReport {
+    /// `connected`, `connecting` (never connected yet), `down` (lost), or
+    /// `looping` (connected now, but it failed at least [`LOOP_ERRORS`]
+    /// times in the last minute).
+    pub state: &'static str,
+    /// Connections the broker accepted.
+    pub connects: u64,
+    /// Connections lost or refused.
+    pub connection_errors: u64,
+    /// Messages dropped for a payload over [`MAX_PAYLOAD`].
+    pub oversized_dropped: u64,
+    /// Messages dropped for a topic or status payload that is not ours.
+    pub rejected: u64,
+}
+
+impl LinkReport {
+    /// Whether the link carries lock traffic steadily.
+    pub fn ok(&self) -> bool {
+        self.state == "connected"
+    }
+}
+
+impl LinkHealth {
+    /// The state now (`now` from the caller's clock, tokio's in the hub).
+    pub fn report(&self, now: Instant) -> LinkReport {
+        let h = &self.0;
+        let connects = h.connects.load(Ordering::Relaxed);
+        let looping = h.recent_errors.lock().is_ok_and(|r| {
+            r.len() >= LOOP_ERRORS
+                && r.front()
+                    .is_some_and(|t| now.saturating_duration_since(*t) < LOOP_WINDOW)
+        });
+        let state = match (h.connected.load(Ordering::Relaxed), connects) {
+            (_, 0) => "connecting",
+            (false, _) => "down",
+            (true, _) if looping => "looping",
+            (true, _) => "connected",
+        };
+        LinkReport {
+            state,
+            connects,
+            connection_errors: h.errors.load(Ordering::Relaxed),
+            oversized_dropped: h.oversized.load(Ordering::Relaxed),
+            rejected: h.rejected.load(Ordering::Relaxed),
+        }
+    }
+
+    fn connected(&self) {
+        self.0.connected.store(true, Ordering::Relaxed);
+        self.0.connects.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn error(&self, now: Instant) {
+        self.0.connected.store(false, Ordering::Relaxed);
+        self.0.errors.fetch_add(1, Ordering::Relaxed);
+        if let Ok(mut r) = self.0.recent_errors.lock() {
+            if r.len() >= LOOP_ERRORS {
+                r.pop_front();
+            }
+            r.push_back(now);
+        }
+    }
+}
+
 /// A running link.
 #[derive(Debug)]
 pub struct MqttLink {
@@ -147,6 +251,8 @@ pub struct MqttLink {
     pub up: broadcast::Sender<UpMessage>,
     /// The event-loop task (ends when `stop` turns true).
     pub task: tokio::task::JoinHandle<()>,
+    /// Connection state and counters.
+    pub health: LinkHealth,
 }
 
 impl MqttLink {
@@ -156,7 +262,8 @@ impl MqttLink {
     pub fn start<P: Presence>(opts: MqttOptions, presence: P, stop: watch::Receiver<bool>) -> Self {
         let mut o = rumqttc::MqttOptions::new(opts.client_id.clone(), opts.host.clone(), opts.port);
         o.set_keep_alive(Duration::from_secs(30));
-        o.set_max_packet_size(256 * 1024, 256 * 1024);
+        // Oversized payloads are dropped in `handle_publish`, not by the client.
+        o.set_max_packet_size(MQTT_MAX_PACKET, 256 * 1024);
         if let Some(l) = &opts.login {
             o.set_credentials(l.username.clone(), l.password.as_str());
         }
@@ -172,20 +279,37 @@ impl MqttLink {
         // operation); a lagging receiver loses frames (logged), which the
         // log cursor then sees as a gap.
         let (up, _) = broadcast::channel(65_536);
-        let task = tokio::spawn(run(client.clone(), eventloop, presence, up.clone(), stop));
+        let health = LinkHealth::default();
+        let task = tokio::spawn(run(
+            client.clone(),
+            eventloop,
+            Handlers {
+                presence,
+                up: up.clone(),
+                health: health.clone(),
+            },
+            stop,
+        ));
         Self {
             publisher: Publisher { client },
             up,
             task,
+            health,
         }
     }
+}
+
+/// Where the event loop hands what it reads.
+struct Handlers<P> {
+    presence: P,
+    up: broadcast::Sender<UpMessage>,
+    health: LinkHealth,
 }
 
 async fn run<P: Presence>(
     client: AsyncClient,
     mut eventloop: EventLoop,
-    presence: P,
-    up: broadcast::Sender<UpMessage>,
+    h: Handlers<P>,
     mut stop: watch::Receiver<bool>,
 ) {
     loop {
@@ -196,6 +320,7 @@ async fn run<P: Presence>(
         match event {
             Ok(Event::Incoming(Packet::ConnAck(_))) => {
                 tracing::info!("connected to MQTT broker");
+                h.health.connected();
                 // Clean session: subscribe again after every (re)connect.
                 // Status is retained state: QoS 0 is enough (the latest value is
                 // redelivered on every subscribe) and avoids a per-message ack
@@ -210,11 +335,12 @@ async fn run<P: Presence>(
                 }
             }
             Ok(Event::Incoming(Packet::Publish(p))) => {
-                handle_publish(&presence, &up, &p.topic, &p.payload).await;
+                handle_publish(&h, &p.topic, &p.payload).await;
             }
             Ok(_) => {}
             Err(e) => {
                 tracing::warn!(error = %e, "MQTT connection error; retrying");
+                h.health.error(Instant::now());
                 tokio::select! {
                     _ = stop.wait_for(|s| *s) => break,
                     _ = tokio::time::sleep(Duration::from_millis(500)) => {}
@@ -225,13 +351,22 @@ async fn run<P: Presence>(
     let _ = client.disconnect().await;
 }
 
-async fn handle_publish<P: Presence>(
-    presence: &P,
-    up: &broadcast::Sender<UpMessage>,
-    topic: &str,
-    payload: &[u8],
-) {
+async fn handle_publish<P: Presence>(h: &Handlers<P>, topic: &str, payload: &[u8]) {
+    if payload.len() > MAX_PAYLOAD {
+        let n = h.health.0.oversized.fetch_add(1, Ordering::Relaxed) + 1;
+        // A flood must not flood the log too: the 1st, 2nd, 4th, 8th… are told.
+        if n.is_power_of_two() {
+            tracing::warn!(
+                topic,
+                len = payload.len(),
+                dropped = n,
+                "dropped an oversized MQTT message"
+            );
+        }
+        return;
+    }
     let Some((serial, channel)) = parse_topic(topic) else {
+        h.health.0.rejected.fetch_add(1, Ordering::Relaxed);
         tracing::debug!(topic, "ignoring message on unexpected topic");
         return;
     };
@@ -241,14 +376,15 @@ async fn handle_publish<P: Presence>(
                 b"online" => true,
                 b"offline" => false,
                 _ => {
+                    h.health.0.rejected.fetch_add(1, Ordering::Relaxed);
                     tracing::debug!(serial, "ignoring unknown status payload");
                     return;
                 }
             };
-            presence.presence(serial, online).await;
+            h.presence.presence(serial, online).await;
         }
         Channel::Up => {
-            let _ = up.send(UpMessage {
+            let _ = h.up.send(UpMessage {
                 serial: serial.to_owned(),
                 payload: payload.to_vec(),
             });

@@ -15,6 +15,7 @@ use crate::config::{HubConfig, MqttConfig, MqttLogin};
 use crate::jobs::JobRunner;
 use crate::mqtt::{MqttLink, MqttOptions, Publisher, UpMessage};
 use crate::plane::sender::ProtoSender;
+use crate::plane::LockPlane;
 use crate::secrets::BrokerSecret;
 use crate::service::{Service, ServiceError};
 use crate::store::{Store, StoreError, StoreOptions};
@@ -76,6 +77,22 @@ pub struct Hub {
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
+/// The lock plane once linked to the broker, for [`crate::mqtt::Presence`].
+struct LinkedPlane(watch::Receiver<Option<LockPlane>>);
+
+impl crate::mqtt::Presence for LinkedPlane {
+    async fn presence(&self, serial: &str, online: bool) {
+        let mut rx = self.0.clone();
+        let plane = match rx.wait_for(Option::is_some).await {
+            Ok(p) => p.clone(),
+            Err(_) => return,
+        };
+        if let Some(plane) = plane {
+            plane.presence(serial, online).await;
+        }
+    }
+}
+
 impl Hub {
     /// Opens the database, starts or reaches the broker, starts the broker
     /// link, the job runner and the HTTP server.
@@ -111,6 +128,9 @@ impl Hub {
         let (stop, stop_rx) = watch::channel(false);
         let mut tasks = Vec::new();
 
+        // Presence is handled by the linked plane (it challenges the lock),
+        // which exists only once the link gives its publisher.
+        let (linked_tx, linked_rx) = watch::channel(None);
         let link = MqttLink::start(
             MqttOptions {
                 host: mqtt_addr.0.clone(),
@@ -119,7 +139,7 @@ impl Hub {
                 login,
                 tls,
             },
-            service.plane().clone(),
+            LinkedPlane(linked_rx),
             stop_rx.clone(),
         );
         tasks.push(link.task);
@@ -128,8 +148,9 @@ impl Hub {
             link.publisher.clone(),
             config.manufacturer_key.as_ref().map(|k| k.0),
         );
+        let _ = linked_tx.send(Some(plane.clone()));
         let service = service.with_plane(plane.clone());
-        let state = AppState::new(service.clone());
+        let state = AppState::new(service.clone()).with_link(link.health.clone());
         // One task handles every `up` frame in arrival order (per-lock order
         // matters: counters, log sequence).
         let mut up_rx = link.up.subscribe();

@@ -147,6 +147,8 @@ pub struct SimLock {
     last_status: Option<p::Status>,
     /// The MQTT link's state in words, for `status`.
     link_status: String,
+    /// The hub link's counters, as `status` shows them (empty: none yet).
+    link_counters: String,
     /// A failed update froze the firmware: inputs are ignored until a reboot.
     frozen: bool,
     /// The battery level last reported to the lock (it is told when the whole percent changes).
@@ -252,6 +254,7 @@ impl SimLock {
             send_reserved: BTreeMap::new(),
             last_status: None,
             link_status: "not connected".into(),
+            link_counters: String::new(),
             frozen: false,
             dedup: p::Dedup::new(),
             battery_reported: opts.battery_percent,
@@ -281,6 +284,11 @@ impl SimLock {
     /// The lock's state machine (read-only), while powered.
     pub fn lock(&self) -> Option<&l::Lock> {
         self.lock.as_ref()
+    }
+
+    /// Records the MQTT link's counters in words (shown by `status`).
+    pub fn set_link_counters(&mut self, s: impl Into<String>) {
+        self.link_counters = s.into();
     }
 
     /// Records the MQTT link's state in words (shown by `status`).

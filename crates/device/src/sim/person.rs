@@ -286,6 +286,9 @@ impl SimLock {
             // The radio is off with the rest of the lock, whatever the link task says yet.
             v.push("hub link: offline (no power)".into());
         }
+        if !self.link_counters.is_empty() {
+            v.push(format!("hub link counters: {}", self.link_counters));
+        }
         v
     }
 

@@ -41,14 +41,39 @@ pub struct TokenBody {
     pub expires_in_days: Option<i64>,
 }
 
-/// `GET /health`: answers 200 when the database does.
-pub async fn health(State(s): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
+/// `GET /health`: 200 `ok` when the database answers and the broker link
+/// (if the hub has one) is connected and steady; otherwise a 503 problem
+/// `mqtt_link_down` (the link is connecting, down or looping). Both report
+/// the link's state and counters under `mqtt`.
+pub async fn health(State(s): State<AppState>) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse;
     s.service
         .store()
         .ping()
         .await
         .map_err(|e| ApiError::from(crate::service::ServiceError::Store(e)))?;
-    Ok(Json(serde_json::json!({"status": "ok"})))
+    let Some(link) = &s.link else {
+        return Ok(Json(serde_json::json!({"status": "ok"})).into_response());
+    };
+    let report = link.report(tokio::time::Instant::now());
+    if report.ok() {
+        return Ok(Json(serde_json::json!({"status": "ok", "mqtt": report})).into_response());
+    }
+    let code = axum::http::StatusCode::SERVICE_UNAVAILABLE;
+    let body = serde_json::json!({
+        "type": "https://tumbler.invalid/problems/mqtt_link_down",
+        "title": "The broker link is not steady",
+        "status": code.as_u16(),
+        "detail": format!("the hub's MQTT link is {}: lock traffic may not reach it", report.state),
+        "code": "mqtt_link_down",
+        "mqtt": report,
+    });
+    let mut res = (code, Json(body)).into_response();
+    res.headers_mut().insert(
+        axum::http::header::CONTENT_TYPE,
+        axum::http::HeaderValue::from_static("application/problem+json"),
+    );
+    Ok(res)
 }
 
 /// Answer of `POST /login`. `Debug` is redacted: the token is a secret.

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use tokio::sync::Notify;
 
+use crate::mqtt::LinkHealth;
 use crate::service::Service;
 
 /// What every handler gets: the service layer (and through it the lock
@@ -16,6 +17,9 @@ pub struct AppState {
     pub service: Service,
     /// Notified when work was queued, so the job runner does not wait for its tick.
     pub jobs: Arc<Notify>,
+    /// The broker link's state and counters (`None`: no link, as in tests
+    /// of the API alone).
+    pub link: Option<LinkHealth>,
 }
 
 impl AppState {
@@ -24,7 +28,14 @@ impl AppState {
         Self {
             jobs: service.plane().wake_handle(),
             service,
+            link: None,
         }
+    }
+
+    /// The same state reporting `link` in `/health`.
+    pub fn with_link(mut self, link: LinkHealth) -> Self {
+        self.link = Some(link);
+        self
     }
 
     /// Wakes the job runner.

@@ -42,7 +42,9 @@ pub fn for_event(kind: &str) -> Option<AlertKind> {
 
 impl LockPlane {
     /// Raises `kind` about `lock` for its organisation (nothing for a lock
-    /// nobody owns); `message` refines the kind's own text.
+    /// nobody owns); `message` refines the kind's own text. Rate-limited
+    /// per lock and kind ([`super::limit`]): a refused raise is counted and
+    /// written nowhere.
     pub(crate) async fn raise(
         &self,
         lock: &Lock,
@@ -50,6 +52,15 @@ impl LockPlane {
         message: Option<&str>,
         now_ms: i64,
     ) -> Result<(), PlaneError> {
+        if !self.alert_limit.allow(lock.id, kind, now_ms) {
+            tracing::debug!(
+                serial = lock.serial,
+                kind = kind.as_str(),
+                suppressed = self.alert_limit.suppressed(),
+                "alert rate limit: raise not written"
+            );
+            return Ok(());
+        }
         if let Some(org) = lock.org_id {
             self.store
                 .raise_alert(
@@ -74,6 +85,7 @@ impl LockPlane {
         kind: AlertKind,
         now_ms: i64,
     ) -> Result<(), PlaneError> {
+        self.alert_limit.cleared(lock.id, kind);
         if let Some(org) = lock.org_id {
             self.store.clear_alert(org, lock.id, kind, now_ms).await?;
         }

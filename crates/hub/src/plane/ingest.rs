@@ -22,6 +22,12 @@ impl LockPlane {
     /// `lock_offline` alert (a flapping link counts in that one alert);
     /// coming back clears it. The broker is untrusted, so this only moves
     /// presence and alerts, never the binding or access.
+    ///
+    /// `offline` about a claimed lock shown online is a claim anyone can
+    /// publish (retained, it even outlives the attacker): the lock is
+    /// challenged and the claim believed only if the lock says nothing
+    /// authenticated for [`super::PRESENCE_CONFIRM`] and no newer presence
+    /// arrives; an answer wins, and the claim is counted as rejected.
     pub async fn lock_presence(
         &self,
         serial: &str,
@@ -31,8 +37,61 @@ impl LockPlane {
         let Some(before) = self.store.lock_by_serial(&serial).await? else {
             return Ok(None);
         };
+        let msg = self.probes.presence_message(before.id);
+        if !online
+            && before.online
+            && before.claim_state == ClaimState::Claimed
+            && self.link.is_some()
+        {
+            // Only an answer to this challenge counts: frames the lock sent
+            // before it went may still be queued behind this message.
+            let challenge = self.challenge(&serial).await.ok();
+            let plane = self.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep(plane.presence_confirm).await;
+                if let Err(e) = plane.confirm_offline(&serial, msg, challenge).await {
+                    tracing::warn!(serial, error = %e, "could not record presence");
+                }
+            });
+            return Ok(Some(before));
+        }
+        self.set_presence(&serial, &before, online).await
+    }
+
+    /// The lock `serial` was said `offline` (presence message number `msg`,
+    /// and the hub sent it `challenge`) a while ago: believed unless a newer
+    /// presence came or the lock answered the challenge, signed.
+    async fn confirm_offline(
+        &self,
+        serial: &str,
+        msg: u64,
+        challenge: Option<[u8; 16]>,
+    ) -> Result<(), PlaneError> {
+        let Some(before) = self.store.lock_by_serial(serial).await? else {
+            return Ok(());
+        };
+        if self.probes.presence_count(before.id) != msg {
+            return Ok(());
+        }
+        if challenge.is_some_and(|c| self.challenges.was_answered(serial, &c)) {
+            self.store.count_rejected(before.id).await?;
+            tracing::info!(
+                serial,
+                "an `offline` status contradicted by the lock's authenticated answer: ignored"
+            );
+            return Ok(());
+        }
+        self.set_presence(serial, &before, false).await.map(|_| ())
+    }
+
+    async fn set_presence(
+        &self,
+        serial: &str,
+        before: &Lock,
+        online: bool,
+    ) -> Result<Option<Lock>, PlaneError> {
         let now = self.now_ms();
-        let Some(lock) = self.store.set_online(&serial, online, now).await? else {
+        let Some(lock) = self.store.set_online(serial, online, now).await? else {
             return Ok(None);
         };
         if lock.claim_state == ClaimState::Claimed {
@@ -46,11 +105,9 @@ impl LockPlane {
             // Not "connected but not answering" any more: offline says it.
             self.clear(&lock, AlertKind::LockUnresponsive, now).await?;
         }
-        if online && lock.claim_state == ClaimState::Claimed {
-            // Whatever happened while it was away (a reset whose notice a power
-            // cut swallowed), the lock's signed answer tells.
-            self.challenge_quietly(&serial).await;
-        }
+        // No challenge on `online`: the lock states its reset state unsolicited
+        // at every (re)connect (and this handler had no link until the hub
+        // gave it one for the `offline` challenge above).
         Ok(Some(lock))
     }
 

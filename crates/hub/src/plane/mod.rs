@@ -9,6 +9,7 @@
 //! - [`ingest`]: presence, telemetry and events from locks, with their alerts.
 //! - [`reconcile`]: per-door delivery state derived from operations, and
 //!   verification reports settled from a lock's self-check.
+//! - [`limit`]: the rate limit on alerts about one lock.
 //! - [`probe`]: liveness probes of quiet connected locks (a frozen lock
 //!   is found `unresponsive` even with nothing queued for it).
 //! - [`statement`]: challenges asking a lock to state its reset state, signed
@@ -21,6 +22,7 @@
 
 pub mod alerts;
 pub mod ingest;
+pub mod limit;
 pub mod names;
 pub mod probe;
 pub mod reconcile;
@@ -47,6 +49,10 @@ use crate::store::{Store, StoreError};
 
 /// How long a claim waits for the lock's answers.
 pub const CLAIM_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long a claimed lock that the broker says went `offline` has to
+/// answer the hub's challenge before the hub believes it.
+pub const PRESENCE_CONFIRM: Duration = Duration::from_secs(5);
 
 /// The label the lock lists this hub under.
 const HUB_LABEL: &str = "tumbler hub";
@@ -172,8 +178,12 @@ pub struct LockPlane {
     pub(crate) challenges: statement::Challenges,
     /// Liveness probes of quiet locks (this process only).
     pub(crate) probes: probe::Probes,
+    /// Rate limit on alerts about one lock (this process only).
+    pub(crate) alert_limit: limit::AlertLimiter,
     /// How long a claim waits for the lock.
     pub claim_timeout: Duration,
+    /// See [`PRESENCE_CONFIRM`].
+    pub presence_confirm: Duration,
 }
 
 impl std::fmt::Debug for LockPlane {
@@ -206,7 +216,9 @@ impl LockPlane {
             pins: PinVault::default(),
             challenges: statement::Challenges::default(),
             probes: probe::Probes::default(),
+            alert_limit: limit::AlertLimiter::default(),
             claim_timeout: CLAIM_TIMEOUT,
+            presence_confirm: PRESENCE_CONFIRM,
         }
     }
 

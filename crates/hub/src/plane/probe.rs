@@ -23,6 +23,8 @@ pub struct Probes(Arc<Mutex<HashMap<i64, Probe>>>);
 struct Probe {
     sent_at: Option<i64>,
     answered_at: Option<i64>,
+    /// Presence messages (`status` topic) received (this process).
+    presence: u64,
 }
 
 impl Probes {
@@ -34,6 +36,24 @@ impl Probes {
             p.sent_at = None;
             p.answered_at = Some(now);
         }
+    }
+
+    /// A presence message about lock `lock_id` arrived: returns its number
+    /// (a later [`Probes::presence_count`] that differs means a newer one came).
+    pub fn presence_message(&self, lock_id: i64) -> u64 {
+        self.0
+            .lock()
+            .map(|mut m| {
+                let p = m.entry(lock_id).or_default();
+                p.presence = p.presence.wrapping_add(1);
+                p.presence
+            })
+            .unwrap_or_default()
+    }
+
+    /// The number of the latest presence message about lock `lock_id`.
+    pub fn presence_count(&self, lock_id: i64) -> u64 {
+        self.get(lock_id).presence
     }
 
     fn get(&self, lock_id: i64) -> Probe {

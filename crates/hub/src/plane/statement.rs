@@ -26,9 +26,12 @@ use crate::model::{AlertKind, ClaimState, Lock, OpName};
 /// Outstanding challenges kept per lock (the oldest is forgotten first).
 const KEEP: usize = 4;
 
-/// Challenges sent and not yet answered, by serial.
+/// Challenges sent and not yet answered, by serial; and the last few
+/// answered ones (so a caller can ask whether *its* challenge was answered).
 #[derive(Clone, Default, Debug)]
-pub struct Challenges(Arc<Mutex<HashMap<String, VecDeque<[u8; 16]>>>>);
+pub struct Challenges(Arc<Mutex<HashMap<String, VecDeque<[u8; 16]>>>>, Answered);
+
+type Answered = Arc<Mutex<HashMap<String, VecDeque<[u8; 16]>>>>;
 
 impl Challenges {
     /// The challenges outstanding for `serial`.
@@ -57,6 +60,20 @@ impl Challenges {
                 q.retain(|c| c != challenge);
             }
         }
+        if let Ok(mut m) = self.1.lock() {
+            let q = m.entry(serial.to_owned()).or_default();
+            if q.len() >= KEEP {
+                q.pop_front();
+            }
+            q.push_back(*challenge);
+        }
+    }
+
+    /// Whether the lock answered `challenge` (one of its last few answers).
+    pub fn was_answered(&self, serial: &str, challenge: &[u8; 16]) -> bool {
+        self.1
+            .lock()
+            .is_ok_and(|m| m.get(serial).is_some_and(|q| q.contains(challenge)))
     }
 
     /// Forgets every challenge of `serial` (its binding went stale).
@@ -69,8 +86,8 @@ impl Challenges {
 
 impl LockPlane {
     /// Asks the lock `serial` to state its reset state under a fresh challenge
-    /// (plain frame on its `down` topic).
-    pub async fn challenge(&self, serial: &str) -> Result<(), PlaneError> {
+    /// (plain frame on its `down` topic); returns the challenge.
+    pub async fn challenge(&self, serial: &str) -> Result<[u8; 16], PlaneError> {
         let link = self.link()?;
         let mut challenge = [0u8; 16];
         crate::secrets::random_bytes(&mut challenge)?;
@@ -84,7 +101,7 @@ impl LockPlane {
             .await
             .map_err(|_| PlaneError::LinkUnavailable)?;
         tracing::debug!(serial, "asked the lock to state its reset state");
-        Ok(())
+        Ok(challenge)
     }
 
     /// [`LockPlane::challenge`], logging instead of failing (presence and the

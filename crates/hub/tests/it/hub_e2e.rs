@@ -71,8 +71,15 @@ where
 }
 
 async fn scenario(hub: TestHub, serial: &str) {
+    // `ok` once the broker link is up (503 `degraded` until then).
+    wait_for("health ok", || async {
+        http_get(hub.hub.http_addr, "/api/v1/health")
+            .await
+            .starts_with("HTTP/1.1 200")
+    })
+    .await;
     let res = http_get(hub.hub.http_addr, "/api/v1/health").await;
-    assert!(res.starts_with("HTTP/1.1 200"), "{res}");
+    assert!(res.contains("\"connected\""), "{res}");
     let res = http_get(hub.hub.http_addr, "/api/v1/openapi.json").await;
     assert!(res.contains("\"openapi\":\"3.1.0\""));
 

@@ -14,6 +14,7 @@ mod api_input;
 mod broker_auth;
 mod config;
 mod doctor_e2e;
+mod hostile_mqtt;
 mod hub_e2e;
 mod jobs;
 mod lock_e2e;
