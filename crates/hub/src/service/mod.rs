@@ -182,6 +182,7 @@ impl From<StoreError> for ServiceError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::InUse => ServiceError::InUse,
+            StoreError::LastOwner => ServiceError::LastOwner,
             StoreError::Conflict => ServiceError::Conflict("record"),
             other => ServiceError::Store(other),
         }

@@ -14,6 +14,7 @@ mod api_input;
 mod config;
 mod doctor_e2e;
 mod hub_e2e;
+mod invariants;
 mod jobs;
 mod lock_e2e;
 mod openapi;

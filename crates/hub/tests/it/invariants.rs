@@ -1,0 +1,117 @@
+//! Invariants the database keeps under concurrent API calls (issue 13):
+//! two owners demoting or deleting each other at the same moment leave the
+//! organisation with an owner, on SQLite and PostgreSQL.
+
+use serde_json::json;
+use tumbler_hub::model::Role;
+use tumbler_hub::service::orgs::AccountInput;
+use tumbler_testkit::fixtures::{login_in, PASSWORD};
+use tumbler_testkit::http::call;
+use tumbler_testkit::{postgres_db, sqlite_db, TestApp, TestDb};
+
+/// What each of the two owners does to the other.
+#[derive(Clone, Copy, Debug)]
+enum Move {
+    Demote,
+    Delete,
+}
+
+async fn act(app: &TestApp, token: &str, on: i64, m: Move) -> (u16, serde_json::Value) {
+    let path = format!("/api/v1/accounts/{on}");
+    let (st, body) = match m {
+        Move::Demote => {
+            call(
+                app,
+                "PATCH",
+                &path,
+                Some(token),
+                Some(json!({"role": "manager"})),
+            )
+            .await
+        }
+        Move::Delete => call(app, "DELETE", &path, Some(token), None).await,
+    };
+    (st.as_u16(), body)
+}
+
+async fn owners_race(db: TestDb) {
+    let app = TestApp::on(db).unwrap();
+    let s = app.service();
+    let moves = [
+        (Move::Demote, Move::Demote),
+        (Move::Delete, Move::Delete),
+        (Move::Demote, Move::Delete),
+    ];
+    let mut refused_409 = 0;
+    for round in 0..24 {
+        let (ma, mb) = moves[round % moves.len()];
+        let name = format!("race{round}");
+        let a_email = format!("a@{name}.test");
+        let b = s
+            .bootstrap_org(&name, "HQ", "Europe/Paris", &a_email, PASSWORD)
+            .await
+            .unwrap();
+        let a_token = login_in(s, &a_email).await;
+        let a_principal = s.authenticate(&a_token).await.unwrap();
+        let b_email = format!("b@{name}.test");
+        let second = s
+            .create_account(
+                &a_principal,
+                AccountInput {
+                    email: &b_email,
+                    name: "second owner",
+                    role: Role::Owner,
+                    password: PASSWORD,
+                },
+            )
+            .await
+            .unwrap();
+        let b_token = login_in(s, &b_email).await;
+        let (ra, rb) = tokio::join!(
+            act(&app, &a_token, second.id, ma),
+            act(&app, &b_token, b.owner.id, mb)
+        );
+        let owners: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM accounts WHERE org_id = $1 AND role = 'owner'",
+        )
+        .bind(b.org.id)
+        .fetch_one(s.store().pool())
+        .await
+        .unwrap();
+        let ctx = format!("round {round} {ma:?}/{mb:?}: a {ra:?}, b {rb:?}");
+        assert_eq!(owners, 1, "the organisation keeps exactly one owner; {ctx}");
+        let ok = [&ra, &rb].iter().filter(|r| r.0 / 100 == 2).count();
+        assert_eq!(ok, 1, "exactly one call succeeds; {ctx}");
+        let refused = if ra.0 / 100 == 2 { &rb } else { &ra };
+        match refused.0 {
+            409 => {
+                assert_eq!(refused.1["code"], "last_owner", "{ctx}");
+                assert!(
+                    refused.1["detail"].as_str().unwrap().contains("owner"),
+                    "{ctx}"
+                );
+                refused_409 += 1;
+            }
+            // The loser's own account was demoted or deleted first: its
+            // request is no longer an owner's (or no longer signed in).
+            401 | 403 => {}
+            other => panic!("unexpected status {other}; {ctx}"),
+        }
+    }
+    eprintln!("owners race: {refused_409} of 24 refused calls were 409 last_owner");
+    app.db.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_owners_removing_each_other_leave_an_owner_on_sqlite() {
+    owners_race(sqlite_db().await.unwrap()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_owners_removing_each_other_leave_an_owner_on_postgres() {
+    let Some(db) = postgres_db().await.unwrap() else {
+        eprintln!("skipped: no PostgreSQL");
+        return;
+    };
+    owners_race(db).await;
+}
