@@ -67,8 +67,14 @@ fn request_body(method: &str, path: &str) -> Option<Value> {
             json!({"setup_code": {"type": "string", "format": "password"}, "factory_key": {"type": "string"}}),
         ),
         ("POST", "/api/v1/locks/{id}/transfer") => obj(
-            &["to_org"],
-            json!({"to_org": {"type": "integer", "format": "int64"}}),
+            &["to_org", "confirm"],
+            json!({"to_org": {"type": "integer", "format": "int64"},
+                   "confirm": {"type": "string", "description": "the lock's serial"}}),
+        ),
+        ("POST", "/api/v1/locks/{id}/release")
+        | ("POST", "/api/v1/locks/{id}/manufacturer-reset") => obj(
+            &["confirm"],
+            json!({"confirm": {"type": "string", "description": "the lock's serial"}}),
         ),
         ("POST", "/api/v1/locks/{id}/holidays") => obj(
             &[],

@@ -1,11 +1,12 @@
 //! Invariants the database keeps under concurrent API calls (issue 13):
 //! two owners demoting or deleting each other at the same moment leave the
-//! organisation with an owner, on SQLite and PostgreSQL.
+//! organisation with an owner, on SQLite and PostgreSQL. Every destructive
+//! operation is confirmed the same way (`confirm` = the lock's serial).
 
 use serde_json::json;
 use tumbler_hub::model::Role;
 use tumbler_hub::service::orgs::AccountInput;
-use tumbler_testkit::fixtures::{login_in, PASSWORD};
+use tumbler_testkit::fixtures::{login_in, org, PASSWORD};
 use tumbler_testkit::http::call;
 use tumbler_testkit::{postgres_db, sqlite_db, TestApp, TestDb};
 
@@ -114,4 +115,84 @@ async fn two_owners_removing_each_other_leave_an_owner_on_postgres() {
         return;
     };
     owners_race(db).await;
+}
+
+#[tokio::test]
+async fn destructive_operations_need_the_serial_and_change_nothing_without_it() {
+    let app = TestApp::sqlite().await.unwrap();
+    let a = org(&app, "alpha").await;
+    let b = org(&app, "beta").await;
+    let owner = a.token(Role::Owner);
+    let id = a.lock_id;
+    let count = |table: &'static str| {
+        let pool = app.service().store().pool().clone();
+        async move {
+            sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(format!(
+                "SELECT COUNT(*) FROM {table}"
+            )))
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+        }
+    };
+    let before = (count("operations").await, count("audit").await);
+    let routes = [
+        ("release", json!({})),
+        ("transfer", json!({"to_org": b.org_id})),
+        ("operations", json!({"kind": "factory_reset"})),
+    ];
+    for (route, body) in routes {
+        let path = format!("/api/v1/locks/{id}/{route}");
+        let mut wrong = body.clone();
+        wrong["confirm"] = json!("not-the-serial");
+        let mut attempts = vec![Some(body), Some(wrong)];
+        if route == "release" {
+            // No body at all is refused the same way (not a 415).
+            attempts.push(None);
+        }
+        for attempt in attempts {
+            let (st, p) = call(&app, "POST", &path, Some(owner), attempt.clone()).await;
+            assert_eq!(st, 400, "{route} {attempt:?}: {p}");
+            assert_eq!(p["code"], "confirmation_required", "{route}: {p}");
+            assert!(
+                p["detail"].as_str().unwrap().contains(&a.serial),
+                "the refusal names the serial to type: {p}"
+            );
+        }
+    }
+    let (st, lock) = call(
+        &app,
+        "GET",
+        &format!("/api/v1/locks/{id}"),
+        Some(owner),
+        None,
+    )
+    .await;
+    assert_eq!(st, 200, "the lock is still there: {lock}");
+    assert_eq!(lock["claim_state"], "claimed");
+    assert_eq!(
+        (count("operations").await, count("audit").await),
+        before,
+        "nothing queued or audited"
+    );
+    // Confirmed with the serial: released.
+    let (st, p) = call(
+        &app,
+        "POST",
+        &format!("/api/v1/locks/{id}/release"),
+        Some(owner),
+        Some(json!({"confirm": a.serial})),
+    )
+    .await;
+    assert!(st.is_success(), "{p}");
+    let (st, _) = call(
+        &app,
+        "GET",
+        &format!("/api/v1/locks/{id}"),
+        Some(owner),
+        None,
+    )
+    .await;
+    assert_eq!(st, 404);
+    app.db.cleanup().await;
 }
