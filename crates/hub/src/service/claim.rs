@@ -178,10 +178,11 @@ impl Service {
         Ok(serde_json::json!({ "op": op }))
     }
 }
+/// A setup code that cannot be the printed one is refused here: every claim
+/// start costs the lock one attempt towards its claim lockout.
 fn check_setup_code(code: &SecretPin) -> Result<(), ServiceError> {
-    let c = code.expose();
-    if c.is_empty() || c.len() > 64 || c.chars().any(char::is_control) {
-        return Err(invalid("setup_code", "1 to 64 printable characters"));
+    if !tumbler_control::proto::claim::setup_code_well_formed(code.expose().as_bytes()) {
+        return Err(invalid("setup_code", crate::plane::SETUP_CODE_FORMAT));
     }
     Ok(())
 }
