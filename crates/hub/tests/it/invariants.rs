@@ -2,13 +2,22 @@
 //! two owners demoting or deleting each other at the same moment leave the
 //! organisation with an owner, on SQLite and PostgreSQL. Every destructive
 //! operation is confirmed the same way (`confirm` = the lock's serial).
+//! Deleting a site and claiming a lock into it are serialised.
 
-use serde_json::json;
+use serde_json::{json, Value};
+use tumbler_device::Label;
+use tumbler_hub::config::MqttConfig;
+use tumbler_hub::control::proto as p;
 use tumbler_hub::model::Role;
+use tumbler_hub::server::AppState;
 use tumbler_hub::service::orgs::AccountInput;
-use tumbler_testkit::fixtures::{login_in, org, PASSWORD};
+use tumbler_testkit::fixtures::{login_in, org, org_in, OrgFixture, PASSWORD};
 use tumbler_testkit::http::call;
-use tumbler_testkit::{postgres_db, sqlite_db, TestApp, TestDb};
+use tumbler_testkit::mqtt::Observer;
+use tumbler_testkit::net::Proxy;
+use tumbler_testkit::{
+    postgres_db, sqlite_db, unique, SimLock, TestApp, TestDb, TestHub, TestHubOptions,
+};
 
 /// What each of the two owners does to the other.
 #[derive(Clone, Copy, Debug)]
@@ -195,4 +204,137 @@ async fn destructive_operations_need_the_serial_and_change_nothing_without_it() 
     .await;
     assert_eq!(st, 404);
     app.db.cleanup().await;
+}
+
+/// A new empty site of `a`'s organisation.
+async fn new_site(state: &AppState, a: &OrgFixture, name: &str) -> i64 {
+    let (st, v) = call(
+        state,
+        "POST",
+        "/api/v1/sites",
+        Some(a.token(Role::Owner)),
+        Some(json!({"name": name, "time_zone": "UTC"})),
+    )
+    .await;
+    assert_eq!(st, 201, "{v}");
+    v["id"].as_i64().unwrap()
+}
+
+async fn claim_into(state: &AppState, a: &OrgFixture, label: &Label, site: i64) -> (u16, Value) {
+    let (st, v) = call(
+        state,
+        "POST",
+        "/api/v1/locks/claim",
+        Some(a.token(Role::Owner)),
+        Some(json!({"serial": label.serial, "setup_code": label.setup_code, "site_id": site})),
+    )
+    .await;
+    (st.as_u16(), v)
+}
+
+async fn delete_site(state: &AppState, a: &OrgFixture, site: i64) -> (u16, Value) {
+    let path = format!("/api/v1/sites/{site}");
+    let (st, v) = call(state, "DELETE", &path, Some(a.token(Role::Owner)), None).await;
+    (st.as_u16(), v)
+}
+
+/// After a claim into `site` and a delete of it, whatever their order: a
+/// claimed lock has its binding and its site; a deleted site took no lock
+/// with it and the lock is still free to claim.
+async fn check_claim_vs_delete(
+    state: &AppState,
+    a: &OrgFixture,
+    label: &Label,
+    site: i64,
+    claimed: &(u16, Value),
+    deleted: &(u16, Value),
+) {
+    let s = &state.service;
+    let ctx = format!("claim {claimed:?}, delete {deleted:?}");
+    match (claimed.0, deleted.0) {
+        (201, 409) => {
+            assert_eq!(deleted.1["code"], "in_use", "{ctx}");
+            let id = claimed.1["id"].as_i64().unwrap();
+            assert!(s.store().get_binding(id).await.unwrap().is_some(), "{ctx}");
+            assert!(
+                s.store().get_site(a.org_id, site).await.unwrap().is_some(),
+                "{ctx}"
+            );
+        }
+        (404, 204) => {
+            // The lock was never asked: it is still in setup mode, and a
+            // claim into a site that exists succeeds.
+            let home = a.site_id;
+            let again = claim_into(state, a, label, home).await;
+            assert_eq!(
+                again.0, 201,
+                "the lock is still claimable; {ctx}, then {again:?}"
+            );
+        }
+        _ => panic!("a claim and a site delete must be serialised; {ctx}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deleting_a_site_and_claiming_into_it_are_serialised() {
+    let hub = TestHub::start_opts(TestHubOptions::new(MqttConfig::Builtin))
+        .await
+        .unwrap();
+    let state = hub.hub.state.clone();
+    let broker = hub.broker();
+    let a = std::sync::Arc::new(org_in(&state.service, &unique("race")).await);
+    let dir = tempfile::tempdir().unwrap();
+
+    // A claim in flight (the lock's link is cut, so it hangs until the
+    // hub's claim timeout): deleting its site is refused, nothing lost.
+    let proxy = Proxy::start(broker.clone()).await;
+    let mut held = SimLock::start(dir.path(), &unique("HELD"), proxy.addr.clone()).await;
+    let site = new_site(&state, &a, "held").await;
+    let mut down =
+        Observer::start(&broker, &[format!("tumbler/v1/{}/down", held.label.serial)]).await;
+    proxy.cut();
+    let claim_task = {
+        let (state, label) = (state.clone(), held.label.clone());
+        let a = a.clone();
+        tokio::spawn(async move { claim_into(&state, &a, &label, site).await })
+    };
+    // The hub has sent the claim's first message: the claim is in flight.
+    down.wait_for(&format!("tumbler/v1/{}/down", held.label.serial), 30, |f| {
+        matches!(
+            p::decode::<p::claim::ClaimMessage>(f),
+            Ok(p::claim::ClaimMessage::Start(_))
+        )
+    })
+    .await
+    .expect("the claim starts");
+    let deleted = delete_site(&state, &a, site).await;
+    assert_eq!(
+        deleted.0, 409,
+        "a site with a claim in flight stays: {deleted:?}"
+    );
+    assert_eq!(deleted.1["code"], "in_use");
+    proxy.restore();
+    let claimed = claim_task.await.unwrap();
+    if claimed.0 == 201 {
+        check_claim_vs_delete(&state, &a, &held.label, site, &claimed, &deleted).await;
+    } else {
+        // Timed out without an answer: the reservation ended with it.
+        assert_eq!(claimed.0, 504, "{claimed:?}");
+        assert_eq!(delete_site(&state, &a, site).await.0, 204);
+    }
+    held.shutdown().await;
+
+    // Rounds of the two at the same moment.
+    for round in 0..4 {
+        let mut sim =
+            SimLock::start(dir.path(), &unique(&format!("R{round}")), broker.clone()).await;
+        let site = new_site(&state, &a, &format!("round {round}")).await;
+        let (claimed, deleted) = tokio::join!(
+            claim_into(&state, &a, &sim.label, site),
+            delete_site(&state, &a, site)
+        );
+        check_claim_vs_delete(&state, &a, &sim.label, site, &claimed, &deleted).await;
+        sim.shutdown().await;
+    }
+    hub.stop().await;
 }
