@@ -46,6 +46,16 @@ pub enum ClaimError {
     /// The lock's key confirmation failed: the setup code is wrong (or someone else
     /// answered). The flow is over; the lock counts the attempt towards its lockout.
     WrongSetupCode,
+    /// The lock refuses claims for this many more seconds after too many wrong setup
+    /// codes (it said so in answer to the start, which cost no attempt). The flow is
+    /// over; nothing changed.
+    Throttled {
+        /// Seconds until the lock takes a claim again.
+        retry_after_s: u32,
+    },
+    /// The setup code is not [`tumbler_proto::claim::SETUP_CODE_DIGITS`] digits: it
+    /// cannot be the printed one, so no frame was made (it would cost an attempt).
+    BadSetupCode,
     /// The serial is empty or longer than `tumbler_proto::SERIAL_MAX`.
     BadSerial,
     /// The label is longer than `tumbler_proto::NAME_MAX` bytes.
@@ -121,6 +131,9 @@ impl ClaimFlow {
         if serial.is_empty() {
             return Err(ClaimError::BadSerial);
         }
+        if !tumbler_proto::claim::setup_code_well_formed(setup_code) {
+            return Err(ClaimError::BadSetupCode);
+        }
         let serial_s = Serial::try_from(serial).map_err(|_| ClaimError::BadSerial)?;
         let label = Name::try_from(label).map_err(|_| ClaimError::BadLabel)?;
         let key = ControllerKey::generate(rng);
@@ -159,6 +172,14 @@ impl ClaimFlow {
             return Ok(ClaimStep::Ignored);
         }
         let msg = Plain::decode(frame).map_err(ClaimError::Malformed)?;
+        if let (State::AwaitReply { .. }, ClaimMessage::Throttled { retry_after_s }) =
+            (&self.state, &msg)
+        {
+            self.state = State::Over;
+            return Err(ClaimError::Throttled {
+                retry_after_s: *retry_after_s,
+            });
+        }
         let expected = matches!(
             (&self.state, &msg),
             (State::AwaitReply { .. }, ClaimMessage::Reply(_))

@@ -181,7 +181,7 @@ pub fn valid_serial(serial: &str) -> Result<(), String> {
 }
 
 /// Creates a new flash image at `path` holding the factory identity of lock `serial`: an Ed25519
-/// identity key and an 8-digit setup code drawn from `rng`. Returns the label to print.
+/// identity key and an 8-digit setup code (`tumbler_proto::claim::SETUP_CODE_DIGITS`) drawn from `rng`. Returns the label to print.
 pub fn provision<R: CryptoRng>(
     path: &Path,
     serial: &str,
@@ -215,7 +215,7 @@ pub fn provision_memory<R: CryptoRng>(
 fn new_factory<R: CryptoRng>(serial: &str, rng: &mut R) -> (FactoryData, String) {
     let mut seed = [0u8; 32];
     rng.fill_bytes(&mut seed);
-    let code: String = (0..8)
+    let code: String = (0..tumbler_proto::claim::SETUP_CODE_DIGITS)
         .map(|_| char::from(b'0' + (rng.next_u32() % 10) as u8))
         .collect();
     let factory = FactoryData::new(

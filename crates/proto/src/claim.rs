@@ -32,6 +32,16 @@ use crate::msg::{SignedLockStatement, SignedResetRecord, SignedSelfCheck};
 #[cfg(feature = "pake")]
 pub use machine::*;
 
+/// Digits in a setup code as printed on a lock's label (`TUMBLER:1:<serial>:<code>`).
+pub const SETUP_CODE_DIGITS: usize = 8;
+
+/// Whether `code` has the form of a printed setup code ([`SETUP_CODE_DIGITS`] ASCII
+/// digits). A controller checks this before starting a claim: every start costs the
+/// lock one of its claim attempts, so a code that cannot be right must never be sent.
+pub fn setup_code_well_formed(code: &[u8]) -> bool {
+    code.len() == SETUP_CODE_DIGITS && code.iter().all(u8::is_ascii_digit)
+}
+
 /// Room for one SPAKE2 message (33 bytes for Ed25519).
 const PAKE_MSG_MAX: usize = 48;
 /// Room for a sealed key payload.
@@ -105,6 +115,13 @@ pub enum ClaimMessage {
     /// Lock → anyone, plain on `up`: its factory-signed reset state, at every boot and
     /// link (re)connect and in answer to `StatementRequest`.
     Statement(SignedLockStatement),
+    /// Lock → controller, in answer to a `Start` it did not take: too many wrong setup
+    /// codes, claims refused for this many more seconds (the start cost no attempt).
+    /// Unauthenticated: a controller reports it, never acts on it beyond the answer.
+    Throttled {
+        /// Seconds until the lock takes a claim again (rounded up).
+        retry_after_s: u32,
+    },
 }
 
 impl ClaimMessage {

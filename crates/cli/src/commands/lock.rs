@@ -234,7 +234,12 @@ pub async fn run(g: &Global, a: LockArgs) -> anyhow::Result<()> {
                 yes,
             )?;
             let op = api
-                .post_empty::<Operation>(&format!("/locks/{id}/manufacturer-reset"))
+                .post::<Operation, _>(
+                    &format!("/locks/{id}/manufacturer-reset"),
+                    &tumbler_hub::api::locks::ConfirmBody {
+                        confirm: Some(lock.serial),
+                    },
+                )
                 .await?;
             let op = if a.wait { follow(&api, op).await? } else { op };
             emit(g.json, &op, record);

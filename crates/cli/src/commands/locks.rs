@@ -1,7 +1,7 @@
 //! `tumbler locks list|show|claim|reclaim|release|transfer|settings`.
 
 use clap::Subcommand;
-use tumbler_hub::api::locks::{ClaimBody, ReclaimBody, TransferBody};
+use tumbler_hub::api::locks::{ClaimBody, ConfirmBody, ReclaimBody, TransferBody};
 use tumbler_hub::model::Lock;
 use tumbler_hub::service::lifecycle::LifecycleOutcome;
 
@@ -179,22 +179,29 @@ pub async fn run(g: &Global, c: LocksCmd) -> anyhow::Result<()> {
             return super::lock_settings::run(g, id, set, wait).await;
         }
         LocksCmd::Release { id, yes } => {
+            let serial = api.get::<Lock>(&format!("/locks/{id}")).await?.body.serial;
             confirm(
                 &format!(
-                    "Release lock {id}? If it is online it is factory reset first. {}",
+                    "Release lock {id} ({serial})? If it is online it is factory reset first. {}",
                     tumbler_hub::control::factory_reset_summary()
                 ),
                 yes,
             )?;
             let v = api
-                .post_empty::<LifecycleOutcome>(&format!("/locks/{id}/release"))
+                .post::<LifecycleOutcome, _>(
+                    &format!("/locks/{id}/release"),
+                    &ConfirmBody {
+                        confirm: Some(serial),
+                    },
+                )
                 .await?;
             emit(g.json, &v, message);
         }
         LocksCmd::Transfer { id, to_org, yes } => {
+            let serial = api.get::<Lock>(&format!("/locks/{id}")).await?.body.serial;
             confirm(
                 &format!(
-                    "Transfer lock {id} to organisation {to_org}? It is factory reset and \
+                    "Transfer lock {id} ({serial}) to organisation {to_org}? It is factory reset and \
                      leaves your organisation. {}",
                     tumbler_hub::control::factory_reset_summary()
                 ),
@@ -203,7 +210,10 @@ pub async fn run(g: &Global, c: LocksCmd) -> anyhow::Result<()> {
             let v = api
                 .post::<LifecycleOutcome, _>(
                     &format!("/locks/{id}/transfer"),
-                    &TransferBody { to_org },
+                    &TransferBody {
+                        to_org,
+                        confirm: Some(serial),
+                    },
                 )
                 .await?;
             emit(g.json, &v, message);

@@ -24,7 +24,7 @@ fn claim_with_the_right_code_binds_the_lock() {
 #[test]
 fn wrong_setup_code_is_its_own_error_and_pairs_nothing() {
     let mut lock = FakeLock::new(3);
-    let err = try_claim(&mut lock, b"000000", 4).unwrap_err();
+    let err = try_claim(&mut lock, b"00000000", 4).unwrap_err();
     assert_eq!(err, ClaimError::WrongSetupCode);
     assert!(lock.table.is_empty());
 }
@@ -84,4 +84,36 @@ fn a_lock_that_is_already_claimed_does_not_finish() {
     };
     assert!(lock.on_down(&finish).is_empty());
     assert_eq!(lock.table.len(), 1);
+}
+
+#[test]
+fn a_code_that_is_not_the_label_s_8_digits_makes_no_frame() {
+    for bad in [
+        &b""[..],
+        b"1",
+        b"3141592",
+        b"314159265",
+        b"3141 926",
+        b"abcdefgh",
+    ] {
+        assert_eq!(
+            ClaimFlow::start(SERIAL, bad, "hub", &mut rng(8)).unwrap_err(),
+            ClaimError::BadSetupCode,
+            "{bad:?}"
+        );
+    }
+}
+
+#[test]
+fn a_throttling_lock_ends_the_flow_with_its_wait() {
+    let (mut flow, _first) = ClaimFlow::start(SERIAL, CODE, "hub", &mut rng(9)).unwrap();
+    let mut buf = vec![0u8; MAX_MESSAGE_LEN];
+    let n = ClaimMessage::Throttled { retry_after_s: 463 }
+        .encode(&mut buf)
+        .unwrap();
+    assert_eq!(
+        flow.on_frame(&buf[..n]).unwrap_err(),
+        ClaimError::Throttled { retry_after_s: 463 }
+    );
+    assert!(flow.is_over());
 }

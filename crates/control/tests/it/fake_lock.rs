@@ -8,7 +8,7 @@ use tumbler_control::proto::*;
 use tumbler_control::{Binding, ClaimFlow, ClaimStep};
 
 pub const SERIAL: &str = "TMB-0001";
-pub const CODE: &[u8] = b"314159";
+pub const CODE: &[u8] = b"31415926";
 
 pub fn rng(seed: u64) -> ChaCha20Rng {
     ChaCha20Rng::seed_from_u64(seed)

@@ -203,7 +203,10 @@ impl SimLock {
                     self.say(format!(
                         "claim refused: too many attempts, try again in {wait} s"
                     ));
-                    return None;
+                    // Say so, so the controller can tell its user (this start cost nothing).
+                    return Self::encode_claim(&ClaimMessage::Throttled {
+                        retry_after_s: u32::try_from(wait).unwrap_or(u32::MAX),
+                    });
                 }
                 // Count the guess on flash before answering it.
                 if !self.set_claim_attempts(self.claim_attempts.saturating_add(1)) {

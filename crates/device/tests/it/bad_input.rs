@@ -238,17 +238,19 @@ async fn claim_guessing_is_throttled_across_battery_pulls() {
         .await
         .unwrap_err()
         .contains("wrong setup code"));
+    // It answers the start it will not take with how long it refuses claims
+    // (that start cost no attempt).
     let e = h.claim_with("99999998").await.unwrap_err();
-    assert!(e.contains("no claim reply"), "{e}");
+    assert!(
+        e.contains("no claim reply: Some(Throttled { retry_after_s: "),
+        "{e}"
+    );
     // A battery pull does not reset the budget; even the right code waits.
     h.expect("pull-battery", "battery out").await;
     h.expect("insert-battery", "booting").await;
     let code = h.label.setup_code.clone();
-    assert!(h
-        .claim_with(&code)
-        .await
-        .unwrap_err()
-        .contains("no claim reply"));
+    let e = h.claim_with(&code).await.unwrap_err();
+    assert!(e.contains("Throttled"), "{e}");
     let log = h.say("log").await;
     assert!(log.contains("too many attempts"), "{log}");
     // After the back-off the right code works.

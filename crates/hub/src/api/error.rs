@@ -40,6 +40,8 @@ pub struct ApiError {
     pub title: &'static str,
     /// This occurrence's explanation (never internals or secrets).
     pub detail: String,
+    /// Seconds for a `Retry-After` header (429, 503), if known.
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -55,7 +57,14 @@ impl ApiError {
             code,
             title,
             detail: detail.into(),
+            retry_after: None,
         }
+    }
+
+    /// The same error with a `Retry-After: secs` header.
+    pub fn with_retry_after(mut self, secs: u64) -> Self {
+        self.retry_after = Some(secs);
+        self
     }
 
     /// 400 `invalid_input`.
@@ -183,6 +192,16 @@ impl From<ServiceError> for ApiError {
                 "The lock did not answer",
                 "the lock did not answer in time: is it online and in setup mode?",
             ),
+            ServiceError::ClaimThrottled { retry_after_s } => ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "claim_throttled",
+                "The lock refuses claims for now",
+                format!(
+                    "the lock refuses claims for {retry_after_s} s after too many wrong setup codes; \
+                     this request cost no attempt — try again then, with the code on its label"
+                ),
+            )
+            .with_retry_after(u64::from(retry_after_s)),
             ServiceError::ClaimFailed(why) => ApiError::new(
                 StatusCode::BAD_GATEWAY,
                 "claim_failed",
@@ -267,6 +286,10 @@ impl IntoResponse for ApiError {
             header::CONTENT_TYPE,
             header::HeaderValue::from_static("application/problem+json"),
         );
+        if let Some(secs) = self.retry_after {
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from(secs));
+        }
         if self.status == StatusCode::UNAUTHORIZED {
             res.headers_mut().insert(
                 header::WWW_AUTHENTICATE,

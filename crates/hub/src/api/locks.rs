@@ -98,6 +98,29 @@ pub struct ReclaimBody {
 pub struct TransferBody {
     /// The organisation that may claim the lock next.
     pub to_org: i64,
+    /// The lock's serial, to confirm.
+    #[serde(default)]
+    pub confirm: Option<String>,
+}
+
+/// Body of `POST /locks/{id}/release` and `/manufacturer-reset`: the lock's
+/// serial, to confirm. A request without a body is refused like a wrong one
+/// (`confirmation_required`), never a 415.
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfirmBody {
+    /// The lock's serial.
+    #[serde(default)]
+    pub confirm: Option<String>,
+}
+
+impl ConfirmBody {
+    fn parse(body: &axum::body::Bytes) -> Result<Self, ApiError> {
+        if body.iter().all(u8::is_ascii_whitespace) {
+            return Ok(Self::default());
+        }
+        serde_json::from_slice(body).map_err(|e| ApiError::invalid(format!("body: {e}")))
+    }
 }
 
 /// `POST /locks/claim`: 201 with the claimed lock.
@@ -154,8 +177,10 @@ pub async fn release(
     State(s): State<AppState>,
     p: Principal,
     ApiPath(id): ApiPath<i64>,
+    body: axum::body::Bytes,
 ) -> Result<(StatusCode, Json<LifecycleOutcome>), ApiError> {
-    let o = s.service.release(&p, id).await?;
+    let b = ConfirmBody::parse(&body)?;
+    let o = s.service.release(&p, id, b.confirm.as_deref()).await?;
     s.wake_jobs();
     Ok(lifecycle(o))
 }
@@ -167,7 +192,10 @@ pub async fn transfer(
     ApiPath(id): ApiPath<i64>,
     ApiJson(b): ApiJson<TransferBody>,
 ) -> Result<(StatusCode, Json<LifecycleOutcome>), ApiError> {
-    let o = s.service.transfer(&p, id, b.to_org).await?;
+    let o = s
+        .service
+        .transfer(&p, id, b.to_org, b.confirm.as_deref())
+        .await?;
     s.wake_jobs();
     Ok(lifecycle(o))
 }
@@ -177,8 +205,13 @@ pub async fn manufacturer_reset(
     State(s): State<AppState>,
     p: Principal,
     ApiPath(id): ApiPath<i64>,
+    body: axum::body::Bytes,
 ) -> Result<(StatusCode, Json<Operation>), ApiError> {
-    let op = s.service.manufacturer_reset(&p, id).await?;
+    let b = ConfirmBody::parse(&body)?;
+    let op = s
+        .service
+        .manufacturer_reset(&p, id, b.confirm.as_deref())
+        .await?;
     s.wake_jobs();
     Ok((StatusCode::ACCEPTED, Json(op)))
 }

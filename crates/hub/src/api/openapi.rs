@@ -51,9 +51,16 @@ fn id() -> Value {
     json!({"type": "integer", "format": "int64", "minimum": i64::MIN, "maximum": i64::MAX})
 }
 
-/// A setup code as printed on a label (`check_setup_code`).
+/// A setup code as printed on a label: 8 digits (`check_setup_code`).
 fn setup_code() -> Value {
-    json!({"type": "string", "format": "password", "pattern": "^[ -~]{1,64}$"})
+    json!({"type": "string", "format": "password", "pattern": "^[0-9]{8}$"})
+}
+
+/// A destructive operation's confirmation: the lock's serial.
+fn confirm() -> Value {
+    let mut v = serial();
+    v["description"] = json!("the lock's serial, to confirm");
+    v
 }
 
 /// JSON body a route accepts, if any.
@@ -121,7 +128,14 @@ fn request_body(method: &str, path: &str) -> Option<Value> {
             &["setup_code"],
             json!({"setup_code": setup_code(), "factory_key": nullable(factory_key())}),
         ),
-        ("POST", "/api/v1/locks/{id}/transfer") => obj(&["to_org"], json!({"to_org": id()})),
+        ("POST", "/api/v1/locks/{id}/transfer") => obj(
+            &["to_org", "confirm"],
+            json!({"to_org": id(), "confirm": confirm()}),
+        ),
+        ("POST", "/api/v1/locks/{id}/release")
+        | ("POST", "/api/v1/locks/{id}/manufacturer-reset") => {
+            obj(&["confirm"], json!({"confirm": confirm()}))
+        }
         ("POST", "/api/v1/locks/{id}/holidays") => obj(
             &[],
             json!({"slot": {"type": "integer", "minimum": 0, "maximum": 3},
@@ -428,6 +442,7 @@ fn problem_statuses(r: &RouteSpec, has_body: bool) -> Vec<(&'static str, &'stati
     out.extend(match (r.method, r.path) {
         ("POST", "/api/v1/login") => &[("401", "wrong e-mail or password")][..],
         ("POST", "/api/v1/locks/claim" | "/api/v1/locks/{id}/reclaim") => &[
+            ("429", "the lock refuses claims for a while after too many wrong setup codes (Retry-After)"),
             ("502", "the lock answered the claim with an error"),
             ("503", "the hub has no link to the locks"),
             ("504", "the lock did not answer in time"),

@@ -73,6 +73,13 @@ pub enum PlaneError {
     /// The lock's key confirmation failed during a claim: wrong setup code.
     #[error("wrong setup code")]
     WrongSetupCode,
+    /// The lock refuses claims for `retry_after_s` more seconds after too
+    /// many wrong setup codes; this start cost no attempt.
+    #[error("the lock refuses claims for {retry_after_s} s after too many wrong setup codes")]
+    ClaimThrottled {
+        /// Seconds until the lock takes a claim again.
+        retry_after_s: u32,
+    },
     /// The claim protocol failed (tampered or unexpected answer).
     #[error("claim failed: {0}")]
     ClaimFailed(String),
@@ -320,9 +327,15 @@ impl Presence for LockPlane {
     }
 }
 
+/// What a setup code looks like, for the refusal of one that cannot be right.
+pub const SETUP_CODE_FORMAT: &str = "the 8 digits printed on the lock's label (e.g. 04729315); \
+     nothing was sent to the lock, which counts every claim attempt";
+
 fn claim_error(e: ClaimError) -> PlaneError {
     match e {
         ClaimError::WrongSetupCode => PlaneError::WrongSetupCode,
+        ClaimError::Throttled { retry_after_s } => PlaneError::ClaimThrottled { retry_after_s },
+        ClaimError::BadSetupCode => invalid("setup_code", SETUP_CODE_FORMAT),
         ClaimError::BadSerial => invalid("serial", "too long for the lock protocol"),
         other => PlaneError::ClaimFailed(format!("{other}")),
     }

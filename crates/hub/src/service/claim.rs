@@ -8,6 +8,11 @@ use super::{check_name, invalid, Principal, Service, ServiceError, ADMINS};
 use crate::model::{ClaimState, Lock, OpName};
 use crate::service::locks::check_serial;
 use crate::store::plane::NewAudit;
+use crate::store::sites::ClaimReservation;
+
+/// How long a claim may hold its site against deletion (a claim takes
+/// seconds; this only bounds a reservation left by a hub that stopped).
+const CLAIM_RESERVATION_MS: i64 = 10 * 60 * 1000;
 
 /// A claim request (`POST /locks/claim`).
 #[derive(Debug, Clone)]
@@ -102,6 +107,49 @@ impl Service {
         name: &str,
         factory: Option<[u8; 32]>,
     ) -> Result<Lock, ServiceError> {
+        // The site is reserved before the lock is asked (deleting it is
+        // refused meanwhile), so a lock never pairs into a site that is gone
+        // by the time its binding is stored; the reservation ends in the
+        // transaction that stores the binding, or here on failure.
+        let now = self.now_ms();
+        let until = now.saturating_add(CLAIM_RESERVATION_MS);
+        match self
+            .store
+            .reserve_claim_site(serial, p.org_id, site_id, now, until)
+            .await?
+        {
+            ClaimReservation::Reserved => {}
+            ClaimReservation::Busy => return Err(ServiceError::ClaimInProgress),
+            _ => {
+                return Err(ServiceError::Missing {
+                    what: "site",
+                    id: site_id,
+                })
+            }
+        }
+        let result = self
+            .pair_and_store(p, serial, code, site_id, name, factory)
+            .await;
+        if result.is_err() {
+            if let Err(e) = self.store.end_claim_reservation(serial).await {
+                tracing::warn!(serial, error = %e, "could not end a claim's site reservation");
+            }
+        }
+        let lock = result?;
+        self.after_claim(p, serial, site_id, lock).await
+    }
+
+    /// Runs the setup-code exchange and stores the binding (ending the
+    /// site reservation in the same transaction).
+    async fn pair_and_store(
+        &self,
+        p: &Principal,
+        serial: &str,
+        code: &SecretPin,
+        site_id: i64,
+        name: &str,
+        factory: Option<[u8; 32]>,
+    ) -> Result<Lock, ServiceError> {
         let mut binding = self.plane.run_claim(serial, code).await?;
         if let Some(k) = factory {
             binding
@@ -112,10 +160,21 @@ impl Service {
             .to_bytes()
             .map_err(|e| ServiceError::ClaimFailed(format!("binding: {e}")))?;
         let now = self.now_ms();
-        let lock = self
+        Ok(self
             .store
             .claim_lock(serial, p.org_id, site_id, name, &bytes, now)
-            .await?;
+            .await?)
+    }
+
+    /// What follows a stored claim: users forgotten, audit, first queries.
+    async fn after_claim(
+        &self,
+        p: &Principal,
+        serial: &str,
+        site_id: i64,
+        lock: Lock,
+    ) -> Result<Lock, ServiceError> {
+        let now = self.now_ms();
         // A lock in setup mode holds no users: whoever the hub had on it is
         // gone (the counter before the reset was kept when it was detected).
         self.plane.access_lock_reset(lock.id, None).await?;
@@ -178,10 +237,11 @@ impl Service {
         Ok(serde_json::json!({ "op": op }))
     }
 }
+/// A setup code that cannot be the printed one is refused here: every claim
+/// start costs the lock one attempt towards its claim lockout.
 fn check_setup_code(code: &SecretPin) -> Result<(), ServiceError> {
-    let c = code.expose();
-    if c.is_empty() || c.len() > 64 || c.chars().any(char::is_control) {
-        return Err(invalid("setup_code", "1 to 64 printable characters"));
+    if !tumbler_control::proto::claim::setup_code_well_formed(code.expose().as_bytes()) {
+        return Err(invalid("setup_code", crate::plane::SETUP_CODE_FORMAT));
     }
     Ok(())
 }

@@ -19,6 +19,24 @@ pub struct LifecycleOutcome {
     pub message: String,
 }
 
+/// Every destructive operation (release, transfer, factory reset,
+/// manufacturer reset) is confirmed the same way: `confirm` set to the
+/// lock's serial. Anything else is refused before anything changes.
+pub(crate) fn confirm_serial(
+    lock: &Lock,
+    confirm: Option<&str>,
+    what: &str,
+) -> Result<(), ServiceError> {
+    if confirm.map(str::trim) == Some(lock.serial.as_str()) {
+        return Ok(());
+    }
+    Err(ServiceError::ConfirmationRequired(format!(
+        "set confirm to the lock's serial ({}) to {what}. {}",
+        lock.serial,
+        tumbler_control::factory_reset_summary()
+    )))
+}
+
 impl Service {
     pub(crate) async fn audit(
         &self,
@@ -45,19 +63,28 @@ impl Service {
     /// Releases a lock (owners, managers). A claimed lock that is online is
     /// factory reset first (the release completes when the reset is seen);
     /// otherwise it is released at once. The binding is deleted either way.
-    pub async fn release(&self, p: &Principal, id: i64) -> Result<LifecycleOutcome, ServiceError> {
+    /// `confirm` must be the lock's serial.
+    pub async fn release(
+        &self,
+        p: &Principal,
+        id: i64,
+        confirm: Option<&str>,
+    ) -> Result<LifecycleOutcome, ServiceError> {
         self.require(p, ADMINS)?;
         let lock = self.own_lock(p, id).await?;
+        confirm_serial(&lock, confirm, "release it")?;
         self.leave(p, lock, None).await
     }
 
     /// Transfers a lock to another organisation (owners): the lock is
     /// factory reset, then it is `unclaimed` and only `to_org` may claim it.
+    /// `confirm` must be the lock's serial.
     pub async fn transfer(
         &self,
         p: &Principal,
         id: i64,
         to_org: i64,
+        confirm: Option<&str>,
     ) -> Result<LifecycleOutcome, ServiceError> {
         self.require(p, OWNERS)?;
         let lock = self.own_lock(p, id).await?;
@@ -67,6 +94,7 @@ impl Service {
         if self.store.get_org(to_org).await?.is_none() {
             return Err(super::refused("to_org", "no such organisation"));
         }
+        confirm_serial(&lock, confirm, "transfer it")?;
         self.leave(p, lock, Some(to_org)).await
     }
 
@@ -141,10 +169,12 @@ impl Service {
     /// (owners). Ownership is verified first (another organisation's lock is
     /// 404); an audit entry is written; the job runner then asks the lock for
     /// a nonce, signs a token with the manufacturer key and sends it.
+    /// `confirm` must be the lock's serial.
     pub async fn manufacturer_reset(
         &self,
         p: &Principal,
         id: i64,
+        confirm: Option<&str>,
     ) -> Result<Operation, ServiceError> {
         self.require(p, OWNERS)?;
         let lock = self.own_lock(p, id).await?;
@@ -157,6 +187,7 @@ impl Service {
         if !self.plane.has_manufacturer_key() {
             return Err(ServiceError::ManufacturerKeyMissing);
         }
+        confirm_serial(&lock, confirm, "reset it with a manufacturer token")?;
         self.audit(p, lock.id, "manufacturer_reset_requested", &lock.serial)
             .await?;
         self.enqueue(

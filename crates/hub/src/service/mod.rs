@@ -154,6 +154,13 @@ pub enum ServiceError {
     /// The lock did not answer in time (offline, or not in setup mode).
     #[error("the lock did not answer in time")]
     LockTimeout,
+    /// The lock refuses claims for `retry_after_s` more seconds after too
+    /// many wrong setup codes (it said so; this request cost no attempt).
+    #[error("the lock refuses claims for {retry_after_s} s after too many wrong setup codes")]
+    ClaimThrottled {
+        /// Seconds until the lock takes a claim again.
+        retry_after_s: u32,
+    },
     /// The claim protocol failed (tampered or unexpected answer).
     #[error("claim failed: {0}")]
     ClaimFailed(String),
@@ -180,6 +187,9 @@ impl From<PlaneError> for ServiceError {
             PlaneError::LockTimeout => ServiceError::LockTimeout,
             PlaneError::WrongSetupCode => ServiceError::WrongSetupCode,
             PlaneError::ClaimFailed(s) => ServiceError::ClaimFailed(s),
+            PlaneError::ClaimThrottled { retry_after_s } => {
+                ServiceError::ClaimThrottled { retry_after_s }
+            }
             PlaneError::Invalid { field, reason } => ServiceError::Invalid { field, reason },
             PlaneError::NotFound => ServiceError::NotFound,
             PlaneError::Store(e) => e.into(),
@@ -193,6 +203,7 @@ impl From<StoreError> for ServiceError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::InUse => ServiceError::InUse,
+            StoreError::LastOwner => ServiceError::LastOwner,
             StoreError::Conflict => ServiceError::Conflict("record"),
             other => ServiceError::Store(other),
         }

@@ -4,7 +4,7 @@ use super::{check_limit, invalid, Principal, Service, ServiceError, ADMINS, ANY_
 use crate::model::{OpName, OpState, Operation, Presence};
 use crate::store::operations::{OpOutcome, OperationFilter};
 
-use tumbler_control::{factory_reset_summary, SecretPin, FACTORY_RESET_ERASES};
+use tumbler_control::{SecretPin, FACTORY_RESET_ERASES};
 
 use crate::model::{ClaimState, Lock};
 use crate::store::operations::NewOperation;
@@ -116,12 +116,8 @@ impl Service {
         if req.confirm.is_some() && kind != OpName::FactoryReset {
             return Err(super::refused("confirm", "only for factory_reset"));
         }
-        if kind == OpName::FactoryReset && req.confirm.as_deref() != Some(lock.serial.as_str()) {
-            return Err(ServiceError::ConfirmationRequired(format!(
-                "set confirm to the lock's serial ({}). {}",
-                lock.serial,
-                factory_reset_summary()
-            )));
+        if kind == OpName::FactoryReset {
+            super::lifecycle::confirm_serial(&lock, req.confirm.as_deref(), "factory reset it")?;
         }
         if lock.claim_state != ClaimState::Claimed {
             return Err(ServiceError::WrongState(format!(

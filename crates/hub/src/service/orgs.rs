@@ -167,20 +167,8 @@ impl Service {
         role: Role,
     ) -> Result<Account, ServiceError> {
         self.require(p, OWNERS)?;
-        let current = self
-            .store
-            .get_account(p.org_id, id)
-            .await?
-            .ok_or(ServiceError::Missing {
-                what: "account",
-                id,
-            })?;
-        if current.role == Role::Owner
-            && role != Role::Owner
-            && self.store.count_owners(p.org_id).await? <= 1
-        {
-            return Err(ServiceError::LastOwner);
-        }
+        // The last-owner rule is checked by the store in the transaction
+        // that writes the role (two owners demoting each other at once).
         self.store
             .set_role(p.org_id, id, role)
             .await?
@@ -193,17 +181,8 @@ impl Service {
     /// Deletes an account and its tokens (owners). Not the last owner.
     pub async fn delete_account(&self, p: &Principal, id: i64) -> Result<(), ServiceError> {
         self.require(p, OWNERS)?;
-        let current = self
-            .store
-            .get_account(p.org_id, id)
-            .await?
-            .ok_or(ServiceError::Missing {
-                what: "account",
-                id,
-            })?;
-        if current.role == Role::Owner && self.store.count_owners(p.org_id).await? <= 1 {
-            return Err(ServiceError::LastOwner);
-        }
+        // The last-owner rule is checked by the store in the transaction
+        // that deletes (two owners deleting each other at once).
         if self.store.delete_account(p.org_id, id).await? {
             Ok(())
         } else {

@@ -109,7 +109,7 @@ impl Service {
     /// Deletes an empty site (owners).
     pub async fn delete_site(&self, p: &Principal, id: i64) -> Result<(), ServiceError> {
         self.require(p, OWNERS)?;
-        if self.store.delete_site(p.org_id, id).await? {
+        if self.store.delete_site(p.org_id, id, self.now_ms()).await? {
             Ok(())
         } else {
             Err(ServiceError::Missing { what: "site", id })

@@ -54,6 +54,10 @@ pub enum StoreError {
     /// A referenced row is still in use (e.g. deleting a site with locks).
     #[error("still in use")]
     InUse,
+    /// The change would leave an organisation without an owner; nothing
+    /// was changed.
+    #[error("an organisation keeps at least one owner")]
+    LastOwner,
     /// Any other database error.
     #[error("database error: {0}")]
     Database(#[source] sqlx::Error),

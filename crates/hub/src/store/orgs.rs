@@ -187,27 +187,88 @@ impl Store {
         rows.iter().map(account_row).collect()
     }
 
+    /// Locks organisation `org_id` against concurrent changes of its owners
+    /// until `tx` ends: SQLite takes the database's write lock now (a no-op
+    /// write, so a second writer waits instead of reading a stale count);
+    /// PostgreSQL locks the org row (`FOR UPDATE`).
+    async fn lock_org(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        org_id: i64,
+    ) -> Result<(), StoreError> {
+        let q = match self.backend {
+            super::Backend::Sqlite => "UPDATE orgs SET name = name WHERE id = $1",
+            super::Backend::Postgres => "SELECT id FROM orgs WHERE id = $1 FOR UPDATE",
+        };
+        sqlx::query(q).bind(org_id).execute(&mut **tx).await?;
+        Ok(())
+    }
+
+    /// Refuses with [`StoreError::LastOwner`] if taking account `id` out of
+    /// the owners would leave organisation `org_id` with none. Call under
+    /// [`Store::lock_org`] in the same transaction as the change.
+    async fn keep_an_owner(
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        org_id: i64,
+        id: i64,
+    ) -> Result<(), StoreError> {
+        let r = sqlx::query(
+            "SELECT COUNT(*) AS n FROM accounts WHERE org_id = $1 AND role = 'owner' AND id <> $2",
+        )
+        .bind(org_id)
+        .bind(id)
+        .fetch_one(&mut **tx)
+        .await?;
+        let others: i64 = col(&r, "n")?;
+        let is_owner =
+            sqlx::query("SELECT id FROM accounts WHERE org_id = $1 AND id = $2 AND role = 'owner'")
+                .bind(org_id)
+                .bind(id)
+                .fetch_optional(&mut **tx)
+                .await?
+                .is_some();
+        if is_owner && others == 0 {
+            return Err(StoreError::LastOwner);
+        }
+        Ok(())
+    }
+
     /// Changes an account's role; `None` if no such account in the org.
+    /// Refuses with [`StoreError::LastOwner`] (nothing changed) if the
+    /// organisation would be left without an owner: checked and written in
+    /// one transaction under the org's lock, so two owners demoting each
+    /// other at once cannot both succeed.
     pub async fn set_role(
         &self,
         org_id: i64,
         id: i64,
         role: Role,
     ) -> Result<Option<Account>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        self.lock_org(&mut tx, org_id).await?;
+        if role != Role::Owner {
+            Self::keep_an_owner(&mut tx, org_id, id).await?;
+        }
         let r = sqlx::query(sqlx::AssertSqlSafe(format!(
             "UPDATE accounts SET role = $3 WHERE org_id = $1 AND id = $2 RETURNING {ACCOUNT_COLS}"
         )))
         .bind(org_id)
         .bind(id)
         .bind(role.as_str())
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *tx)
         .await?;
-        r.as_ref().map(account_row).transpose()
+        let account = r.as_ref().map(account_row).transpose()?;
+        tx.commit().await?;
+        Ok(account)
     }
 
     /// Deletes an account and its tokens; false if no such account.
+    /// Refuses with [`StoreError::LastOwner`] (nothing changed) if it is the
+    /// organisation's last owner, in the same transaction as the delete.
     pub async fn delete_account(&self, org_id: i64, id: i64) -> Result<bool, StoreError> {
         let mut tx = self.pool.begin().await?;
+        self.lock_org(&mut tx, org_id).await?;
+        Self::keep_an_owner(&mut tx, org_id, id).await?;
         sqlx::query("DELETE FROM tokens WHERE account_id IN (SELECT id FROM accounts WHERE org_id = $1 AND id = $2)")
             .bind(org_id)
             .bind(id)

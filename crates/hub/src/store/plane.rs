@@ -293,6 +293,11 @@ impl Store {
             .bind(lock.id)
             .execute(&mut *tx)
             .await?;
+        // The claim's site reservation ends with the binding stored.
+        sqlx::query("DELETE FROM claim_reservations WHERE serial = $1")
+            .bind(serial)
+            .execute(&mut *tx)
+            .await?;
         sqlx::query("INSERT INTO bindings (lock_id, data, updated_at) VALUES ($1, $2, $3)")
             .bind(lock.id)
             .bind(self.seal_binding(lock.id, binding)?)

@@ -202,7 +202,14 @@ fn concrete(spec: &RouteSpec, t: &Targets) -> (String, Option<Value>) {
             json!({"serial": "alpha-lock-1", "setup_code": "12345678", "site_id": t.home_site}),
         ),
         ("POST", "/api/v1/locks/{id}/reclaim") => Some(json!({"setup_code": "12345678"})),
-        ("POST", "/api/v1/locks/{id}/transfer") => Some(json!({"to_org": t.other_org})),
+        // Destructive: confirmed with the target lock's serial.
+        ("POST", "/api/v1/locks/{id}/transfer") => {
+            Some(json!({"to_org": t.other_org, "confirm": "alpha-lock-1-tra"}))
+        }
+        ("POST", "/api/v1/locks/{id}/release") => Some(json!({"confirm": "alpha-lock-1-rel"})),
+        ("POST", "/api/v1/locks/{id}/manufacturer-reset") => {
+            Some(json!({"confirm": "alpha-lock-1"}))
+        }
         ("POST", "/api/v1/people") => Some(json!({"name": "New person"})),
         ("POST", "/api/v1/orgs") => {
             Some(json!({"name": "Gamma", "owner_email": "owner@gamma.test"}))

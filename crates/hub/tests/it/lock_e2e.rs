@@ -394,6 +394,10 @@ async fn lifecycle(hub: TestHub, tag: &str) {
     );
     // The owner: nonce → signed token → reset, audited.
     let (st, v) = call_as(&state, "POST", &path, &owner, None).await;
+    assert_eq!(st, 422, "unconfirmed: {v}");
+    assert_eq!(v["code"], "confirmation_required");
+    let confirmed = Some(json!({"confirm": serial}));
+    let (st, v) = call_as(&state, "POST", &path, &owner, confirmed).await;
     assert_eq!(st, 202, "{v}");
     let op = v["id"].as_i64().unwrap();
     let done = wait_final(&state, &owner, op).await;
@@ -416,7 +420,7 @@ async fn lifecycle(hub: TestHub, tag: &str) {
             "POST",
             &format!("/api/v1/locks/{id}/release"),
             &owner,
-            None,
+            Some(json!({"confirm": serial})),
         )
         .await;
         assert_eq!(st, 200, "{v}");
@@ -449,7 +453,7 @@ async fn lifecycle(hub: TestHub, tag: &str) {
     // Transfer from b to a: a manager may not, a stranger sees nothing;
     // the owner's transfer resets the lock, which then only a may claim.
     let path = format!("/api/v1/locks/{bid}/transfer");
-    let body = json!({"to_org": a.org_id});
+    let body = json!({"to_org": a.org_id, "confirm": serial});
     let (st, _) = call_as(
         &state,
         "POST",

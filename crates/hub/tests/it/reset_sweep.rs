@@ -196,7 +196,7 @@ async fn act(w: &World, t: Trigger) -> Option<i64> {
                 "POST",
                 &format!("/api/v1/locks/{}/manufacturer-reset", w.id),
                 &w.owner,
-                None,
+                Some(json!({"confirm": w.sim.label.serial})),
             )
             .await;
             assert_eq!(st, 202, "{v}");

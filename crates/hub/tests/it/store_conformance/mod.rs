@@ -209,11 +209,11 @@ async fn sites_unique_and_in_use(store: &Store) {
     let l = store.lock_seen("SN1", T0).await.unwrap();
     store.bind_lock(l.id, o, s.id, "Door").await.unwrap();
     assert!(matches!(
-        store.delete_site(o, s.id).await,
+        store.delete_site(o, s.id, T0).await,
         Err(StoreError::InUse)
     ));
     assert!(
-        !store.delete_site(o2, s.id).await.unwrap(),
+        !store.delete_site(o2, s.id, T0).await.unwrap(),
         "other org: not found, not in use"
     );
     assert_eq!(store.list_sites(o).await.unwrap().len(), 1);
