@@ -1,0 +1,105 @@
+//! At most once across reboots: the window of recent command ids and their answers lives on
+//! flash, written in the same atomic group as the change the command made.
+//!
+//! Why the envelope counters are not enough: a controller resends a command under the *same*
+//! command id in a *fresh* envelope (a higher counter; control `Binding::reseal`), so the
+//! counter check passes, and a window kept in RAM only is empty after a reboot or power cut.
+//! With the window in the step's group commit, a power cut leaves either "not applied, not
+//! remembered" (the resend runs it once) or "applied and remembered" (the resend is answered
+//! from the window) — never "applied, forgotten".
+
+use super::*;
+
+/// Store key of the device's command window (postcard `Vec<(controller, id, ack, applied)>`,
+/// oldest first). Device-owned, outside the lock's key ranges; erased with the lock's items by
+/// a factory reset (which also ends every binding its ids belonged to).
+pub const DEVICE_DEDUP_KEY: u32 = 0x00D0_0004;
+
+/// Largest encoded window kept on flash; the oldest entries give way beyond it (one store
+/// value is at most 1024 bytes, and the step's group carries the lock's items too).
+const MAX_WINDOW_BYTES: usize = 768;
+
+/// The window of recent commands and the answers the lock gave.
+pub(super) type Window = p::Dedup<(p::Ack, p::Applied), 8>;
+
+type Entry = (u32, u64, p::Ack, p::Applied);
+
+/// Whether a command changes the lock, so its answer must survive a reboot. Queries are not
+/// kept (running one again changes nothing), nor are answers only valid until a reboot (a
+/// reset nonce) or large and fresh by design (a signed self-check).
+pub(super) fn remembered(cmd: &p::Command) -> bool {
+    use p::Command as C;
+    !matches!(
+        cmd,
+        C::GetUser { .. }
+            | C::GetWeekDaySchedule { .. }
+            | C::GetYearDaySchedule { .. }
+            | C::GetHolidaySchedule { .. }
+            | C::GetSettings
+            | C::GetStatus
+            | C::GetSlotDigests { .. }
+            | C::GetCapabilities
+            | C::LogFetch { .. }
+            | C::IssueResetNonce
+            | C::RequestSelfCheck { .. }
+    )
+}
+
+/// The window's flash encoding, oldest entries dropped until it fits [`MAX_WINDOW_BYTES`].
+pub(super) fn encode(w: &Window) -> Option<Vec<u8>> {
+    let mut entries: Vec<Entry> = w
+        .iter_oldest_first()
+        .map(|(c, id, (ack, applied))| (c.0, id.0, *ack, applied.clone()))
+        .collect();
+    loop {
+        let bytes = postcard::to_allocvec(&entries).ok()?;
+        if bytes.len() <= MAX_WINDOW_BYTES || entries.is_empty() {
+            return Some(bytes);
+        }
+        entries.remove(0);
+    }
+}
+
+/// Rebuilds the window from its flash encoding (an unreadable one gives an empty window: the
+/// group commit wrote it whole or not at all, so this only happens on a foreign image).
+pub(super) fn decode(bytes: &[u8]) -> Window {
+    let mut w = Window::new();
+    if let Ok(entries) = postcard::from_bytes::<Vec<Entry>>(bytes) {
+        for (c, id, ack, applied) in entries {
+            w.record(p::ControllerId(c), p::CommandId(id), (ack, applied));
+        }
+    }
+    w
+}
+
+impl SimLock {
+    /// The window after the step that produced `out`, if it changed: the answer to the command
+    /// being remembered (`remember`), minus every controller the lock no longer has (a slot
+    /// reused by a new controller starts its ids afresh). `None` when nothing changes or the
+    /// step reset the lock (the reset erases the window with the state).
+    pub(super) fn window_after(
+        &self,
+        out: &l::Output,
+        remember: Option<(p::ControllerId, p::CommandId)>,
+    ) -> Option<Window> {
+        if out.persist.reset.is_some() {
+            return None;
+        }
+        let lock = self.lock.as_ref()?;
+        let mut w = self.dedup.clone();
+        let mut changed = false;
+        if let (Some((c, id)), Some(r)) = (remember, &out.reply) {
+            w.record(c, id, bridge::reply(id, r, &self.identity_seed));
+            changed = true;
+        }
+        let gone: Vec<p::ControllerId> = w
+            .controllers()
+            .filter(|c| lock.controllers().all(|(id, _)| u32::from(id.0) != c.0))
+            .collect();
+        for c in gone {
+            w.forget_controller(c);
+            changed = true;
+        }
+        changed.then_some(w)
+    }
+}
