@@ -19,8 +19,11 @@ pub const DEVICE_DEDUP_KEY: u32 = 0x00D0_0004;
 /// value is at most 1024 bytes, and the step's group carries the lock's items too).
 const MAX_WINDOW_BYTES: usize = 768;
 
+/// Commands the window remembers.
+const WINDOW: usize = 8;
+
 /// The window of recent commands and the answers the lock gave.
-pub(super) type Window = p::Dedup<(p::Ack, p::Applied), 8>;
+pub(super) type Window = p::Dedup<(p::Ack, p::Applied), WINDOW>;
 
 type Entry = (u32, u64, p::Ack, p::Applied);
 
@@ -45,12 +48,9 @@ pub(super) fn remembered(cmd: &p::Command) -> bool {
     )
 }
 
-/// The window's flash encoding, oldest entries dropped until it fits [`MAX_WINDOW_BYTES`].
-pub(super) fn encode(w: &Window) -> Option<Vec<u8>> {
-    let mut entries: Vec<Entry> = w
-        .iter_oldest_first()
-        .map(|(c, id, (ack, applied))| (c.0, id.0, *ack, applied.clone()))
-        .collect();
+/// The flash encoding of `entries` (oldest first), the oldest dropped until it fits
+/// [`MAX_WINDOW_BYTES`].
+fn encode(mut entries: Vec<Entry>) -> Option<Vec<u8>> {
     loop {
         let bytes = postcard::to_allocvec(&entries).ok()?;
         if bytes.len() <= MAX_WINDOW_BYTES || entries.is_empty() {
@@ -72,8 +72,32 @@ pub(super) fn decode(bytes: &[u8]) -> Window {
     w
 }
 
+/// What one step changes in the window, with the window's new flash encoding. Built on the
+/// heap from the current window (no copy of the whole window on the stack: steps nest), and
+/// applied to the RAM window only once the group commit that carries `bytes` succeeded.
+pub(super) struct WindowChange {
+    /// The answer to remember.
+    record: Option<(p::ControllerId, p::CommandId, (p::Ack, p::Applied))>,
+    /// Controllers the lock no longer has.
+    gone: Vec<p::ControllerId>,
+    /// The new window's encoding (`DEVICE_DEDUP_KEY`).
+    pub(super) bytes: Vec<u8>,
+}
+
+impl WindowChange {
+    /// Makes `w` the window whose encoding is `bytes` (the same operations, same order).
+    pub(super) fn apply(self, w: &mut Window) {
+        if let Some((c, id, answer)) = self.record {
+            w.record(c, id, answer);
+        }
+        for c in self.gone {
+            w.forget_controller(c);
+        }
+    }
+}
+
 impl SimLock {
-    /// The window after the step that produced `out`, if it changed: the answer to the command
+    /// The window change of the step that produced `out`, if any: the answer to the command
     /// being remembered (`remember`), minus every controller the lock no longer has (a slot
     /// reused by a new controller starts its ids afresh). `None` when nothing changes or the
     /// step reset the lock (the reset erases the window with the state).
@@ -81,25 +105,51 @@ impl SimLock {
         &self,
         out: &l::Output,
         remember: Option<(p::ControllerId, p::CommandId)>,
-    ) -> Option<Window> {
+    ) -> Option<WindowChange> {
         if out.persist.reset.is_some() {
             return None;
         }
         let lock = self.lock.as_ref()?;
-        let mut w = self.dedup.clone();
-        let mut changed = false;
-        if let (Some((c, id)), Some(r)) = (remember, &out.reply) {
-            w.record(c, id, bridge::reply(id, r, &self.identity_seed));
-            changed = true;
-        }
-        let gone: Vec<p::ControllerId> = w
+        let record = match (remember, &out.reply) {
+            (Some((c, id)), Some(r)) => Some((c, id, bridge::reply(id, r, &self.identity_seed))),
+            _ => None,
+        };
+        let mut gone: Vec<p::ControllerId> = self
+            .dedup
             .controllers()
             .filter(|c| lock.controllers().all(|(id, _)| u32::from(id.0) != c.0))
             .collect();
-        for c in gone {
-            w.forget_controller(c);
-            changed = true;
+        gone.sort();
+        gone.dedup();
+        if record.is_none() && gone.is_empty() {
+            return None;
         }
-        changed.then_some(w)
+        // The same operations as `WindowChange::apply`, on a heap copy of the entries.
+        let mut entries: Vec<Entry> = self
+            .dedup
+            .iter_oldest_first()
+            .map(|(c, id, (ack, applied))| (c.0, id.0, *ack, applied.clone()))
+            .collect();
+        if let Some((c, id, (ack, applied))) = &record {
+            match entries.iter_mut().find(|e| e.0 == c.0 && e.1 == id.0) {
+                Some(e) => {
+                    e.2 = *ack;
+                    e.3 = applied.clone();
+                }
+                None => {
+                    entries.push((c.0, id.0, *ack, applied.clone()));
+                    if entries.len() > WINDOW {
+                        entries.remove(0);
+                    }
+                }
+            }
+        }
+        entries.retain(|e| gone.iter().all(|g| g.0 != e.0));
+        let bytes = encode(entries)?;
+        Some(WindowChange {
+            record,
+            gone,
+            bytes,
+        })
     }
 }

@@ -559,19 +559,18 @@ impl SimLock {
         out: &l::Output,
         remember: Option<(p::ControllerId, p::CommandId)>,
     ) -> Result<(), String> {
-        let window = self.window_after(out, remember);
-        let extra: Vec<(u32, Option<Vec<u8>>)> = window
+        let change = self.window_after(out, remember);
+        let extra: Vec<(u32, Option<Vec<u8>>)> = change
             .as_ref()
-            .and_then(at_most_once::encode)
-            .map(|b| (DEVICE_DEDUP_KEY, Some(b)))
+            .map(|c| (DEVICE_DEDUP_KEY, Some(c.bytes.clone())))
             .into_iter()
             .collect();
         let (Some(store), Some(lock)) = (self.store.as_mut(), self.lock.as_ref()) else {
             return Err("no power".into());
         };
         persist::commit_with(store, lock, out, &extra).map_err(|e| e.to_string())?;
-        if let Some(w) = window {
-            self.dedup = w;
+        if let Some(c) = change {
+            c.apply(&mut self.dedup);
         }
         if out.persist.reset.is_some() {
             self.send_next.clear();
