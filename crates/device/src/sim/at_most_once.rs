@@ -60,16 +60,16 @@ fn encode(mut entries: Vec<Entry>) -> Option<Vec<u8>> {
     }
 }
 
-/// Rebuilds the window from its flash encoding (an unreadable one gives an empty window: the
-/// group commit wrote it whole or not at all, so this only happens on a foreign image).
-pub(super) fn decode(bytes: &[u8]) -> Window {
-    let mut w = Window::new();
+/// Refills `w` from its flash encoding, in place (no window-sized temporary: boots nest in
+/// steps). An unreadable encoding leaves it empty: the group commit wrote it whole or not at
+/// all, so that only happens on a foreign image.
+pub(super) fn restore(w: &mut Window, bytes: &[u8]) {
+    w.clear();
     if let Ok(entries) = postcard::from_bytes::<Vec<Entry>>(bytes) {
         for (c, id, ack, applied) in entries {
             w.record(p::ControllerId(c), p::CommandId(id), (ack, applied));
         }
     }
-    w
 }
 
 /// What one step changes in the window, with the window's new flash encoding. Built on the

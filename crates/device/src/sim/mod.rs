@@ -397,7 +397,7 @@ impl SimLock {
         let lock = match restored {
             Ok(lock) => {
                 if let Some(w) = window {
-                    self.dedup = at_most_once::decode(&w);
+                    at_most_once::restore(&mut self.dedup, &w);
                 }
                 if let Some(c) =
                     counters.and_then(|b| postcard::from_bytes::<Vec<(u8, u64)>>(&b).ok())
@@ -418,19 +418,7 @@ impl SimLock {
                 let vanished = e == l::RestoreError::Empty
                     && stored.as_ref().is_ok_and(|st| !st.log.is_empty());
                 if e != l::RestoreError::Empty || vanished {
-                    let reason = if vanished {
-                        "recovered: state items lost (damaged flash)".to_string()
-                    } else {
-                        format!("recovered: stored state unreadable ({e:?})")
-                    };
-                    if store.count_recovery(reason.as_bytes()).is_err() {
-                        self.say("flash: could not record the flash recovery");
-                    }
-                    let (count, _) = store.recoveries();
-                    self.say(format!(
-                        "flash damaged: {}; erasing it, the lock starts in setup mode (flash recovery {count}, not a factory reset)",
-                        reason.trim_start_matches("recovered: ")
-                    ));
+                    self.say_damage(&mut store, e, vanished);
                 }
                 let lock = l::Lock::new_factory(factory, now, &mut self.rng);
                 let stale = items.iter().copied().chain([
@@ -464,6 +452,24 @@ impl SimLock {
         self.push_status();
         self.announce();
         Ok(())
+    }
+
+    /// Counts and says a wipe of damaged flash (kept out of `power_up`, whose frame is large).
+    #[inline(never)]
+    fn say_damage(&mut self, store: &mut ImageStore, e: l::RestoreError, vanished: bool) {
+        let reason = if vanished {
+            "recovered: state items lost (damaged flash)".to_string()
+        } else {
+            format!("recovered: stored state unreadable ({e:?})")
+        };
+        if store.count_recovery(reason.as_bytes()).is_err() {
+            self.say("flash: could not record the flash recovery");
+        }
+        let (count, _) = store.recoveries();
+        self.say(format!(
+            "flash damaged: {}; erasing it, the lock starts in setup mode (flash recovery {count}, not a factory reset)",
+            reason.trim_start_matches("recovered: ")
+        ));
     }
 
     fn power_down(&mut self) {
