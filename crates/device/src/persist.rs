@@ -52,6 +52,21 @@ pub fn commit<F: NorFlash>(
 where
     F::Error: std::fmt::Debug,
 {
+    commit_with(store, lock, out, &[])
+}
+
+/// [`commit`], with device items (`key`, value or `None` to delete) written in the same atomic
+/// group as the step's items — e.g. the answer to the command that made the change, so a power
+/// cut never keeps the change without it (see `sim/at_most_once.rs`).
+pub fn commit_with<F: NorFlash>(
+    store: &mut Store<F>,
+    lock: &l::Lock,
+    out: &l::Output,
+    extra: &[(u32, Option<Vec<u8>>)],
+) -> Result<(), PersistError>
+where
+    F::Error: std::fmt::Debug,
+{
     if let Some(rec) = &out.persist.reset {
         let mut buf = [0u8; 256];
         let n = rec
@@ -77,6 +92,7 @@ where
             Err(e) => return Err(PersistError::ItemEncoding(format!("{k:?}: {e:?}"))),
         }
     }
+    ops.extend(extra.iter().cloned());
     if !ops.is_empty() {
         // The audit record rides in the group, so the change and its record are one commit.
         if let Some(a) = &audit {

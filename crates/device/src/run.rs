@@ -83,7 +83,16 @@ pub async fn start_lock(
     config: RunConfig,
     shutdown: watch::Receiver<bool>,
 ) -> Result<RunningLock, RunError> {
-    let sim = SimLock::boot(&config.image, config.clock.clone(), &config.options)
+    // Booting mounts the flash and rebuilds the lock: deep, large stack frames in debug
+    // builds. On a blocking-pool thread it does not add to the caller's (a test's) stack.
+    let (image, clock, options) = (
+        config.image.clone(),
+        config.clock.clone(),
+        config.options.clone(),
+    );
+    let sim = tokio::task::spawn_blocking(move || SimLock::boot(&image, clock, &options))
+        .await
+        .map_err(|e| RunError::Boot(BootError::Store(format!("boot task failed: {e}"))))?
         .map_err(RunError::Boot)?;
     let listener = TcpListener::bind(config.local_addr)
         .await

@@ -13,9 +13,11 @@ pub enum Seen<'a, R> {
     Repeat(&'a R),
 }
 
-/// A ring of the last `N` answered commands. Pure and heap-free; the lock may keep
-/// it in RAM only (after a reboot, replayed envelopes are still rejected by the
-/// envelope counters; a controller retrying across a reboot must use a new id).
+/// A ring of the last `N` answered commands. Pure and heap-free. A controller resends a
+/// command under the same id in a *fresh* envelope (a higher counter), so the envelope
+/// counters do not stop a resend: a lock must keep this window on flash, written in the
+/// same atomic group as the change the command made, or a resend after a reboot runs twice
+/// (the simulated lock does: `tumbler-device` `sim/radio.rs`).
 #[derive(Debug, Clone)]
 pub struct Dedup<R, const N: usize> {
     /// Entries, oldest evicted first; `next` is the slot the next record overwrites.
@@ -89,6 +91,26 @@ impl<R, const N: usize> Dedup<R, N> {
     pub fn clear(&mut self) {
         self.entries.clear();
         self.next = 0;
+    }
+
+    /// The remembered commands, oldest first: recording them in this order into an empty
+    /// window rebuilds this one (how a lock restores the window it keeps on flash).
+    pub fn iter_oldest_first(&self) -> impl Iterator<Item = (ControllerId, CommandId, &R)> {
+        let split = if self.entries.len() == N {
+            self.next
+        } else {
+            0
+        };
+        let (newer, older) = self.entries.split_at(split.min(self.entries.len()));
+        older
+            .iter()
+            .chain(newer.iter())
+            .map(|(c, i, r)| (*c, *i, r))
+    }
+
+    /// The controllers with remembered commands (each once or more).
+    pub fn controllers(&self) -> impl Iterator<Item = ControllerId> + '_ {
+        self.entries.iter().map(|(c, _, _)| *c)
     }
 
     /// Number of remembered commands.

@@ -51,6 +51,20 @@ pub struct FileFlash {
     durable: bool,
 }
 
+/// Makes `file` readable and writable by its owner only (mode 0600; a no-op off Unix).
+fn owner_only(file: &File) -> io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if file.metadata()?.permissions().mode() & 0o777 != 0o600 {
+            file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = file;
+    Ok(())
+}
+
 impl FileFlash {
     /// Creates (or truncates) the image file at `path`, `size` bytes of
     /// erased flash (`size` must be a multiple of [`PAGE_SIZE`]).
@@ -61,12 +75,14 @@ impl FileFlash {
                 "flash size must be a non-zero multiple of the page size",
             ));
         }
-        let mut file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .open(path)?;
+        let mut opts = OpenOptions::new();
+        opts.read(true).write(true).create(true).truncate(true);
+        // The image holds the lock's secrets (setup code, keys): owner-only from the first
+        // byte, whatever the umask.
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+        let mut file = opts.open(path)?;
+        owner_only(&file)?;
         file.write_all(&vec![0xFF; size])?;
         file.sync_all()?;
         Ok(Self {
@@ -79,6 +95,8 @@ impl FileFlash {
     /// Opens an existing image file; its length must be exactly `size`.
     pub fn open(path: impl AsRef<Path>, size: usize) -> io::Result<Self> {
         let mut file = OpenOptions::new().read(true).write(true).open(path)?;
+        // An image an older build left readable by everyone is tightened on first use.
+        owner_only(&file)?;
         let len = file.metadata()?.len();
         if len != size as u64 || !size.is_multiple_of(PAGE_SIZE) {
             return Err(io::Error::new(

@@ -193,6 +193,35 @@ pub(crate) struct Intent<'a> {
 
 /// Key of the meta record in the meta map.
 pub(crate) const META_KEY: u8 = 1;
+/// Key of the recovery record in the meta map (absent until the first recovery).
+pub(crate) const RECOVERY_KEY: u8 = 2;
+/// Longest recovery reason kept (longer ones are cut).
+pub(crate) const MAX_RECOVERY_REASON: usize = 64;
+/// Recovery record format version byte.
+const RECOVERY_V1: u8 = 1;
+
+/// Encodes a recovery record: version, count, reason length, reason.
+pub(crate) fn encode_recovery(count: u32, reason: &[u8], out: &mut [u8]) -> Option<usize> {
+    let reason = reason.get(..reason.len().min(MAX_RECOVERY_REASON))?;
+    let mut w = Writer::new(out);
+    w.u8(RECOVERY_V1)?;
+    w.u32(count)?;
+    w.u16(u16::try_from(reason.len()).ok()?)?;
+    w.bytes(reason)?;
+    Some(w.len())
+}
+
+/// Decodes a recovery record into (count, reason); `None` if malformed.
+pub(crate) fn decode_recovery(bytes: &[u8]) -> Option<(u32, &[u8])> {
+    let mut r = Reader::new(bytes);
+    if r.u8()? != RECOVERY_V1 {
+        return None;
+    }
+    let count = r.u32()?;
+    let len = r.u16()?;
+    let reason = r.bytes(usize::from(len).min(MAX_RECOVERY_REASON))?;
+    Some((count, reason))
+}
 /// Meta format version byte.
 const META_V1: u8 = 1;
 

@@ -170,6 +170,12 @@ pub struct Store<F: NorFlash> {
     factory_len: usize,
     /// Factory resets started so far.
     reset_counter: u32,
+    /// Recoveries of unreadable state so far (survives factory resets; meta region).
+    recoveries: u32,
+    /// Why the last recovery happened (`..recovery_reason_len` valid).
+    recovery_reason: [u8; records::MAX_RECOVERY_REASON],
+    /// Valid bytes in `recovery_reason`.
+    recovery_reason_len: usize,
     /// Audit ring bookkeeping.
     log: LogState,
     /// Every key in the state map with its newest length (or tombstone).
@@ -279,6 +285,29 @@ async fn meta_put<F: NorFlash>(
     let mut map = meta_map(flash, range)?;
     map.store_item(buf, &META_KEY, &encoded).await?;
     Ok(())
+}
+
+/// Stores the recovery record from `encoded`.
+async fn recovery_put<F: NorFlash>(
+    flash: &mut F,
+    range: &Range<u32>,
+    buf: &mut [u8],
+    encoded: &[u8],
+) -> Result<(), Low<F::Error>> {
+    let mut map = meta_map(flash, range)?;
+    map.store_item(buf, &records::RECOVERY_KEY, &encoded)
+        .await?;
+    Ok(())
+}
+
+/// Reads the recovery record into `buf`; `Ok(None)` if there never was a recovery.
+async fn recovery_get<'b, F: NorFlash>(
+    flash: &mut F,
+    range: &Range<u32>,
+    buf: &'b mut [u8],
+) -> Result<Option<&'b [u8]>, Low<F::Error>> {
+    let mut map = meta_map(flash, range)?;
+    Ok(map.fetch_item::<&[u8]>(buf, &records::RECOVERY_KEY).await?)
 }
 
 /// Reads the meta record into `buf`; `Ok(None)` if absent.
@@ -470,6 +499,19 @@ impl<F: NorFlash> Store<F> {
     #[must_use]
     pub fn reset_counter(&self) -> u32 {
         self.reset_counter
+    }
+
+    /// Recoveries of unreadable state ever made on this device ([`Store::recover`]), and the
+    /// reason given for the last one (empty if none). Kept in the meta region, so a factory
+    /// reset does not clear it: a damaged flash stays distinguishable from a reset.
+    #[must_use]
+    pub fn recoveries(&self) -> (u32, &[u8]) {
+        (
+            self.recoveries,
+            self.recovery_reason
+                .get(..self.recovery_reason_len)
+                .unwrap_or(&[]),
+        )
     }
 
     /// State of the audit ring.

@@ -41,8 +41,16 @@ use tumbler_proto::claim::{ClaimLock, ClaimMessage};
 use tumbler_proto::envelope::{frame_kind, FrameKind};
 use tumbler_store::{ItemOp, MountOutcome, SimFlash};
 
+mod at_most_once;
 mod person;
 mod radio;
+
+pub use at_most_once::DEVICE_DEDUP_KEY;
+
+/// Whether a store key belongs to the device rather than the lock (see the `DEVICE_*_KEY`s).
+pub fn is_device_key(k: u32) -> bool {
+    k == DEVICE_COUNTERS_KEY || k == DEVICE_CLAIM_KEY || k == DEVICE_DEDUP_KEY
+}
 
 /// Store key of the device's own item: the reserved send counters per controller. Outside the
 /// lock's key ranges; erased with the lock's items by a factory reset.
@@ -154,8 +162,12 @@ pub struct SimLock {
     /// The battery level last reported to the lock (it is told when the whole percent changes).
     battery_reported: u8,
     /// Recent command ids per controller and their answers: a retried command is answered
-    /// again, not applied twice (RAM only; a reboot forgets it).
-    dedup: p::Dedup<(p::Ack, p::Applied), 8>,
+    /// again, not applied twice. The answers to commands that change the lock are on flash
+    /// too, written with the change (`at_most_once.rs`), and restored at boot.
+    dedup: at_most_once::Window,
+    /// The command the next step runs for a controller, whose answer the step's group commit
+    /// must remember (set by the radio right before it steps the lock).
+    remember: Option<(p::ControllerId, p::CommandId)>,
     /// An armed power cut: the battery falls out after this many more flash units (bytes
     /// written + pages erased), across reboots (console `cut-power-after`).
     cut_budget: Option<u64>,
@@ -257,6 +269,7 @@ impl SimLock {
             link_counters: String::new(),
             frozen: false,
             dedup: p::Dedup::new(),
+            remember: None,
             battery_reported: opts.battery_percent,
             cut_budget: None,
             flash_mark: 0,
@@ -350,8 +363,9 @@ impl SimLock {
             store.flash_mut().cut_power_after(budget);
         }
         if let Some(region) = &mounted.recovered_from {
+            let (count, _) = store.recoveries();
             self.say(format!(
-                "flash: the {region} region was unreadable; operational state wiped, the lock is in setup mode"
+                "flash damaged: the {region} region was unreadable; operational state wiped, the lock is in setup mode (flash recovery {count}, not a factory reset)"
             ));
         }
         match mounted.report.outcome {
@@ -364,9 +378,7 @@ impl SimLock {
             _ => {}
         }
         let now = self.now();
-        let stored = persist::read(&mut store, |k| {
-            k == DEVICE_COUNTERS_KEY || k == DEVICE_CLAIM_KEY
-        });
+        let stored = persist::read(&mut store, is_device_key);
         let device_item = |key: u32| {
             stored.as_ref().ok().and_then(|st| {
                 st.device_items
@@ -376,6 +388,7 @@ impl SimLock {
             })
         };
         let counters = device_item(DEVICE_COUNTERS_KEY);
+        let window = device_item(DEVICE_DEDUP_KEY);
         let claims: Option<u32> =
             device_item(DEVICE_CLAIM_KEY).and_then(|v| postcard::from_bytes(&v).ok());
         let items: Vec<u32> = stored
@@ -388,8 +401,12 @@ impl SimLock {
         };
         self.send_next.clear();
         self.send_reserved.clear();
+        self.dedup.clear();
         let lock = match restored {
             Ok(lock) => {
+                if let Some(w) = window {
+                    at_most_once::restore(&mut self.dedup, &w);
+                }
                 if let Some(c) =
                     counters.and_then(|b| postcard::from_bytes::<Vec<(u8, u64)>>(&b).ok())
                 {
@@ -402,16 +419,21 @@ impl SimLock {
                 lock
             }
             Err(e) => {
-                if e != l::RestoreError::Empty {
-                    self.say(format!(
-                        "flash: stored state unreadable ({e:?}); erasing it, the lock starts in setup mode"
-                    ));
+                // No items at all is normal right after provisioning or a factory reset (the
+                // reset erases the log too). No items while the log still holds the lock's
+                // audit records means they vanished: a damaged page's items fail their CRC
+                // and read as absent. Either way the wipe is counted as a flash recovery.
+                let vanished = e == l::RestoreError::Empty
+                    && stored.as_ref().is_ok_and(|st| !st.log.is_empty());
+                if e != l::RestoreError::Empty || vanished {
+                    self.say_damage(&mut store, e, vanished);
                 }
                 let lock = l::Lock::new_factory(factory, now, &mut self.rng);
-                let stale = items
-                    .iter()
-                    .copied()
-                    .chain([DEVICE_COUNTERS_KEY, DEVICE_CLAIM_KEY]);
+                let stale = items.iter().copied().chain([
+                    DEVICE_COUNTERS_KEY,
+                    DEVICE_CLAIM_KEY,
+                    DEVICE_DEDUP_KEY,
+                ]);
                 persist::write_fresh(&mut store, &lock, stale)
                     .map_err(|e| BootError::Store(format!("writing the fresh state: {e}")))?;
                 lock
@@ -421,7 +443,7 @@ impl SimLock {
         self.lock = Some(lock);
         self.hw.keypad.clear();
         self.claim = None;
-        self.dedup.clear();
+        self.remember = None;
         self.claim_attempts = claims.unwrap_or(0);
         // A back-off in force is re-armed in full at boot (a battery pull never shortens it).
         self.claim_blocked_until = 0;
@@ -438,6 +460,24 @@ impl SimLock {
         self.push_status();
         self.announce();
         Ok(())
+    }
+
+    /// Counts and says a wipe of damaged flash (kept out of `power_up`, whose frame is large).
+    #[inline(never)]
+    fn say_damage(&mut self, store: &mut ImageStore, e: l::RestoreError, vanished: bool) {
+        let reason = if vanished {
+            "recovered: state items lost (damaged flash)".to_string()
+        } else {
+            format!("recovered: stored state unreadable ({e:?})")
+        };
+        if store.count_recovery(reason.as_bytes()).is_err() {
+            self.say("flash: could not record the flash recovery");
+        }
+        let (count, _) = store.recoveries();
+        self.say(format!(
+            "flash damaged: {}; erasing it, the lock starts in setup mode (flash recovery {count}, not a factory reset)",
+            reason.trim_start_matches("recovered: ")
+        ));
     }
 
     fn power_down(&mut self) {
@@ -526,12 +566,26 @@ impl SimLock {
 
     // ---- one step --------------------------------------------------------------------------
 
-    /// Commits what `out` changed: factory reset, items, audit record — before any effect.
-    fn commit(&mut self, out: &l::Output) -> Result<(), String> {
+    /// Commits what `out` changed: factory reset, items, audit record — before any effect —
+    /// with the command window in the same group when the step changed it.
+    fn commit(
+        &mut self,
+        out: &l::Output,
+        remember: Option<(p::ControllerId, p::CommandId)>,
+    ) -> Result<(), String> {
+        let change = self.window_after(out, remember);
+        let extra: Vec<(u32, Option<Vec<u8>>)> = change
+            .as_ref()
+            .map(|c| (DEVICE_DEDUP_KEY, Some(c.bytes.clone())))
+            .into_iter()
+            .collect();
         let (Some(store), Some(lock)) = (self.store.as_mut(), self.lock.as_ref()) else {
             return Err("no power".into());
         };
-        persist::commit(store, lock, out).map_err(|e| e.to_string())?;
+        persist::commit_with(store, lock, out, &extra).map_err(|e| e.to_string())?;
+        if let Some(c) = change {
+            c.apply(&mut self.dedup);
+        }
         if out.persist.reset.is_some() {
             self.send_next.clear();
             self.send_reserved.clear();
@@ -556,8 +610,13 @@ impl SimLock {
         };
         // A lockout already running: each key press says it briefly, not in full again.
         let locked_out_before = lock.status(now).lockout_remaining_ms > 0;
+        // Only the command step itself carries the answer to remember.
+        let remember = match (&input, depth) {
+            (l::Input::Command { .. }, 0) => self.remember.take(),
+            _ => None,
+        };
         let out = lock.handle(now, input, &mut self.rng);
-        if let Err(e) = self.commit(&out) {
+        if let Err(e) = self.commit(&out, remember) {
             if self.power_cut_now() {
                 return Stepped::default();
             }

@@ -280,6 +280,9 @@ impl SimLock {
             ));
             v.push(settings_line(lock.settings()));
         }
+        if let Some(store) = self.store.as_ref() {
+            v.push(flash_damage_line(store.recoveries()));
+        }
         if self.powered() || self.link_status.starts_with("none") {
             v.push(format!("hub link: {}", self.link_status));
         } else {
@@ -338,4 +341,19 @@ fn settings_line(st: &l::Settings) -> String {
         on(st.one_touch_locking),
         on(st.status_led),
     )
+}
+
+/// The `status` line about damaged flash: how many boots found the flash unreadable and wiped
+/// the lock to setup mode (counted apart from factory resets, and kept across them), and why
+/// the last one did.
+pub(super) fn flash_damage_line((count, reason): (u32, &[u8])) -> String {
+    if count == 0 {
+        "flash damage: none found".into()
+    } else {
+        format!(
+            "flash damage: {count} recover{} to setup mode (damaged flash, not a factory reset); last: {}",
+            if count == 1 { "y" } else { "ies" },
+            String::from_utf8_lossy(reason)
+        )
+    }
 }

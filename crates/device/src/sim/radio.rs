@@ -386,10 +386,18 @@ impl SimLock {
         };
         let before = Some((ep.clone(), table.clone()));
         let resets_before = self.lock.as_ref().map(l::Lock::reset_counter);
-        let (ack, applied) = if let p::Seen::Repeat(answer) = self.dedup.check(v.controller, req.id)
-        {
-            // A retry of a command already applied: answer it again, apply nothing.
-            answer.clone()
+        let repeat = match self.dedup.check(v.controller, req.id) {
+            p::Seen::Repeat(answer) => Some(answer.clone()),
+            p::Seen::New => None,
+        };
+        if repeat.is_none() && at_most_once::remembered(&req.command) {
+            // The step that runs it writes its answer to flash with its change.
+            self.remember = Some((v.controller, req.id));
+        }
+        let (ack, applied) = if let Some(answer) = repeat {
+            // A retry of a command already applied (before a reboot too): answer it again,
+            // apply nothing.
+            answer
         } else if p::authorize(v.role, &req.command).is_err() {
             bridge::refused(req.id, p::ErrorCode::AdminRequired)
         } else if let p::Command::SetSettings(want) = &req.command {
@@ -449,6 +457,7 @@ impl SimLock {
                 }
             }
         };
+        self.remember = None;
         if self.lock.as_ref().map(l::Lock::reset_counter) == resets_before {
             self.dedup
                 .record(v.controller, req.id, (ack, applied.clone()));

@@ -11,8 +11,10 @@
     clippy::disallowed_methods
 )]
 
+mod at_most_once;
 mod bad_input;
 mod console_parse;
+mod flash_damage;
 mod fleet;
 mod harness;
 mod hw;

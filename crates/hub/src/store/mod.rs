@@ -128,6 +128,36 @@ fn valid_schema(s: &str) -> bool {
         && s.chars().next().is_some_and(|c| c.is_ascii_lowercase())
 }
 
+/// Creates the SQLite file owner-only (0600) before SQLite opens it, or tightens an existing
+/// one: the database holds password hashes and sealed lock bindings. SQLite gives the WAL and
+/// shared-memory files the database file's permissions, so they follow. A no-op off Unix.
+fn owner_only_db_file(path: &std::path::Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .open(path)?;
+        if file.metadata()?.permissions().mode() & 0o777 != 0o600 {
+            file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+        }
+        for side in ["-wal", "-shm"] {
+            let mut p = path.as_os_str().to_owned();
+            p.push(side);
+            let p = std::path::PathBuf::from(p);
+            if p.exists() {
+                std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600))?;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
+}
+
 impl Store {
     /// Opens the database (creating an SQLite file if missing) and applies
     /// pending migrations.
@@ -141,6 +171,7 @@ impl Store {
                             .map_err(|e| StoreError::Connect(sqlx::Error::Io(e)))?;
                     }
                 }
+                owner_only_db_file(path).map_err(|e| StoreError::Connect(sqlx::Error::Io(e)))?;
                 (
                     format!("sqlite://{}?mode=rwc", path.display()),
                     Backend::Sqlite,

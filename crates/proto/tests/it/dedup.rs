@@ -86,6 +86,23 @@ proptest! {
                 }
             }
             prop_assert_eq!(d.len(), model.len());
+            // The oldest-first view is the model, and recording it into an empty window
+            // rebuilds one that evicts in the same order (how a lock restores it from flash).
+            let view: Vec<(Key, Answer)> = d
+                .iter_oldest_first()
+                .map(|(c, i, r)| ((c.0, i.0), *r))
+                .collect();
+            prop_assert_eq!(&view, &model);
+            let mut rebuilt: Dedup<(u32, u64, usize), N> = Dedup::new();
+            for (c, i, r) in d.iter_oldest_first() {
+                rebuilt.record(c, i, *r);
+            }
+            rebuilt.record(ControllerId(9), CommandId(0), (9, 0, 0));
+            let mut copy = d.clone();
+            copy.record(ControllerId(9), CommandId(0), (9, 0, 0));
+            let a: Vec<_> = rebuilt.iter_oldest_first().map(|(c, i, r)| (c, i, *r)).collect();
+            let b: Vec<_> = copy.iter_oldest_first().map(|(c, i, r)| (c, i, *r)).collect();
+            prop_assert_eq!(a, b);
         }
     }
 }

@@ -13,6 +13,9 @@ impl<F: NorFlash> Store<F> {
             factory: [0; MAX_FACTORY_BYTES],
             factory_len: 0,
             reset_counter: 0,
+            recoveries: 0,
+            recovery_reason: [0; records::MAX_RECOVERY_REASON],
+            recovery_reason_len: 0,
             log: LogState::EMPTY,
             index: Index::new(),
             buf: Buf([0; BUF_LEN]),
@@ -128,6 +131,17 @@ impl<F: NorFlash> Store<F> {
             Err(Low::Flash(e)) => return Err(MountError::Flash(e)),
             Err(Low::Bug) => return Err(MountError::LogicBug),
         };
+        // Count the recovery first: a cut before the reset's intent is written recovers (and
+        // counts) again at the next boot — counted twice rather than never.
+        let recovered = match counter {
+            Some(_) => match recovery_get(&mut self.flash, &l.meta, &mut self.buf.0).await {
+                Ok(Some(bytes)) => records::decode_recovery(bytes).map_or(0, |(n, _)| n),
+                Ok(None) | Err(Low::Corrupt) | Err(Low::Full) => 0,
+                Err(Low::Flash(e)) => return Err(MountError::Flash(e)),
+                Err(Low::Bug) => return Err(MountError::LogicBug),
+            },
+            None => 0,
+        };
         let counter = match counter {
             Some(c) => c,
             None => {
@@ -143,6 +157,13 @@ impl<F: NorFlash> Store<F> {
             Err(Low::Flash(e)) => return Err(MountError::Flash(e)),
             Err(_) => 1,
         };
+        let n =
+            records::encode_recovery(recovered.saturating_add(1), reset_record, &mut self.aux.0)
+                .ok_or(MountError::LogicBug)?;
+        let enc = self.aux.0.get(..n).ok_or(MountError::LogicBug)?;
+        recovery_put(&mut self.flash, &l.meta, &mut self.buf.0, enc)
+            .await
+            .map_err(mount_err(Region::Meta))?;
         let meta = Meta {
             reset_counter: counter.saturating_add(1),
             intent: Some(Intent {
@@ -178,6 +199,26 @@ impl<F: NorFlash> Store<F> {
             region: Region::Meta,
         })?;
         self.reset_counter = meta.reset_counter;
+        match recovery_get(&mut self.flash, &l.meta, &mut self.buf.0)
+            .await
+            .map_err(mount_err(Region::Meta))?
+            .and_then(records::decode_recovery)
+        {
+            Some((n, reason)) => {
+                self.recoveries = n;
+                self.recovery_reason_len = reason.len().min(self.recovery_reason.len());
+                if let (Some(dst), Some(src)) = (
+                    self.recovery_reason.get_mut(..self.recovery_reason_len),
+                    reason.get(..self.recovery_reason_len),
+                ) {
+                    dst.copy_from_slice(src);
+                }
+            }
+            None => {
+                self.recoveries = 0;
+                self.recovery_reason_len = 0;
+            }
+        }
         let mut outcome = None;
         if let Some(intent) = meta.intent {
             finish_reset(

@@ -3,6 +3,37 @@
 use super::*;
 
 impl<F: NorFlash> Store<F> {
+    /// Counts a recovery the caller made above the store — e.g. items that vanished from a
+    /// damaged page, so the device wiped its state to setup mode — in the recovery record
+    /// ([`Store::recoveries`]), with `reason` (cut to 64 bytes). [`Store::recover`] counts its
+    /// own. One meta item write: a cut leaves the count before or after.
+    pub fn count_recovery(&mut self, reason: &[u8]) -> Result<(), ResetError<F::Error>> {
+        if self.poisoned {
+            return Err(ResetError::Poisoned);
+        }
+        let l = self.layout.clone();
+        let count = self.recoveries.saturating_add(1);
+        let n =
+            records::encode_recovery(count, reason, &mut self.aux.0).ok_or(ResetError::LogicBug)?;
+        let enc = self.aux.0.get(..n).ok_or(ResetError::LogicBug)?;
+        block_on(recovery_put(&mut self.flash, &l.meta, &mut self.buf.0, enc)).map_err(
+            |e| match e {
+                Low::Flash(e) => ResetError::Flash(e),
+                Low::Corrupt | Low::Full => ResetError::Corrupt(Region::Meta),
+                Low::Bug => ResetError::LogicBug,
+            },
+        )?;
+        self.recoveries = count;
+        self.recovery_reason_len = reason.len().min(self.recovery_reason.len());
+        if let (Some(dst), Some(src)) = (
+            self.recovery_reason.get_mut(..self.recovery_reason_len),
+            reason.get(..self.recovery_reason_len),
+        ) {
+            dst.copy_from_slice(src);
+        }
+        Ok(())
+    }
+
     /// Factory reset: records the intent (new reset counter + `reset_record`)
     /// in the meta region — the commit point — then erases the state and
     /// log regions, writes `reset_record` as the first record of the fresh

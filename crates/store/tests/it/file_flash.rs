@@ -115,3 +115,24 @@ fn killed_process_loses_nothing_acknowledged() {
         .unwrap();
     assert_eq!(log, vec![b"acknowledged record".to_vec()]);
 }
+
+/// The image holds the lock's secrets: created owner-only (0600) whatever the umask, and an
+/// image left readable by everyone is tightened when it is opened (issue 13).
+#[cfg(unix)]
+#[test]
+fn image_files_are_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("secret.img");
+    let size = Layout::standard_size() as usize;
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    drop(FileFlash::create(&path, size).unwrap());
+    assert_eq!(mode(&path), 0o600);
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    drop(FileFlash::open(&path, size).unwrap());
+    assert_eq!(mode(&path), 0o600);
+    // Created over an existing world-readable file (provisioning again).
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o666)).unwrap();
+    drop(FileFlash::create(&path, size).unwrap());
+    assert_eq!(mode(&path), 0o600);
+}

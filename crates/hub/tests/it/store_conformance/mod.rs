@@ -79,6 +79,39 @@ async fn sqlite_reopen_keeps_data() {
     let _: Option<TestDb> = None;
 }
 
+/// The database holds password hashes and sealed bindings: the SQLite file and its WAL and
+/// shared-memory files are owner-only (0600), also when an older run left them 0644 (issue 13).
+#[cfg(unix)]
+#[tokio::test]
+async fn sqlite_files_are_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("hub.db");
+    let side = |s: &str| dir.path().join(format!("hub.db{s}"));
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let opts = tumbler_hub::store::StoreOptions::new(tumbler_hub::config::DatabaseConfig::Sqlite {
+        path: db.clone(),
+    });
+    let store = Store::open(opts.clone()).await.unwrap();
+    store.create_org("Private", T0).await.unwrap();
+    for p in [db.clone(), side("-wal"), side("-shm")] {
+        assert!(p.exists(), "{} missing (WAL mode)", p.display());
+        assert_eq!(mode(&p), 0o600, "{}", p.display());
+    }
+    store.close().await;
+    // A database an older build created world-readable is tightened at the next open.
+    std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let store = Store::open(opts).await.unwrap();
+    store.create_org("Again", T0).await.unwrap();
+    assert_eq!(mode(&db), 0o600);
+    for s in ["-wal", "-shm"] {
+        let p = side(s);
+        if p.exists() {
+            assert_eq!(mode(&p), 0o600, "{}", p.display());
+        }
+    }
+}
+
 const T0: i64 = 1_768_478_400_000;
 
 async fn org(store: &Store) -> i64 {
