@@ -242,13 +242,14 @@ impl crate::Target for Image {
 
     fn run(&self, input: &[u8]) -> String {
         let mounted = mount_label(input);
-        // Deterministic choice from the input itself, so a replay does the same thing.
-        let full = input
+        // Deterministic choice from the input itself, so a replay does the same thing: the
+        // byte sum over the whole image (any damage, anywhere, moves it).
+        let sum = input
             .iter()
-            .take(64)
-            .fold(0usize, |a, b| a.wrapping_add(*b as usize))
-            % FULL_BOOT_EVERY
-            == 0;
+            .map(|b| u64::from(*b))
+            .sum::<u64>()
+            .wrapping_add(input.len() as u64);
+        let full = sum % FULL_BOOT_EVERY as u64 == 0;
         if !full {
             return mounted;
         }

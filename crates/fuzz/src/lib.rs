@@ -105,7 +105,12 @@ pub struct Report {
     pub outcomes: BTreeMap<String, u64>,
     /// The first panic, if any (the run stops there).
     pub panic: Option<Panic>,
+    /// The first inputs (at most [`SHOWN`]) whose label matched `show`: index, label, input.
+    pub shown: Vec<(u64, String, Vec<u8>)>,
 }
+
+/// How many matching inputs [`run_showing`] keeps.
+pub const SHOWN: usize = 5;
 
 impl Report {
     /// Inputs per second.
@@ -126,6 +131,18 @@ static LAST_PANIC: Mutex<Option<String>> = Mutex::new(None);
 /// the first panic. The default panic hook is replaced for the run (a caught panic is
 /// reported once, by the caller, with its input).
 pub fn run(t: &dyn Target, seed: u64, first: u64, count: u64) -> Report {
+    run_showing(t, seed, first, count, None)
+}
+
+/// [`run`], also keeping the first few inputs whose outcome label contains `show` (to look
+/// at a rare outcome: `tumbler-fuzz --show 'hub:decode'`).
+pub fn run_showing(
+    t: &dyn Target,
+    seed: u64,
+    first: u64,
+    count: u64,
+    show: Option<&str>,
+) -> Report {
     let id = target_id(t.name());
     let previous = panic::take_hook();
     panic::set_hook(Box::new(|info| {
@@ -153,6 +170,7 @@ pub fn run(t: &dyn Target, seed: u64, first: u64, count: u64) -> Report {
         elapsed: Duration::ZERO,
         outcomes: BTreeMap::new(),
         panic: None,
+        shown: Vec::new(),
     };
     // The one clock read of the fuzzer: inputs per second is the figure it reports.
     #[allow(clippy::disallowed_methods)]
@@ -166,7 +184,12 @@ pub fn run(t: &dyn Target, seed: u64, first: u64, count: u64) -> Report {
         }
         report.count += 1;
         match panic::catch_unwind(AssertUnwindSafe(|| t.run(&input))) {
-            Ok(label) => *report.outcomes.entry(label).or_insert(0) += 1,
+            Ok(label) => {
+                if show.is_some_and(|s| label.contains(s)) && report.shown.len() < SHOWN {
+                    report.shown.push((index, label.clone(), input));
+                }
+                *report.outcomes.entry(label).or_insert(0) += 1;
+            }
             Err(_) => {
                 let message = LAST_PANIC
                     .lock()

@@ -4,12 +4,12 @@
 //!
 //! ```text
 //! tumbler-fuzz [--seed N] [--count N] [--index N] [--targets wire,envelope,image,keypad]
-//!              [--outcomes] [--markdown]
+//!              [--outcomes] [--markdown] [--show LABEL]
 //! ```
 #![allow(clippy::print_stdout, clippy::print_stderr)] // a command-line tool: stdout is its output
 
 use std::process::ExitCode;
-use tumbler_fuzz::{run, target, Report, TARGETS};
+use tumbler_fuzz::{run_showing, target, Report, TARGETS};
 
 struct Args {
     seed: u64,
@@ -18,6 +18,7 @@ struct Args {
     targets: Vec<String>,
     outcomes: bool,
     markdown: bool,
+    show: Option<String>,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -28,6 +29,7 @@ fn parse_args() -> Result<Args, String> {
         targets: TARGETS.iter().map(|s| s.to_string()).collect(),
         outcomes: false,
         markdown: false,
+        show: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -47,10 +49,12 @@ fn parse_args() -> Result<Args, String> {
             }
             "--targets" => a.targets = value("--targets")?.split(',').map(str::to_string).collect(),
             "--outcomes" => a.outcomes = true,
+            // Print the first inputs whose outcome label contains this text.
+            "--show" => a.show = Some(value("--show")?),
             "--markdown" => a.markdown = true,
             "-h" | "--help" => {
                 return Err("usage: tumbler-fuzz [--seed N] [--count N] [--index N] \
-                     [--targets wire,envelope,image,keypad] [--outcomes] [--markdown]"
+                     [--targets wire,envelope,image,keypad] [--outcomes] [--markdown] [--show LABEL]"
                     .into())
             }
             other => return Err(format!("unknown argument `{other}` (try --help)")),
@@ -74,7 +78,16 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         };
         eprintln!("{name}: {} inputs from seed {}…", args.count, args.seed);
-        let r = run(t.as_ref(), args.seed, args.first, args.count);
+        let r = run_showing(
+            t.as_ref(),
+            args.seed,
+            args.first,
+            args.count,
+            args.show.as_deref(),
+        );
+        for (index, label, input) in &r.shown {
+            eprintln!("{name} index {index}: {label}: {}", hex::encode(input));
+        }
         eprintln!(
             "{name}: {} inputs in {:.1} s ({:.0}/s), {} distinct outcomes",
             r.count,

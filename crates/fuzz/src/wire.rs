@@ -118,6 +118,7 @@ fn decode_label<T>(r: &Result<T, DecodeError>) -> &'static str {
 pub(crate) fn open_label(e: &OpenError) -> &'static str {
     match e {
         OpenError::Truncated => "truncated",
+        OpenError::TooLong => "too-long",
         OpenError::UnsupportedVersion(_) => "version",
         OpenError::Malformed => "malformed",
         OpenError::WrongDirection => "wrong-direction",
