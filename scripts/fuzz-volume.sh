@@ -49,6 +49,13 @@ CPU=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//' || echo 
   echo
   sed -n '/^| target/,/^$/p' "$OUT" | sed '/^$/d'
   echo
+  echo "Found by it so far: no panic. One wrong answer, fixed: an envelope longer than"
+  echo "\`MAX_ENVELOPE_LEN\` was refused as \`OpenError::Decode(TooLong)\` before its tag was"
+  echo "checked, the error that means \"authentic, counter advanced\"; it is now \`TooLong\`"
+  echo "(proto \`envelope::oversized_envelope_is_too_long_not_authentic_but_undecodable\`)."
+  echo "Seen, not a panic (issue 13, finding 8): a damaged image can restore a claimed lock"
+  echo "with a user record silently gone (\`claimed users:1\` below)."
+  echo
   echo "Distinct outcomes are the labels a target gives each input (which decoder"
   echo "accepted it, which check refused it, where a boot ended); their counts:"
   echo
