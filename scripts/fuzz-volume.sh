@@ -49,7 +49,11 @@ CPU=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//' || echo 
   echo
   sed -n '/^| target/,/^$/p' "$OUT" | sed '/^$/d'
   echo
-  echo "Found by it so far: no panic. One wrong answer, fixed: an envelope longer than"
+  echo "Found by it so far, both fixed: a damaged image whose every flash write failed made"
+  echo "the simulated lock reboot from inside its own boot without end, a stack overflow that"
+  echo "aborts the process (a fleet loses every lock); it now gives up after three nested"
+  echo "boots and stays off (device \`BOOT_LOOP_LIMIT\`, fuzz test \`image_boot_loop_regression\`)."
+  echo "And an envelope longer than"
   echo "\`MAX_ENVELOPE_LEN\` was refused as \`OpenError::Decode(TooLong)\` before its tag was"
   echo "checked, the error that means \"authentic, counter advanced\"; it is now \`TooLong\`"
   echo "(proto \`envelope::oversized_envelope_is_too_long_not_authentic_but_undecodable\`)."

@@ -48,6 +48,8 @@ fn parse_args() -> Result<Args, String> {
                 a.count = 1;
             }
             "--targets" => a.targets = value("--targets")?.split(',').map(str::to_string).collect(),
+            // Start at input N (the count still applies).
+            "--first" => a.first = num(value("--first")?, "--first")?,
             "--outcomes" => a.outcomes = true,
             // Print the first inputs whose outcome label contains this text.
             "--show" => a.show = Some(value("--show")?),
