@@ -90,7 +90,7 @@ fn messages_are_unchanged() {
         (RunError::LinkFile(io()).to_string(), "cannot write the link file: boom"),
         (
             BrokerUrlError::Scheme("mqtts".into()).to_string(),
-            "unsupported broker URL scheme `mqtts`: use mqtt://host:port (TLS is not supported by the simulator)",
+            "unsupported broker URL scheme `mqtts`: use mqtt://[user:password@]host:port or mqtts://…[?ca=PATH]",
         ),
         (
             BrokerUrlError::Port("0".into()).to_string(),

@@ -165,6 +165,9 @@ impl Header {
 pub enum OpenError {
     /// Shorter than header + tag.
     Truncated,
+    /// Longer than [`MAX_ENVELOPE_LEN`]: refused before any key is used, so nothing about
+    /// it is authentic (not [`OpenError::Decode`], which only an authentic envelope gets).
+    TooLong,
     /// Envelope version not supported.
     UnsupportedVersion(u8),
     /// Header fields out of range (unknown direction byte).
@@ -410,9 +413,7 @@ pub(crate) fn open_raw(
         .ok_or(OpenError::Truncated)?;
     let tag = envelope.get(body_end..).ok_or(OpenError::Truncated)?;
     let tag = Tag::try_from(tag).map_err(|_| OpenError::Truncated)?;
-    let plain = out
-        .get_mut(..body.len())
-        .ok_or(OpenError::Decode(crate::codec::DecodeError::TooLong))?;
+    let plain = out.get_mut(..body.len()).ok_or(OpenError::TooLong)?;
     plain.copy_from_slice(body);
     let key = direction_key(
         pair.own,

@@ -175,7 +175,15 @@ pub struct SimLock {
     flash_mark: u64,
     /// Flash units written by this lock since it was started, over every boot.
     units_total: u64,
+    /// Reboots nested inside a boot (a boot whose own writes fail reboots again); bounded
+    /// by [`BOOT_LOOP_LIMIT`], after which the lock stays off instead of recursing.
+    nested_boots: u8,
 }
+
+/// Reboots a boot may start from inside itself (its first writes failing) before the lock
+/// gives up and stays off: a real lock's watchdog would boot-loop; the simulator must not
+/// recurse until its stack overflows (found by the fuzzer on damaged images).
+const BOOT_LOOP_LIMIT: u8 = 3;
 
 impl std::fmt::Debug for SimLock {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -274,6 +282,7 @@ impl SimLock {
             cut_budget: None,
             flash_mark: 0,
             units_total: 0,
+            nested_boots: 0,
         };
         sim.power_up()?;
         Ok(sim)
@@ -559,7 +568,16 @@ impl SimLock {
     /// Reboots: RAM is lost, the lock comes back from its flash image.
     fn reboot(&mut self) {
         self.power_down();
-        if let Err(e) = self.power_up() {
+        if self.nested_boots >= BOOT_LOOP_LIMIT {
+            self.say(format!(
+                "the lock does not come back: its flash writes failed at {BOOT_LOOP_LIMIT} boots in a row (boot loop); it stays off"
+            ));
+            return;
+        }
+        self.nested_boots += 1;
+        let booted = self.power_up();
+        self.nested_boots -= 1;
+        if let Err(e) = booted {
             self.say(format!("the lock does not come back: {e}"));
         }
     }

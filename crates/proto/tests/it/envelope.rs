@@ -74,6 +74,42 @@ fn tampered_envelope_is_rejected_as_auth_failed() {
 }
 
 #[test]
+fn oversized_envelope_is_too_long_not_authentic_but_undecodable() {
+    // Found by the fuzzer (crates/fuzz, envelope target): a genuine header followed by
+    // more than MAX_MESSAGE_LEN bytes was refused as `Decode(TooLong)` before the tag was
+    // checked, an error that means "authentic, counter advanced".
+    let mut p = paired(19, Role::Admin);
+    let env = seal_down(&mut p, &request(1, Command::Unlock { pin: None }));
+    let mut big = env[..22].to_vec();
+    big.resize(MAX_ENVELOPE_LEN + 1, 0xAB);
+    let before = p.table.clone();
+    assert_eq!(p.lock.open(&mut p.table, &big), Err(OpenError::TooLong));
+    assert_eq!(p.table, before, "a rejected envelope changed state");
+    let mut out = [0u8; MAX_ENVELOPE_LEN];
+    let id = p.hub.id();
+    let n = p
+        .lock
+        .seal(
+            &mut p.table,
+            id,
+            &Up::Ack(Ack {
+                id: CommandId(1),
+                verdict: Verdict::Accepted,
+            }),
+            &mut out,
+        )
+        .unwrap();
+    let mut big = out[..22].to_vec();
+    big.resize(MAX_ENVELOPE_LEN + 1, 0xAB);
+    let before = p.hub.counters();
+    assert_eq!(p.hub.open(&big), Err(OpenError::TooLong));
+    assert_eq!(p.hub.counters(), before);
+    // The genuine frames still open.
+    assert!(p.hub.open(&out[..n]).is_ok());
+    assert!(p.lock.open(&mut p.table, &env).is_ok());
+}
+
+#[test]
 fn replayed_envelope_is_rejected_as_replayed() {
     let mut p = paired(13, Role::Admin);
     let a = seal_down(&mut p, &request(1, Command::Unlock { pin: None }));
