@@ -40,6 +40,8 @@ pub struct ApiError {
     pub title: &'static str,
     /// This occurrence's explanation (never internals or secrets).
     pub detail: String,
+    /// Seconds to wait before trying again (`Retry-After`), for 429 and 503.
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -55,7 +57,14 @@ impl ApiError {
             code,
             title,
             detail: detail.into(),
+            retry_after: None,
         }
+    }
+
+    /// The same error with a `Retry-After` of `secs` seconds.
+    pub fn retry_after(mut self, secs: u64) -> Self {
+        self.retry_after = Some(secs);
+        self
     }
 
     /// 400 `invalid_input`.
@@ -201,6 +210,23 @@ impl From<ServiceError> for ApiError {
                 "Confirmation required",
                 what,
             ),
+            ServiceError::TooManyAttempts { retry_after_s } => ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_attempts",
+                "Too many failed logins",
+                format!(
+                    "too many failed logins for this account or from this address; \
+                     try again in {retry_after_s} s"
+                ),
+            )
+            .retry_after(retry_after_s),
+            ServiceError::Busy { retry_after_s } => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "busy",
+                "Busy",
+                format!("the hub is busy checking passwords; try again in {retry_after_s} s"),
+            )
+            .retry_after(retry_after_s),
             ServiceError::BadSetting(what) => ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "invalid_setting",
@@ -261,6 +287,10 @@ impl IntoResponse for ApiError {
             header::CONTENT_TYPE,
             header::HeaderValue::from_static("application/problem+json"),
         );
+        if let Some(secs) = self.retry_after {
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from(secs));
+        }
         if self.status == StatusCode::UNAUTHORIZED {
             res.headers_mut().insert(
                 header::WWW_AUTHENTICATE,

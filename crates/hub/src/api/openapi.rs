@@ -309,6 +309,22 @@ pub fn spec() -> Value {
             responses.insert("403".into(), problem.clone());
             responses.insert("404".into(), problem.clone());
         }
+        // Routes that check or hash a password: login limits (429) and a
+        // full hashing queue (503), both with Retry-After.
+        let retry = json!({"description": "problem details; wait Retry-After seconds", "headers": {"Retry-After": {"description": "seconds to wait", "schema": {"type": "integer", "minimum": 1}}}, "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}});
+        if (r.method, r.path) == ("POST", "/api/v1/login") {
+            responses.insert("401".into(), problem.clone());
+            responses.insert("429".into(), retry.clone());
+        }
+        if matches!(
+            (r.method, r.path),
+            (
+                "POST",
+                "/api/v1/login" | "/api/v1/me/password" | "/api/v1/accounts"
+            )
+        ) {
+            responses.insert("503".into(), retry);
+        }
         let mut op = json!({
             "tags": [r.tag],
             "summary": r.summary,
