@@ -132,19 +132,30 @@ impl HashPool {
     /// none became free within `wait`. For tests (and drills) that need a
     /// saturated pool without racing real hashes; blocks the calling thread.
     pub fn occupy(&self, wait: std::time::Duration) -> Option<Occupied> {
-        let (started, is_started) = std::sync::mpsc::channel::<()>();
-        let (release, wait_release) = std::sync::mpsc::channel::<()>();
-        let answer = self
-            .submit(move |_| {
+        let deadline = std::time::Instant::now() + wait;
+        loop {
+            let (started, is_started) = std::sync::mpsc::channel::<()>();
+            let (release, wait_release) = std::sync::mpsc::channel::<()>();
+            let submitted = self.submit(move |_| {
                 let _ = started.send(());
                 let _ = wait_release.recv();
-            })
-            .ok()?;
-        is_started.recv_timeout(wait).ok()?;
-        Some(Occupied {
-            _release: release,
-            _answer: answer,
-        })
+            });
+            match submitted {
+                Ok(answer) => {
+                    is_started.recv_timeout(wait).ok()?;
+                    return Some(Occupied {
+                        _release: release,
+                        _answer: answer,
+                    });
+                }
+                // With no wait queue a job is only taken by a worker already
+                // waiting for one: retry until one is, or the time is up.
+                Err(HashError::Busy) if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(std::time::Duration::from_millis(1));
+                }
+                Err(_) => return None,
+            }
+        }
     }
 
     /// Hashes a new password (PHC string).

@@ -11,6 +11,7 @@ mod access_e2e;
 mod api_authz;
 mod api_flows;
 mod api_input;
+mod auth_limits;
 mod config;
 mod doctor_e2e;
 mod hub_e2e;
