@@ -129,10 +129,11 @@ impl HashPool {
     }
 
     /// Takes one worker until the returned guard is dropped, or `None` if
-    /// none became free within `wait`. For tests (and drills) that need a
+    /// none became free (bounded retries, about `wait`). For tests (and drills) that need a
     /// saturated pool without racing real hashes; blocks the calling thread.
     pub fn occupy(&self, wait: std::time::Duration) -> Option<Occupied> {
-        let deadline = std::time::Instant::now() + wait;
+        // No clock in library code: bounded retries, yielding between them.
+        let mut tries = wait.as_millis().saturating_mul(1_000);
         loop {
             let (started, is_started) = std::sync::mpsc::channel::<()>();
             let (release, wait_release) = std::sync::mpsc::channel::<()>();
@@ -150,8 +151,9 @@ impl HashPool {
                 }
                 // With no wait queue a job is only taken by a worker already
                 // waiting for one: retry until one is, or the time is up.
-                Err(HashError::Busy) if std::time::Instant::now() < deadline => {
-                    std::thread::sleep(std::time::Duration::from_millis(1));
+                Err(HashError::Busy) if tries > 0 => {
+                    tries -= 1;
+                    std::thread::yield_now();
                 }
                 Err(_) => return None,
             }
