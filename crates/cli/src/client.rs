@@ -99,6 +99,11 @@ impl Api {
             )
         })?;
         let status = res.status().as_u16();
+        let retry_after = res
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok());
         let bytes = res
             .bytes()
             .await
@@ -127,6 +132,9 @@ impl Api {
         let mut msg = format!("{code}: {}", problem.detail);
         if status == 401 {
             msg.push_str(" (run `tumbler login`)");
+        }
+        if let Some(wait) = refusal_wait(status, retry_after) {
+            msg.push_str(&format!(" (wait {wait} and try again)"));
         }
         Err(CliError::new(exit::for_status(status), msg))
     }
@@ -164,6 +172,20 @@ impl Api {
         self.call::<()>(Method::DELETE, path, None).await?;
         Ok(())
     }
+}
+
+/// For a 429 or 503 with `Retry-After`, the wait in words ("12 s",
+/// "4 min 5 s"); `None` for other answers.
+pub fn refusal_wait(status: u16, retry_after: Option<u64>) -> Option<String> {
+    if !matches!(status, 429 | 503) {
+        return None;
+    }
+    let secs = retry_after?;
+    Some(if secs >= 60 {
+        format!("{} min {} s", secs / 60, secs % 60)
+    } else {
+        format!("{secs} s")
+    })
 }
 
 /// Builds `?a=1&b=x` from optional pairs (values URL-encoded).

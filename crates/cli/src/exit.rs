@@ -27,6 +27,8 @@ pub const LOCK_UNREACHABLE: u8 = 9;
 pub const ABORTED: u8 = 10;
 /// With `--wait`: the lock refused the operation, or it failed.
 pub const OP_FAILED: u8 = 11;
+/// Too many failed logins: the hub asks to wait (HTTP 429, the wait is printed).
+pub const TOO_MANY: u8 = 12;
 
 /// An error with the exit code it maps to.
 #[derive(Debug)]
@@ -62,6 +64,7 @@ pub fn for_status(status: u16) -> u8 {
         403 => FORBIDDEN,
         404 => NOT_FOUND,
         400 | 409 | 413 | 415 | 405 | 422 => INVALID,
+        429 => TOO_MANY,
         503 | 504 => LOCK_UNREACHABLE,
         500..=599 => SERVER,
         _ => FAILURE,

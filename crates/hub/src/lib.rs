@@ -6,6 +6,8 @@
 //!   `postgres://`, `builtin`, `mqtt://`).
 //! - [`clock`]: the [`Clock`] trait; time is passed in, never read in the core.
 //! - [`secrets`]: random tokens, token hashes, argon2 password hashing.
+//! - [`hashing`]: the bounded pool that runs password hashing (fixed
+//!   workers with reused memory, a bounded queue that refuses when full).
 //! - [`model`]: domain types (roles, states, records).
 //! - [`settings`]: lock settings by name (Matter DoorLock names, kinds, ranges), one
 //!   table for API, service, store and CLI.
@@ -30,6 +32,7 @@ pub mod api;
 pub mod broker;
 pub mod clock;
 pub mod config;
+pub mod hashing;
 pub mod jobs;
 pub mod model;
 pub mod mqtt;

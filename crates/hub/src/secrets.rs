@@ -1,9 +1,11 @@
 //! Secrets: random bearer tokens, their stored hashes, and argon2 password
 //! hashing. Nothing here logs or formats a secret.
 
+use argon2::password_hash::phc::{Output, ParamsString, Salt};
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
-use argon2::{Algorithm, Argon2, Params, Version};
+use argon2::{Algorithm, Argon2, Block, Params, PasswordHash, Version};
 use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
 
 use zeroize::Zeroizing;
 
@@ -76,6 +78,75 @@ pub fn verify_password(password: &str, stored: &str) -> bool {
     Argon2::default()
         .verify_password(password.as_bytes(), stored)
         .is_ok()
+}
+
+/// The most argon2 memory one hash may ask for (256 MiB), whatever a stored
+/// PHC string says: a damaged row must not make a worker allocate gigabytes.
+const MAX_BLOCKS: usize = 256 * 1024;
+
+/// Grows `memory` to at least `blocks` argon2 blocks and returns exactly
+/// that many. Memory is kept between calls (the point: one allocation per
+/// hashing worker, not one per hash).
+fn scratch(memory: &mut Vec<Block>, blocks: usize) -> Result<&mut [Block], SecretError> {
+    if blocks > MAX_BLOCKS {
+        return Err(SecretError::Hash);
+    }
+    if memory.len() < blocks {
+        memory.resize(blocks, Block::new());
+    }
+    memory.get_mut(..blocks).ok_or(SecretError::Hash)
+}
+
+/// [`hash_password`] in caller-owned memory: `memory` is reused across
+/// calls, so a long-lived worker allocates its argon2 blocks once.
+pub fn hash_password_in(
+    password: &str,
+    params: PasswordParams,
+    memory: &mut Vec<Block>,
+) -> Result<String, SecretError> {
+    let mut salt = [0u8; 16];
+    random_bytes(&mut salt)?;
+    let p = Params::new(params.m_cost, params.t_cost, params.p_cost, None)
+        .map_err(|_| SecretError::Hash)?;
+    let blocks = scratch(memory, p.block_count())?;
+    let mut out = Zeroizing::new([0u8; Params::DEFAULT_OUTPUT_LEN]);
+    let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, p.clone());
+    argon
+        .hash_password_into_with_memory(password.as_bytes(), &salt, &mut out[..], blocks)
+        .map_err(|_| SecretError::Hash)?;
+    let phc = PasswordHash {
+        algorithm: Algorithm::Argon2id.ident(),
+        version: Some(Version::V0x13.into()),
+        params: ParamsString::try_from(&p).map_err(|_| SecretError::Hash)?,
+        salt: Some(Salt::new(&salt).map_err(|_| SecretError::Hash)?),
+        hash: Some(Output::new(&out[..]).map_err(|_| SecretError::Hash)?),
+    };
+    Ok(phc.to_string())
+}
+
+/// [`verify_password`] in caller-owned memory (see [`hash_password_in`]).
+/// The comparison is constant-time.
+pub fn verify_password_in(password: &str, stored: &str, memory: &mut Vec<Block>) -> bool {
+    let mut check = || -> Result<bool, SecretError> {
+        let phc = PasswordHash::new(stored).map_err(|_| SecretError::Hash)?;
+        let (Some(salt), Some(expected)) = (&phc.salt, &phc.hash) else {
+            return Ok(false);
+        };
+        let algorithm =
+            Algorithm::try_from(phc.algorithm.as_str()).map_err(|_| SecretError::Hash)?;
+        let version = match phc.version {
+            Some(v) => Version::try_from(v).map_err(|_| SecretError::Hash)?,
+            None => Version::default(),
+        };
+        let params = Params::try_from(&phc).map_err(|_| SecretError::Hash)?;
+        let blocks = scratch(memory, params.block_count())?;
+        let mut out = Zeroizing::new(vec![0u8; expected.len()]);
+        Argon2::new(algorithm, version, params)
+            .hash_password_into_with_memory(password.as_bytes(), salt, &mut out[..], blocks)
+            .map_err(|_| SecretError::Hash)?;
+        Ok(bool::from(out.as_slice().ct_eq(expected.as_bytes())))
+    };
+    check().unwrap_or(false)
 }
 
 /// A PHC hash of a random password nobody knows, to spend the same time on

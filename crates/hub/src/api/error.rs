@@ -226,6 +226,23 @@ impl From<ServiceError> for ApiError {
                 "Confirmation required",
                 what,
             ),
+            ServiceError::TooManyAttempts { retry_after_s } => ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_attempts",
+                "Too many failed logins",
+                format!(
+                    "too many failed logins for this account or from this address; \
+                     try again in {retry_after_s} s"
+                ),
+            )
+            .with_retry_after(retry_after_s),
+            ServiceError::Busy { retry_after_s } => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "busy",
+                "Busy",
+                format!("the hub is busy checking passwords; try again in {retry_after_s} s"),
+            )
+            .with_retry_after(retry_after_s),
             ServiceError::BadSetting(what) => ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "invalid_setting",

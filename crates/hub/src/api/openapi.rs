@@ -482,6 +482,27 @@ pub fn spec() -> Value {
         for (status, why) in problem_statuses(r, body.is_some()) {
             responses.insert(status.into(), problem(why));
         }
+        // Login limits and a throttling lock's claims (429), and a full
+        // hashing queue (503), all with Retry-After.
+        let retry = json!({"description": "problem details; wait Retry-After seconds", "headers": {"Retry-After": {"description": "seconds to wait", "schema": {"type": "integer", "minimum": 1}}}, "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}});
+        if matches!(
+            (r.method, r.path),
+            (
+                "POST",
+                "/api/v1/login" | "/api/v1/locks/claim" | "/api/v1/locks/{id}/reclaim"
+            )
+        ) {
+            responses.insert("429".into(), retry.clone());
+        }
+        if matches!(
+            (r.method, r.path),
+            (
+                "POST",
+                "/api/v1/login" | "/api/v1/me/password" | "/api/v1/accounts"
+            )
+        ) {
+            responses.insert("503".into(), retry);
+        }
         let mut op = json!({
             "tags": [r.tag],
             "summary": r.summary,

@@ -1,8 +1,10 @@
 //! Session resource: login, logout, the caller, API tokens; and health.
 
-use axum::extract::State;
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, State};
 use axum::http::StatusCode;
-use axum::Json;
+use axum::{Extension, Json};
 use serde::{Deserialize, Serialize};
 
 use super::{ApiError, ApiJson, ApiPath};
@@ -37,7 +39,7 @@ pub struct PasswordBody {
 pub struct TokenBody {
     /// What the token is for.
     pub label: String,
-    /// Lifetime in days (1..=3650); omitted: no expiry.
+    /// Lifetime in days (1..=3650); omitted: 30 days.
     pub expires_in_days: Option<i64>,
 }
 
@@ -98,12 +100,15 @@ impl std::fmt::Debug for LoginAnswer {
     }
 }
 
-/// `POST /login`.
+/// `POST /login`. The client address (from the connection, when served
+/// with connect info) feeds the per-address login limit.
 pub async fn login(
     State(s): State<AppState>,
+    client: Option<Extension<ConnectInfo<SocketAddr>>>,
     ApiJson(b): ApiJson<LoginBody>,
 ) -> Result<Json<LoginAnswer>, ApiError> {
-    let (token, account) = s.service.login(&b.email, &b.password).await?;
+    let client = client.map(|Extension(ConnectInfo(addr))| addr.ip());
+    let (token, account) = s.service.login_from(&b.email, &b.password, client).await?;
     Ok(Json(LoginAnswer {
         token: token.token,
         expires_at: token.info.expires_at,

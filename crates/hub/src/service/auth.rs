@@ -1,7 +1,10 @@
 //! Login, bearer tokens and first-run bootstrap.
 
+use std::net::IpAddr;
+
 use serde::Serialize;
 
+use super::login_limit::{retry_after_secs, Key, LoginLimits};
 use super::{check_name, invalid, Principal, Service, ServiceError, ANY_ROLE};
 use crate::model::{Account, Org, Role, Site, TokenInfo, TokenKind};
 use crate::secrets;
@@ -9,6 +12,9 @@ use crate::store::orgs::NewAccount;
 
 /// How long a login session lasts.
 pub const SESSION_MS: i64 = 12 * 60 * 60 * 1000;
+
+/// Lifetime of an API token created without `expires_in_days`.
+pub const API_TOKEN_DEFAULT_DAYS: i64 = 30;
 
 /// A freshly issued token: the only time the secret is shown.
 #[derive(Debug, Clone, Serialize)]
@@ -57,14 +63,18 @@ pub(crate) fn check_password(s: &str) -> Result<(), ServiceError> {
 }
 
 impl Service {
-    /// Hashes a password off the async threads.
+    /// Hashes a password in the bounded pool ([`ServiceError::Busy`] when full).
     pub(crate) async fn hash(&self, password: &str) -> Result<String, ServiceError> {
-        let pw = password.to_owned();
-        let params = self.password;
-        tokio::task::spawn_blocking(move || secrets::hash_password(&pw, params))
-            .await
-            .map_err(|_| ServiceError::Task)?
-            .map_err(ServiceError::from)
+        Ok(self.hashing.hash(password, self.password).await?)
+    }
+
+    /// Runs `f` on the login-limit table (a poisoned lock still holds valid counts).
+    fn limits<T>(&self, f: impl FnOnce(&mut LoginLimits) -> T) -> T {
+        let mut guard = match self.login_limits.lock() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        f(&mut guard)
     }
 
     /// Resolves a bearer token. Unknown or expired: [`ServiceError::Unauthenticated`].
@@ -84,26 +94,52 @@ impl Service {
         })
     }
 
-    /// Password login: returns a session token. Wrong login and wrong
-    /// password are the same error and take the same time.
+    /// Password login with no client address (tests, the CLI's first run):
+    /// only the per-account limit applies. See [`Service::login_from`].
     pub async fn login(
         &self,
         email: &str,
         password: &str,
     ) -> Result<(IssuedToken, Account), ServiceError> {
+        self.login_from(email, password, None).await
+    }
+
+    /// Password login: returns a session token. Wrong login and wrong
+    /// password are the same error and take the same time. Limited per
+    /// account and per client address: while either must wait, the answer
+    /// is [`ServiceError::TooManyAttempts`] and no password is checked; a
+    /// success resets the account's count.
+    pub async fn login_from(
+        &self,
+        email: &str,
+        password: &str,
+        client: Option<IpAddr>,
+    ) -> Result<(IssuedToken, Account), ServiceError> {
         let email = email.trim().to_lowercase();
-        let found = self.store.account_for_login(&email).await?;
-        let (stored, account) = match found {
-            Some((account, hash)) => (hash, Some(account)),
-            None => (self.dummy_hash.to_string(), None),
-        };
-        let pw = password.to_owned();
-        let ok = tokio::task::spawn_blocking(move || secrets::verify_password(&pw, &stored))
-            .await
-            .map_err(|_| ServiceError::Task)?;
-        let account = match (ok, account) {
-            (true, Some(a)) => a,
-            _ => return Err(ServiceError::Unauthenticated),
+        let account_key = Key::Account(email.clone());
+        let keys: Vec<Key> = std::iter::once(account_key.clone())
+            .chain(client.map(Key::address))
+            .collect();
+        let now = self.now_ms();
+        if let Err(wait_ms) = self.limits(|l| l.attempt(&keys, now)) {
+            tracing::info!(
+                retry_after_s = retry_after_secs(wait_ms),
+                "login refused: too many failures"
+            );
+            return Err(ServiceError::TooManyAttempts {
+                retry_after_s: retry_after_secs(wait_ms),
+            });
+        }
+        let checked = self.check_login(&email, password).await;
+        match &checked {
+            Ok(Some(_)) => self.limits(|l| l.succeeded(&account_key, keys.get(1..).unwrap_or(&[]))),
+            // Wrong login or password: the attempt stays counted.
+            Ok(None) => {}
+            // Nothing was checked (busy, database down): take the attempt back.
+            Err(_) => self.limits(|l| l.cancel(&keys)),
+        }
+        let Some(account) = checked? else {
+            return Err(ServiceError::Unauthenticated);
         };
         let now = self.now_ms();
         let token = secrets::new_token("tum_s_")?;
@@ -122,6 +158,22 @@ impl Service {
         Ok((IssuedToken { token, info }, account))
     }
 
+    /// The account if `password` is its password; `None` for a wrong login
+    /// or password (an unknown login costs a hash too).
+    async fn check_login(
+        &self,
+        email: &str,
+        password: &str,
+    ) -> Result<Option<Account>, ServiceError> {
+        let found = self.store.account_for_login(email).await?;
+        let (stored, account) = match found {
+            Some((account, hash)) => (hash, Some(account)),
+            None => (self.dummy_hash.to_string(), None),
+        };
+        let ok = self.hashing.verify(password, &stored).await?;
+        Ok(account.filter(|_| ok))
+    }
+
     /// Ends the session (or revokes the API token) used for this call.
     pub async fn logout(&self, p: &Principal) -> Result<(), ServiceError> {
         self.store.delete_token(p.account_id, p.token_id).await?;
@@ -136,8 +188,9 @@ impl Service {
             .ok_or(ServiceError::Unauthenticated)
     }
 
-    /// Changes the caller's password after checking the current one; other
-    /// login sessions end (API tokens stay: revoke them separately).
+    /// Changes the caller's password after checking the current one; every
+    /// other token of the account (sessions and API tokens) is revoked in
+    /// the same transaction, so a stolen token dies with the old password.
     pub async fn change_password(
         &self,
         p: &Principal,
@@ -151,10 +204,7 @@ impl Service {
             .password_hash(p.account_id)
             .await?
             .ok_or(ServiceError::Unauthenticated)?;
-        let pw = current.to_owned();
-        let ok = tokio::task::spawn_blocking(move || secrets::verify_password(&pw, &stored))
-            .await
-            .map_err(|_| ServiceError::Task)?;
+        let ok = self.hashing.verify(current, &stored).await?;
         if !ok {
             return Err(invalid("current_password", "does not match"));
         }
@@ -173,7 +223,7 @@ impl Service {
     }
 
     /// Creates a long-lived API token for the caller, with the caller's role.
-    /// `expires_in_days`: 1..=3650, or `None` for no expiry.
+    /// `expires_in_days`: 1..=3650; `None`: [`API_TOKEN_DEFAULT_DAYS`].
     pub async fn create_api_token(
         &self,
         p: &Principal,
@@ -183,11 +233,11 @@ impl Service {
         self.require(p, ANY_ROLE)?;
         let label = check_name("label", label)?;
         let now = self.now_ms();
-        let expires_at = match expires_in_days {
-            None => None,
-            Some(d) if (1..=3650).contains(&d) => Some(now.saturating_add(d * 86_400_000)),
-            Some(_) => return Err(invalid("expires_in_days", "between 1 and 3650")),
-        };
+        let days = expires_in_days.unwrap_or(API_TOKEN_DEFAULT_DAYS);
+        if !(1..=3650).contains(&days) {
+            return Err(invalid("expires_in_days", "between 1 and 3650"));
+        }
+        let expires_at = Some(now.saturating_add(days * 86_400_000));
         let token = secrets::new_token("tum_a_")?;
         let info = self
             .store

@@ -10,7 +10,8 @@
 //! - it validates all input before writing anything
 //!   ([`ServiceError::Invalid`]), so bad input changes nothing.
 //!
-//! Files: [`auth`] (login, tokens, bootstrap), [`orgs`] (organisation and
+//! Files: [`auth`] (login, tokens, bootstrap), [`login_limit`] (pure login
+//! limits with backoff), [`orgs`] (organisation and
 //! accounts), [`sites`], [`locks`], [`claim`], [`lifecycle`] (release,
 //! transfer, manufacturer reset, audit trail), [`operations`], [`doctor`]
 //! (troubleshooting plans, pure planner in `doctor::plan`), [`events`]
@@ -28,14 +29,18 @@ pub mod doctor;
 pub mod events;
 pub mod lifecycle;
 pub mod locks;
+pub mod login_limit;
 pub mod operations;
 pub mod orgs;
 pub mod settings;
 pub mod sites;
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use tokio::sync::Notify;
+
+use crate::hashing::{HashError, HashPool, HashPoolConfig};
+use login_limit::{LimitConfig, LoginLimits};
 
 use crate::clock::Clock;
 use crate::model::{Role, TokenKind};
@@ -137,6 +142,20 @@ pub enum ServiceError {
     /// A blocking task died.
     #[error("internal task failed")]
     Task,
+    /// Too many failed logins for this account or from this client address:
+    /// no password is checked until the wait is over.
+    #[error("too many failed logins; retry in {retry_after_s} s")]
+    TooManyAttempts {
+        /// Seconds to wait (the `Retry-After` header).
+        retry_after_s: u64,
+    },
+    /// Every password-hashing worker is busy and the wait queue is full;
+    /// refused at once rather than queued.
+    #[error("password hashing is busy; retry in {retry_after_s} s")]
+    Busy {
+        /// Seconds to wait (the `Retry-After` header).
+        retry_after_s: u64,
+    },
     /// The lock's key confirmation failed during a claim: wrong setup code.
     /// Nothing was stored.
     #[error("wrong setup code")]
@@ -199,6 +218,16 @@ impl From<PlaneError> for ServiceError {
     }
 }
 
+impl From<HashError> for ServiceError {
+    fn from(e: HashError) -> Self {
+        match e {
+            HashError::Busy => ServiceError::Busy { retry_after_s: 1 },
+            HashError::Secret(e) => ServiceError::Secret(e),
+            _ => ServiceError::Task,
+        }
+    }
+}
+
 impl From<StoreError> for ServiceError {
     fn from(e: StoreError) -> Self {
         match e {
@@ -257,6 +286,10 @@ pub struct Service {
     /// Hash verified against when a login names an unknown account, so the
     /// answer takes as long as for a known one.
     pub(crate) dummy_hash: Arc<str>,
+    /// Where passwords are hashed and checked: bounded, never a thread per request.
+    pub(crate) hashing: HashPool,
+    /// Failed-login counts per account and client address (shared by clones).
+    pub(crate) login_limits: Arc<Mutex<LoginLimits>>,
     /// The layer below: talking to locks.
     pub(crate) plane: LockPlane,
 }
@@ -277,11 +310,17 @@ impl Service {
         password: PasswordParams,
     ) -> Result<Self, ServiceError> {
         let dummy = crate::secrets::dummy_hash(password)?;
+        let hashing = HashPool::start(HashPoolConfig::default()).map_err(|e| {
+            tracing::error!(error = %e, "cannot start the password-hashing workers");
+            ServiceError::Task
+        })?;
         Ok(Self {
             store: store.clone(),
             clock: clock.clone(),
             password,
             dummy_hash: dummy.into(),
+            hashing,
+            login_limits: Arc::new(Mutex::new(LoginLimits::new(LimitConfig::default()))),
             plane: LockPlane::new(store, clock, None, None, Arc::new(Notify::new())),
         })
     }
@@ -291,6 +330,23 @@ impl Service {
     pub fn with_plane(mut self, plane: LockPlane) -> Self {
         self.plane = plane;
         self
+    }
+
+    /// The same service with other login limits (a fresh table).
+    pub fn with_login_limits(mut self, config: LimitConfig) -> Self {
+        self.login_limits = Arc::new(Mutex::new(LoginLimits::new(config)));
+        self
+    }
+
+    /// The same service hashing passwords in another pool.
+    pub fn with_hash_pool(mut self, pool: HashPool) -> Self {
+        self.hashing = pool;
+        self
+    }
+
+    /// The password-hashing pool.
+    pub fn hash_pool(&self) -> &HashPool {
+        &self.hashing
     }
 
     /// The lock plane underneath.

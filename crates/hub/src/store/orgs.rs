@@ -233,7 +233,8 @@ impl Store {
         Ok(())
     }
 
-    /// Changes an account's role; `None` if no such account in the org.
+    /// Changes an account's role and, if it changed, revokes the account's
+    /// tokens in the same transaction; `None` if no such account in the org.
     /// Refuses with [`StoreError::LastOwner`] (nothing changed) if the
     /// organisation would be left without an owner: checked and written in
     /// one transaction under the org's lock, so two owners demoting each
@@ -249,6 +250,17 @@ impl Store {
         if role != Role::Owner {
             Self::keep_an_owner(&mut tx, org_id, id).await?;
         }
+        // A role change revokes every token of the account in the same
+        // transaction: a token never outlives the role it was issued under.
+        sqlx::query(
+            "DELETE FROM tokens WHERE account_id IN \
+             (SELECT id FROM accounts WHERE org_id = $1 AND id = $2 AND role <> $3)",
+        )
+        .bind(org_id)
+        .bind(id)
+        .bind(role.as_str())
+        .execute(&mut *tx)
+        .await?;
         let r = sqlx::query(sqlx::AssertSqlSafe(format!(
             "UPDATE accounts SET role = $3 WHERE org_id = $1 AND id = $2 RETURNING {ACCOUNT_COLS}"
         )))
@@ -292,8 +304,8 @@ impl Store {
         r.as_ref().map(|r| col(r, "password_hash")).transpose()
     }
 
-    /// Replaces an account's password hash and ends its other sessions
-    /// (API tokens and the session `keep_token` stay).
+    /// Replaces an account's password hash and revokes every other token of
+    /// the account, sessions and API tokens (only `keep_token` stays).
     pub async fn set_password_hash(
         &self,
         account_id: i64,
@@ -306,7 +318,7 @@ impl Store {
             .bind(hash)
             .execute(&mut *tx)
             .await?;
-        sqlx::query("DELETE FROM tokens WHERE account_id = $1 AND kind = 'session' AND id <> $2")
+        sqlx::query("DELETE FROM tokens WHERE account_id = $1 AND id <> $2")
             .bind(account_id)
             .bind(keep_token)
             .execute(&mut *tx)

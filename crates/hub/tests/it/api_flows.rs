@@ -199,7 +199,12 @@ async fn sites_accounts_and_org() {
     )
     .await;
     assert_eq!(st, 200);
-    // Its session now carries the new role.
+    // The role change ended its sessions (issue 13); a new one carries the new role.
+    assert_eq!(
+        call(&app, "GET", "/api/v1/me", Some(owner), None).await.0,
+        401
+    );
+    let owner = &tumbler_testkit::fixtures::login(&app, "owner@alpha.test").await;
     assert_eq!(
         call(
             &app,

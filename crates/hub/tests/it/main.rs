@@ -11,6 +11,7 @@ mod access_e2e;
 mod api_authz;
 mod api_flows;
 mod api_input;
+mod auth_limits;
 mod broker_auth;
 mod claim_denial;
 mod config;
