@@ -58,9 +58,7 @@ fn setup_code() -> Value {
 
 /// A destructive operation's confirmation: the lock's serial.
 fn confirm() -> Value {
-    let mut v = serial();
-    v["description"] = json!("the lock's serial, to confirm");
-    v
+    json!({"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$", "description": "the lock's serial, to confirm"})
 }
 
 /// JSON body a route accepts, if any.

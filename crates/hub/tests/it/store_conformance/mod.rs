@@ -947,3 +947,56 @@ async fn lock_plane_bindings_and_lifecycle(store: &Store) {
         "another key: refused"
     );
 }
+
+/// Tokens made before tokens had a default lifetime (issue 13) never expired: the
+/// upgrade gives each one 30 days from the upgrade, so nobody is cut off at once and
+/// none lives for ever (migration 0012).
+#[tokio::test]
+#[allow(clippy::disallowed_methods)] // the migration reads the database's own clock
+async fn tokens_without_an_expiry_get_one_at_the_upgrade() {
+    use sqlx::sqlite::{SqliteConnectOptions, SqlitePool};
+    use sqlx::Row;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("hub.db");
+    let opts = tumbler_hub::store::StoreOptions::new(tumbler_hub::config::DatabaseConfig::Sqlite {
+        path: db.clone(),
+    });
+    Store::open(opts.clone()).await.unwrap().close().await;
+    // As an older hub left it: an API token with no expiry, migration 0012 not applied.
+    let raw = SqlitePool::connect_with(
+        SqliteConnectOptions::new()
+            .filename(&db)
+            .foreign_keys(false),
+    )
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO tokens (account_id, kind, token_hash, label, created_at, expires_at) \
+         VALUES (1, 'api', 'h', 'old', 0, NULL)",
+    )
+    .execute(&raw)
+    .await
+    .unwrap();
+    sqlx::query("DELETE FROM _sqlx_migrations WHERE version = 12")
+        .execute(&raw)
+        .await
+        .unwrap();
+    raw.close().await;
+    let before = jiff::Timestamp::now().as_millisecond();
+    Store::open(opts).await.unwrap().close().await;
+    let after = jiff::Timestamp::now().as_millisecond();
+    let raw = SqlitePool::connect_with(SqliteConnectOptions::new().filename(&db))
+        .await
+        .unwrap();
+    let expires: Option<i64> = sqlx::query("SELECT expires_at FROM tokens WHERE label = 'old'")
+        .fetch_one(&raw)
+        .await
+        .unwrap()
+        .get(0);
+    let month = 30 * 86_400_000;
+    let expires = expires.expect("the old token now expires");
+    assert!(
+        (before / 1000 * 1000 + month..=after + month).contains(&expires),
+        "30 days from the upgrade: {expires}"
+    );
+}

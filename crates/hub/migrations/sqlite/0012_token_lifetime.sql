@@ -1,0 +1,6 @@
+-- Tokens made before tokens had a default lifetime (issue 13) never expired.
+-- They keep working for 30 days from this upgrade (the default lifetime of a
+-- new API token), then expire like any other; nobody is cut off at once.
+UPDATE tokens
+SET expires_at = CAST(strftime('%s', 'now') AS INTEGER) * 1000 + 30 * 86400000
+WHERE expires_at IS NULL;
