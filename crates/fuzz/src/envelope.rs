@@ -6,13 +6,12 @@
 
 use crate::fixtures;
 use crate::mutate::{self, Origin};
-use crate::wire::open_label;
 use rand_chacha::ChaCha20Rng;
 use tumbler_proto::claim::ClaimMessage;
 use tumbler_proto::envelope::HEADER_LEN;
 use tumbler_proto::{
     authorize, frame_kind, ControllerEndpoint, ControllerTable, Down, FrameKind, LockEndpoint,
-    LockStatement, Role, SignedLockStatement, VerifyingKey, MAX_ENVELOPE_LEN,
+    LockStatement, OpenError, Role, SignedLockStatement, VerifyingKey, MAX_ENVELOPE_LEN,
 };
 
 const MAX_INPUT: usize = MAX_ENVELOPE_LEN + 64;
@@ -86,6 +85,29 @@ impl Envelope {
 impl Default for Envelope {
     fn default() -> Self {
         Self::new()
+    }
+}
+
+/// A label for an [`OpenError`] (without its payload).
+pub(crate) fn open_label(e: &OpenError) -> &'static str {
+    match e {
+        OpenError::Truncated => "truncated",
+        OpenError::TooLong => "too-long",
+        OpenError::UnsupportedVersion(_) => "version",
+        OpenError::Malformed => "malformed",
+        OpenError::WrongDirection => "wrong-direction",
+        OpenError::WrongLockKey => "wrong-lock-key",
+        OpenError::UnknownController => "unknown-controller",
+        OpenError::RemovedController => "removed-controller",
+        OpenError::OtherRecipient => "other-recipient",
+        OpenError::WrongControllerKey => "wrong-controller-key",
+        OpenError::Replayed => "replayed",
+        OpenError::Reordered => "reordered",
+        OpenError::AuthFailed => "auth-failed",
+        OpenError::Decode(_) => "decode",
+        OpenError::WeakKey => "weak-key",
+        OpenError::LogicBug => "logic-bug",
+        _ => "other",
     }
 }
 

@@ -101,7 +101,7 @@ pub fn claimed_image(seed: u64) -> Result<(Vec<u8>, Vec<u8>), String> {
     }
     for keys in [USER_PIN, "9999", ADMIN_PIN, "1357*71"] {
         for c in keys.chars() {
-            inputs.push(l::Input::Key(crate::keypad::key_of(c as u8)));
+            inputs.push(l::Input::Key(key_of(c as u8)));
         }
         inputs.push(l::Input::Key(l::Key::Hash));
         inputs.push(l::Input::Motor(l::MotorFeedback::Done));
@@ -199,6 +199,16 @@ fn damage(rng: &mut ChaCha20Rng, img: &mut [u8], used: &[usize]) {
             let i = mutate::below(rng, img.len());
             img[i] ^= 1 << mutate::below(rng, 8);
         }
+    }
+}
+
+/// The key a byte stands for (digits, `*`, `#`; anything else an absent key).
+pub fn key_of(b: u8) -> l::Key {
+    match b {
+        b'0'..=b'9' => l::Key::Digit(b - b'0'),
+        b'*' => l::Key::Star,
+        b'#' => l::Key::Hash,
+        other => l::Key::Digit(other),
     }
 }
 

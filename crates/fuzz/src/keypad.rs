@@ -9,7 +9,7 @@
 //! seconds pass and the lock ticks; any other byte is a key the keypad does not have
 //! (`Key::Digit(b)` with `b > 9`, which the lock ignores). 50 ms pass between stimuli.
 
-use crate::image::{claimed_image, ADMIN_PIN, USER_PIN};
+use crate::image::{claimed_image, key_of, ADMIN_PIN, USER_PIN};
 use crate::mutate::{self, Origin};
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
@@ -25,16 +25,6 @@ use tumbler_store::SimFlash;
 
 /// Longest console line tried.
 const MAX_LINE: usize = 256;
-
-/// The key a byte stands for (digits, `*`, `#`; anything else an absent key).
-pub fn key_of(b: u8) -> l::Key {
-    match b {
-        b'0'..=b'9' => l::Key::Digit(b - b'0'),
-        b'*' => l::Key::Star,
-        b'#' => l::Key::Hash,
-        other => l::Key::Digit(other),
-    }
-}
 
 /// The keypad target: the claimed lock's stored state, and genuine console lines.
 #[derive(Debug)]

@@ -2,12 +2,13 @@
 //! into a value — `Down`, `Up`, `ClaimMessage` (codec), the envelope [`Header`] and
 //! [`frame_kind`] — on mutated genuine encodings of every message and on random bytes.
 
+use crate::envelope::open_label;
 use crate::fixtures;
 use crate::mutate::{self, Origin};
 use rand_chacha::ChaCha20Rng;
 use tumbler_proto::claim::{ClaimController, ClaimLock, ClaimMessage};
 use tumbler_proto::{
-    frame_kind, ControllerKey, DecodeError, Down, FrameKind, Header, OpenError, OperationalKey,
+    frame_kind, ControllerKey, DecodeError, Down, FrameKind, Header, OperationalKey,
     PublicKeyBytes, Up, MAX_ENVELOPE_LEN, MAX_MESSAGE_LEN,
 };
 
@@ -111,29 +112,6 @@ fn decode_label<T>(r: &Result<T, DecodeError>) -> &'static str {
         Err(DecodeError::TrailingBytes) => "trailing",
         Err(DecodeError::TooLong) => "too-long",
         Err(_) => "other",
-    }
-}
-
-/// A label for an [`OpenError`] (without its payload).
-pub(crate) fn open_label(e: &OpenError) -> &'static str {
-    match e {
-        OpenError::Truncated => "truncated",
-        OpenError::TooLong => "too-long",
-        OpenError::UnsupportedVersion(_) => "version",
-        OpenError::Malformed => "malformed",
-        OpenError::WrongDirection => "wrong-direction",
-        OpenError::WrongLockKey => "wrong-lock-key",
-        OpenError::UnknownController => "unknown-controller",
-        OpenError::RemovedController => "removed-controller",
-        OpenError::OtherRecipient => "other-recipient",
-        OpenError::WrongControllerKey => "wrong-controller-key",
-        OpenError::Replayed => "replayed",
-        OpenError::Reordered => "reordered",
-        OpenError::AuthFailed => "auth-failed",
-        OpenError::Decode(_) => "decode",
-        OpenError::WeakKey => "weak-key",
-        OpenError::LogicBug => "logic-bug",
-        _ => "other",
     }
 }
 
