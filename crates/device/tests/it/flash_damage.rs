@@ -1,6 +1,7 @@
 //! Damage is said aloud (issue 13): a boot that finds a claimed lock's flash unreadable and
 //! wipes it to setup mode is counted as a flash recovery — on the console, at boot and in
-//! `status` — apart from factory resets, and the count survives a later factory reset.
+//! `status` — apart from factory resets, and the count survives a later factory reset. A
+//! damaged log page never lowers the audit sequence: its records are counted as lost.
 
 use std::sync::Arc;
 use std::time::Duration;
