@@ -37,10 +37,15 @@ impl Lock {
         if out.audit.is_some() {
             return;
         }
-        let (rec, lost) = self
+        let (rec, lost, reserve) = self
             .log
             .append(who, what, how, result, now.mono_ms, now.utc_s);
         out.audit = Some(rec);
+        if reserve {
+            // The driver commits items before it appends the record: the floor is on flash
+            // before the first number past the old one is.
+            out.persist.items.insert(ItemKey::Log);
+        }
         if lost {
             out.persist.items.insert(ItemKey::Log);
             out.event(Event::LogOverflow {

@@ -8,7 +8,7 @@ use heapless::Deque;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::config::AUDIT_RING;
+use crate::config::{AUDIT_RING, AUDIT_SEQ_LEASE};
 use crate::output::{OpError, Source};
 use crate::user::{ControllerId, UserIndex};
 
@@ -135,6 +135,38 @@ pub struct LogMeta {
     /// Breaks found in the stored chain at boot (undecodable record, or a
     /// record whose `prev` or `seq` does not follow), since the last factory reset.
     pub breaks: u32,
+    /// Sequence floor: every number handed out is below it. Raised to `seq +
+    /// AUDIT_SEQ_LEASE` (and the item written, before the record) when a record reaches it,
+    /// so a boot that cannot read the log's tail still never hands a number out twice.
+    pub reserved: u32,
+    /// Every hole in the log below this sequence number is already counted in `lost`
+    /// (a later boot that reads the same hole does not count it again).
+    pub checked: u32,
+}
+
+/// The `Log` item as written before the sequence floor existed (decoded for old images).
+#[derive(Deserialize)]
+struct LogMetaV1 {
+    acked: Option<u32>,
+    lost: u32,
+    breaks: u32,
+}
+
+impl LogMeta {
+    /// Decodes the `Log` item, old (without the floor) or new encoding.
+    pub(crate) fn from_item(bytes: &[u8]) -> Option<LogMeta> {
+        if let Ok(m) = postcard::from_bytes::<LogMeta>(bytes) {
+            return Some(m);
+        }
+        let v1: LogMetaV1 = postcard::from_bytes(bytes).ok()?;
+        Some(LogMeta {
+            acked: v1.acked,
+            lost: v1.lost,
+            breaks: v1.breaks,
+            reserved: 0,
+            checked: 0,
+        })
+    }
 }
 
 /// The RAM side of the log.
@@ -150,6 +182,9 @@ pub struct AuditLog {
     pub(crate) meta: LogMeta,
     /// Breaks found by `restore`, reported and persisted by the next `PowerOn`.
     pub(crate) unreported_breaks: u32,
+    /// Records `restore` found missing (holes, a damaged tail), already added to
+    /// `meta.lost`; reported and persisted by the next `PowerOn`.
+    pub(crate) unreported_lost: u32,
 }
 
 impl AuditLog {
@@ -161,9 +196,11 @@ impl AuditLog {
             head,
             meta: LogMeta::default(),
             unreported_breaks: 0,
+            unreported_lost: 0,
         }
     }
-    /// Appends a record; returns it and whether an unacknowledged record was lost.
+    /// Appends a record; returns it, whether an unacknowledged record was lost, and whether the
+    /// sequence floor moved (the `Log` item must then be written before the record).
     pub(crate) fn append(
         &mut self,
         who: Who,
@@ -172,7 +209,7 @@ impl AuditLog {
         result: AuditResult,
         mono_ms: u64,
         utc_s: Option<i64>,
-    ) -> (AuditRecord, bool) {
+    ) -> (AuditRecord, bool, bool) {
         let rec = AuditRecord {
             seq: self.next_seq,
             prev: self.head,
@@ -185,6 +222,10 @@ impl AuditLog {
         };
         self.next_seq = self.next_seq.wrapping_add(1);
         self.head = rec.hash();
+        let reserve = rec.seq >= self.meta.reserved;
+        if reserve {
+            self.meta.reserved = rec.seq.saturating_add(AUDIT_SEQ_LEASE);
+        }
         let mut lost = false;
         if self.ring.is_full() {
             self.ring.pop_front();
@@ -193,7 +234,7 @@ impl AuditLog {
         }
         // Cannot fail: a slot was freed above if needed.
         let _ = self.ring.push_back(rec);
-        (rec, lost)
+        (rec, lost, reserve)
     }
     /// Drops records up to and including `seq`; returns whether the ack moved forward.
     pub(crate) fn ack(&mut self, seq: u32) -> bool {

@@ -19,6 +19,10 @@ pub const HOLIDAY_SCHEDULES: usize = 4;
 pub const MAX_CONTROLLERS: usize = 8;
 /// Audit records kept in RAM until a controller acknowledges them.
 pub const AUDIT_RING: usize = 32;
+/// Audit sequence numbers reserved on flash at a time (`LogMeta::reserved`): the `Log` item is
+/// rewritten once per this many records. A damaged log tail is recognised at boot when it took
+/// the record that wrote the last reservation, i.e. when it held at least this many records.
+pub const AUDIT_SEQ_LEASE: u32 = 8;
 /// Longest user name in bytes (UTF-8).
 pub const NAME_LEN: usize = 16;
 /// Longest controller label in bytes (UTF-8).

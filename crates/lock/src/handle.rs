@@ -47,6 +47,14 @@ impl Lock {
                         breaks: self.log.meta.breaks,
                     });
                 }
+                if core::mem::take(&mut self.log.unreported_lost) > 0 {
+                    // Records the boot found missing (damaged flash) count as lost, like an
+                    // overflow: controllers then account for the hole instead of waiting for it.
+                    out.persist.items.insert(ItemKey::Log);
+                    out.event(Event::LogOverflow {
+                        lost: self.log.meta.lost,
+                    });
+                }
                 self.audit(
                     &mut out,
                     now,

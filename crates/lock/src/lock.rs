@@ -8,8 +8,8 @@ use zeroize::Zeroize;
 
 use crate::audit::{AuditLog, AuditRecord, LogMeta};
 use crate::config::{
-    AUDIT_RING, BOOT_MS, CREDENTIALS_PER_USER, HOLIDAY_SCHEDULES, KEYPAD_TIMEOUT_MS, LABEL_LEN,
-    MAX_CONTROLLERS, MAX_USERS, NONCE_VALID_MS,
+    AUDIT_RING, AUDIT_SEQ_LEASE, BOOT_MS, CREDENTIALS_PER_USER, HOLIDAY_SCHEDULES,
+    KEYPAD_TIMEOUT_MS, LABEL_LEN, MAX_CONTROLLERS, MAX_USERS, NONCE_VALID_MS,
 };
 use crate::crypto::{hmac, OpKeys};
 use crate::input::Role;
@@ -572,7 +572,7 @@ impl Lock {
                     tz = r;
                 }
                 ItemKey::Holidays => holidays = postcard::from_bytes(bytes).map_err(|_| bad)?,
-                ItemKey::Log => log_meta = postcard::from_bytes(bytes).map_err(|_| bad)?,
+                ItemKey::Log => log_meta = LogMeta::from_item(bytes).ok_or(bad)?,
                 ItemKey::Meta => meta = Some(postcard::from_bytes(bytes).map_err(|_| bad)?),
                 ItemKey::Controller(c) => {
                     let slot = controllers
@@ -599,6 +599,8 @@ impl Lock {
         let mut audit = AuditLog::new([0; 32]);
         audit.meta = log_meta;
         let mut prev: Option<AuditRecord> = None;
+        // Records found missing at this boot (damaged flash), not counted before.
+        let mut missing: u32 = 0;
         // The log is evidence, not state: a record that does not decode or
         // does not chain is counted as a break (reported by the next
         // `PowerOn` as `Event::LogChainBroken`) and the chain continues from
@@ -612,6 +614,11 @@ impl Lock {
             if let Some(p) = &prev {
                 if rec.prev != p.hash() || rec.seq != p.seq.wrapping_add(1) {
                     audit.unreported_breaks = audit.unreported_breaks.saturating_add(1);
+                }
+                // A hole in the middle (a damaged page): the numbers between are lost records,
+                // unless an earlier boot counted this hole already.
+                if rec.seq > p.seq.wrapping_add(1) && rec.seq > log_meta.checked {
+                    missing = missing.saturating_add(rec.seq - p.seq - 1);
                 }
             }
             if log_meta.acked.is_none_or(|a| rec.seq > a) {
@@ -628,6 +635,21 @@ impl Lock {
                 audit.head = last.hash();
             }
             None => audit.next_seq = log_meta.acked.map_or(0, |a| a.wrapping_add(1)),
+        }
+        // The record that raised the floor to `reserved` was written (its step committed the
+        // floor first and carries the record along, see the device's pending audit record). If
+        // the log no longer reaches it, its tail was damaged: continue above every number ever
+        // handed out and count the numbers in between as lost. That count is an upper bound:
+        // up to `AUDIT_SEQ_LEASE - 1` of them may never have been used.
+        let written = log_meta.reserved.checked_sub(AUDIT_SEQ_LEASE);
+        if written.is_some_and(|w| audit.next_seq <= w) {
+            missing = missing.saturating_add(log_meta.reserved - audit.next_seq);
+            audit.next_seq = log_meta.reserved;
+        }
+        if missing > 0 {
+            audit.meta.lost = audit.meta.lost.saturating_add(missing);
+            audit.meta.checked = audit.next_seq;
+            audit.unreported_lost = missing;
         }
 
         let mut lock = Lock {

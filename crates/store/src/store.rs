@@ -365,6 +365,43 @@ async fn scan_log<F: NorFlash>(
     Ok(st)
 }
 
+/// One past the highest sequence number any readable log record carries, reading past
+/// records that do not decode or are out of order and stopping at an unreadable page (`1`
+/// if nothing is readable). For [`Store::recover`], which must not restart the numbers lower
+/// than it can know; [`scan_log`] is the strict reading a mount relies on.
+async fn log_high_water<F: NorFlash>(
+    flash: &mut F,
+    range: &Range<u32>,
+    buf: &mut [u8],
+) -> Result<u32, Low<F::Error>> {
+    let mut next: u32 = 1;
+    let mut q = log_queue(flash, range)?;
+    let mut it = match q.iter().await {
+        Ok(it) => it,
+        Err(e) => {
+            return match Low::from(e) {
+                Low::Flash(e) => Err(Low::Flash(e)),
+                _ => Ok(next),
+            }
+        }
+    };
+    loop {
+        match it.next(buf).await {
+            Ok(Some(entry)) => {
+                if let Some((h, _)) = records::decode_log(&entry) {
+                    next = next.max(h.seq.saturating_add(1));
+                }
+            }
+            Ok(None) => break,
+            Err(e) => match Low::from(e) {
+                Low::Flash(e) => return Err(Low::Flash(e)),
+                _ => break,
+            },
+        }
+    }
+    Ok(next)
+}
+
 /// Lowest sequence number still in the ring (`None` if the ring is empty).
 async fn log_oldest<F: NorFlash>(
     flash: &mut F,

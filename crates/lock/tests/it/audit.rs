@@ -70,3 +70,67 @@ fn overflow_is_counted_reported_and_survives_reboot() {
     r.reboot_and_boot();
     assert!(r.lock.audit_state().2.lost >= lost);
 }
+
+/// Unlocks with acknowledged records (no overflow, so no item changes with them): the log is
+/// then the only place that remembers the newest numbers, apart from the sequence floor.
+fn acked_unlocks(r: &mut Rig, n: usize) {
+    for _ in 0..n {
+        r.type_keys("9713");
+        r.relock();
+        let last = r.lock.audit_state().0 - 1;
+        r.cmd_out(ADMIN, Command::LogAck { seq: last });
+    }
+}
+
+#[test]
+fn a_lost_log_tail_never_lowers_the_sequence_and_is_counted() {
+    let mut r = Rig::claimed();
+    r.add_pin_user(1, UserType::Unrestricted, "9713");
+    acked_unlocks(&mut r, 30);
+    let (next, _, meta) = r.lock.audit_state();
+    assert!(meta.reserved >= next, "{meta:?}");
+    assert!(meta.reserved <= next + config::AUDIT_SEQ_LEASE, "{meta:?}");
+    // The newest records are gone (a damaged tail page): more than one lease's worth.
+    let gone = 3 * config::AUDIT_SEQ_LEASE as usize;
+    let keep = r.log.len() - gone;
+    r.log.truncate(keep);
+    r.reboot_and_boot();
+    let (after, _, m2) = r.lock.audit_state();
+    // Above every number handed out: the boot's Reboot record takes the floor itself.
+    assert_eq!(after, meta.reserved + 1, "{m2:?}");
+    let lost = m2.lost - meta.lost;
+    assert!(
+        lost >= gone as u32 && lost < gone as u32 + config::AUDIT_SEQ_LEASE,
+        "{lost}"
+    );
+    // Counted once.
+    r.reboot_and_boot();
+    assert_eq!(r.lock.audit_state().2.lost, m2.lost);
+}
+
+#[test]
+fn a_hole_in_the_log_is_counted_once() {
+    let mut r = Rig::claimed();
+    r.add_pin_user(1, UserType::Unrestricted, "9713");
+    acked_unlocks(&mut r, 20);
+    let (next, _, meta) = r.lock.audit_state();
+    let mid = r.log.len() / 2;
+    r.log.drain(mid..mid + 7);
+    r.reboot_and_boot();
+    let (after, _, m2) = r.lock.audit_state();
+    assert_eq!(after, next + 1);
+    assert_eq!(m2.lost, meta.lost + 7);
+    r.reboot_and_boot();
+    assert_eq!(r.lock.audit_state().2.lost, meta.lost + 7);
+}
+
+#[test]
+fn a_log_item_from_before_the_floor_still_restores() {
+    // acked Some(5), lost 2, breaks 1 in the old three-field encoding.
+    let old = postcard::to_allocvec(&(Some(5u32), 2u32, 1u32)).unwrap();
+    let mut r = Rig::claimed();
+    r.items.insert(ItemKey::Log.to_u32(), old);
+    r.reboot_and_boot();
+    let m = r.lock.audit_state().2;
+    assert_eq!((m.acked, m.lost, m.breaks), (Some(5), 2, 1));
+}

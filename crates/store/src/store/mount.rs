@@ -152,11 +152,24 @@ impl<F: NorFlash> Store<F> {
                 0
             }
         };
+        // The fresh log continues above every number the old one handed out, as far as any
+        // of it is readable — and above a reset that was itself interrupted.
+        let pending_reset = match meta_get(&mut self.flash, &l.meta, &mut self.buf.0).await {
+            Ok(Some(bytes)) => records::decode_meta(bytes)
+                .and_then(|m| m.intent)
+                .map_or(0, |i| i.first_seq.saturating_add(1)),
+            Ok(None) | Err(Low::Corrupt) | Err(Low::Full) => 0,
+            Err(Low::Flash(e)) => return Err(MountError::Flash(e)),
+            Err(Low::Bug) => return Err(MountError::LogicBug),
+        };
         let first_seq = match scan_log(&mut self.flash, &l.log, &mut self.buf.0).await {
             Ok(st) => st.status.next_seq,
             Err(Low::Flash(e)) => return Err(MountError::Flash(e)),
-            Err(_) => 1,
-        };
+            Err(_) => log_high_water(&mut self.flash, &l.log, &mut self.buf.0)
+                .await
+                .map_err(mount_err(Region::Log))?,
+        }
+        .max(pending_reset);
         let n =
             records::encode_recovery(recovered.saturating_add(1), reset_record, &mut self.aux.0)
                 .ok_or(MountError::LogicBug)?;
