@@ -223,6 +223,10 @@ string_enum!(
         /// self-check or statement) failed its signature check: forged on the way
         /// (the broker is untrusted). Nothing was changed.
         ForgedStatus => "forged_status",
+        /// The lock wiped itself to setup mode after its flash was damaged
+        /// (its signed statement shows setup mode with the reset counter
+        /// unchanged): not a factory reset, yet the binding is stale too.
+        FlashDamaged => "flash_damaged",
     }
 );
 
@@ -239,7 +243,8 @@ impl AlertKind {
             | K::Duress
             | K::LogChainBreak
             | K::LogConflict
-            | K::ForgedStatus => Severity::Critical,
+            | K::ForgedStatus
+            | K::FlashDamaged => Severity::Critical,
             K::LockOffline
             | K::LockUnresponsive
             | K::BatteryLow
@@ -291,6 +296,9 @@ impl AlertKind {
             K::LogConflict => "two different audit records with one sequence number",
             K::ForgedStatus => {
                 "a message in the lock's name failed its signature check (forged): nothing was changed"
+            }
+            K::FlashDamaged => {
+                "the lock wiped itself to setup mode after its flash was damaged (not a factory reset): binding stale, re-claim it and re-enrol its users"
             }
         }
     }

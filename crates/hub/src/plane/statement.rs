@@ -154,13 +154,25 @@ impl LockPlane {
             return Ok(());
         };
         if changed {
-            let msg = if reason.authenticated() {
-                "the lock was factory reset: binding stale, re-claim or release it"
+            // In setup mode with its reset counter where the claim left it: the
+            // lock did not reset, it lost its state (a damaged flash recovered
+            // to setup mode, counted on the lock apart from factory resets).
+            let wiped = matches!(reason, ResetReason::Statement { reset_counter, setup_mode: true }
+                if i64::from(reset_counter) == lock.reset_counter);
+            let (kind, msg) = if wiped {
+                (AlertKind::FlashDamaged, AlertKind::FlashDamaged.text())
+            } else if reason.authenticated() {
+                (
+                    AlertKind::ResetDetected,
+                    "the lock was factory reset: binding stale, re-claim or release it",
+                )
             } else {
-                "the lock answers under a new key (probably factory reset): binding stale, re-claim or release it"
+                (
+                    AlertKind::ResetDetected,
+                    "the lock answers under a new key (probably factory reset): binding stale, re-claim or release it",
+                )
             };
-            self.raise(lock, AlertKind::ResetDetected, Some(msg), now_ms)
-                .await?;
+            self.raise(lock, kind, Some(msg), now_ms).await?;
         }
         // A reset the hub asked for happened: that operation is applied; the
         // rest can never be delivered with this binding.

@@ -16,6 +16,7 @@ mod broker_auth;
 mod claim_denial;
 mod config;
 mod doctor_e2e;
+mod flash_damage_e2e;
 mod hostile_mqtt;
 mod hub_e2e;
 mod invariants;
