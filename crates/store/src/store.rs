@@ -275,49 +275,30 @@ async fn state_put<F: NorFlash>(
     Ok(())
 }
 
-/// Stores the meta record from `encoded`.
+/// Stores one record of the meta region (`META_KEY`, `records::RECOVERY_KEY`)
+/// from `encoded`.
 async fn meta_put<F: NorFlash>(
     flash: &mut F,
     range: &Range<u32>,
     buf: &mut [u8],
+    key: u8,
     encoded: &[u8],
 ) -> Result<(), Low<F::Error>> {
     let mut map = meta_map(flash, range)?;
-    map.store_item(buf, &META_KEY, &encoded).await?;
+    map.store_item(buf, &key, &encoded).await?;
     Ok(())
 }
 
-/// Stores the recovery record from `encoded`.
-async fn recovery_put<F: NorFlash>(
-    flash: &mut F,
-    range: &Range<u32>,
-    buf: &mut [u8],
-    encoded: &[u8],
-) -> Result<(), Low<F::Error>> {
-    let mut map = meta_map(flash, range)?;
-    map.store_item(buf, &records::RECOVERY_KEY, &encoded)
-        .await?;
-    Ok(())
-}
-
-/// Reads the recovery record into `buf`; `Ok(None)` if there never was a recovery.
-async fn recovery_get<'b, F: NorFlash>(
-    flash: &mut F,
-    range: &Range<u32>,
-    buf: &'b mut [u8],
-) -> Result<Option<&'b [u8]>, Low<F::Error>> {
-    let mut map = meta_map(flash, range)?;
-    Ok(map.fetch_item::<&[u8]>(buf, &records::RECOVERY_KEY).await?)
-}
-
-/// Reads the meta record into `buf`; `Ok(None)` if absent.
+/// Reads one record of the meta region into `buf`; `Ok(None)` if absent (the
+/// recovery record: there never was a recovery).
 async fn meta_get<'b, F: NorFlash>(
     flash: &mut F,
     range: &Range<u32>,
     buf: &'b mut [u8],
+    key: u8,
 ) -> Result<Option<&'b [u8]>, Low<F::Error>> {
     let mut map = meta_map(flash, range)?;
-    Ok(map.fetch_item::<&[u8]>(buf, &META_KEY).await?)
+    Ok(map.fetch_item::<&[u8]>(buf, &key).await?)
 }
 
 /// Scans the log ring and rebuilds its bookkeeping from the records.
@@ -463,7 +444,7 @@ async fn finish_reset<F: NorFlash>(
     )
     .ok_or(Low::Bug)?;
     let (enc, scratch) = buf.split_at_mut(n);
-    meta_put(flash, &layout.meta, scratch, enc).await?;
+    meta_put(flash, &layout.meta, scratch, META_KEY, enc).await?;
     Ok(st)
 }
 

@@ -440,7 +440,6 @@ fn problem_statuses(r: &RouteSpec, has_body: bool) -> Vec<(&'static str, &'stati
     out.extend(match (r.method, r.path) {
         ("POST", "/api/v1/login") => &[("401", "wrong e-mail or password")][..],
         ("POST", "/api/v1/locks/claim" | "/api/v1/locks/{id}/reclaim") => &[
-            ("429", "the lock refuses claims for a while after too many wrong setup codes (Retry-After)"),
             ("502", "the lock answered the claim with an error"),
             ("503", "the hub has no link to the locks"),
             ("504", "the lock did not answer in time"),

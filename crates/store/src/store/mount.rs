@@ -71,7 +71,7 @@ impl<F: NorFlash> Store<F> {
         .ok_or(FormatError::LogicBug)?;
         {
             let (enc, scratch) = store.buf.0.split_at_mut(n);
-            meta_put(&mut store.flash, &l.meta, scratch, enc)
+            meta_put(&mut store.flash, &l.meta, scratch, META_KEY, enc)
                 .await
                 .map_err(flash_err)?;
         }
@@ -125,7 +125,7 @@ impl<F: NorFlash> Store<F> {
         }
         self.factory_len =
             read_superblock(&mut self.flash, &l, &mut self.buf.0, &mut self.factory).await?;
-        let counter = match meta_get(&mut self.flash, &l.meta, &mut self.buf.0).await {
+        let counter = match meta_get(&mut self.flash, &l.meta, &mut self.buf.0, META_KEY).await {
             Ok(Some(bytes)) => records::decode_meta(bytes).map(|m| m.reset_counter),
             Ok(None) | Err(Low::Corrupt) | Err(Low::Full) => None,
             Err(Low::Flash(e)) => return Err(MountError::Flash(e)),
@@ -134,7 +134,14 @@ impl<F: NorFlash> Store<F> {
         // Count the recovery first: a cut before the reset's intent is written recovers (and
         // counts) again at the next boot — counted twice rather than never.
         let recovered = match counter {
-            Some(_) => match recovery_get(&mut self.flash, &l.meta, &mut self.buf.0).await {
+            Some(_) => match meta_get(
+                &mut self.flash,
+                &l.meta,
+                &mut self.buf.0,
+                records::RECOVERY_KEY,
+            )
+            .await
+            {
                 Ok(Some(bytes)) => records::decode_recovery(bytes).map_or(0, |(n, _)| n),
                 Ok(None) | Err(Low::Corrupt) | Err(Low::Full) => 0,
                 Err(Low::Flash(e)) => return Err(MountError::Flash(e)),
@@ -154,14 +161,15 @@ impl<F: NorFlash> Store<F> {
         };
         // The fresh log continues above every number the old one handed out, as far as any
         // of it is readable — and above a reset that was itself interrupted.
-        let pending_reset = match meta_get(&mut self.flash, &l.meta, &mut self.buf.0).await {
-            Ok(Some(bytes)) => records::decode_meta(bytes)
-                .and_then(|m| m.intent)
-                .map_or(0, |i| i.first_seq.saturating_add(1)),
-            Ok(None) | Err(Low::Corrupt) | Err(Low::Full) => 0,
-            Err(Low::Flash(e)) => return Err(MountError::Flash(e)),
-            Err(Low::Bug) => return Err(MountError::LogicBug),
-        };
+        let pending_reset =
+            match meta_get(&mut self.flash, &l.meta, &mut self.buf.0, META_KEY).await {
+                Ok(Some(bytes)) => records::decode_meta(bytes)
+                    .and_then(|m| m.intent)
+                    .map_or(0, |i| i.first_seq.saturating_add(1)),
+                Ok(None) | Err(Low::Corrupt) | Err(Low::Full) => 0,
+                Err(Low::Flash(e)) => return Err(MountError::Flash(e)),
+                Err(Low::Bug) => return Err(MountError::LogicBug),
+            };
         let first_seq = match scan_log(&mut self.flash, &l.log, &mut self.buf.0).await {
             Ok(st) => st.status.next_seq,
             Err(Low::Flash(e)) => return Err(MountError::Flash(e)),
@@ -174,9 +182,15 @@ impl<F: NorFlash> Store<F> {
             records::encode_recovery(recovered.saturating_add(1), reset_record, &mut self.aux.0)
                 .ok_or(MountError::LogicBug)?;
         let enc = self.aux.0.get(..n).ok_or(MountError::LogicBug)?;
-        recovery_put(&mut self.flash, &l.meta, &mut self.buf.0, enc)
-            .await
-            .map_err(mount_err(Region::Meta))?;
+        meta_put(
+            &mut self.flash,
+            &l.meta,
+            &mut self.buf.0,
+            records::RECOVERY_KEY,
+            enc,
+        )
+        .await
+        .map_err(mount_err(Region::Meta))?;
         let meta = Meta {
             reset_counter: counter.saturating_add(1),
             intent: Some(Intent {
@@ -186,7 +200,7 @@ impl<F: NorFlash> Store<F> {
         };
         let n = records::encode_meta(&meta, &mut self.aux.0).ok_or(MountError::LogicBug)?;
         let enc = self.aux.0.get(..n).ok_or(MountError::LogicBug)?;
-        meta_put(&mut self.flash, &l.meta, &mut self.buf.0, enc)
+        meta_put(&mut self.flash, &l.meta, &mut self.buf.0, META_KEY, enc)
             .await
             .map_err(mount_err(Region::Meta))?;
         let mut report = self.mount_inner().await?;
@@ -202,7 +216,7 @@ impl<F: NorFlash> Store<F> {
             read_superblock(&mut self.flash, &l, &mut self.buf.0, &mut self.factory).await?;
 
         // 1. Meta: reset counter and a possibly pending factory reset.
-        let meta_bytes = meta_get(&mut self.flash, &l.meta, &mut self.aux.0)
+        let meta_bytes = meta_get(&mut self.flash, &l.meta, &mut self.aux.0, META_KEY)
             .await
             .map_err(mount_err(Region::Meta))?
             .ok_or(MountError::StateLost {
@@ -212,10 +226,15 @@ impl<F: NorFlash> Store<F> {
             region: Region::Meta,
         })?;
         self.reset_counter = meta.reset_counter;
-        match recovery_get(&mut self.flash, &l.meta, &mut self.buf.0)
-            .await
-            .map_err(mount_err(Region::Meta))?
-            .and_then(records::decode_recovery)
+        match meta_get(
+            &mut self.flash,
+            &l.meta,
+            &mut self.buf.0,
+            records::RECOVERY_KEY,
+        )
+        .await
+        .map_err(mount_err(Region::Meta))?
+        .and_then(records::decode_recovery)
         {
             Some((n, reason)) => {
                 self.recoveries = n;

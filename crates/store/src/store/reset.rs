@@ -16,13 +16,18 @@ impl<F: NorFlash> Store<F> {
         let n =
             records::encode_recovery(count, reason, &mut self.aux.0).ok_or(ResetError::LogicBug)?;
         let enc = self.aux.0.get(..n).ok_or(ResetError::LogicBug)?;
-        block_on(recovery_put(&mut self.flash, &l.meta, &mut self.buf.0, enc)).map_err(
-            |e| match e {
-                Low::Flash(e) => ResetError::Flash(e),
-                Low::Corrupt | Low::Full => ResetError::Corrupt(Region::Meta),
-                Low::Bug => ResetError::LogicBug,
-            },
-        )?;
+        block_on(meta_put(
+            &mut self.flash,
+            &l.meta,
+            &mut self.buf.0,
+            records::RECOVERY_KEY,
+            enc,
+        ))
+        .map_err(|e| match e {
+            Low::Flash(e) => ResetError::Flash(e),
+            Low::Corrupt | Low::Full => ResetError::Corrupt(Region::Meta),
+            Low::Bug => ResetError::LogicBug,
+        })?;
         self.recoveries = count;
         self.recovery_reason_len = reason.len().min(self.recovery_reason.len());
         if let (Some(dst), Some(src)) = (
@@ -65,7 +70,7 @@ impl<F: NorFlash> Store<F> {
             )
             .ok_or(Low::Bug)?;
             let enc = self.aux.0.get(..n).ok_or(Low::Bug)?;
-            meta_put(&mut self.flash, &l.meta, &mut self.buf.0, enc).await?;
+            meta_put(&mut self.flash, &l.meta, &mut self.buf.0, META_KEY, enc).await?;
             finish_reset(&mut self.flash, &l, &mut self.buf.0, counter, intent).await
         });
         match r {
