@@ -19,7 +19,7 @@ use std::time::Duration;
 use tokio::sync::Notify;
 
 use crate::clock::Clock;
-use crate::model::Operation;
+use crate::model::{OpName, Operation};
 use crate::store::{Store, StoreError};
 
 /// Why sending an operation failed (it stays `sent` and is retried).
@@ -77,6 +77,14 @@ pub struct PassReport {
     pub sent: Vec<i64>,
     /// Claimed operations the sender could not deliver (retried later).
     pub send_errors: usize,
+}
+
+/// A remote lock or unlock: never delivered late (see `door_op_ttl_ms`).
+fn is_door_move(kind: OpName) -> bool {
+    matches!(
+        kind,
+        OpName::Lock | OpName::Unlock | OpName::UnlockWithTimeout
+    )
 }
 
 /// Default of [`JobRunner::door_op_ttl_ms`].
@@ -137,8 +145,21 @@ impl<S: OperationSender> JobRunner<S> {
         }
     }
 
-    /// One pass: requeue unanswered operations, claim a batch, send it.
+    /// One pass: [`JobRunner::maintain`], then [`JobRunner::claim_and_send`].
     pub async fn run_once(&self) -> Result<PassReport, StoreError> {
+        let mut report = self.maintain().await?;
+        let sent = self.claim_and_send().await?;
+        report.sent = sent.sent;
+        report.send_errors = sent.send_errors;
+        report.expired += sent.expired;
+        Ok(report)
+    }
+
+    /// The timed part of a pass, whose cost follows the queue: requeue or
+    /// fail unanswered operations, probe quiet locks, expire door
+    /// operations asked for too long ago. Runs on the tick, not on every
+    /// answer.
+    pub async fn maintain(&self) -> Result<PassReport, StoreError> {
         let store = &self.store;
         let now = self.clock.now().as_millisecond();
         let cutoff = now.saturating_sub(self.resend_after_ms);
@@ -162,6 +183,21 @@ impl<S: OperationSender> JobRunner<S> {
         let expired = store
             .expire_door_operations(now.saturating_sub(self.door_op_ttl_ms), now)
             .await?;
+        Ok(PassReport {
+            requeued,
+            expired,
+            ..Default::default()
+        })
+    }
+
+    /// The part of a pass run whenever a lock answers or work is queued:
+    /// claim what the flow-control window allows and send it. Its cost
+    /// follows the batch (index `operations_state_id`). A claimed remote
+    /// lock or unlock asked for longer ago than [`JobRunner::door_op_ttl_ms`]
+    /// fails `expired` instead of being sent (the tick may not have run yet).
+    pub async fn claim_and_send(&self) -> Result<PassReport, StoreError> {
+        let store = &self.store;
+        let now = self.clock.now().as_millisecond();
         let room = self
             .max_in_flight
             .saturating_sub(store.in_flight(&self.worker_id).await?)
@@ -171,12 +207,13 @@ impl<S: OperationSender> JobRunner<S> {
         } else {
             Vec::new()
         };
-        let mut report = PassReport {
-            requeued,
-            expired,
-            ..Default::default()
-        };
+        let mut report = PassReport::default();
+        let too_old = now.saturating_sub(self.door_op_ttl_ms);
         for op in ops {
+            if is_door_move(op.kind) && op.created_at < too_old {
+                report.expired += store.expire_operation(op.id, now).await?;
+                continue;
+            }
             let serial = store.lock_serial(op.lock_id).await?;
             let Some(serial) = serial else { continue };
             match self.sender.send(&serial, &op).await {
@@ -190,18 +227,26 @@ impl<S: OperationSender> JobRunner<S> {
         Ok(report)
     }
 
-    /// Runs passes until `shutdown` resolves: after each pass it waits for
-    /// `wake` or the tick.
+    /// Runs passes until `shutdown` resolves: a whole pass on every tick,
+    /// and [`JobRunner::claim_and_send`] whenever `wake` is notified.
     pub async fn run(&self, wake: Arc<Notify>, shutdown: impl Future<Output = ()>) {
         tokio::pin!(shutdown);
+        let mut tick = tokio::time::interval(self.tick);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut maintain = true;
         loop {
-            if let Err(e) = self.run_once().await {
+            let pass = if maintain {
+                self.run_once().await
+            } else {
+                self.claim_and_send().await
+            };
+            if let Err(e) = pass {
                 tracing::warn!(error = %e, "job pass failed");
             }
             tokio::select! {
                 _ = &mut shutdown => break,
-                _ = wake.notified() => {}
-                _ = tokio::time::sleep(self.tick) => {}
+                _ = wake.notified() => maintain = false,
+                _ = tick.tick() => maintain = true,
             }
         }
     }

@@ -79,6 +79,21 @@ pub struct Hub {
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
+/// How many tasks handle frames from locks (each lock always on the same one).
+const UPLINK_SHARDS: usize = 4;
+
+/// Frames waiting per shard before the dispatcher waits.
+const SHARD_QUEUE: usize = 16_384;
+
+/// The shard of a lock: a stable hash of its serial.
+fn shard_of(serial: &str) -> usize {
+    // FNV-1a: stable across runs and processes, and cheap.
+    let h = serial.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    });
+    usize::try_from(h % UPLINK_SHARDS as u64).unwrap_or(0)
+}
+
 /// The lock plane once linked to the broker, for [`crate::mqtt::Presence`].
 struct LinkedPlane(watch::Receiver<Option<LockPlane>>);
 
@@ -153,11 +168,22 @@ impl Hub {
         let _ = linked_tx.send(Some(plane.clone()));
         let service = service.with_plane(plane.clone());
         let state = AppState::new(service.clone()).with_link(link.health.clone());
-        // One task handles every `up` frame in arrival order (per-lock order
-        // matters: counters, log sequence).
+        // Frames from locks are handled by UPLINK_SHARDS tasks, each lock's
+        // always by the same one in arrival order (per-lock order matters:
+        // counters, log sequence); different locks proceed in parallel.
+        let mut shards = Vec::with_capacity(UPLINK_SHARDS);
+        for _ in 0..UPLINK_SHARDS {
+            let (tx, mut rx) = tokio::sync::mpsc::channel::<UpMessage>(SHARD_QUEUE);
+            let shard_plane = plane.clone();
+            tasks.push(tokio::spawn(async move {
+                while let Some(m) = rx.recv().await {
+                    shard_plane.on_up(&m.serial, &m.payload).await;
+                }
+            }));
+            shards.push(tx);
+        }
         let mut up_rx = link.up.subscribe();
         let mut up_stop = stop_rx.clone();
-        let up_plane = plane.clone();
         tasks.push(tokio::spawn(async move {
             loop {
                 let msg = tokio::select! {
@@ -165,13 +191,21 @@ impl Hub {
                     m = up_rx.recv() => m,
                 };
                 match msg {
-                    Ok(m) => up_plane.on_up(&m.serial, &m.payload).await,
+                    Ok(m) => {
+                        let Some(shard) = shards.get(shard_of(&m.serial)) else {
+                            continue;
+                        };
+                        if shard.send(m).await.is_err() {
+                            break;
+                        }
+                    }
                     Err(broadcast::error::RecvError::Lagged(n)) => {
                         tracing::warn!(dropped = n, "uplink handler fell behind; frames dropped");
                     }
                     Err(broadcast::error::RecvError::Closed) => break,
                 }
             }
+            // Dropping the senders ends the shard tasks once they drain.
         }));
 
         let mut runner = JobRunner::new(

@@ -468,7 +468,10 @@ impl SimLock {
             self.dedup.clear();
         }
         let mut out = Vec::new();
-        for m in [p::Up::Ack(ack), p::Up::Applied(applied)] {
+        // An accepted command's `Applied` implies its acceptance: the `Ack` goes up only
+        // with a refusal (one frame less per command, issue 14).
+        let ack = (ack.verdict != p::Verdict::Accepted).then_some(p::Up::Ack(ack));
+        for m in ack.into_iter().chain([p::Up::Applied(applied)]) {
             // Seal with the table the command arrived under (a reset may have emptied it).
             if let Some((ep, t)) = &before {
                 if let Some(f) = self.seal_to(ep, t, v.controller, &m) {

@@ -234,12 +234,44 @@ async fn landing() -> axum::response::Html<&'static str> {
     )
 }
 
+/// Answers to a change (any method but GET, HEAD and OPTIONS) leave only
+/// once what the handler committed is on disk ([`crate::store::Store::durable`]):
+/// a user is never told of a change a power cut can take back.
+async fn durable_answers(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::http::Method;
+    let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    let res = next.run(req).await;
+    if safe {
+        return res;
+    }
+    match state.service.store().durable().await {
+        Ok(()) => res,
+        Err(e) => {
+            tracing::error!(error = %e, "could not make a change durable");
+            axum::response::IntoResponse::into_response(ApiError::new(
+                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                "storage_unavailable",
+                "Storage unavailable",
+                "the change may not have reached the disk; check it and retry",
+            ))
+        }
+    }
+}
+
 /// The whole HTTP application; test it with `tower::ServiceExt::oneshot`.
 pub fn app(state: AppState) -> Router {
     routes()
         .route("/", axum::routing::get(landing))
         .fallback(fallback)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            durable_answers,
+        ))
         .layer(axum::extract::DefaultBodyLimit::max(64 * 1024))
         .with_state(state)
 }

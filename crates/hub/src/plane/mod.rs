@@ -24,6 +24,7 @@ pub mod alerts;
 pub mod ingest;
 pub mod limit;
 pub mod names;
+mod outbox;
 pub mod probe;
 pub mod reconcile;
 pub mod sender;
@@ -176,6 +177,8 @@ pub struct LockPlane {
     pub(crate) store: Store,
     clock: Arc<dyn Clock>,
     link: Option<Publisher>,
+    /// Sealed frames wait here for the disk sync ([`outbox`]).
+    outbox: Option<outbox::Outbox>,
     claims: Arc<Mutex<HashMap<String, mpsc::Sender<Vec<u8>>>>>,
     manufacturer: Option<Arc<SigningKey>>,
     wake: Arc<Notify>,
@@ -214,6 +217,9 @@ impl LockPlane {
         wake: Arc<Notify>,
     ) -> Self {
         Self {
+            outbox: link
+                .clone()
+                .map(|l| outbox::Outbox::start(store.clone(), l)),
             store,
             clock,
             link,
@@ -232,6 +238,7 @@ impl LockPlane {
     /// The same plane talking through `link`, signing manufacturer reset
     /// tokens with `manufacturer` (the PIN vault and claims are shared).
     pub fn linked(mut self, link: Publisher, manufacturer: Option<[u8; 32]>) -> Self {
+        self.outbox = Some(outbox::Outbox::start(self.store.clone(), link.clone()));
         self.link = Some(link);
         self.manufacturer = manufacturer.map(|s| Arc::new(SigningKey::from_bytes(&s)));
         self
@@ -259,6 +266,23 @@ impl LockPlane {
 
     fn link(&self) -> Result<&Publisher, PlaneError> {
         self.link.as_ref().ok_or(PlaneError::LinkUnavailable)
+    }
+
+    /// Publishes a frame sealed under a persisted counter, or one that tells
+    /// the lock something was stored (a log acknowledgement): queued in seal
+    /// order and published once the commits behind it are on disk
+    /// ([`outbox`]), so a power cut can neither reuse the counter nor lose
+    /// what the lock was told is kept. Returns once queued.
+    pub(crate) async fn publish_sealed(
+        &self,
+        serial: &str,
+        frame: Vec<u8>,
+    ) -> Result<(), PlaneError> {
+        let outbox = self.outbox.as_ref().ok_or(PlaneError::LinkUnavailable)?;
+        outbox
+            .send(serial, frame)
+            .await
+            .map_err(|_| PlaneError::LinkUnavailable)
     }
 
     /// Runs the claim exchange over MQTT; the setup code stays in memory.

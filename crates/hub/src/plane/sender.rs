@@ -174,11 +174,8 @@ impl OperationSender for ProtoSender {
             Ok(Err(code)) => return fail(code).await,
             Err(e) => return Err(SendError::Transport(e.to_string())),
         };
-        let link = self
-            .plane
-            .link()
-            .map_err(|e| SendError::Transport(e.to_string()))?;
-        link.publish_down(serial, frame)
+        self.plane
+            .publish_sealed(serial, frame)
             .await
             .map_err(|e| SendError::Transport(e.to_string()))?;
         tracing::debug!(

@@ -365,13 +365,7 @@ impl LockPlane {
         };
         let frame = self.seal(lock.id, Some(op), cmd, None).await?;
         match frame {
-            Ok(f) => {
-                let link = self.link()?;
-                link.publish_down(&lock.serial, f)
-                    .await
-                    .map_err(|_| PlaneError::LinkUnavailable)?;
-                Ok(())
-            }
+            Ok(f) => self.publish_sealed(&lock.serial, f).await,
             Err(code) => {
                 store.fail_operation(op, &code, now_ms).await?;
                 Ok(())
@@ -533,8 +527,9 @@ impl LockPlane {
             // Records are stored above; only now may the lock forget them.
             let cmd = Command::LogAck { up_to_seq: up_to };
             if let Ok(frame) = self.seal(lock.id, None, cmd, None).await? {
-                if let Ok(link) = self.link() {
-                    let _ = link.publish_down(&lock.serial, frame).await;
+                match self.publish_sealed(&lock.serial, frame).await {
+                    Ok(()) | Err(PlaneError::LinkUnavailable) => {}
+                    Err(e) => return Err(e),
                 }
             }
         }

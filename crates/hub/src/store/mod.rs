@@ -11,6 +11,7 @@
 
 pub mod access;
 pub mod alerts;
+mod durable;
 pub mod events;
 pub mod locks;
 pub mod operations;
@@ -118,6 +119,8 @@ pub struct Store {
     backend: Backend,
     /// Encrypts bindings at rest (see [`plane::BindingKey`]); `None`: stored in clear.
     binding_key: Option<std::sync::Arc<plane::BindingKey>>,
+    /// SQLite: the group-commit barrier ([`Store::durable`]).
+    barrier: Option<std::sync::Arc<durable::Barrier>>,
 }
 
 fn valid_schema(s: &str) -> bool {
@@ -212,7 +215,9 @@ impl Store {
                 Box::pin(async move {
                     match backend {
                         Backend::Sqlite => {
-                            conn.execute("PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;")
+                            // synchronous = NORMAL: commits are made durable in
+                            // groups by `Store::durable` (see durable.rs).
+                            conn.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;")
                                 .await?;
                         }
                         Backend::Postgres => {
@@ -233,10 +238,17 @@ impl Store {
             Backend::Postgres => &POSTGRES_MIGRATIONS,
         };
         migrator.run(&pool).await?;
+        let barrier = match &options.database {
+            DatabaseConfig::Sqlite { path } => {
+                Some(std::sync::Arc::new(durable::Barrier::new(path)))
+            }
+            DatabaseConfig::Postgres { .. } => None,
+        };
         Ok(Self {
             pool,
             backend,
             binding_key: None,
+            barrier,
         })
     }
 

@@ -465,3 +465,37 @@ async fn concurrent_grants_through_the_service_get_distinct_slots() {
     slots.sort_unstable();
     assert_eq!(slots, [1, 2, 3, 4, 5, 6]);
 }
+
+/// Group commit (issue 14): an answer to a change leaves only after the
+/// disk sync that covers it; a read never waits for one.
+#[tokio::test]
+async fn answers_to_changes_wait_for_the_disk_and_reads_do_not() {
+    let app = TestApp::sqlite().await.unwrap();
+    let a = org(&app, "alpha").await;
+    let owner = a.token(Role::Owner);
+    let store = app.service().store().clone();
+    let asked = || {
+        store
+            .durable_counts()
+            .expect("a SQLite file has a barrier")
+            .0
+    };
+    let before = asked();
+    let (st, _) = call(&app, "GET", "/api/v1/me", Some(owner), None).await;
+    assert_eq!(st, 200);
+    assert_eq!(asked(), before, "a read does not wait for the disk");
+    let (st, body) = call(
+        &app,
+        "POST",
+        "/api/v1/tokens",
+        Some(owner),
+        Some(json!({"label": "ci", "expires_in_days": 30})),
+    )
+    .await;
+    assert_eq!(st, 201, "{body}");
+    assert_eq!(
+        asked(),
+        before + 1,
+        "the change's answer waited for the sync"
+    );
+}
