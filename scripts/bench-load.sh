@@ -33,5 +33,6 @@ run 1k-builtin 1000 builtin raw,unlock,code,events
 run 1k-mosquitto 1000 "mqtt://127.0.0.1:$PORT" raw,unlock,code,events
 run 10k-mosquitto 10000 "mqtt://127.0.0.1:$PORT" raw,code
 # 10,000 locks with the built-in broker need more than 20,000 open files in one
-# process (see docs/benchmarks.md); run it where the limit allows:
-if [ "$(ulimit -n)" -gt 25000 ]; then run 10k-builtin 10000 builtin raw,code; fi
+# process (see docs/benchmarks.md); tumbler-load raises its soft limit to the
+# hard one, so run it where the hard limit allows:
+if [ "$(ulimit -Hn)" = unlimited ] || [ "$(ulimit -Hn)" -gt 25000 ]; then run 10k-builtin 10000 builtin raw,code; fi

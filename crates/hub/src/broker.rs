@@ -156,6 +156,28 @@ async fn probe(addr: SocketAddr, secret: &BrokerSecret) -> bool {
     )
 }
 
+/// Raises this process's soft limit on open files to its hard limit, and
+/// returns the soft limit now in force.
+///
+/// Call it once, first thing, from a binary that runs the built-in broker
+/// (`tumbler up`, `tumbler-load`): the broker holds one socket per lock, and
+/// where the locks run in the same process they hold the other end, so
+/// 10,000 locks need more than 20,000 descriptors while the usual soft limit
+/// is 1,024. Library code and tests leave the process's limits alone. A
+/// failure is logged and the process keeps the limit it had.
+pub fn raise_open_file_limit() -> Option<u64> {
+    match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(limit) => {
+            tracing::debug!(limit, "open-file soft limit raised to the hard limit");
+            Some(limit)
+        }
+        Err(error) => {
+            tracing::warn!(%error, "cannot raise the open-file soft limit");
+            None
+        }
+    }
+}
+
 fn free_port() -> std::io::Result<u16> {
     let l = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
     Ok(l.local_addr()?.port())

@@ -51,6 +51,11 @@ async fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let a = Args::parse();
+    if a.broker == "builtin" {
+        // The built-in broker and every simulated lock live in this process:
+        // two descriptors per lock.
+        tumbler_hub::broker::raise_open_file_limit();
+    }
     let mut o = Options::new(a.locks);
     o.scenarios = a
         .scenarios

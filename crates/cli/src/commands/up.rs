@@ -257,6 +257,11 @@ async fn run_hub(r: HubRun, data_dir: &Path) -> anyhow::Result<()> {
         resend_after,
         worker_id: wid,
     } = r;
+    if matches!(mqtt, MqttConfig::Builtin) {
+        // One socket per lock on the built-in broker (and, for `up`, the demo
+        // locks' ends in this same process).
+        tumbler_hub::broker::raise_open_file_limit();
+    }
     std::fs::create_dir_all(data_dir)
         .with_context(|| format!("creating the data directory {}", data_dir.display()))?;
     let config = HubConfig {
