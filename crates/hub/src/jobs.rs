@@ -109,6 +109,9 @@ pub struct JobRunner<S> {
     pub probe_quiet_ms: i64,
     /// Pause between passes when not woken.
     pub tick: Duration,
+    /// Told when a pass failed or expired operations (wakes API calls
+    /// waiting for them); the hub gives the plane's.
+    pub ended: crate::op_ended::OpEnded,
 }
 
 impl<S> std::fmt::Debug for JobRunner<S> {
@@ -134,6 +137,7 @@ impl<S: OperationSender> JobRunner<S> {
             door_op_ttl_ms: DOOR_OP_TTL_MS,
             probe_quiet_ms: 10 * 30_000,
             tick: Duration::from_secs(1),
+            ended: crate::op_ended::OpEnded::new(),
         }
     }
 
@@ -162,6 +166,9 @@ impl<S: OperationSender> JobRunner<S> {
         let expired = store
             .expire_door_operations(now.saturating_sub(self.door_op_ttl_ms), now)
             .await?;
+        if requeued > 0 || expired > 0 {
+            self.ended.some_ended();
+        }
         let room = self
             .max_in_flight
             .saturating_sub(store.in_flight(&self.worker_id).await?)
