@@ -117,6 +117,9 @@ pub struct JobRunner<S> {
     pub probe_quiet_ms: i64,
     /// Pause between passes when not woken.
     pub tick: Duration,
+    /// Told when a pass failed or expired operations (wakes API calls
+    /// waiting for them); the hub gives the plane's.
+    pub ended: crate::op_ended::OpEnded,
 }
 
 impl<S> std::fmt::Debug for JobRunner<S> {
@@ -142,6 +145,7 @@ impl<S: OperationSender> JobRunner<S> {
             door_op_ttl_ms: DOOR_OP_TTL_MS,
             probe_quiet_ms: 10 * 30_000,
             tick: Duration::from_secs(1),
+            ended: crate::op_ended::OpEnded::new(),
         }
     }
 
@@ -183,6 +187,9 @@ impl<S: OperationSender> JobRunner<S> {
         let expired = store
             .expire_door_operations(now.saturating_sub(self.door_op_ttl_ms), now)
             .await?;
+        if requeued > 0 || expired > 0 {
+            self.ended.some_ended();
+        }
         Ok(PassReport {
             requeued,
             expired,
@@ -212,6 +219,7 @@ impl<S: OperationSender> JobRunner<S> {
         for op in ops {
             if is_door_move(op.kind) && op.created_at < too_old {
                 report.expired += store.expire_operation(op.id, now).await?;
+                self.ended.ended(op.id);
                 continue;
             }
             let serial = store.lock_serial(op.lock_id).await?;

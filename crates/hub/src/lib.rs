@@ -26,6 +26,8 @@
 //!   manufacturer reset).
 //! - [`jobs`]: the background runner that claims pending operations through
 //!   the database.
+//! - [`op_ended`]: the in-process signal that an operation ended (wakes
+//!   API calls waiting for an answer).
 //! - [`server`]: wiring: [`app`], [`serve`], [`Hub::start`](server::Hub::start).
 
 pub mod api;
@@ -36,6 +38,7 @@ pub mod hashing;
 pub mod jobs;
 pub mod model;
 pub mod mqtt;
+pub mod op_ended;
 pub mod plane;
 pub mod secrets;
 pub mod server;

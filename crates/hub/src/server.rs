@@ -208,12 +208,14 @@ impl Hub {
             // Dropping the senders ends the shard tasks once they drain.
         }));
 
+        let ended = plane.op_ended();
         let mut runner = JobRunner::new(
             store.clone(),
             clock.clone(),
             ProtoSender::new(plane),
             config.worker_id.clone(),
         );
+        runner.ended = ended;
         runner.resend_after_ms = i64::try_from(config.resend_after.as_millis()).unwrap_or(i64::MAX);
         // A connected lock quiet for ten resend delays (5 min by default) is probed.
         runner.probe_quiet_ms = runner.resend_after_ms.saturating_mul(10);

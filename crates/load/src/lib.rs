@@ -3,14 +3,21 @@
 //! the hub's HTTP API like a real client.
 //!
 //! Scenarios ([`Scenario`]):
-//! - `raw`: the broker's own round trip (QoS 1 publish to a topic the same
-//!   client subscribes to), the floor under everything else;
+//! - `raw`: the floor under a remote unlock, measured in the same run: the
+//!   broker's own round trip (QoS 1 publish to a topic the same client
+//!   subscribes to), one fsync in the hub's data directory and one loopback
+//!   HTTP exchange ([`floor`]);
 //! - `unlock`: remote-unlock round trip, API request → operation `applied`
-//!   (the lock's answer stored), one at a time over all the locks;
+//!   (the lock's answer stored), one at a time over all the locks; the
+//!   client waits with `?wait_ms=` (long-poll), never sleeps;
 //! - `code`: one new PIN for one person on every lock, until every door is
 //!   `set` (confirmed by each lock's slot digest);
-//! - `events`: every lock's thumb-turn turned at once, several rounds; lock
-//!   audit records stored by the hub per second.
+//! - `events`: every lock's thumb-turn turned N times at once; lock audit
+//!   records stored by the hub per second, counted back from the database
+//!   (none lost: stored == made at the doors).
+//!
+//! The hub runs on SQLite in a temporary directory, or on PostgreSQL in a
+//! fresh schema dropped after the run ([`Options::database`]).
 //!
 //! Figures are medians and 99th percentiles, never asserted: this is a
 //! measuring tool (`scripts/bench-load.sh`, `docs/benchmarks.md`).
@@ -33,6 +40,8 @@ use tumbler_hub::config::{
 };
 use tumbler_hub::store::plane::BindingKey;
 use tumbler_hub::{Hub, SystemClock};
+
+pub mod floor;
 
 /// What to measure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,8 +82,15 @@ pub struct Options {
     pub unlock_samples: usize,
     /// Raw broker round trips measured.
     pub raw_samples: usize,
-    /// Thumb-turn rounds over every lock.
-    pub event_rounds: usize,
+    /// Thumb-turns per lock in the events burst.
+    pub events_per_lock: usize,
+    /// `None`: SQLite in a temporary directory; else a `postgres://` URL
+    /// (the run uses a fresh schema, dropped after).
+    pub database: Option<String>,
+    /// fsync samples of the floor.
+    pub fsync_samples: usize,
+    /// Loopback HTTP exchanges of the floor.
+    pub http_samples: usize,
     /// Claims in flight at once.
     pub claim_concurrency: usize,
     /// Lock connections started per 100 ms.
@@ -95,7 +111,10 @@ impl Options {
             ],
             unlock_samples: 200,
             raw_samples: 1000,
-            event_rounds: 3,
+            events_per_lock: 3,
+            database: None,
+            fsync_samples: 200,
+            http_samples: 1000,
             claim_concurrency: 8,
             connect_per_100ms: 50,
         }
@@ -192,29 +211,75 @@ pub async fn run(o: &Options, progress: &(dyn Fn(&str) + Sync)) -> anyhow::Resul
             tls: None,
         },
     };
+    let (database, pg_schema) = match &o.database {
+        None => (
+            DatabaseConfig::Sqlite {
+                path: dir.path().join("hub.db"),
+            },
+            None,
+        ),
+        Some(url) => (
+            DatabaseConfig::Postgres { url: url.clone() },
+            Some(format!("tumbler_load_{}", random_hex(4))),
+        ),
+    };
     let config = HubConfig {
         listen: "127.0.0.1:0".parse()?,
-        database: DatabaseConfig::Sqlite {
-            path: dir.path().join("hub.db"),
-        },
+        database,
         mqtt,
         password: PasswordParams::fast_for_tests(),
         worker_id: format!("load-{}", random_hex(3)),
-        pg_schema: None,
+        pg_schema: pg_schema.clone(),
         manufacturer_key: None,
         binding_key: Some(BindingKey::new(key)),
         resend_after: DEFAULT_RESEND_AFTER,
     };
-    let hub = Hub::start(config, Arc::new(SystemClock))
+    let started = Hub::start(config, Arc::new(SystemClock))
         .await
-        .context("starting the hub")?;
-    // Boxed: the scenarios make one large future (a test thread's stack is 2 MiB).
-    let result = Box::pin(run_on(o, &hub, progress)).await;
-    hub.shutdown().await;
-    result
+        .context("starting the hub");
+    let result = match started {
+        Ok(hub) => {
+            // Boxed: the scenarios make one large future (a test thread's stack is 2 MiB).
+            let r = Box::pin(run_on(o, &hub, dir.path(), progress)).await;
+            hub.shutdown().await;
+            r
+        }
+        Err(e) => Err(e),
+    };
+    if let (Some(url), Some(schema)) = (&o.database, &pg_schema) {
+        drop_schema(url, schema).await?;
+    }
+    let mut report = result?;
+    report["database"] = json!(if o.database.is_some() {
+        "postgres"
+    } else {
+        "sqlite"
+    });
+    Ok(report)
 }
 
-async fn run_on(o: &Options, hub: &Hub, progress: &(dyn Fn(&str) + Sync)) -> anyhow::Result<Value> {
+/// Drops the run's PostgreSQL schema.
+async fn drop_schema(url: &str, schema: &str) -> anyhow::Result<()> {
+    use sqlx::Connection;
+    let mut c = sqlx::PgConnection::connect(url)
+        .await
+        .context("connecting to PostgreSQL to drop the run's schema")?;
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "DROP SCHEMA IF EXISTS {schema} CASCADE"
+    )))
+    .execute(&mut c)
+    .await
+    .with_context(|| format!("dropping schema {schema}"))?;
+    c.close().await?;
+    Ok(())
+}
+
+async fn run_on(
+    o: &Options,
+    hub: &Hub,
+    data_dir: &std::path::Path,
+    progress: &(dyn Fn(&str) + Sync),
+) -> anyhow::Result<Value> {
     let password = format!("load-{}", random_hex(8));
     let email = "load@tumbler.local";
     let b = hub
@@ -294,6 +359,7 @@ async fn run_on(o: &Options, hub: &Hub, progress: &(dyn Fn(&str) + Sync)) -> any
     ));
 
     let mut raw_p50 = None;
+    let mut floor_ms = None;
     for s in &o.scenarios {
         match s {
             Scenario::Raw => {
@@ -301,12 +367,37 @@ async fn run_on(o: &Options, hub: &Hub, progress: &(dyn Fn(&str) + Sync)) -> any
                 raw_p50 = r["p50_ms"].as_f64();
                 progress(&format!("raw broker round trip: {r}"));
                 report["raw_broker_rtt"] = r;
+                let f = floor::fsync(data_dir, o.fsync_samples).await?;
+                progress(&format!("one fsync (4 KiB, fdatasync): {f}"));
+                let h = floor::http(o.http_samples).await?;
+                progress(&format!("one loopback HTTP exchange: {h}"));
+                let sum = raw_p50.unwrap_or_default()
+                    + f["p50_ms"].as_f64().unwrap_or_default()
+                    + h["p50_ms"].as_f64().unwrap_or_default();
+                floor_ms = Some(sum);
+                report["floor"] = json!({
+                    "raw_broker_rtt_p50_ms": raw_p50,
+                    "fsync_p50_ms": f["p50_ms"],
+                    "http_p50_ms": h["p50_ms"],
+                    "sum_ms": round(sum),
+                });
+                report["fsync"] = f;
+                report["loopback_http"] = h;
+                progress(&format!("floor: {}", report["floor"]));
             }
             Scenario::Unlock => {
                 let mut r = unlock_rtt(&api, &ids, o.unlock_samples).await?;
                 if let (Some(raw), Some(p50)) = (raw_p50, r["p50_ms"].as_f64()) {
                     if raw > 0.0 {
                         r["p50_over_raw_p50"] = json!(round(p50 / raw));
+                    }
+                }
+                if let (Some(fl), Some(p50), Some(p99)) =
+                    (floor_ms, r["p50_ms"].as_f64(), r["p99_ms"].as_f64())
+                {
+                    if fl > 0.0 {
+                        r["p50_over_floor"] = json!(round(p50 / fl));
+                        r["p99_over_floor"] = json!(round(p99 / fl));
                     }
                 }
                 progress(&format!("remote unlock round trip: {r}"));
@@ -318,7 +409,7 @@ async fn run_on(o: &Options, hub: &Hub, progress: &(dyn Fn(&str) + Sync)) -> any
                 report["code_confirm"] = r;
             }
             Scenario::Events => {
-                let r = events_rate(hub, &consoles, o.event_rounds).await?;
+                let r = events_rate(hub, &consoles, o.events_per_lock).await?;
                 progress(&format!("events ingested: {r}"));
                 report["events"] = r;
             }
@@ -461,6 +552,9 @@ async fn raw_rtt(broker: &BrokerAddr, samples: usize) -> anyhow::Result<Value> {
     Ok(summary(ms))
 }
 
+/// How long one long-poll of the unlock scenario waits.
+const WAIT_MS: u32 = 30_000;
+
 /// API request → operation applied, one at a time.
 async fn unlock_rtt(api: &Api, ids: &[i64], samples: usize) -> anyhow::Result<Value> {
     let mut ms = Vec::with_capacity(samples);
@@ -475,12 +569,15 @@ async fn unlock_rtt(api: &Api, ids: &[i64], samples: usize) -> anyhow::Result<Va
             "lock"
         };
         let t = Instant::now();
-        let op = api
-            .post(&format!("/locks/{lock}/operations"), json!({"kind": kind}))
+        // The hub holds the answer until the operation is final (long-poll).
+        let mut v = api
+            .post(
+                &format!("/locks/{lock}/operations?wait_ms={WAIT_MS}"),
+                json!({"kind": kind}),
+            )
             .await?;
-        let id = op["id"].as_i64().unwrap_or_default();
+        let id = v["id"].as_i64().unwrap_or_default();
         loop {
-            let v = api.get(&format!("/operations/{id}")).await?;
             match v["state"].as_str() {
                 Some("applied") => {
                     let ts = |k: &str| {
@@ -499,7 +596,9 @@ async fn unlock_rtt(api: &Api, ids: &[i64], samples: usize) -> anyhow::Result<Va
             if t.elapsed() > Duration::from_secs(60) {
                 bail!("operation {id} not applied after 60 s");
             }
-            tokio::time::sleep(Duration::from_millis(1)).await;
+            v = api
+                .get(&format!("/operations/{id}?wait_ms={WAIT_MS}"))
+                .await?;
         }
         ms.push(t.elapsed().as_secs_f64() * 1000.0);
     }
@@ -563,11 +662,16 @@ async fn code_on_all(
     }
 }
 
-/// Every lock's thumb-turn, `rounds` times: audit records stored per second.
+/// Every lock's thumb-turn turned `per_lock` times (each lock's turns one
+/// after the other, all locks at once): lock audit records stored per
+/// second, counted back from the database. `made` counts the turns the doors
+/// took (the console said the knob turned); none lost means every one of
+/// them is stored, and every lock's log cursor at the hub (what it
+/// acknowledged) reached its last stored record.
 async fn events_rate(
     hub: &Hub,
     consoles: &[tokio::sync::mpsc::Sender<tumbler_device::local::LocalRequest>],
-    rounds: usize,
+    per_lock: usize,
 ) -> anyhow::Result<Value> {
     let pool = hub.state.service.store().pool().clone();
     let count = || {
@@ -580,15 +684,26 @@ async fn events_rate(
         }
     };
     let before = count().await?;
-    let expected = i64::try_from(consoles.len() * rounds).unwrap_or(i64::MAX);
     let t = Instant::now();
-    for _ in 0..rounds {
-        let mut set = tokio::task::JoinSet::new();
-        for c in consoles {
-            let c = c.clone();
-            set.spawn(async move { console_line(&c, "thumb-turn").await });
-        }
-        while set.join_next().await.is_some() {}
+    let mut set = tokio::task::JoinSet::new();
+    for c in consoles {
+        let c = c.clone();
+        set.spawn(async move {
+            let mut made = 0i64;
+            for _ in 0..per_lock {
+                if console_line(&c, "thumb-turn")
+                    .await
+                    .is_some_and(|r| r.contains("inside knob"))
+                {
+                    made += 1;
+                }
+            }
+            made
+        });
+    }
+    let mut made = 0i64;
+    while let Some(r) = set.join_next().await {
+        made += r?;
     }
     let emitted_s = t.elapsed().as_secs_f64();
     let mut last = before;
@@ -601,18 +716,29 @@ async fn events_rate(
             last_change = Instant::now();
             done_at = t.elapsed();
         }
-        if n - before >= expected || last_change.elapsed() > Duration::from_secs(10) {
+        if n - before >= made || last_change.elapsed() > Duration::from_secs(30) {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let ingested = last - before;
+    let stored = last - before;
+    // Locks whose acknowledged cursor is behind their last stored record.
+    let behind: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM locks l WHERE EXISTS (SELECT 1 FROM events e \
+         WHERE e.lock_id = l.id AND (l.last_event_seq IS NULL OR e.seq > l.last_event_seq))",
+    )
+    .fetch_one(&pool)
+    .await?;
     let secs = done_at.as_secs_f64().max(1e-3);
     Ok(json!({
-        "emitted": expected,
-        "ingested": ingested,
+        "locks": consoles.len(),
+        "per_lock": per_lock,
+        "made": made,
+        "stored": stored,
+        "lost": made - stored,
+        "locks_cursor_behind": behind,
         "emit_s": round(emitted_s),
         "ingest_s": round(secs),
-        "per_second": round(ingested as f64 / secs),
+        "per_second": round(stored as f64 / secs),
     }))
 }

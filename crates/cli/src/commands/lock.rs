@@ -4,7 +4,6 @@
 //! refuse it or a softer step would do, then asks, naming what is erased), manufacturer reset. `--wait` follows the operation to its end.
 
 use std::io::{BufRead, IsTerminal};
-use std::time::Duration;
 
 use clap::{Args, Subcommand};
 use tumbler_hub::api::operations::RequestBody;
@@ -107,13 +106,19 @@ fn refusal_hint(why: &str, lock: i64) -> String {
     }
 }
 
+/// How long one long-poll of [`follow`] waits (the hub allows up to 60 s;
+/// 5 s keeps the "waiting: …" line current).
+const FOLLOW_WAIT_MS: u32 = 5_000;
+
 /// Follows an operation until it is final; exit 11 unless applied.
 pub async fn follow(api: &Api, op: Answer<Operation>) -> anyhow::Result<Answer<Operation>> {
     let id = op.body.id;
     let mut last = op;
     let mut said: Option<String> = None;
-    // Bounded: an offline lock keeps the operation pending; say so.
-    for _ in 0..600 {
+    // Bounded (24 long-polls of 5 s: 2 min): an offline lock keeps the
+    // operation pending; say so. The hub holds each GET until the operation
+    // is final (`wait_ms`), so an answer shows at once, without polling.
+    for _ in 0..24 {
         let state = last.body.state;
         // Say at once why it waits (and again when that changes), on stderr.
         if let Some(w) = &last.body.waiting {
@@ -135,8 +140,9 @@ pub async fn follow(api: &Api, op: Answer<Operation>) -> anyhow::Result<Answer<O
             }
             _ => {}
         }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-        last = api.get(&format!("/operations/{id}")).await?;
+        last = api
+            .get(&format!("/operations/{id}?wait_ms={FOLLOW_WAIT_MS}"))
+            .await?;
     }
     // The hub says why it waits (offline, or connected but not answering).
     let why = match &last.body.waiting {

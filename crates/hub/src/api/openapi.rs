@@ -252,6 +252,11 @@ fn query_params(method: &str, path: &str) -> Vec<Value> {
             q("limit", limit()),
         ],
         ("GET", "/api/v1/audit") => vec![q("limit", limit())],
+        ("POST", "/api/v1/locks/{id}/operations") | ("GET", "/api/v1/operations/{id}") => vec![q(
+            "wait_ms",
+            json!({"type": "integer", "minimum": 0, "maximum": crate::api::operations::MAX_WAIT_MS, "default": 0,
+                   "description": "hold the answer until the operation is final (applied, refused, failed) or this many milliseconds have passed, then answer with the operation as it is (long-poll; same status codes)"}),
+        )],
         ("GET", "/api/v1/batches/{id}") => vec![q(
             "doors",
             json!({"type": "boolean", "default": true, "description": "false: counts only"}),

@@ -182,6 +182,8 @@ pub struct LockPlane {
     claims: Arc<Mutex<HashMap<String, mpsc::Sender<Vec<u8>>>>>,
     manufacturer: Option<Arc<SigningKey>>,
     wake: Arc<Notify>,
+    /// Told when an operation ends (wakes API calls waiting for it).
+    ended: crate::op_ended::OpEnded,
     /// PINs of queued remote operations (this process only).
     pub(crate) pins: PinVault,
     /// Statement challenges sent and not yet answered, per serial (this process only).
@@ -226,6 +228,7 @@ impl LockPlane {
             claims: Arc::default(),
             manufacturer: manufacturer.map(|s| Arc::new(SigningKey::from_bytes(&s))),
             wake,
+            ended: crate::op_ended::OpEnded::new(),
             pins: PinVault::default(),
             challenges: statement::Challenges::default(),
             probes: probe::Probes::default(),
@@ -257,6 +260,11 @@ impl LockPlane {
     /// The job runner's wake-up handle.
     pub fn wake_handle(&self) -> Arc<Notify> {
         self.wake.clone()
+    }
+
+    /// The signal of ended operations (shared by every clone of this plane).
+    pub fn op_ended(&self) -> crate::op_ended::OpEnded {
+        self.ended.clone()
     }
 
     /// Whether a manufacturer signing key is configured.

@@ -147,6 +147,7 @@ impl OperationSender for ProtoSender {
                 .fail_operation(op.id, &code, now)
                 .await
                 .map_err(|e| SendError::Transport(e.to_string()))?;
+            self.plane.ended.ended(op.id);
             self.plane
                 .forget_pin(op.id)
                 .await

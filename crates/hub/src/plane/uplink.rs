@@ -192,6 +192,7 @@ impl LockPlane {
         if done {
             // The lock's next operation (if any) can go now.
             self.wake.notify_one();
+            self.ended.ended(op);
             self.forget_pin(op).await?;
             self.access_op_done(op).await?;
         }

@@ -23,6 +23,7 @@ mod invariants;
 mod jobs;
 mod lock_e2e;
 mod openapi;
+mod operations_wait;
 mod orgs;
 mod presence_e2e;
 mod replace_e2e;

@@ -10,7 +10,9 @@ async fn five_locks_every_scenario() {
     let mut o = Options::new(5);
     o.unlock_samples = 5;
     o.raw_samples = 20;
-    o.event_rounds = 1;
+    o.events_per_lock = 2;
+    o.fsync_samples = 5;
+    o.http_samples = 5;
     // Boxed: the whole run is one large future, too big for a test thread's stack in debug.
     let r = Box::pin(run(&o, &|_| {})).await.unwrap();
     assert_eq!(r["fleet"]["online"], 5);
@@ -19,5 +21,29 @@ async fn five_locks_every_scenario() {
         assert!(r[k]["p99_ms"].is_number(), "{k}: {r}");
     }
     assert_eq!(r["code_confirm"]["set"], 5, "{r}");
-    assert_eq!(r["events"]["ingested"], 5, "{r}");
+    assert_eq!(r["events"]["made"], 10, "{r}");
+    assert_eq!(r["events"]["stored"], 10, "none lost: {r}");
+    for k in ["fsync_p50_ms", "http_p50_ms", "sum_ms"] {
+        assert!(r["floor"][k].is_number(), "{k}: {r}");
+    }
+    assert!(r["unlock_rtt"]["p50_over_floor"].is_number(), "{r}");
+}
+
+/// The same on PostgreSQL (a fresh schema, dropped after), when there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_locks_on_postgres() {
+    let Ok(url) = std::env::var("TUMBLER_TEST_POSTGRES") else {
+        return;
+    };
+    let mut o = Options::new(2);
+    o.scenarios = vec![
+        tumbler_load::Scenario::Unlock,
+        tumbler_load::Scenario::Events,
+    ];
+    o.unlock_samples = 3;
+    o.events_per_lock = 2;
+    o.database = Some(url);
+    let r = Box::pin(run(&o, &|_| {})).await.unwrap();
+    assert_eq!(r["database"], "postgres", "{r}");
+    assert_eq!(r["events"]["stored"], 4, "none lost: {r}");
 }
