@@ -8,6 +8,7 @@
 )]
 
 mod client_errors;
+mod kill_under_load;
 mod settings;
 mod sim;
 mod tour;
