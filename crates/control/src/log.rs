@@ -290,7 +290,9 @@ impl LogCursor {
     }
 
     fn finish(&self, out: &mut LogIngest) {
-        if !out.accepted.is_empty() {
+        // Records already stored (a resend) are acknowledged again: the lock
+        // keeps them until it hears so.
+        if !out.accepted.is_empty() || out.duplicates > 0 {
             out.ack_up_to = self.head_seq();
         }
         let from = self.head.map(|h| h.seq.saturating_add(1)).or(self.start);

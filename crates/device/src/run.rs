@@ -241,6 +241,10 @@ pub(crate) async fn drive(
             }
             _ = tokio::time::sleep(wait) => {
                 sim.tick();
+                let online = state_rx.as_ref().is_some_and(|rx| *rx.borrow() == LinkState::Online);
+                if online {
+                    sim.resend_unacknowledged();
+                }
             }
         }
         flush_up(&mut sim, &link).await;

@@ -112,6 +112,9 @@ struct Stepped {
     reply: Option<l::Reply>,
 }
 
+/// How long unacknowledged audit records wait before going up again.
+pub const LOG_RESEND_MS: u64 = 10_000;
+
 /// One simulated lock.
 pub struct SimLock {
     /// The flash image file (or, for an in-memory lock, just its name).
@@ -159,6 +162,8 @@ pub struct SimLock {
     link_counters: String,
     /// A failed update froze the firmware: inputs are ignored until a reboot.
     frozen: bool,
+    /// Monotonic ms when audit records last went up (see [`SimLock::resend_unacknowledged`]).
+    log_sent_ms: u64,
     /// The battery level last reported to the lock (it is told when the whole percent changes).
     battery_reported: u8,
     /// Recent command ids per controller and their answers: a retried command is answered
@@ -276,6 +281,7 @@ impl SimLock {
             link_status: "not connected".into(),
             link_counters: String::new(),
             frozen: false,
+            log_sent_ms: 0,
             dedup: p::Dedup::new(),
             remember: None,
             battery_reported: opts.battery_percent,
@@ -736,6 +742,31 @@ impl SimLock {
                 _ => return,
             }
         }
+    }
+
+    /// Audit records the hub has not acknowledged go up again once
+    /// [`LOG_RESEND_MS`] passed without records going up: a record whose
+    /// frame was lost (a hub that died between reading and storing it, a
+    /// broker that dropped it) reaches the hub even if the lock stays idle.
+    /// Call it while connected; returns whether anything was queued.
+    pub fn resend_unacknowledged(&mut self) -> bool {
+        if self.frozen {
+            return false;
+        }
+        let now = self.now();
+        if now.mono_ms.saturating_sub(self.log_sent_ms) < LOG_RESEND_MS {
+            return false;
+        }
+        let batches = self.lock.as_ref().map_or_else(Vec::new, |lock| {
+            bridge::log_batches(lock, 0, lock.status(now).log_lost)
+        });
+        if batches.is_empty() {
+            return false;
+        }
+        for b in batches {
+            self.seal_up(&p::Up::Log(b));
+        }
+        true
     }
 
     /// The monotonic ms of the lock's next timer, if any.

@@ -41,6 +41,9 @@ impl SimLock {
     /// Seals `msg` to every controller of `link` and queues the envelopes for the up topic.
     pub(super) fn seal_up_with(&mut self, link: &Option<(p::LockEndpoint, Table)>, msg: &p::Up) {
         let Some((ep, table)) = link else { return };
+        if let p::Up::Log(_) = msg {
+            self.log_sent_ms = self.now().mono_ms;
+        }
         let ids: Vec<p::ControllerId> = table.iter().map(|e| e.id).collect();
         for id in ids {
             if let Some(frame) = self.seal_to(ep, table, id, msg) {
