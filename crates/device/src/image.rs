@@ -72,7 +72,7 @@ impl ReadNorFlash for DeviceFlash {
     fn capacity(&self) -> usize {
         match self {
             Self::File(f) => f.capacity(),
-            Self::Memory(m) => m.image().len(),
+            Self::Memory(m) => m.size(),
         }
     }
 }
