@@ -22,8 +22,12 @@
 //! * `handle` — physical inputs and timers; `command` — remote commands (one file per
 //!   concern: door, users, credentials, schedules, settings, controllers, resets, queries);
 //!   `access` — the access decision; `crypto` — keyed hashes; `menu` — the keypad admin
-//!   menu (`adminPIN*NN#`, door-side settings).
+//!   menu (`adminPIN*NN#`, door-side settings); `slots` — the user slots (reserved inline,
+//!   or boxed one by one with the `alloc` feature, for simulators running many locks).
 #![no_std]
+
+#[cfg(feature = "alloc")]
+extern crate alloc;
 
 mod access;
 pub mod audit;
@@ -39,6 +43,7 @@ pub mod persist;
 pub mod reset;
 pub mod schedule;
 pub mod settings;
+mod slots;
 pub mod time;
 pub mod user;
 
