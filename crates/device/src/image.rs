@@ -325,7 +325,7 @@ pub fn mount_memory(
     name: &Path,
     flash: SimFlash,
 ) -> Result<(ImageStore, Mounted, FactoryData), BootError> {
-    let image = flash.image().to_vec();
+    let image = flash.image();
     let mut first = Some(flash);
     mount_with(name, move || {
         Ok(DeviceFlash::Memory(

@@ -129,7 +129,7 @@ proptest! {
     ) {
         let layout = small_layout();
         let base = used();
-        let mut img = base.image().to_vec();
+        let mut img = base.image();
         // Overwrite a random subset of pages with random data or a fill byte.
         let pages = img.len() / 4096;
         for p in 0..pages {
