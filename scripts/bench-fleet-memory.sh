@@ -9,10 +9,15 @@
 #   PER_PROC=15000  most locks per fleet process; a larger N is split over several
 #                fleet processes, each with its own Mosquitto (one process may not hold
 #                more sockets than `ulimit -Hn`, and neither may one broker).
+#   TUMBLER_BIN=path  measure that binary instead of building target/release/tumbler
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --release -p tumbler >&2
-BIN=target/release/tumbler
+if [ -n "${TUMBLER_BIN:-}" ]; then
+  BIN=$TUMBLER_BIN
+else
+  cargo build --release -p tumbler >&2
+  BIN=target/release/tumbler
+fi
 ulimit -n "$(ulimit -Hn)"
 RUNS=${RUNS:-1}
 PER_PROC=${PER_PROC:-15000}
@@ -50,12 +55,12 @@ run_once() {
   done
   # The fleet prints its report once every lock is online (or after its 120 s timeout).
   for f in "${outs[@]}"; do
-    until grep -q '^locks:' "$f"; do sleep 0.5; done
+    until grep -q '^locks: [0-9]*, online: [0-9]*,' "$f"; do sleep 0.5; done
   done
   sleep 2 # let the first exchanges after connecting settle
   local online=0 rss=0 hwm=0 p f
   for f in "${outs[@]}"; do
-    online=$(( online + $(sed -n 's/.*online: \([0-9]*\).*/\1/p' "$f") ))
+    online=$(( online + $(sed -n 's/^locks: [0-9]*, online: \([0-9]*\),.*/\1/p' "$f") ))
   done
   for p in "${fleets[@]}"; do
     rss=$(( rss + $(status_kib "$p" VmRSS) ))
