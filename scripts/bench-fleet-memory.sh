@@ -58,9 +58,11 @@ run_once() {
     until grep -q '^locks: [0-9]*, online: [0-9]*,' "$f"; do sleep 0.5; done
   done
   sleep 2 # let the first exchanges after connecting settle
-  local online=0 rss=0 hwm=0 p f
+  local online=0 rss=0 hwm=0 p x
   for f in "${outs[@]}"; do
-    online=$(( online + $(sed -n 's/^locks: [0-9]*, online: \([0-9]*\),.*/\1/p' "$f") ))
+    x=$(sed -n 's/^locks: [0-9]*, online: \([0-9]*\),.*/\1/p' "$f" | head -n 1)
+    [ -n "$x" ] || { echo "no report line in $f:" >&2; cat "$f" >&2; }
+    online=$(( online + ${x:-0} ))
   done
   for p in "${fleets[@]}"; do
     rss=$(( rss + $(status_kib "$p" VmRSS) ))
