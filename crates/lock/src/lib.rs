@@ -1,7 +1,8 @@
 //! # tumbler-lock — the lock's brain
 //!
 //! One smart lock as a pure, deterministic state machine: `#![no_std]`, no
-//! heap, fixed capacities ([`config`]), time and randomness passed in.
+//! heap (the `alloc` feature, for simulators only, boxes occupied user slots), fixed
+//! capacities ([`config`]), time and randomness passed in.
 //! [`Lock::handle`] takes the time, one [`Input`] and an RNG and returns an
 //! [`Output`]: items to persist, the audit record, and effects (motor,
 //! signal, events, reply). See the crate README for the lock ↔ store contract.
