@@ -72,7 +72,7 @@ impl ReadNorFlash for DeviceFlash {
     fn capacity(&self) -> usize {
         match self {
             Self::File(f) => f.capacity(),
-            Self::Memory(m) => m.image().len(),
+            Self::Memory(m) => m.size(),
         }
     }
 }
@@ -325,7 +325,7 @@ pub fn mount_memory(
     name: &Path,
     flash: SimFlash,
 ) -> Result<(ImageStore, Mounted, FactoryData), BootError> {
-    let image = flash.image().to_vec();
+    let image = flash.image();
     let mut first = Some(flash);
     mount_with(name, move || {
         Ok(DeviceFlash::Memory(

@@ -56,7 +56,7 @@ pub fn claimed_image(seed: u64) -> Result<(Vec<u8>, Vec<u8>), String> {
     let DeviceFlash::Memory(m) = flash else {
         return Err("provision_memory gave a file flash".into());
     };
-    let fresh = m.image().to_vec();
+    let fresh = m.image();
     let (mut store, _, factory) =
         dimage::mount_memory(Path::new("fuzz.img"), m).map_err(|e| e.to_string())?;
     let mut now = now0();
@@ -115,7 +115,7 @@ pub fn claimed_image(seed: u64) -> Result<(Vec<u8>, Vec<u8>), String> {
     let DeviceFlash::Memory(m) = store.into_flash() else {
         return Err("mount_memory gave a file flash".into());
     };
-    Ok((fresh, m.image().to_vec()))
+    Ok((fresh, m.image()))
 }
 
 fn used_pages(image: &[u8]) -> Vec<usize> {

@@ -319,11 +319,7 @@ impl Lock {
                     out.event(Event::Alarm(AlarmCode::Duress));
                 }
                 Some(UserType::Expiring) => {
-                    if let Some(x) = self
-                        .users
-                        .get_mut(usize::from(u).wrapping_sub(1))
-                        .and_then(|x| x.as_mut())
-                    {
+                    if let Some(x) = self.users.get_mut(usize::from(u).wrapping_sub(1)) {
                         if x.first_use_utc.is_none() {
                             x.first_use_utc = now.utc_s;
                             out.persist.items.insert(ItemKey::User(u));
@@ -331,9 +327,7 @@ impl Lock {
                     }
                 }
                 Some(UserType::OneTime) => {
-                    if let Some(x) = self.users.get_mut(usize::from(u).wrapping_sub(1)) {
-                        *x = None;
-                    }
+                    self.users.free(usize::from(u).wrapping_sub(1));
                     out.persist.items.insert(ItemKey::User(u));
                     self.bump_version(out);
                     out.event(Event::LockUserChange {

@@ -245,7 +245,7 @@ impl Lock {
                 return;
             }
         };
-        let Some(idx) = self.users.iter().position(Option::is_none) else {
+        let Some(idx) = self.users.first_free() else {
             out.signal = Some(Signal::Denied);
             return;
         };
@@ -256,9 +256,7 @@ impl Lock {
         if let Some(c) = user.credentials.get_mut(0) {
             *c = Some(StoredCredential::Pin(hash));
         }
-        if let Some(slot) = self.users.get_mut(idx) {
-            *slot = Some(user);
-        }
+        self.users.put(idx, user);
         self.meta.setup_mode = false;
         self.bump_version(out);
         out.persist.items.insert(ItemKey::User(u));
@@ -404,9 +402,7 @@ impl Lock {
         };
         self.tz = TzRule::UTC;
         self.holidays = Default::default();
-        for u in self.users.iter_mut() {
-            *u = None;
-        }
+        self.users.free_all(|_| {});
         for c in self.controllers.iter_mut() {
             *c = None;
         }

@@ -1,7 +1,8 @@
 //! # tumbler-lock — the lock's brain
 //!
 //! One smart lock as a pure, deterministic state machine: `#![no_std]`, no
-//! heap, fixed capacities ([`config`]), time and randomness passed in.
+//! heap (the `alloc` feature, for simulators only, boxes occupied user slots), fixed
+//! capacities ([`config`]), time and randomness passed in.
 //! [`Lock::handle`] takes the time, one [`Input`] and an RNG and returns an
 //! [`Output`]: items to persist, the audit record, and effects (motor,
 //! signal, events, reply). See the crate README for the lock ↔ store contract.
@@ -22,8 +23,12 @@
 //! * `handle` — physical inputs and timers; `command` — remote commands (one file per
 //!   concern: door, users, credentials, schedules, settings, controllers, resets, queries);
 //!   `access` — the access decision; `crypto` — keyed hashes; `menu` — the keypad admin
-//!   menu (`adminPIN*NN#`, door-side settings).
+//!   menu (`adminPIN*NN#`, door-side settings); `slots` — the user slots (reserved inline,
+//!   or boxed one by one with the `alloc` feature, for simulators running many locks).
 #![no_std]
+
+#[cfg(feature = "alloc")]
+extern crate alloc;
 
 mod access;
 pub mod audit;
@@ -39,6 +44,7 @@ pub mod persist;
 pub mod reset;
 pub mod schedule;
 pub mod settings;
+mod slots;
 pub mod time;
 pub mod user;
 

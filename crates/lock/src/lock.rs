@@ -22,6 +22,7 @@ use crate::persist::{EncodeError, ItemKey, ItemSet, RestoreError};
 use crate::reset::FactoryData;
 use crate::schedule::HolidaySchedule;
 use crate::settings::{OperatingMode, Settings};
+use crate::slots::UserSlots;
 use crate::time::{Now, TzRule};
 use crate::user::{ControllerId, StoredCredential, User, UserIndex};
 
@@ -128,7 +129,7 @@ pub struct Lock {
     pub(crate) settings: Settings,
     pub(crate) tz: TzRule,
     pub(crate) holidays: [Option<HolidaySchedule>; HOLIDAY_SCHEDULES],
-    pub(crate) users: [Option<User>; MAX_USERS],
+    pub(crate) users: UserSlots,
     pub(crate) controllers: [Option<Controller>; MAX_CONTROLLERS],
     pub(crate) security: Security,
     pub(crate) meta: Meta,
@@ -162,7 +163,7 @@ impl Lock {
             settings: Settings::default(),
             tz: TzRule::UTC,
             holidays: Default::default(),
-            users: core::array::from_fn(|_| None),
+            users: UserSlots::new(),
             controllers: Default::default(),
             security: Security::default(),
             meta: Meta {
@@ -223,14 +224,13 @@ impl Lock {
     }
     /// A user slot.
     pub fn user(&self, index: UserIndex) -> Option<&User> {
-        self.users.get(usize::from(index).checked_sub(1)?)?.as_ref()
+        self.users.get(usize::from(index).checked_sub(1)?)
     }
     /// Occupied user slots.
     pub fn users(&self) -> impl Iterator<Item = (UserIndex, &User)> {
         self.users
-            .iter()
-            .enumerate()
-            .filter_map(|(i, u)| Some((u16::try_from(i + 1).ok()?, u.as_ref()?)))
+            .occupied()
+            .filter_map(|(i, u)| Some((u16::try_from(i + 1).ok()?, u)))
     }
     /// A holiday slot.
     pub fn holiday(&self, slot: u8) -> Option<&HolidaySchedule> {
@@ -291,14 +291,13 @@ impl Lock {
         self.security.wrong
     }
     pub(crate) fn user_count(&self) -> u16 {
-        u16::try_from(self.users.iter().filter(|u| u.is_some()).count()).unwrap_or(u16::MAX)
+        u16::try_from(self.users.occupied().count()).unwrap_or(u16::MAX)
     }
     pub(crate) fn credential_count(&self) -> u16 {
         let n: usize = self
             .users
-            .iter()
-            .flatten()
-            .map(User::credential_count)
+            .occupied()
+            .map(|(_, u)| User::credential_count(u))
             .sum();
         u16::try_from(n).unwrap_or(u16::MAX)
     }
@@ -444,8 +443,8 @@ impl Lock {
         let mut found = subtle::Choice::from(0);
         let mut user: u16 = 0;
         let mut slot: u8 = 0;
-        for (ui, u) in self.users.iter().enumerate() {
-            let creds = u.as_ref().map(|u| &u.credentials);
+        for (ui, u) in self.users.all().enumerate() {
+            let creds = u.map(|u| &u.credentials);
             for si in 0..CREDENTIALS_PER_USER {
                 let (stored, is_pin) = match creds.and_then(|c| c.get(si)) {
                     Some(Some(StoredCredential::Pin(h))) => (h, 1u8),
@@ -552,7 +551,7 @@ impl Lock {
         let mut settings = Settings::default();
         let mut tz = TzRule::UTC;
         let mut holidays: [Option<HolidaySchedule>; HOLIDAY_SCHEDULES] = Default::default();
-        let mut users: [Option<User>; MAX_USERS] = core::array::from_fn(|_| None);
+        let mut users = UserSlots::new();
         let mut controllers: [Option<Controller>; MAX_CONTROLLERS] = Default::default();
         let mut security = Security::default();
         let mut meta: Option<Meta> = None;
@@ -581,8 +580,11 @@ impl Lock {
                     *slot = Some(postcard::from_bytes(bytes).map_err(|_| bad)?);
                 }
                 ItemKey::User(u) => {
-                    let slot = users.get_mut(usize::from(u).wrapping_sub(1)).ok_or(bad)?;
-                    *slot = Some(postcard::from_bytes(bytes).map_err(|_| bad)?);
+                    let i = usize::from(u).wrapping_sub(1);
+                    if !UserSlots::in_range(i) {
+                        return Err(bad);
+                    }
+                    users.put(i, postcard::from_bytes(bytes).map_err(|_| bad)?);
                 }
             }
         }
@@ -591,7 +593,7 @@ impl Lock {
         }
         let keys = keys.ok_or(RestoreError::MissingKeys)?;
         let meta = meta.unwrap_or(Meta {
-            setup_mode: users.iter().all(Option::is_none)
+            setup_mode: users.occupied().next().is_none()
                 && controllers.iter().all(Option::is_none),
             version: 0,
         });

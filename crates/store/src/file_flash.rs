@@ -13,6 +13,7 @@ use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::Path;
 use std::vec;
+use std::vec::Vec;
 
 use embedded_storage_async::nor_flash::{
     ErrorType, NorFlash, NorFlashError, NorFlashErrorKind, ReadNorFlash,
@@ -133,9 +134,9 @@ impl FileFlash {
         self.mirror.stats()
     }
 
-    /// The current image (same bytes as the file).
+    /// A copy of the current image (same bytes as the file).
     #[must_use]
-    pub fn image(&self) -> &[u8] {
+    pub fn image(&self) -> Vec<u8> {
         self.mirror.image()
     }
 
@@ -168,14 +169,14 @@ impl FileFlash {
 
     /// Copies `start..end` of the mirror to the file.
     fn persist(&mut self, start: usize, end: usize) -> Result<(), FileFlashError> {
-        let bytes = self
-            .mirror
-            .image()
-            .get(start..end)
-            .ok_or(FileFlashError::Flash(SimFlashError::OutOfBounds))?;
+        if end < start || end > self.mirror.size() {
+            return Err(FileFlashError::Flash(SimFlashError::OutOfBounds));
+        }
+        let mut bytes = vec![0xFF; end - start];
+        self.mirror.peek(start, &mut bytes);
         let io = |e: io::Error| FileFlashError::Io(e.kind());
         self.file.seek(SeekFrom::Start(start as u64)).map_err(io)?;
-        self.file.write_all(bytes).map_err(io)?;
+        self.file.write_all(&bytes).map_err(io)?;
         if self.durable {
             self.file.sync_data().map_err(io)?;
         }
@@ -197,7 +198,7 @@ impl ReadNorFlash for FileFlash {
     }
 
     fn capacity(&self) -> usize {
-        self.mirror.image().len()
+        self.mirror.size()
     }
 }
 

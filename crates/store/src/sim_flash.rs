@@ -14,6 +14,8 @@
 //!   operation fails with [`SimFlashError::PowerCut`] until
 //!   [`SimFlash::restore_power`].
 
+use std::boxed::Box;
+use std::collections::BTreeMap;
 use std::vec;
 use std::vec::Vec;
 
@@ -86,13 +88,38 @@ impl FlashStats {
     }
 }
 
+/// Bytes per chunk of [`SimFlash`]'s sparse image: 64 words, so a chunk's written flags fit
+/// one `u64`. Small, so that a lock that has written a few records holds a few chunks.
+const CHUNK: usize = 256;
+
+/// One chunk of cells that is not in the erased, unwritten state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Chunk {
+    /// Cell contents.
+    cells: [u8; CHUNK],
+    /// Bit `i`: word `i` of the chunk was written since its last erase.
+    written: u64,
+}
+
+impl Chunk {
+    /// Erased cells, no word written.
+    const ERASED: Chunk = Chunk {
+        cells: [0xFF; CHUNK],
+        written: 0,
+    };
+}
+
 /// In-memory NOR flash with power cuts; see the module docs for its contract.
+///
+/// Sparse: erased, unwritten cells are implied; only [`CHUNK`]-byte chunks that hold a written
+/// word (or cells changed through [`SimFlash::modify_image`]) take memory, so a fleet of
+/// thousands of simulated locks holds what they wrote, not their whole flash.
 #[derive(Debug, Clone)]
 pub struct SimFlash {
-    /// Cell contents.
-    data: Vec<u8>,
-    /// One flag per word: written since its last erase.
-    written: Vec<bool>,
+    /// Device size in bytes (whole pages).
+    size: usize,
+    /// The chunks that differ from erased-and-unwritten, by chunk index (address / `CHUNK`).
+    chunks: BTreeMap<usize, Box<Chunk>>,
     /// Units left before the armed power cut; `None` when not armed.
     budget: Option<u64>,
     /// True once the cut has happened, until `restore_power`.
@@ -105,10 +132,9 @@ impl SimFlash {
     /// A fully erased device of `size` bytes (rounded up to whole pages).
     #[must_use]
     pub fn new(size: usize) -> Self {
-        let size = size.div_ceil(PAGE_SIZE) * PAGE_SIZE;
         Self {
-            data: vec![0xFF; size],
-            written: vec![false; size / WORD_SIZE],
+            size: size.div_ceil(PAGE_SIZE) * PAGE_SIZE,
+            chunks: BTreeMap::new(),
             budget: None,
             dead: false,
             stats: FlashStats::default(),
@@ -120,25 +146,72 @@ impl SimFlash {
     #[must_use]
     pub fn from_image(image: &[u8]) -> Self {
         let mut f = Self::new(image.len().max(1));
-        for (d, s) in f.data.iter_mut().zip(image) {
-            *d = *s;
-        }
-        for (w, chunk) in f.written.iter_mut().zip(f.data.chunks(WORD_SIZE)) {
-            *w = chunk.iter().any(|b| *b != 0xFF);
+        for (index, src) in image.chunks(CHUNK).enumerate() {
+            if src.iter().all(|b| *b == 0xFF) {
+                continue;
+            }
+            let mut chunk = Chunk::ERASED;
+            for (d, s) in chunk.cells.iter_mut().zip(src) {
+                *d = *s;
+            }
+            for (bit, word) in chunk.cells.chunks(WORD_SIZE).enumerate() {
+                if word.iter().any(|b| *b != 0xFF) {
+                    chunk.written |= 1 << bit;
+                }
+            }
+            f.chunks.insert(index, Box::new(chunk));
         }
         f
     }
 
-    /// The raw cell contents.
+    /// Device size in bytes.
     #[must_use]
-    pub fn image(&self) -> &[u8] {
-        &self.data
+    pub fn size(&self) -> usize {
+        self.size
     }
 
-    /// Mutable raw cells, for tests that corrupt the image on purpose.
-    /// Changes bypass the write rules and the counters.
-    pub fn image_mut(&mut self) -> &mut [u8] {
-        &mut self.data
+    /// A copy of the raw cell contents (the whole device).
+    #[must_use]
+    pub fn image(&self) -> Vec<u8> {
+        let mut out = vec![0xFF; self.size];
+        self.peek(0, &mut out);
+        out
+    }
+
+    /// Copies the cells at `offset..` into `bytes` without the read rules or counters (what a
+    /// flash programmer would dump); addresses past the end read as `0xFF`.
+    pub fn peek(&self, offset: usize, bytes: &mut [u8]) {
+        for (i, b) in bytes.iter_mut().enumerate() {
+            let addr = offset.saturating_add(i);
+            *b = self
+                .chunks
+                .get(&(addr / CHUNK))
+                .and_then(|c| c.cells.get(addr % CHUNK))
+                .copied()
+                .unwrap_or(0xFF);
+        }
+    }
+
+    /// Changes the raw cells through `f`, for tests that corrupt the image on purpose.
+    /// Changes bypass the write rules and the counters, and leave the written flags as they were.
+    pub fn modify_image<R>(&mut self, f: impl FnOnce(&mut [u8]) -> R) -> R {
+        let mut image = self.image();
+        let r = f(&mut image);
+        for (index, src) in image.chunks(CHUNK).enumerate() {
+            let written = self.chunks.get(&index).map_or(0, |c| c.written);
+            if written == 0 && src.iter().all(|b| *b == 0xFF) {
+                self.chunks.remove(&index);
+                continue;
+            }
+            let chunk = self
+                .chunks
+                .entry(index)
+                .or_insert_with(|| Box::new(Chunk::ERASED));
+            for (d, s) in chunk.cells.iter_mut().zip(src) {
+                *d = *s;
+            }
+        }
+        r
     }
 
     /// Arms a power cut after `units` more units (bytes written + pages erased).
@@ -189,10 +262,17 @@ impl SimFlash {
     fn range(&self, offset: u32, len: usize) -> Result<(usize, usize), SimFlashError> {
         let start = offset as usize;
         let end = start.checked_add(len).ok_or(SimFlashError::OutOfBounds)?;
-        if end > self.data.len() {
+        if end > self.size {
             return Err(SimFlashError::OutOfBounds);
         }
         Ok((start, end))
+    }
+
+    /// Whether the word at byte address `addr` was written since its last erase.
+    fn is_written(&self, addr: usize) -> bool {
+        self.chunks
+            .get(&(addr / CHUNK))
+            .is_some_and(|c| c.written & (1 << ((addr % CHUNK) / WORD_SIZE)) != 0)
     }
 
     /// Blocking read (same contract as the async trait).
@@ -200,12 +280,25 @@ impl SimFlash {
         if self.dead {
             return Err(SimFlashError::PowerCut);
         }
-        let (start, end) = self.range(offset, bytes.len())?;
-        bytes.copy_from_slice(
-            self.data
-                .get(start..end)
-                .ok_or(SimFlashError::OutOfBounds)?,
-        );
+        let (start, _) = self.range(offset, bytes.len())?;
+        // Chunk by chunk: the range may start and end inside chunks.
+        let mut done = 0;
+        while done < bytes.len() {
+            let at = start + done;
+            let n = (CHUNK - at % CHUNK).min(bytes.len() - done);
+            let dst = bytes
+                .get_mut(done..done + n)
+                .ok_or(SimFlashError::OutOfBounds)?;
+            match self.chunks.get(&(at / CHUNK)) {
+                Some(c) => dst.copy_from_slice(
+                    c.cells
+                        .get(at % CHUNK..at % CHUNK + n)
+                        .ok_or(SimFlashError::OutOfBounds)?,
+                ),
+                None => dst.fill(0xFF),
+            }
+            done += n;
+        }
         self.stats.bytes_read += bytes.len() as u64;
         Ok(())
     }
@@ -230,16 +323,15 @@ impl SimFlash {
             } else {
                 page + PAGE_SIZE / 2
             };
-            for b in self.data.get_mut(page..erase_end).into_iter().flatten() {
-                *b = 0xFF;
-            }
-            for w in self
-                .written
-                .get_mut(page / WORD_SIZE..erase_end / WORD_SIZE)
-                .into_iter()
-                .flatten()
-            {
-                *w = false;
+            // Erased, unwritten cells are implied: erasing drops the chunks (a torn erase
+            // ends on a chunk boundary, since `CHUNK` divides half a page).
+            let doomed: Vec<usize> = self
+                .chunks
+                .range(page / CHUNK..erase_end / CHUNK)
+                .map(|(k, _)| *k)
+                .collect();
+            for k in doomed {
+                self.chunks.remove(&k);
             }
             if !alive {
                 return Err(SimFlashError::PowerCut);
@@ -259,26 +351,45 @@ impl SimFlash {
         }
         // Reject double writes before touching anything: real parts would
         // program garbage; the simulation wants the bug to be loud.
-        for word in start / WORD_SIZE..end / WORD_SIZE {
-            if self.written.get(word).copied().unwrap_or(true) {
+        for addr in (start..end).step_by(WORD_SIZE) {
+            if self.is_written(addr) {
                 return Err(SimFlashError::DoubleWrite {
-                    address: (word * WORD_SIZE) as u32,
+                    address: addr as u32,
                 });
             }
         }
         self.stats.writes += 1;
-        for (i, src) in bytes.iter().enumerate() {
-            if !self.spend() {
+        let mut i = 0;
+        while i < bytes.len() {
+            let addr = start + i;
+            let in_chunk = (CHUNK - addr % CHUNK).min(bytes.len() - i);
+            let src = bytes
+                .get(i..i + in_chunk)
+                .ok_or(SimFlashError::OutOfBounds)?;
+            let mut chunk = self
+                .chunks
+                .remove(&(addr / CHUNK))
+                .unwrap_or_else(|| Box::new(Chunk::ERASED));
+            let mut cut = false;
+            for (j, b) in src.iter().enumerate() {
+                if !self.spend() {
+                    cut = true;
+                    break;
+                }
+                let at = addr % CHUNK + j;
+                if let Some(cell) = chunk.cells.get_mut(at) {
+                    *cell &= *b;
+                }
+                chunk.written |= 1 << (at / WORD_SIZE);
+                self.stats.bytes_written += 1;
+            }
+            if *chunk != Chunk::ERASED {
+                self.chunks.insert(addr / CHUNK, chunk);
+            }
+            if cut {
                 return Err(SimFlashError::PowerCut);
             }
-            let addr = start + i;
-            if let Some(cell) = self.data.get_mut(addr) {
-                *cell &= *src;
-            }
-            if let Some(w) = self.written.get_mut(addr / WORD_SIZE) {
-                *w = true;
-            }
-            self.stats.bytes_written += 1;
+            i += in_chunk;
         }
         Ok(())
     }
@@ -296,7 +407,7 @@ impl ReadNorFlash for SimFlash {
     }
 
     fn capacity(&self) -> usize {
-        self.data.len()
+        self.size
     }
 }
 

@@ -34,3 +34,21 @@ async fn fifty_locks_come_online() {
         .await
         .is_some());
 }
+
+/// Issue 14: what one simulated lock costs inline (heap not included). Prints the sizes
+/// (`-- --nocapture`) and pins a ceiling so a table that reserves every slot again is noticed.
+#[test]
+fn sim_lock_state_stays_small() {
+    use std::mem::size_of;
+    let sim = size_of::<tumbler_device::sim::SimLock>();
+    let lock = size_of::<tumbler_lock::Lock>();
+    let user = size_of::<tumbler_lock::user::User>();
+    let event = size_of::<rumqttc::Event>();
+    let eventloop = size_of::<rumqttc::EventLoop>();
+    println!(
+        "size_of: SimLock {sim} B, Lock {lock} B, User {user} B, \
+         rumqttc Event {event} B, EventLoop {eventloop} B"
+    );
+    // 100 user slots boxed one by one (the `alloc` feature): a few KiB, not 100 users inline.
+    assert!(lock < 16 * 1024, "Lock is {lock} B");
+}

@@ -82,7 +82,7 @@ pub(crate) fn boot(image: &[u8], seed: u64) -> Dev {
 
 impl Dev {
     fn image(&mut self) -> Vec<u8> {
-        flash_of(&mut self.store).image().to_vec()
+        flash_of(&mut self.store).image()
     }
 
     /// One step through the real glue (motor feedback included, as the device feeds it).
@@ -232,7 +232,7 @@ pub(crate) fn base_image() -> Vec<u8> {
     let DeviceFlash::Memory(m) = flash else {
         panic!()
     };
-    let mut d = boot(m.image(), 2);
+    let mut d = boot(&m.image(), 2);
     let steps = vec![
         Step::In(Input::PairFirstAdmin {
             pubkey: [0xA1; 32],
@@ -313,7 +313,7 @@ fn sweep(name: &str, base: &[u8], steps: &[Step], is_reset: bool) -> u64 {
             "{name}: cut at {n} of {units} never fired"
         );
         flash.restore_power();
-        let torn = flash.image().to_vec();
+        let torn = flash.image();
         let booted = boot(&torn, 4);
         let got = summary(&booted);
         // A step's audit record is committed with its items (`persist::PENDING_AUDIT_KEY`) and
@@ -471,7 +471,7 @@ fn a_cut_while_finishing_an_interrupted_reset_still_ends_reset() {
         let _ = d.run(&steps[0]);
         let flash = flash_of(&mut d.store);
         flash.restore_power();
-        let torn = flash.image().to_vec();
+        let torn = flash.image();
         // Second cut: during the mount that resumes the reset (m units into it).
         for m in [0u64, 1, 5, 50, 200] {
             let mut sim = SimFlash::from_image(&torn);
@@ -481,7 +481,7 @@ fn a_cut_while_finishing_an_interrupted_reset_still_ends_reset() {
                 Ok((mut store, _, _)) => {
                     let f = flash_of(&mut store);
                     f.restore_power();
-                    f.image().to_vec()
+                    f.image()
                 }
                 // The mount itself was cut: the flash image as the cut left it is what the
                 // next boot sees; we cannot get it back from the error, so start again from

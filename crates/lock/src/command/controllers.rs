@@ -88,8 +88,7 @@ impl Lock {
         out.persist.items.insert(ItemKey::Controller(id));
         let key = StoredCredential::AppKey(c.pubkey);
         let mut touched = false;
-        for (i, u) in self.users.iter_mut().enumerate() {
-            let Some(u) = u.as_mut() else { continue };
+        for (i, u) in self.users.occupied_mut() {
             let mut changed = false;
             for cr in u.credentials.iter_mut() {
                 if cr.as_ref() == Some(&key) {

@@ -63,7 +63,7 @@ impl Lock {
         if usize::from(slot) >= CREDENTIALS_PER_USER {
             return Err(E::IndexOutOfRange);
         }
-        if self.users.get(i).and_then(|u| u.as_ref()).is_none() {
+        if self.users.get(i).is_none() {
             return Err(E::UnknownUser);
         }
         let here = Some((user, slot));
@@ -81,11 +81,7 @@ impl Lock {
         if !matches!(stored, StoredCredential::Pin(_)) && self.credential_taken(&stored, here) {
             return Err(E::DuplicateCredential);
         }
-        let u = self
-            .users
-            .get_mut(i)
-            .and_then(|u| u.as_mut())
-            .ok_or(E::LogicBug)?;
+        let u = self.users.get_mut(i).ok_or(E::LogicBug)?;
         let c = u
             .credentials
             .get_mut(usize::from(slot))
@@ -121,11 +117,7 @@ impl Lock {
         if usize::from(slot) >= CREDENTIALS_PER_USER {
             return Err(E::IndexOutOfRange);
         }
-        let u = self
-            .users
-            .get_mut(i)
-            .and_then(|u| u.as_mut())
-            .ok_or(E::UnknownUser)?;
+        let u = self.users.get_mut(i).ok_or(E::UnknownUser)?;
         let c = u
             .credentials
             .get_mut(usize::from(slot))
@@ -154,8 +146,7 @@ impl Lock {
         kind: Option<CredentialType>,
         out: &mut Output,
     ) -> Result<(), E> {
-        for (i, u) in self.users.iter_mut().enumerate() {
-            let Some(u) = u.as_mut() else { continue };
+        for (i, u) in self.users.occupied_mut() {
             let mut changed = false;
             for c in u.credentials.iter_mut() {
                 if c.as_ref()

@@ -172,10 +172,7 @@ impl Lock {
         if usize::from(slot) >= cap {
             return Err(E::IndexOutOfRange);
         }
-        self.users
-            .get_mut(i)
-            .and_then(|u| u.as_mut())
-            .ok_or(E::UnknownUser)
+        self.users.get_mut(i).ok_or(E::UnknownUser)
     }
 
     fn holidays_changed(&mut self, now: Now, from: ControllerId, op: DataOp, out: &mut Output) {

@@ -5,6 +5,7 @@ use crate::audit::{AuditResult, What, Who};
 use crate::lock::Lock;
 use crate::output::{DataKind, DataOp, Event, Output, ReplyData, Source};
 use crate::persist::ItemKey;
+use crate::slots::UserSlots;
 use crate::time::Now;
 use crate::user::{ControllerId, User, UserFields, UserIndex};
 use crate::CommandError as E;
@@ -20,15 +21,16 @@ impl Lock {
     ) -> CmdResult {
         let by = Some(from);
         let i = user_slot(index)?;
-        let slot = self.users.get_mut(i).ok_or(E::LogicBug)?;
-        let op = match slot {
+        let op = match self.users.get_mut(i) {
             Some(u) => {
                 u.fields = fields;
                 u.modifier = by;
                 DataOp::Modify
             }
             None => {
-                *slot = Some(User::new(fields, by));
+                if !self.users.put(i, User::new(fields, by)) {
+                    return Err(E::LogicBug);
+                }
                 DataOp::Add
             }
         };
@@ -44,11 +46,12 @@ impl Lock {
         out: &mut Output,
     ) -> CmdResult {
         let i = user_slot(index)?;
-        let slot = self.users.get_mut(i).ok_or(E::LogicBug)?;
-        if slot.is_none() {
+        if !UserSlots::in_range(i) {
+            return Err(E::LogicBug);
+        }
+        if !self.users.free(i) {
             return Err(E::UnknownUser);
         }
-        *slot = None;
         self.user_changed(
             now,
             from,
@@ -67,12 +70,15 @@ impl Lock {
         from: ControllerId,
         out: &mut Output,
     ) -> CmdResult {
-        for (i, u) in self.users.iter_mut().enumerate() {
-            if u.take().is_some() {
-                out.persist.items.insert(ItemKey::User(
-                    u16::try_from(i + 1).map_err(|_| E::LogicBug)?,
-                ));
+        let mut bad = false;
+        self.users.free_all(|i| match u16::try_from(i + 1) {
+            Ok(u) => {
+                out.persist.items.insert(ItemKey::User(u));
             }
+            Err(_) => bad = true,
+        });
+        if bad {
+            return Err(E::LogicBug);
         }
         self.bump_version(out);
         out.event(Event::LockUserChange {

@@ -79,7 +79,7 @@ fn bad_input_changes_nothing() {
     let mut flash = formatted();
     let (mut store, _) = Store::mount(&mut flash, small_layout()).unwrap();
     store.commit(&[ItemOp::Put(1, b"x")]).unwrap();
-    let before = store.flash().image().to_vec();
+    let before = store.flash().image();
     assert_eq!(
         store.commit(&[ItemOp::Put(2, b"y"), ItemOp::Put(MAX_ITEM_KEY + 1, b"z")]),
         Err(CommitError::ReservedKey(MAX_ITEM_KEY + 1))
@@ -195,7 +195,7 @@ fn state_region_fills_up_with_an_error_not_corruption() {
             Ok(()) => stored += 1,
             Err(CommitError::Full) => {
                 // Refused before anything was written.
-                let image = store.flash().image().to_vec();
+                let image = store.flash().image();
                 assert_eq!(
                     store.commit(&[ItemOp::Put(k, &v), ItemOp::Put(10_000 + k, b"pin")]),
                     Err(CommitError::Full)

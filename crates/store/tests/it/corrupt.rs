@@ -62,7 +62,7 @@ fn mount_or_recover(mut flash: SimFlash) {
 #[test]
 fn damaged_factory_partition_is_reported() {
     let mut flash = used();
-    flash.image_mut()[60] ^= 0x01;
+    flash.modify_image(|img| img[60] ^= 0x01);
     assert_eq!(
         Store::mount(&mut flash, small_layout()).unwrap_err(),
         MountError::FactoryCorrupt
@@ -83,9 +83,7 @@ fn wrong_layout_is_reported() {
 fn garbage_in_meta_region_is_state_lost_and_recoverable() {
     let mut flash = used();
     let meta = small_layout().meta;
-    for b in &mut flash.image_mut()[meta.start as usize..meta.end as usize] {
-        *b = 0x5A;
-    }
+    flash.modify_image(|img| img[meta.start as usize..meta.end as usize].fill(0x5A));
     let err = Store::mount(&mut flash, small_layout()).unwrap_err();
     assert_eq!(
         err,
@@ -102,15 +100,17 @@ fn garbage_in_state_and_log_regions_never_panics() {
         for seed in 0..16u32 {
             let mut flash = used();
             let mut x = seed.wrapping_mul(2_654_435_761).wrapping_add(1);
-            for b in &mut flash.image_mut()[region.start as usize..region.end as usize] {
-                x ^= x << 13;
-                x ^= x >> 17;
-                x ^= x << 5;
-                // Flip a few bytes, leave most intact.
-                if x % 97 == 0 {
-                    *b = x as u8;
+            flash.modify_image(|img| {
+                for b in &mut img[region.start as usize..region.end as usize] {
+                    x ^= x << 13;
+                    x ^= x >> 17;
+                    x ^= x << 5;
+                    // Flip a few bytes, leave most intact.
+                    if x % 97 == 0 {
+                        *b = x as u8;
+                    }
                 }
-            }
+            });
             mount_or_recover(flash);
         }
     }
@@ -129,7 +129,7 @@ proptest! {
     ) {
         let layout = small_layout();
         let base = used();
-        let mut img = base.image().to_vec();
+        let mut img = base.image();
         // Overwrite a random subset of pages with random data or a fill byte.
         let pages = img.len() / 4096;
         for p in 0..pages {
@@ -154,9 +154,11 @@ proptest! {
     #[test]
     fn bit_flips_never_panic(flips in prop::collection::vec((0usize..small_layout().end() as usize, 0u8..8), 1..24)) {
         let mut flash = used();
-        for (addr, bit) in flips {
-            flash.image_mut()[addr] ^= 1 << bit;
-        }
+        flash.modify_image(|img| {
+            for (addr, bit) in flips {
+                img[addr] ^= 1 << bit;
+            }
+        });
         mount_or_recover(flash);
     }
 }
@@ -189,7 +191,7 @@ fn a_recovery_continues_the_log_numbers_above_every_readable_record() {
     drop(s);
     let (p0, p2) = (log.start as usize, log.start as usize + 2 * 4096);
     let first = flash.image()[p0..p0 + 4096].to_vec();
-    flash.image_mut()[p2..p2 + 4096].copy_from_slice(&first);
+    flash.modify_image(|img| img[p2..p2 + 4096].copy_from_slice(&first));
     match Store::mount(&mut flash, small_layout()) {
         Err(MountError::StateLost { region }) => assert_eq!(region, Region::Log),
         other => panic!("{:?}", other.map(|(_, r)| r)),
