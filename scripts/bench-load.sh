@@ -6,7 +6,8 @@
 # broker round trip + one fsync + one loopback HTTP exchange), are written
 # between the bench-load markers of docs/benchmarks.md.
 # Writes docs/benchmarks/<name>-run<N>.json (each run) and <name>.json (medians).
-# Usage: scripts/bench-load.sh [quick]   (quick: 100 locks, 1 run, smoke test)
+# Usage: scripts/bench-load.sh [quick|1k]   (quick: 100 locks, 1 run, smoke test;
+#        1k: the 1,000-lock configurations only, ~10 min)
 #   TUMBLER_BENCH_POSTGRES=            adds the PostgreSQL configurations
 #                                      (empty: postgres://postgres@127.0.0.1:5432/test)
 #   TUMBLER_BENCH_RUNS=3               runs per configuration
@@ -18,6 +19,7 @@ OUT=docs/benchmarks
 mkdir -p "$OUT"
 MODE=full
 [ "${1:-}" = quick ] && MODE=quick
+[ "${1:-}" = 1k ] && MODE=1k
 RUNS=${TUMBLER_BENCH_RUNS:-3}
 [ "$MODE" = quick ] && RUNS=1
 PG=
@@ -56,14 +58,16 @@ else
   run 1k-builtin 1000 builtin sqlite raw,unlock,code,events
   run 1k-mosquitto 1000 "$MOSQ" sqlite raw,unlock,code,events
   if [ -n "$PG" ]; then
-    run 1k-builtin-pg 1000 builtin "$PG" raw,unlock,code,events
+    [ "$MODE" = 1k ] || run 1k-builtin-pg 1000 builtin "$PG" raw,unlock,code,events
     run 1k-mosquitto-pg 1000 "$MOSQ" "$PG" raw,unlock,code,events
   fi
+  if [ "$MODE" = 1k ]; then :; else
   # The burst: 10,000 locks x 100 thumb-turns = 1,000,000 events.
   run 10k-mosquitto 10000 "$MOSQ" sqlite raw,code,events --events-per-lock 100
   # 10,000 locks with the built-in broker need more than 20,000 open files in one
   # process (see docs/benchmarks.md); run it where the limit allows:
   if [ "$(ulimit -Hn)" = unlimited ] || [ "$(ulimit -Hn)" -gt 25000 ]; then run 10k-builtin 10000 builtin sqlite raw,code; fi
+  fi
 fi
 
 python3 scripts/bench_load_table.py --mode "$MODE" --runs "$RUNS" --dir "$OUT" \
