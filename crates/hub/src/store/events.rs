@@ -80,8 +80,7 @@ impl Store {
         e: NewEvent<'_>,
         now: i64,
     ) -> Result<IngestOutcome, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        self.take_write_lock(&mut tx, e.lock_id).await?;
+        let mut tx = self.begin_write().await?;
         let lock_clause = match self.backend {
             Backend::Postgres => " FOR UPDATE",
             Backend::Sqlite => "",

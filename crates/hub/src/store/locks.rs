@@ -82,22 +82,18 @@ pub struct LockFilter {
 }
 
 impl Store {
-    /// On SQLite, a deferred transaction that reads then writes can fail
-    /// with `SQLITE_BUSY` when another writer got in between; writing first
-    /// takes the database's write lock up front. No-op on PostgreSQL (which
-    /// uses `FOR UPDATE` on the row instead).
-    pub(crate) async fn take_write_lock(
+    /// Begins a transaction that will write: on SQLite `BEGIN IMMEDIATE`,
+    /// which takes the database's write lock up front (a deferred
+    /// transaction that reads then writes can fail with `SQLITE_BUSY` when
+    /// another writer got in between); on PostgreSQL a plain `BEGIN` (rows
+    /// are locked with `FOR UPDATE` where needed).
+    pub(crate) async fn begin_write(
         &self,
-        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
-        lock_id: i64,
-    ) -> Result<(), StoreError> {
-        if self.backend == super::Backend::Sqlite {
-            sqlx::query("UPDATE locks SET reset_counter = reset_counter WHERE id = $1")
-                .bind(lock_id)
-                .execute(&mut **tx)
-                .await?;
-        }
-        Ok(())
+    ) -> Result<sqlx::Transaction<'static, sqlx::Any>, StoreError> {
+        Ok(match self.backend {
+            super::Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            super::Backend::Postgres => self.pool.begin().await?,
+        })
     }
 
     /// Records a lock seen on the broker, creating it unclaimed if unknown.
@@ -284,8 +280,7 @@ impl Store {
         reset_counter: i64,
         now: i64,
     ) -> Result<Option<(Lock, bool)>, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        self.take_write_lock(&mut tx, lock_id).await?;
+        let mut tx = self.begin_write().await?;
         let lock_clause = match self.backend {
             super::Backend::Postgres => " FOR UPDATE",
             super::Backend::Sqlite => "",

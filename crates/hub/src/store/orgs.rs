@@ -245,7 +245,7 @@ impl Store {
         id: i64,
         role: Role,
     ) -> Result<Option<Account>, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         self.lock_org(&mut tx, org_id).await?;
         if role != Role::Owner {
             Self::keep_an_owner(&mut tx, org_id, id).await?;
@@ -278,7 +278,7 @@ impl Store {
     /// Refuses with [`StoreError::LastOwner`] (nothing changed) if it is the
     /// organisation's last owner, in the same transaction as the delete.
     pub async fn delete_account(&self, org_id: i64, id: i64) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         self.lock_org(&mut tx, org_id).await?;
         Self::keep_an_owner(&mut tx, org_id, id).await?;
         sqlx::query("DELETE FROM tokens WHERE account_id IN (SELECT id FROM accounts WHERE org_id = $1 AND id = $2)")
@@ -312,7 +312,7 @@ impl Store {
         hash: &str,
         keep_token: i64,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("UPDATE accounts SET password_hash = $2 WHERE id = $1")
             .bind(account_id)
             .bind(hash)

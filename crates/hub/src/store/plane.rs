@@ -178,8 +178,7 @@ impl Store {
         &self,
         lock_id: i64,
     ) -> Result<sqlx::Transaction<'static, sqlx::Any>, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        self.take_write_lock(&mut tx, lock_id).await?;
+        let mut tx = self.begin_write().await?;
         if self.backend == Backend::Postgres {
             sqlx::query("SELECT id FROM locks WHERE id = $1 FOR UPDATE")
                 .bind(lock_id)

@@ -130,7 +130,7 @@ impl Store {
     /// Checked and deleted under the site's lock, in one transaction with
     /// [`Store::reserve_claim_site`]'s, so the two are serialised.
     pub async fn delete_site(&self, org_id: i64, id: i64, now: i64) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         if !self.lock_site(&mut tx, org_id, id).await? {
             return Ok(false);
         }
@@ -172,7 +172,7 @@ impl Store {
         now: i64,
         until: i64,
     ) -> Result<ClaimReservation, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         if !self.lock_site(&mut tx, org_id, site_id).await? {
             return Ok(ClaimReservation::NoSite);
         }

@@ -11,7 +11,8 @@ impl Store {
         lock_id: i64,
     ) -> Result<(), StoreError> {
         match self.backend {
-            Backend::Sqlite => self.take_write_lock(tx, lock_id).await,
+            // The transaction was begun with `begin_write` (BEGIN IMMEDIATE).
+            Backend::Sqlite => Ok(()),
             Backend::Postgres => {
                 sqlx::query("SELECT id FROM locks WHERE id = $1 FOR UPDATE")
                     .bind(lock_id)
@@ -161,7 +162,7 @@ impl Store {
     /// slots are still what [`Store::plan_slots`] saw; if not, nothing is
     /// written and the answer is [`PlanError::Stale`].
     pub async fn apply_access(&self, plan: AccessPlan, now: i64) -> Result<Applied, PlanError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let batch: i64 = {
             let r = sqlx::query(
                 "INSERT INTO batches (org_id, kind, created_by, created_at) VALUES ($1, $2, $3, $4) \

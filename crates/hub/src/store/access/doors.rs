@@ -117,7 +117,7 @@ impl Store {
         pre_reset_counter: Option<i64>,
         now: i64,
     ) -> Result<u64, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         if let Some(c) = pre_reset_counter {
             sqlx::query(
                 "UPDATE locks SET pre_reset_counter = $2 WHERE id = $1 AND \

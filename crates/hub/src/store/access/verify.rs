@@ -13,7 +13,7 @@ impl Store {
         created_by: Option<i64>,
         now: i64,
     ) -> Result<i64, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let r = sqlx::query(
             "INSERT INTO verifications (org_id, lock_id, state, previous_reset_counter, created_at) \
              VALUES ($1, $2, 'running', $3, $4) RETURNING id",
