@@ -218,7 +218,12 @@ impl<S: OperationSender> JobRunner<S> {
         let too_old = now.saturating_sub(self.door_op_ttl_ms);
         for op in ops {
             if is_door_move(op.kind) && op.created_at < too_old {
-                report.expired += store.expire_operation(op.id, now).await?;
+                if store
+                    .fail_operation(op.id, crate::store::operations::DOOR_OP_EXPIRED, now)
+                    .await?
+                {
+                    report.expired += 1;
+                }
                 self.ended.ended(op.id);
                 continue;
             }
