@@ -17,6 +17,8 @@
 //!   and role), and every use case the HTTP API exposes.
 //! - [`api`]: the axum router, one file per resource, the single
 //!   [`api::ApiError`] and the OpenAPI document.
+//! - [`web`]: the web app at `/` (maud pages, vendored htmx, server-sent
+//!   events), over the same service layer as [`api`].
 //! - [`broker`]: the embedded MQTT broker (rumqttd) on loopback.
 //! - [`mqtt`]: the hub's link to a broker (rumqttc): subscriptions to the
 //!   locks' `up`/`status` topics and the publish path to `down`.
@@ -45,6 +47,7 @@ pub mod server;
 pub mod service;
 pub mod settings;
 pub mod store;
+pub mod web;
 
 pub use api::app;
 pub use clock::{Clock, FixedClock, SystemClock};

@@ -65,6 +65,15 @@ pub struct OpEndedRx {
 }
 
 impl OpEndedRx {
+    /// Resolves when some operation may have ended (any signal, a lag, or
+    /// never once the channel closed).
+    pub async fn any_ended(&mut self) {
+        match self.rx.recv().await {
+            Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
+            Err(broadcast::error::RecvError::Closed) => std::future::pending::<()>().await,
+        }
+    }
+
     /// Resolves when operation `id` may have ended: its own signal, a
     /// bulk signal, a lag (signals were dropped), or the channel closing.
     /// The caller re-reads the operation either way.

@@ -37,6 +37,7 @@ pub mod mqtt;
 pub mod net;
 pub mod sim;
 pub mod util;
+pub mod web;
 
 pub use db::{drop_pg_schema, postgres_db, random_schema_name, sqlite_db, TestDb, TestkitError};
 pub use hub::{test_epoch, HasState, TestApp, TestHub, TestHubOptions};

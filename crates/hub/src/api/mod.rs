@@ -224,16 +224,6 @@ async fn method_not_allowed() -> ApiError {
     )
 }
 
-/// `GET /`: a placeholder page until the web UI exists.
-async fn landing() -> axum::response::Html<&'static str> {
-    axum::response::Html(
-        "<!doctype html><title>Tumbler hub</title><h1>Tumbler hub</h1>\
-         <p>The web UI is not there yet. The API is under <code>/api/v1</code>; \
-         see <a href=\"/api/v1/openapi.json\">the OpenAPI document</a>, \
-         or use the <code>tumbler</code> command.</p>",
-    )
-}
-
 /// Answers to a change (any method but GET, HEAD and OPTIONS) leave only
 /// once what the handler committed is on disk ([`crate::store::Store::durable`]):
 /// a user is never told of a change a power cut can take back.
@@ -265,7 +255,7 @@ async fn durable_answers(
 /// The whole HTTP application; test it with `tower::ServiceExt::oneshot`.
 pub fn app(state: AppState) -> Router {
     routes()
-        .route("/", axum::routing::get(landing))
+        .merge(crate::web::routes())
         .fallback(fallback)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(

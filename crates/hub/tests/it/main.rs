@@ -33,3 +33,4 @@ mod secrets_in_logs;
 mod settings_e2e;
 mod store_conformance;
 mod tidy;
+mod web;

@@ -1,0 +1,230 @@
+//! The web app at `/`: pages rendered on the server with maud, made live
+//! with htmx (vendored in `crates/hub/assets`, served by the hub) and
+//! server-sent events. Nothing to install or build for a user, no Node
+//! toolchain for a developer.
+//!
+//! Every handler goes through the same [`crate::service`] use cases as the
+//! API, with the caller's [`Principal`] taken from the session cookie
+//! ([`Web`]), so roles and organisation scope are the API's. Forms are
+//! plain HTML forms (they work without script) answered by a redirect
+//! ("post, redirect, get"); htmx swaps fragments where a page updates in
+//! place.
+//!
+//! Security: the session cookie is `HttpOnly; SameSite=Strict` (and
+//! `Secure` when the hub is told it is served over TLS); every request
+//! that is not GET/HEAD passes [`csrf::guard`] (a token derived from the
+//! session, in a form field or the `X-CSRF-Token` header htmx sends), and
+//! every string a user typed is escaped by maud.
+//!
+//! Files: [`page`] (layout, error page, small widgets), [`csrf`],
+//! [`session`] (sign in and out, password, API tokens), [`dashboard`],
+//! [`lock`] (a lock's page), [`live`] (the event stream), [`assets`].
+//! [`WEB_ROUTES`] lists every page with the roles it admits, as
+//! [`crate::api::ROUTES`] does for the API; the authorisation test walks it.
+
+pub mod assets;
+pub mod csrf;
+pub mod dashboard;
+pub mod live;
+pub mod lock;
+pub mod page;
+pub mod session;
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{MethodFilter, MethodRouter};
+use axum::Router;
+
+use crate::api::{ApiError, AppState};
+use crate::service::{Principal, Roles, ServiceError, ADMINS, ANY_ROLE};
+
+/// The session cookie's name.
+pub const SESSION_COOKIE: &str = "tumbler_session";
+
+/// The signed-in caller of a page: who (from the session cookie), the
+/// session's CSRF token for the forms the page renders, and whether the
+/// request came from htmx (answer a fragment, not a page).
+#[derive(Debug, Clone)]
+pub struct Web {
+    /// The caller, as the service layer knows it.
+    pub p: Principal,
+    /// The CSRF token every form of the page carries.
+    pub csrf: String,
+    /// Sent by htmx (`HX-Request`).
+    pub htmx: bool,
+}
+
+/// The session token in a request's `Cookie` header, if any.
+pub fn session_token(headers: &axum::http::HeaderMap) -> Option<String> {
+    headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == SESSION_COOKIE)
+        .map(|(_, v)| v.trim().to_string())
+        .filter(|t| !t.is_empty() && t.len() <= 256)
+}
+
+fn is_htmx(headers: &axum::http::HeaderMap) -> bool {
+    headers.contains_key("hx-request")
+}
+
+impl FromRequestParts<AppState> for Web {
+    type Rejection = WebError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, WebError> {
+        let htmx = is_htmx(&parts.headers);
+        let sign_in = || WebError::SignIn {
+            next: parts
+                .uri
+                .path_and_query()
+                .map(|pq| pq.as_str().to_string())
+                .unwrap_or_else(|| "/".into()),
+            htmx,
+        };
+        let token = session_token(&parts.headers).ok_or_else(sign_in)?;
+        let p = match state.service.authenticate(&token).await {
+            Ok(p) => p,
+            Err(ServiceError::Unauthenticated) => return Err(sign_in()),
+            Err(e) => return Err(WebError::from(e)),
+        };
+        Ok(Web {
+            p,
+            csrf: csrf::token_for(&token),
+            htmx,
+        })
+    }
+}
+
+/// Why a page could not be served.
+#[derive(Debug)]
+pub enum WebError {
+    /// No valid session: go and sign in, then come back to `next`.
+    SignIn {
+        /// Where to return after signing in (a local path).
+        next: String,
+        /// An htmx request: redirect the whole page, not a fragment.
+        htmx: bool,
+    },
+    /// Any other failure, shown as a page with the API's status and text.
+    Page(ApiError),
+}
+
+impl From<ServiceError> for WebError {
+    fn from(e: ServiceError) -> Self {
+        WebError::Page(ApiError::from(e))
+    }
+}
+
+impl From<ApiError> for WebError {
+    fn from(e: ApiError) -> Self {
+        WebError::Page(e)
+    }
+}
+
+impl IntoResponse for WebError {
+    fn into_response(self) -> Response {
+        match self {
+            WebError::SignIn { next, htmx } => {
+                let to = format!("/login?next={}", page::url_encode(&next));
+                if htmx {
+                    (StatusCode::OK, [("HX-Redirect", to)]).into_response()
+                } else {
+                    Redirect::to(&to).into_response()
+                }
+            }
+            WebError::Page(e) => {
+                let status = e.status;
+                let mut res = (status, page::error_page(&e)).into_response();
+                if let Some(s) = e.retry_after {
+                    if let Ok(v) = axum::http::HeaderValue::from_str(&s.to_string()) {
+                        res.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
+                    }
+                }
+                res
+            }
+        }
+    }
+}
+
+/// A page's result.
+pub type WebResult<T = Response> = Result<T, WebError>;
+
+/// One page or form target: method, path, who may use it, handler.
+#[derive(Debug, Clone, Copy)]
+pub struct WebRoute {
+    /// HTTP method, upper case (`GET` or `POST`).
+    pub method: &'static str,
+    /// Path with `{param}` placeholders.
+    pub path: &'static str,
+    /// Roles admitted (the service checks them; this table lets the test
+    /// know what to expect); `None` for public pages.
+    pub roles: Option<Roles>,
+    filter: MethodFilter,
+    handler: fn(MethodFilter) -> MethodRouter<AppState>,
+}
+
+impl WebRoute {
+    /// True if the route changes state.
+    pub fn mutating(&self) -> bool {
+        self.method != "GET"
+    }
+}
+
+const fn w(
+    method: &'static str,
+    path: &'static str,
+    roles: Option<Roles>,
+    handler: fn(MethodFilter) -> MethodRouter<AppState>,
+) -> WebRoute {
+    let filter = match method.as_bytes() {
+        b"GET" => MethodFilter::GET,
+        _ => MethodFilter::POST,
+    };
+    WebRoute {
+        method,
+        path,
+        roles,
+        filter,
+        handler,
+    }
+}
+
+macro_rules! h {
+    ($handler:path) => {
+        |m| axum::routing::on(m, $handler)
+    };
+}
+
+/// Every page and form target of the web app.
+#[rustfmt::skip]
+pub const WEB_ROUTES: &[WebRoute] = &[
+    w("GET", "/login", None, h!(session::login_page)),
+    w("POST", "/login", None, h!(session::login)),
+    w("POST", "/logout", Some(ANY_ROLE), h!(session::logout)),
+    w("GET", "/account", Some(ANY_ROLE), h!(session::account_page)),
+    w("POST", "/account/password", Some(ANY_ROLE), h!(session::change_password)),
+    w("POST", "/account/tokens", Some(ANY_ROLE), h!(session::create_token)),
+    w("POST", "/account/tokens/{id}/revoke", Some(ANY_ROLE), h!(session::revoke_token)),
+    w("GET", "/", Some(ANY_ROLE), h!(dashboard::dashboard)),
+    w("GET", "/live", Some(ANY_ROLE), h!(live::stream)),
+    w("GET", "/locks/{id}", Some(ANY_ROLE), h!(lock::lock_page)),
+    w("GET", "/locks/{id}/state", Some(ANY_ROLE), h!(lock::state_fragment)),
+    w("GET", "/locks/{id}/row", Some(ANY_ROLE), h!(dashboard::row_fragment)),
+    w("POST", "/locks/{id}/operate", Some(ADMINS), h!(lock::operate)),
+];
+
+/// The web app's router: [`WEB_ROUTES`], the assets, the CSRF guard.
+pub fn routes() -> Router<AppState> {
+    WEB_ROUTES
+        .iter()
+        .fold(Router::new(), |router, spec| {
+            router.route(spec.path, (spec.handler)(spec.filter))
+        })
+        .route("/assets/{name}", axum::routing::get(assets::serve))
+        .layer(axum::middleware::from_fn(csrf::guard))
+}
