@@ -25,10 +25,14 @@
 pub mod assets;
 pub mod csrf;
 pub mod dashboard;
+// Pages of a lock beyond its overview (history, who can open, settings,
+// troubleshooting, resets and the recovery wizard).
 pub mod live;
 pub mod lock;
+// People and access (grants, batches, credentials, revocations, holidays).
 pub mod page;
 pub mod session;
+// Alerts, the audit trail, sites, accounts, organisations.
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -205,8 +209,6 @@ macro_rules! h {
 pub const WEB_ROUTES: &[WebRoute] = &[
     w("GET", "/login", None, h!(session::login_page)),
     w("POST", "/login", None, h!(session::login)),
-    w("POST", "/logout", Some(ANY_ROLE), h!(session::logout)),
-    w("GET", "/account", Some(ANY_ROLE), h!(session::account_page)),
     w("POST", "/account/password", Some(ANY_ROLE), h!(session::change_password)),
     w("POST", "/account/tokens", Some(ANY_ROLE), h!(session::create_token)),
     w("POST", "/account/tokens/{id}/revoke", Some(ANY_ROLE), h!(session::revoke_token)),
@@ -216,6 +218,14 @@ pub const WEB_ROUTES: &[WebRoute] = &[
     w("GET", "/locks/{id}/state", Some(ANY_ROLE), h!(lock::state_fragment)),
     w("GET", "/locks/{id}/row", Some(ANY_ROLE), h!(dashboard::row_fragment)),
     w("POST", "/locks/{id}/operate", Some(ADMINS), h!(lock::operate)),
+    // -- a lock's other pages --
+
+    w("GET", "/account", Some(ANY_ROLE), h!(session::account_page)),
+    // -- people and access --
+
+    w("POST", "/logout", Some(ANY_ROLE), h!(session::logout)),
+    // -- alerts, audit, admin --
+
 ];
 
 /// The web app's router: [`WEB_ROUTES`], the assets, the CSRF guard.
