@@ -301,6 +301,7 @@ async fn run_hub(r: HubRun, data_dir: &Path) -> anyhow::Result<()> {
     let url = format!("http://{}", hub.http_addr);
     println!("Tumbler hub is up.");
     println!("  URL:      {url}");
+    println!("  Web app:  open {url}/ in a browser and sign in with the login below");
     println!("  API:      {url}/api/v1  (OpenAPI: {url}/api/v1/openapi.json)");
     println!("  MQTT:     mqtt://{}:{}", hub.mqtt_addr.0, hub.mqtt_addr.1);
     match login {

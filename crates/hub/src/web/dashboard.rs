@@ -4,14 +4,14 @@
 
 use std::collections::HashMap;
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use maud::{html, Markup};
 use serde::Deserialize;
 
 use super::page::{self, Nav};
-use super::{Web, WebResult};
-use crate::api::{ApiPath, AppState};
+use super::{Web, WebPath, WebQuery, WebResult};
+use crate::api::AppState;
 use crate::model::{Lock, Role, Site};
 use crate::service::ServiceError;
 use crate::store::locks::LockFilter;
@@ -52,7 +52,7 @@ fn matches(l: &Lock, q: &str) -> bool {
 pub async fn dashboard(
     State(s): State<AppState>,
     web: Web,
-    Query(q): Query<DashQuery>,
+    WebQuery(q): WebQuery<DashQuery>,
 ) -> WebResult {
     let sites = s.service.list_sites(&web.p).await?;
     let filter = LockFilter {
@@ -164,7 +164,7 @@ pub fn row(l: &Lock, site: Option<&str>, open_alerts: usize) -> Markup {
 pub async fn row_fragment(
     State(s): State<AppState>,
     web: Web,
-    ApiPath(id): ApiPath<i64>,
+    WebPath(id): WebPath<i64>,
 ) -> WebResult<Response> {
     let l = s.service.get_lock(&web.p, id).await?;
     let site = match l.site_id {

@@ -19,12 +19,12 @@ use std::convert::Infallible;
 use std::hash::{Hash, Hasher};
 use std::time::Duration;
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::stream::{self, Stream, StreamExt};
 use serde::Deserialize;
 
-use super::Web;
+use super::{Web, WebQuery};
 use crate::api::AppState;
 use crate::model::{Lock, Role};
 use crate::store::locks::LockFilter;
@@ -145,7 +145,7 @@ pub async fn stream(
     State(s): State<AppState>,
     web: Web,
     headers: axum::http::HeaderMap,
-    Query(q): Query<LiveQuery>,
+    WebQuery(q): WebQuery<LiveQuery>,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     let rx = s.service.plane().op_ended().subscribe();
     let live = Live {

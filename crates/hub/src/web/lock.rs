@@ -1,16 +1,15 @@
 //! A lock's page: its state (live), lock and unlock, recent operations,
 //! and the tabs to the lock's other pages.
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Redirect};
-use axum::Form;
 use maud::{html, Markup};
 use serde::Deserialize;
 
 use super::page::{self, Nav, Tone};
 use super::session::MsgQuery;
-use super::{Web, WebResult};
-use crate::api::{ApiPath, AppState};
+use super::{Form, Web, WebPath, WebQuery, WebResult};
+use crate::api::AppState;
 use crate::control::SecretPin;
 use crate::model::{ClaimState, Lock, OpState, Operation, Role};
 use crate::service::operations::OpRequest;
@@ -106,8 +105,8 @@ async fn site_tz(s: &AppState, web: &Web, l: &Lock) -> Option<String> {
 pub async fn lock_page(
     State(s): State<AppState>,
     web: Web,
-    ApiPath(id): ApiPath<i64>,
-    Query(q): Query<MsgQuery>,
+    WebPath(id): WebPath<i64>,
+    WebQuery(q): WebQuery<MsgQuery>,
 ) -> WebResult {
     let l = s.service.get_lock(&web.p, id).await?;
     let ops = s
@@ -149,7 +148,7 @@ pub async fn lock_page(
 pub async fn state_fragment(
     State(s): State<AppState>,
     web: Web,
-    ApiPath(id): ApiPath<i64>,
+    WebPath(id): WebPath<i64>,
 ) -> WebResult {
     let l = s.service.get_lock(&web.p, id).await?;
     let ops = s
@@ -172,7 +171,7 @@ pub struct OperateForm {
 pub async fn operate(
     State(s): State<AppState>,
     web: Web,
-    ApiPath(id): ApiPath<i64>,
+    WebPath(id): WebPath<i64>,
     Form(f): Form<OperateForm>,
 ) -> WebResult {
     let kind = match f.kind.as_str() {
@@ -193,7 +192,7 @@ pub async fn operate(
     s.service.request_op(&web.p, id, req).await?;
     s.wake_jobs();
     if web.htmx {
-        return state_fragment(State(s), web, ApiPath(id)).await;
+        return state_fragment(State(s), web, WebPath(id)).await;
     }
     Ok(Redirect::to(&page::with_notice(
         &format!("/locks/{id}"),

@@ -155,6 +155,43 @@ impl IntoResponse for WebError {
     }
 }
 
+impl From<axum::extract::rejection::FormRejection> for WebError {
+    fn from(e: axum::extract::rejection::FormRejection) -> Self {
+        WebError::Page(ApiError::invalid(format!(
+            "the form is incomplete or malformed: {}",
+            e.body_text()
+        )))
+    }
+}
+
+impl From<axum::extract::rejection::PathRejection> for WebError {
+    fn from(e: axum::extract::rejection::PathRejection) -> Self {
+        WebError::Page(ApiError::from(e))
+    }
+}
+
+impl From<axum::extract::rejection::QueryRejection> for WebError {
+    fn from(e: axum::extract::rejection::QueryRejection) -> Self {
+        WebError::Page(ApiError::from(e))
+    }
+}
+
+/// A submitted form (URL-encoded); a malformed one is answered with an
+/// error page (400), never axum's plain text.
+#[derive(Debug, axum::extract::FromRequest)]
+#[from_request(via(axum::Form), rejection(WebError))]
+pub struct Form<T>(pub T);
+
+/// A path parameter; a malformed one is an error page.
+#[derive(Debug, FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(WebError))]
+pub struct WebPath<T>(pub T);
+
+/// A query string; a malformed one is an error page.
+#[derive(Debug, FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(WebError))]
+pub struct WebQuery<T>(pub T);
+
 /// A page's result.
 pub type WebResult<T = Response> = Result<T, WebError>;
 

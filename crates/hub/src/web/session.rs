@@ -2,16 +2,16 @@
 
 use std::net::SocketAddr;
 
-use axum::extract::{ConnectInfo, Query, State};
+use axum::extract::{ConnectInfo, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::{Extension, Form};
+use axum::Extension;
 use maud::html;
 use serde::Deserialize;
 
 use super::page::{self, Nav};
-use super::{Web, WebError, WebResult, SESSION_COOKIE};
-use crate::api::{ApiError, ApiPath, AppState};
+use super::{Form, Web, WebError, WebPath, WebQuery, WebResult, SESSION_COOKIE};
+use crate::api::{ApiError, AppState};
 use crate::service::ServiceError;
 
 /// `?next=` and `?msg=` of the sign-in page.
@@ -57,7 +57,7 @@ fn login_form(next: &str, email: &str, error: Option<&str>, msg: Option<&str>) -
 }
 
 /// `GET /login`.
-pub async fn login_page(Query(q): Query<LoginQuery>) -> maud::Markup {
+pub async fn login_page(WebQuery(q): WebQuery<LoginQuery>) -> maud::Markup {
     login_form(&local(q.next.as_deref()), "", None, q.msg.as_deref())
 }
 
@@ -143,7 +143,7 @@ pub struct MsgQuery {
 pub async fn account_page(
     State(s): State<AppState>,
     web: Web,
-    Query(q): Query<MsgQuery>,
+    WebQuery(q): WebQuery<MsgQuery>,
 ) -> WebResult {
     account(&s, &web, q.msg.as_deref(), None).await
 }
@@ -269,7 +269,7 @@ pub async fn create_token(
 pub async fn revoke_token(
     State(s): State<AppState>,
     web: Web,
-    ApiPath(id): ApiPath<i64>,
+    WebPath(id): WebPath<i64>,
 ) -> WebResult {
     s.service.delete_token(&web.p, id).await?;
     Ok(Redirect::to(&page::with_notice("/account", "Token revoked.")).into_response())
