@@ -7,7 +7,12 @@
 //! docs/benchmarks.md. Each request goes through the whole router
 //! (`tower::ServiceExt::oneshot`: routing, session, service, SQLite,
 //! rendering) without a socket, so the figure is the hub's own time.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::print_stdout)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::print_stdout
+)]
 
 use std::time::Instant;
 
@@ -45,13 +50,20 @@ async fn main() {
     let mut last_lock = a.lock_id;
     for i in 1..LOCKS {
         last_lock = s
-            .bind_lock(a.org_id, a.site_id, &format!("BENCH-{i:05}"), &format!("Room {i}"))
+            .bind_lock(
+                a.org_id,
+                a.site_id,
+                &format!("BENCH-{i:05}"),
+                &format!("Room {i}"),
+            )
             .await
             .unwrap()
             .id;
     }
     for i in 0..PEOPLE {
-        s.create_person(&owner, &format!("Guest {i}"), false).await.unwrap();
+        s.create_person(&owner, &format!("Guest {i}"), false)
+            .await
+            .unwrap();
     }
     for i in 0..ALERTS {
         s.store()
@@ -69,13 +81,25 @@ async fn main() {
     }
     let token = a.token(Role::Owner).to_string();
     let pages: Vec<(String, String, bool)> = vec![
-        ("API baseline: GET /api/v1/locks (JSON)".into(), "/api/v1/locks".into(), true),
+        (
+            "API baseline: GET /api/v1/locks (JSON)".into(),
+            "/api/v1/locks".into(),
+            true,
+        ),
         ("Dashboard, page 1".into(), "/".into(), false),
         ("Dashboard, page 20".into(), "/?page=20".into(), false),
         ("Dashboard, search".into(), "/?q=Room%2099".into(), false),
         ("A lock".into(), format!("/locks/{last_lock}"), false),
-        ("A lock's state (live fragment)".into(), format!("/locks/{last_lock}/state"), false),
-        ("A dashboard row (live fragment)".into(), format!("/locks/{last_lock}/row"), false),
+        (
+            "A lock's state (live fragment)".into(),
+            format!("/locks/{last_lock}/state"),
+            false,
+        ),
+        (
+            "A dashboard row (live fragment)".into(),
+            format!("/locks/{last_lock}/row"),
+            false,
+        ),
     ];
     let mut rows = Vec::new();
     let mut baseline = 0.0;
@@ -106,7 +130,13 @@ async fn main() {
             "| {label} | {med:.1} | {:.1} | {:.2}× | {} |",
             p95(times),
             med / baseline,
-            if *api { "—" } else if med <= 50.0 { "met" } else { "not met" }
+            if *api {
+                "—"
+            } else if med <= 50.0 {
+                "met"
+            } else {
+                "not met"
+            }
         ));
     }
     let date = jiff::Zoned::now().strftime("%Y-%m-%d");
