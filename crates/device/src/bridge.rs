@@ -510,6 +510,7 @@ pub fn log_record(r: &l::AuditRecord) -> p::LogRecord {
         l::Who::Nobody => p::Actor::Local,
         l::Who::User(u) => p::Actor::User(u),
         l::Who::Controller(c) => p::Actor::Controller(p::ControllerId(u32::from(c.0))),
+        l::Who::Card(n) => p::Actor::Card(n),
     };
     let user = match r.who {
         l::Who::User(u) => u,

@@ -103,6 +103,20 @@ impl Lock {
         user: Option<UserIndex>,
         out: &mut Output,
     ) {
+        let who = user.map_or(Who::Nobody, Who::User);
+        self.deny_as(now, source, error, user, who, out);
+    }
+
+    /// [`Lock::deny`] with the audit record naming `who` (e.g. a hotel card).
+    pub(crate) fn deny_as(
+        &mut self,
+        now: Now,
+        source: Source,
+        error: OpError,
+        user: Option<UserIndex>,
+        who: Who,
+        out: &mut Output,
+    ) {
         if out.signal.is_none() {
             out.signal = Some(if error == OpError::LockedOut {
                 Signal::LockedOut
@@ -116,7 +130,6 @@ impl Lock {
             error,
             user,
         });
-        let who = user.map_or(Who::Nobody, Who::User);
         self.audit(
             out,
             now,

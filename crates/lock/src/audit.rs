@@ -26,6 +26,8 @@ pub enum Who {
     User(UserIndex),
     /// A controller.
     Controller(ControllerId),
+    /// A hotel key card, by its number (`tumbler-card`).
+    Card(u32),
 }
 
 /// What happened.

@@ -33,8 +33,9 @@ pub const MAX_PIN_LEN: usize = 12;
 pub const MIN_PIN_LEN: usize = 4;
 /// Longest RFID card UID in bytes (ISO 14443 UIDs are 4, 7 or 10 bytes).
 pub const MAX_CARD_UID: usize = 10;
-/// Longest RFID signed payload the lock accepts with a card presentation.
-pub const MAX_CARD_PAYLOAD: usize = 64;
+/// Longest signed card image the lock accepts with a card presentation (a
+/// hotel card, `tumbler-card`).
+pub const MAX_CARD_PAYLOAD: usize = tumbler_card::MAX_CARD;
 /// Longest serial number in bytes.
 pub const SERIAL_LEN: usize = 32;
 /// Most events one step can emit.

@@ -74,8 +74,13 @@ impl Lock {
             | Input::ProgramButton
                 if booting => {}
             Input::Key(k) => self.on_key(now, k, rng, &mut out),
-            Input::Card { uid, payload: _ } => {
-                self.local_attempt(now, Source::Rfid, Presented::Card(&uid), &mut out)
+            Input::Card { uid, payload } => {
+                let hotel = payload
+                    .as_ref()
+                    .is_some_and(|image| self.hotel_card(now, image, &mut out));
+                if !hotel {
+                    self.local_attempt(now, Source::Rfid, Presented::Card(&uid), &mut out)
+                }
             }
             Input::Fingerprint(slot) => {
                 self.local_attempt(now, Source::Fingerprint, Presented::Finger(slot), &mut out)
@@ -402,6 +407,7 @@ impl Lock {
         };
         self.tz = TzRule::UTC;
         self.holidays = Default::default();
+        self.hotel = Default::default();
         self.users.free_all(|_| {});
         for c in self.controllers.iter_mut() {
             *c = None;

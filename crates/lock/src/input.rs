@@ -217,6 +217,15 @@ pub enum Command {
     SetSettings(Settings),
     /// Change the operating mode.
     SetOperatingMode(OperatingMode),
+    /// Make the lock a hotel door (its cards are checked offline against
+    /// the property's key), or an ordinary lock again with `None`. The
+    /// door's card memory starts empty.
+    SetHotelDoor(Option<crate::hotel::HotelDoor>),
+    /// Refuse a hotel card from now on (a lost card).
+    DenyCard {
+        /// The card's number.
+        number: u32,
+    },
     /// Set the real-time clock (UTC seconds); emitted as an effect for the driver.
     SetTime {
         /// UTC Unix seconds.

@@ -17,6 +17,8 @@
 //! * [`input`] — [`Input`] and remote [`Command`]s.
 //! * [`output`] — [`Output`], [`Signal`], [`Event`], [`Reply`], errors, status.
 //! * [`audit`] — the hash-chained audit log.
+//! * [`hotel`] — hotel key cards at the reader (signed images checked offline with
+//!   `tumbler-card`; the door's configuration and memory).
 //! * [`reset`] — factory data, sealed reset records, manufacturer tokens, self-check.
 //! * [`persist`] — item keys, item sets, encode/restore errors.
 //! * `lock` — the [`Lock`] state, accessors and persistence.
@@ -36,6 +38,7 @@ mod command;
 pub mod config;
 mod crypto;
 mod handle;
+pub mod hotel;
 pub mod input;
 mod lock;
 mod menu;

@@ -134,6 +134,7 @@ pub struct Lock {
     pub(crate) security: Security,
     pub(crate) meta: Meta,
     pub(crate) log: AuditLog,
+    pub(crate) hotel: crate::hotel::Hotel,
     pub(crate) ram: Ram,
 }
 
@@ -171,6 +172,7 @@ impl Lock {
                 version: 0,
             },
             log: AuditLog::new([0; 32]),
+            hotel: Default::default(),
             ram: Ram::boot(
                 now,
                 BoltState::Unknown,
@@ -526,6 +528,7 @@ impl Lock {
             ItemKey::Holidays => enc(&self.holidays, buf),
             ItemKey::Log => enc(&self.log.meta(), buf),
             ItemKey::Meta => enc(&self.meta, buf),
+            ItemKey::Hotel => enc(&self.hotel, buf),
             ItemKey::Controller(c) => match self.controller(c) {
                 Some(v) => enc(v, buf),
                 None => Ok(None),
@@ -556,6 +559,7 @@ impl Lock {
         let mut security = Security::default();
         let mut meta: Option<Meta> = None;
         let mut log_meta = LogMeta::default();
+        let mut hotel = crate::hotel::Hotel::default();
         let mut any = false;
         for (raw, bytes) in items {
             any = true;
@@ -573,6 +577,7 @@ impl Lock {
                 ItemKey::Holidays => holidays = postcard::from_bytes(bytes).map_err(|_| bad)?,
                 ItemKey::Log => log_meta = LogMeta::from_item(bytes).ok_or(bad)?,
                 ItemKey::Meta => meta = Some(postcard::from_bytes(bytes).map_err(|_| bad)?),
+                ItemKey::Hotel => hotel = postcard::from_bytes(bytes).map_err(|_| bad)?,
                 ItemKey::Controller(c) => {
                     let slot = controllers
                         .get_mut(usize::from(c.0).wrapping_sub(1))
@@ -665,6 +670,7 @@ impl Lock {
             security,
             meta,
             log: audit,
+            hotel,
             ram: Ram::default(),
         };
         lock.power_on(now);

@@ -29,13 +29,15 @@ pub enum ItemKey {
     Log,
     /// Setup mode flag and change version.
     Meta,
+    /// Hotel door configuration and memory (`crate::hotel`).
+    Hotel,
     /// One controller slot (`1..=MAX_CONTROLLERS`).
     Controller(ControllerId),
     /// One user slot with its credentials and schedules (`1..=MAX_USERS`).
     User(UserIndex),
 }
 
-const FIXED: [ItemKey; 7] = [
+const FIXED: [ItemKey; 8] = [
     ItemKey::Settings,
     ItemKey::Security,
     ItemKey::Keys,
@@ -43,6 +45,7 @@ const FIXED: [ItemKey; 7] = [
     ItemKey::Holidays,
     ItemKey::Log,
     ItemKey::Meta,
+    ItemKey::Hotel,
 ];
 
 /// Number of distinct item keys.
@@ -60,6 +63,7 @@ impl ItemKey {
             ItemKey::Holidays => 5,
             ItemKey::Log => 6,
             ItemKey::Meta => 7,
+            ItemKey::Hotel => 8,
             ItemKey::Controller(c) => 0x100 + u32::from(c.0),
             ItemKey::User(u) => 0x1000 + u32::from(u),
         }
@@ -74,6 +78,7 @@ impl ItemKey {
             5 => ItemKey::Holidays,
             6 => ItemKey::Log,
             7 => ItemKey::Meta,
+            8 => ItemKey::Hotel,
             0x101..=0x1ff => {
                 let id = u8::try_from(v - 0x100).ok()?;
                 if usize::from(id) > MAX_CONTROLLERS {

@@ -146,6 +146,16 @@ impl Lock {
             Command::SetSetting(s) => self.set_setting(now, from, s, out),
             Command::SetSettings(want) => self.set_settings(now, from, want, out),
             Command::SetOperatingMode(mode) => self.set_operating_mode(now, from, mode, out),
+            Command::SetHotelDoor(cfg) => {
+                self.set_hotel_door(cfg, out);
+                self.hotel_changed(now, from, out);
+                Ok(ReplyData::Done)
+            }
+            Command::DenyCard { number } => {
+                self.deny_card(number, out);
+                self.hotel_changed(now, from, out);
+                Ok(ReplyData::Done)
+            }
             Command::SetTime { utc_s } => {
                 out.set_clock = Some(utc_s);
                 Ok(ReplyData::Done)

@@ -14,6 +14,7 @@ mod harness;
 mod access;
 mod audit;
 mod commands;
+mod hotel;
 mod lockout;
 mod model;
 mod persistence;

@@ -23,6 +23,8 @@ pub enum Actor {
     Local,
     /// The lock itself (auto-relock, schedule, boot).
     Lock,
+    /// A hotel key card, by its number.
+    Card(u32),
 }
 
 /// What was done.
