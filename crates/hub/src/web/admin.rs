@@ -145,7 +145,7 @@ impl ConfirmForm {
 /// saying `what`, and a red button.
 pub fn delete_form(web: &Web, action: &str, what: &str, button: &str) -> Markup {
     html! {
-        details {
+        details.disclose {
             summary { "Delete…" }
             form.inline method="post" action=(action) {
                 (page::csrf_field(web))

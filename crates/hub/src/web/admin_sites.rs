@@ -47,7 +47,7 @@ pub fn section(web: &Web, sites: &[Site]) -> Markup {
                                 td data-label="Time zone" { (site.time_zone) }
                                 @if edit {
                                     td data-label="Action" {
-                                        details {
+                                        details.disclose {
                                             summary { "Change…" }
                                             form.inline method="post" action=(format!("/admin/sites/{}", site.id)) {
                                                 (page::csrf_field(web))

@@ -1,14 +1,21 @@
 //! Every page and form of the web app ([`WEB_ROUTES`]), as the API's
 //! authorisation test walks the API: (a) no session, (b) a user of another
-//! organisation, (c) each role the route does not admit — denied, nothing
-//! of org A shown or changed. Then each route once with an admitted role,
+//! organisation, (c) each role the route does not admit, (d) an admitted
+//! role's form without its CSRF token — denied, nothing of org A shown or
+//! changed. Then each route once with an admitted role,
 //! to prove the denials were about authorisation, not a broken request.
-//! The alerts, audit and admin pages' own checks are in [`pages`].
+//! The pages' own checks: [`alerts`] (alerts and audit), [`admin`].
 //!
 //! A new route fails this test until [`case`] says which of org A's ids its
 //! `{id}` stands for and, for a form, which fields it sends.
 
-mod pages;
+mod admin;
+mod alerts;
+
+/// Text a user types that must come back as text.
+const SCRIPT: &str = "<script>alert(1)</script>";
+/// [`SCRIPT`] escaped.
+const ESCAPED: &str = "&lt;script&gt;alert(1)&lt;/script&gt;";
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
@@ -259,6 +266,23 @@ async fn every_page_and_form_denies_strangers_and_weak_roles() {
             assert!(
                 !page.body.contains("alpha battery low"),
                 "{what} as {role} showed an alert"
+            );
+        }
+
+        // (d) an admitted role, but a form without its CSRF token.
+        if spec.mutating() {
+            let role = spec.roles.unwrap_or_default().first().copied().unwrap();
+            let fields: Vec<(&str, &str)> = fields
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
+            let page = Browser::new(a.token(role))
+                .post_raw(&app, &path, &fields)
+                .await;
+            assert_eq!(
+                page.status,
+                StatusCode::FORBIDDEN,
+                "{what} without CSRF token"
             );
         }
     }
