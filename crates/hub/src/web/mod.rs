@@ -33,6 +33,12 @@ pub mod lock;
 pub mod page;
 pub mod session;
 // Alerts, the audit trail, sites, accounts, organisations.
+pub mod admin;
+pub mod admin_accounts;
+pub mod admin_orgs;
+pub mod admin_sites;
+pub mod alerts;
+pub mod audit;
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -262,6 +268,20 @@ pub const WEB_ROUTES: &[WebRoute] = &[
 
     w("POST", "/logout", Some(ANY_ROLE), h!(session::logout)),
     // -- alerts, audit, admin --
+    w("GET", "/alerts", Some(crate::service::HISTORY), h!(alerts::alerts_page)),
+    w("GET", "/alerts/list", Some(crate::service::HISTORY), h!(alerts::list_fragment)),
+    w("POST", "/alerts/{id}/ack", Some(crate::service::HISTORY), h!(alerts::ack)),
+    w("GET", "/audit", Some(crate::service::OWNERS), h!(audit::audit_page)),
+    w("GET", "/admin", Some(ANY_ROLE), h!(admin::admin_page)),
+    w("POST", "/admin/org", Some(crate::service::OWNERS), h!(admin::rename_org)),
+    w("POST", "/admin/sites", Some(ADMINS), h!(admin_sites::create)),
+    w("POST", "/admin/sites/{id}", Some(ADMINS), h!(admin_sites::update)),
+    w("POST", "/admin/sites/{id}/delete", Some(crate::service::OWNERS), h!(admin_sites::delete)),
+    w("POST", "/admin/accounts", Some(ADMINS), h!(admin_accounts::create)),
+    w("POST", "/admin/accounts/{id}/role", Some(crate::service::OWNERS), h!(admin_accounts::set_role)),
+    w("POST", "/admin/accounts/{id}/delete", Some(crate::service::OWNERS), h!(admin_accounts::delete)),
+    // Hub operators only (the service checks the operator flag too).
+    w("POST", "/admin/orgs", Some(crate::service::OWNERS), h!(admin_orgs::create)),
 
 ];
 
