@@ -130,7 +130,7 @@ pub async fn doctor_page(
                             dt { "Fixes" } dd { (st.fixes) }
                             dt { "Costs" } dd { (st.costs) }
                         }
-                        @if let Some(n) = &st.not_yet { p.notice { "Not yet: " (n) } }
+                        @if let Some(n) = &st.not_yet { p { strong { "Not yet: " } (n) } }
                         @if st.checkable {
                             a.button.secondary href=(here(st.step)) { "Check this step" }
                         }

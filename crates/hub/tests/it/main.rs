@@ -35,3 +35,4 @@ mod store_conformance;
 mod tidy;
 mod web;
 mod web_lock;
+mod web_recover;
