@@ -8,7 +8,7 @@ use axum::extract::{Query, State};
 use maud::{html, Markup};
 use serde::Deserialize;
 
-use super::lock_common::lock_page;
+use super::lock_common::lock_shell;
 use super::page::{self, Tone};
 use super::{Web, WebResult};
 use crate::api::{ApiPath, AppState};
@@ -146,7 +146,7 @@ pub async fn doctor_page(
             ul { @for w in &r.factory_reset_warnings { li { (w) } } }
         }
     };
-    Ok(lock_page(
+    Ok(lock_shell(
         &s,
         &web,
         &l,

@@ -4,7 +4,7 @@
 use axum::extract::{Query, State};
 use maud::html;
 
-use super::lock_common::lock_page;
+use super::lock_common::lock_shell;
 use super::page::{self, Tone};
 use super::session::MsgQuery;
 use super::{Web, WebResult};
@@ -54,7 +54,7 @@ pub async fn access_page(
             }
         }
     };
-    Ok(lock_page(
+    Ok(lock_shell(
         &s,
         &web,
         &l,

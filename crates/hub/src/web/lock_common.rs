@@ -24,7 +24,7 @@ pub async fn site_tz(s: &AppState, web: &Web, l: &Lock) -> Option<String> {
 
 /// A whole page of lock `l`: the title `what · NAME`, the tab bar with
 /// `suffix` current (see [`lock::TABS`]), a notice, then `body`.
-pub async fn lock_page(
+pub async fn lock_shell(
     s: &AppState,
     web: &Web,
     l: &Lock,

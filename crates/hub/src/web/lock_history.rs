@@ -7,7 +7,7 @@ use maud::html;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::lock_common::{lock_page, site_tz};
+use super::lock_common::{lock_shell, site_tz};
 use super::page::{self, Tone};
 use super::{Web, WebResult};
 use crate::api::{ApiPath, AppState};
@@ -152,7 +152,7 @@ pub async fn history_page(
             }
         }
     };
-    Ok(lock_page(&s, &web, &l, "/history", "History", q.msg.as_deref(), body).await)
+    Ok(lock_shell(&s, &web, &l, "/history", "History", q.msg.as_deref(), body).await)
 }
 
 #[cfg(test)]

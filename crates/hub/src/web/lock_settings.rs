@@ -12,7 +12,7 @@ use axum::Form;
 use maud::{html, Markup};
 use serde_json::{Map, Value};
 
-use super::lock_common::{lock_page, site_tz};
+use super::lock_common::{lock_shell, site_tz};
 use super::page;
 use super::session::MsgQuery;
 use super::{Web, WebResult};
@@ -114,7 +114,7 @@ pub async fn settings_page(
             }
         }
     };
-    Ok(lock_page(
+    Ok(lock_shell(
         &s,
         &web,
         &l,

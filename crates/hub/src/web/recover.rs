@@ -5,7 +5,8 @@
 //! is at `/verifications/{id}` ([`super::recover_report`]).
 //!
 //! The wizard follows the lock's state: it re-fetches itself when the lock
-//! changes (`sse:lock-ID`), so it moves on when the lock reports its reset.
+//! changes (`sse:lock-ID`), so it moves on when the lock reports its reset
+//! — except while it shows boxes to tick, which a refresh would reset.
 
 use std::collections::HashMap;
 
@@ -16,7 +17,7 @@ use axum::Form;
 use maud::html;
 use serde::Deserialize;
 
-use super::lock_common::lock_page;
+use super::lock_common::lock_shell;
 use super::page::{self, Tone};
 use super::session::MsgQuery;
 use super::{Web, WebResult};
@@ -83,8 +84,10 @@ pub async fn recover_page(
     let people = candidates(&s.service, &web.p, id).await?;
     let claimed = l.claim_state == ClaimState::Claimed;
     let stale = l.claim_state == ClaimState::ResetBindingStale;
+    // Live while waiting for the lock; not while someone ticks boxes.
+    let live = people.is_empty() || !claimed;
     let body = html! {
-        div #wizard hx-get=(format!("/locks/{id}/recover")) hx-select="#wizard" hx-swap="outerHTML" hx-trigger=(format!("sse:lock-{id}")) {
+        div #wizard hx-get=(format!("/locks/{id}/recover")) hx-select="#wizard" hx-swap="outerHTML" hx-trigger=[live.then(|| format!("sse:lock-{id}"))] {
             @if !claimed && !stale {
                 p.notice role="status" { "This lock is " (l.claim_state.as_str()) ": there is nothing to recover here." }
             }
@@ -139,7 +142,7 @@ pub async fn recover_page(
             }
         }
     };
-    Ok(lock_page(
+    Ok(lock_shell(
         &s,
         &web,
         &l,
@@ -239,7 +242,7 @@ pub async fn reenrol(
         }
         p { a.button href=(format!("/locks/{id}/recover#step-verify")) { "Next: verify the lock" } }
     };
-    Ok(lock_page(
+    Ok(lock_shell(
         &s,
         &web,
         &l,

@@ -13,7 +13,7 @@ use axum::Form;
 use maud::{html, Markup};
 use serde::Deserialize;
 
-use super::lock_common::lock_page;
+use super::lock_common::lock_shell;
 use super::page;
 use super::{Web, WebResult};
 use crate::api::{ApiPath, AppState};
@@ -164,7 +164,7 @@ pub async fn reset_page(
             p.muted { "Transfers and manufacturer resets are for owners." }
         }
     };
-    Ok(lock_page(&s, &web, &l, "/reset", "Reset", q.msg.as_deref(), body).await)
+    Ok(lock_shell(&s, &web, &l, "/reset", "Reset", q.msg.as_deref(), body).await)
 }
 
 /// `?action=` of the confirmation page.
@@ -181,7 +181,7 @@ async fn confirm_page(
     error: Option<&str>,
 ) -> Response {
     let body = confirm_form(web, l, a, false, error);
-    lock_page(s, web, l, "/reset", a.title(), None, body).await
+    lock_shell(s, web, l, "/reset", a.title(), None, body).await
 }
 
 /// `GET /locks/{id}/reset/confirm?action=NAME`: the confirmation as a page.
