@@ -93,6 +93,13 @@ async fn every_page_renders_for_an_owner_and_escapes_the_lock_name() {
             settings.body
         );
     }
+    let bad = owner
+        .get(
+            &app,
+            &format!("/locks/{}/reset/confirm?action=explode", evil.id),
+        )
+        .await;
+    assert!(bad.status.is_client_error(), "{}", bad.status);
     let reset = owner.get(&app, &format!("/locks/{}/reset", evil.id)).await;
     for what in [
         "<dialog",
