@@ -60,6 +60,9 @@ pub fn state_card(web: &Web, l: &Lock, ops: &[Operation], tz: Option<&str>) -> M
                 span { "Battery " (page::battery(l)) }
                 span { "Connection " (page::presence(l)) }
                 @if !claimed { span { (page::badge(l.claim_state.as_str(), Tone::Bad)) } }
+                @if l.claim_state == ClaimState::ResetBindingStale && can_operate {
+                    a href=(format!("/locks/{}/recover", l.id)) { "Recover after the reset" }
+                }
             }
             dl.facts {
                 dt { "Serial" } dd { (l.serial) }

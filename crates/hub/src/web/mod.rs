@@ -27,8 +27,16 @@ pub mod csrf;
 pub mod dashboard;
 // Pages of a lock beyond its overview (history, who can open, settings,
 // troubleshooting, resets and the recovery wizard).
+pub mod doctor;
 pub mod live;
 pub mod lock;
+pub mod lock_access;
+pub mod lock_common;
+pub mod lock_history;
+pub mod lock_settings;
+pub mod recover;
+pub mod recover_report;
+pub mod reset;
 // People and access (grants, batches, credentials, revocations, holidays).
 pub mod page;
 pub mod session;
@@ -48,7 +56,7 @@ use axum::routing::{MethodFilter, MethodRouter};
 use axum::Router;
 
 use crate::api::{ApiError, AppState};
-use crate::service::{Principal, Roles, ServiceError, ADMINS, ANY_ROLE};
+use crate::service::{Principal, Roles, ServiceError, ADMINS, ANY_ROLE, HISTORY, OWNERS};
 
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "tumbler_session";
@@ -262,6 +270,24 @@ pub const WEB_ROUTES: &[WebRoute] = &[
     w("GET", "/locks/{id}/row", Some(ANY_ROLE), h!(dashboard::row_fragment)),
     w("POST", "/locks/{id}/operate", Some(ADMINS), h!(lock::operate)),
     // -- a lock's other pages --
+    w("GET", "/locks/{id}/history", Some(HISTORY), h!(lock_history::history_page)),
+    w("GET", "/locks/{id}/access", Some(HISTORY), h!(lock_access::access_page)),
+    w("GET", "/locks/{id}/settings", Some(ANY_ROLE), h!(lock_settings::settings_page)),
+    w("POST", "/locks/{id}/settings", Some(ADMINS), h!(lock_settings::change_settings)),
+    w("GET", "/locks/{id}/doctor", Some(HISTORY), h!(doctor::doctor_page)),
+    w("GET", "/locks/{id}/reset", Some(ADMINS), h!(reset::reset_page)),
+    w("GET", "/locks/{id}/reset/confirm", Some(ADMINS), h!(reset::confirm)),
+    w("POST", "/locks/{id}/reset/factory", Some(ADMINS), h!(reset::factory)),
+    w("POST", "/locks/{id}/reset/release", Some(ADMINS), h!(reset::release)),
+    w("POST", "/locks/{id}/reset/transfer", Some(OWNERS), h!(reset::transfer)),
+    w("POST", "/locks/{id}/reset/manufacturer", Some(OWNERS), h!(reset::manufacturer)),
+    w("GET", "/locks/{id}/recover", Some(ADMINS), h!(recover::recover_page)),
+    w("POST", "/locks/{id}/recover/reclaim", Some(ADMINS), h!(recover::reclaim)),
+    w("POST", "/locks/{id}/recover/reenrol", Some(ADMINS), h!(recover::reenrol)),
+    w("POST", "/locks/{id}/recover/verify", Some(ADMINS), h!(recover::verify)),
+    w("GET", "/verifications/{id}", Some(HISTORY), h!(recover_report::report_page)),
+    w("GET", "/verifications/{id}/report", Some(HISTORY), h!(recover_report::report_fragment)),
+    w("GET", "/verifications/{id}/print", Some(HISTORY), h!(recover_report::print)),
 
     w("GET", "/account", Some(ANY_ROLE), h!(session::account_page)),
     // -- people and access --

@@ -35,3 +35,5 @@ mod store_conformance;
 mod tidy;
 mod web;
 mod web_admin;
+mod web_lock;
+mod web_recover;
