@@ -34,4 +34,3 @@ mod settings_e2e;
 mod store_conformance;
 mod tidy;
 mod web;
-
