@@ -34,3 +34,4 @@ mod settings_e2e;
 mod store_conformance;
 mod tidy;
 mod web;
+mod web_people;
