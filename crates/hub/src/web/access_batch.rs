@@ -83,14 +83,23 @@ pub fn doors(b: &BatchStatus) -> Markup {
     }
 }
 
-/// The PINs the hub just generated, each shown this once.
-fn issued(pins: &[IssuedPin]) -> Markup {
+/// The PINs the hub just generated, each shown this once, with whose it is.
+fn issued(b: &BatchStatus, pins: &[IssuedPin]) -> Markup {
+    let whose = |id: i64| {
+        b.doors
+            .iter()
+            .find(|d| d.person_id == id)
+            .map(|d| d.person_name.as_str())
+    };
     html! {
         @if !pins.is_empty() {
             section.panel.once aria-labelledby="pins-h" {
                 h2 #pins-h { "New PIN" }
                 @for p in pins {
-                    p { "PIN " span.secret { (p.pin) } }
+                    p {
+                        "PIN" @if let Some(name) = whose(p.person_id) { " for " (name) } ": "
+                        span.secret { (p.pin) }
+                    }
                 }
                 p role="alert" { "Shown once, not stored in the clear: write it down or give it to the person now. Reloading this page will not show it again." }
             }
@@ -107,7 +116,7 @@ async fn batch_page(
 ) -> Markup {
     let body = html! {
         (page::notice(msg))
-        (issued(pins))
+        (issued(b, pins))
         p { (page::badge(b.kind.as_str(), Tone::Plain)) " Changes reach each door as it comes online; this page follows them live." }
         (doors(b))
         p { a href="/people" { "Back to people" } }
