@@ -28,7 +28,8 @@ pub async fn revoke_all_page(State(s): State<AppState>, web: Web) -> WebResult {
     let people = s.service.list_people(&web.p).await?;
     let (owners, others): (Vec<_>, Vec<_>) = people.iter().partition(|p| p.owner);
     let body = html! {
-        section.panel role="alert" {
+        section.panel.warning aria-labelledby="what-h" {
+            h2 #what-h { "What happens" }
             p { strong { (others.len()) " people" } " lose access to " strong { "every door" } " of the organisation, and every credential they hold (PINs, cards, fingerprints, phone keys) is revoked for good." }
             p { "Owners keep their access: " @if owners.is_empty() { strong { "there is no owner, so nobody keeps access" } } @else { @for (i, o) in owners.iter().enumerate() { @if i > 0 { ", " } (o.name) } } "." }
             p { "Each door removes them as soon as it is online; an offline door keeps admitting them until it reconnects. To let someone back in, give them access again with new credentials." }

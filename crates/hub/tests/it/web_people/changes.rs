@@ -218,4 +218,24 @@ async fn holidays_are_queued_on_every_chosen_door_or_on_none() {
         .await;
     assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
     assert_eq!(operations(&app, &a).await, before + 2);
+    // Removed again from slot 0 of the front door.
+    let page = owner
+        .post(
+            &app,
+            "/holidays",
+            &[("lock", locks[0].as_str()), ("slot", "0"), ("clear", "1")],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    assert!(page.location().unwrap().contains("removal"));
+    assert_eq!(operations(&app, &a).await, before + 3);
+    let bad_slot = owner
+        .post(
+            &app,
+            "/holidays",
+            &[("lock", locks[0].as_str()), ("slot", "4"), ("clear", "1")],
+        )
+        .await;
+    assert_eq!(bad_slot.status, StatusCode::BAD_REQUEST);
+    assert_eq!(operations(&app, &a).await, before + 3);
 }

@@ -108,6 +108,9 @@ async fn weaker_roles_other_organisations_and_forged_forms_are_refused() {
         let page = owner.post_raw(&app, path, fields).await;
         assert_eq!(page.status, StatusCode::FORBIDDEN, "{path}");
     }
+    // A blank name: refused.
+    let blank = owner.post(&app, "/people", &[("name", "  ")]).await;
+    assert_eq!(blank.status, StatusCode::BAD_REQUEST, "{}", blank.body);
     assert_eq!(operations(&app, &a).await, before);
     let people = app.service().list_people(&owner_p).await.unwrap();
     assert_eq!(people.len(), 1, "{people:?}");
