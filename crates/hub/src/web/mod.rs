@@ -38,7 +38,13 @@ pub mod recover;
 pub mod recover_report;
 pub mod reset;
 // People and access (grants, batches, credentials, revocations, holidays).
+pub mod access_admin;
+pub mod access_batch;
+pub mod access_credentials;
+pub mod access_form;
+pub mod grant;
 pub mod page;
+pub mod people;
 pub mod session;
 // Alerts, the audit trail, sites, accounts, organisations.
 pub mod admin;
@@ -291,6 +297,20 @@ pub const WEB_ROUTES: &[WebRoute] = &[
 
     w("GET", "/account", Some(ANY_ROLE), h!(session::account_page)),
     // -- people and access --
+    w("GET", "/people", Some(crate::service::HISTORY), h!(people::people_page)),
+    w("POST", "/people", Some(ADMINS), h!(people::create_person)),
+    w("GET", "/people/{id}", Some(crate::service::HISTORY), h!(people::person_page)),
+    w("GET", "/people/{id}/grant", Some(ADMINS), h!(grant::grant_page)),
+    w("POST", "/people/{id}/grant", Some(ADMINS), h!(grant::grant)),
+    w("POST", "/people/{id}/revoke", Some(ADMINS), h!(access_credentials::revoke)),
+    w("POST", "/credentials/{id}/change-pin", Some(ADMINS), h!(access_credentials::change_pin)),
+    w("POST", "/credentials/{id}/replace", Some(ADMINS), h!(access_credentials::replace)),
+    w("GET", "/batches/{id}", Some(crate::service::HISTORY), h!(access_batch::batch)),
+    w("GET", "/batches/{id}/doors", Some(crate::service::HISTORY), h!(access_batch::doors_fragment)),
+    w("GET", "/access/revoke-all", Some(crate::service::OWNERS), h!(access_admin::revoke_all_page)),
+    w("POST", "/access/revoke-all", Some(crate::service::OWNERS), h!(access_admin::revoke_all)),
+    w("GET", "/holidays", Some(ADMINS), h!(access_admin::holidays_page)),
+    w("POST", "/holidays", Some(ADMINS), h!(access_admin::set_holidays)),
 
     w("POST", "/logout", Some(ANY_ROLE), h!(session::logout)),
     // -- alerts, audit, admin --

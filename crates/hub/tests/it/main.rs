@@ -37,3 +37,4 @@ mod web;
 mod web_admin;
 mod web_lock;
 mod web_recover;
+mod web_people;
