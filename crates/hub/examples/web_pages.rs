@@ -11,7 +11,10 @@
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::panic,
-    clippy::print_stdout
+    clippy::print_stdout,
+    clippy::indexing_slicing,
+    // A benchmark reads the clock: that is what it measures.
+    clippy::disallowed_methods
 )]
 
 use std::time::Instant;

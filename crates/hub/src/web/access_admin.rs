@@ -3,9 +3,8 @@
 //! confirmation) and lock-wide holidays on one or more doors (vacation,
 //! privacy, passage or normal between two local times of the site).
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Redirect};
-use axum::Form;
 use maud::html;
 use serde::Deserialize;
 
@@ -13,6 +12,7 @@ use super::access_batch::answer;
 use super::access_form::{chosen_doors, door_picker, doors_by_site, zones_note, Fields};
 use super::page::{self, Nav};
 use super::session::MsgQuery;
+use super::{Form, WebQuery};
 use super::{Web, WebResult};
 use crate::api::AppState;
 use crate::model::ClaimState;
@@ -92,7 +92,7 @@ const MODES: &[(&str, &str)] = &[
 pub async fn holidays_page(
     State(s): State<AppState>,
     web: Web,
-    Query(q): Query<MsgQuery>,
+    WebQuery(q): WebQuery<MsgQuery>,
 ) -> WebResult {
     s.service.require(&web.p, ADMINS)?;
     let groups = doors_by_site(&s, &web).await?;

@@ -4,7 +4,7 @@
 //! the hub generated a PIN, the batch page itself with the PIN shown once
 //! (never in a URL, never stored in the clear, never shown again).
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{html, Markup};
@@ -12,7 +12,8 @@ use maud::{html, Markup};
 use super::page::{self, Nav, Tone};
 use super::session::MsgQuery;
 use super::{Web, WebResult};
-use crate::api::{ApiPath, AppState};
+use super::{WebPath, WebQuery};
+use crate::api::AppState;
 use crate::control::access::DoorState;
 use crate::service::access::{AccessOutcome, BatchStatus, IssuedPin};
 
@@ -137,8 +138,8 @@ async fn batch_page(
 pub async fn batch(
     State(s): State<AppState>,
     web: Web,
-    ApiPath(id): ApiPath<i64>,
-    Query(q): Query<MsgQuery>,
+    WebPath(id): WebPath<i64>,
+    WebQuery(q): WebQuery<MsgQuery>,
 ) -> WebResult {
     let b = s.service.batch_status(&web.p, id, true).await?;
     Ok(batch_page(&s, &web, &b, &[], q.msg.as_deref())
@@ -150,7 +151,7 @@ pub async fn batch(
 pub async fn doors_fragment(
     State(s): State<AppState>,
     web: Web,
-    ApiPath(id): ApiPath<i64>,
+    WebPath(id): WebPath<i64>,
 ) -> WebResult {
     let b = s.service.batch_status(&web.p, id, true).await?;
     Ok(doors(&b).into_response())

@@ -4,13 +4,13 @@
 //! ([`super::access_batch::answer`]: a generated PIN is shown once there).
 
 use axum::extract::State;
-use axum::Form;
 use serde::Deserialize;
 
 use super::access_batch::answer;
 use super::access_form::Fields;
+use super::{Form, WebPath};
 use super::{Web, WebResult};
-use crate::api::{ApiPath, AppState};
+use crate::api::AppState;
 use crate::control::SecretPin;
 use crate::service::access::Replacement;
 use crate::service::ServiceError;
@@ -38,7 +38,7 @@ fn given(pin: Option<String>) -> Option<SecretPin> {
 pub async fn change_pin(
     State(s): State<AppState>,
     web: Web,
-    ApiPath(id): ApiPath<i64>,
+    WebPath(id): WebPath<i64>,
     Form(f): Form<PinForm>,
 ) -> WebResult {
     let o = s.service.change_pin(&web.p, id, given(f.pin)).await?;
@@ -67,7 +67,7 @@ impl std::fmt::Debug for ReplaceForm {
 pub async fn replace(
     State(s): State<AppState>,
     web: Web,
-    ApiPath(id): ApiPath<i64>,
+    WebPath(id): WebPath<i64>,
     Form(f): Form<ReplaceForm>,
 ) -> WebResult {
     let uid = f.uid.map(|u| u.trim().to_owned()).filter(|u| !u.is_empty());
@@ -92,7 +92,7 @@ pub async fn replace(
 pub async fn revoke(
     State(s): State<AppState>,
     web: Web,
-    ApiPath(id): ApiPath<i64>,
+    WebPath(id): WebPath<i64>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> WebResult {
     let f = Fields(pairs);

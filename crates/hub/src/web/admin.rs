@@ -10,16 +10,16 @@
 //! made here (a new account's, a new organisation owner's) is shown once,
 //! in the answer to the form, never in a URL.
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Redirect};
-use axum::Form;
 use maud::{html, Markup};
 use serde::Deserialize;
 
 use super::page::{self, Nav};
 use super::session::MsgQuery;
 use super::{admin_accounts, admin_orgs, admin_sites, Web, WebResult};
+use super::{Form, WebQuery};
 use crate::api::{ApiError, AppState};
 use crate::model::{Org, Role};
 use crate::service::{ServiceError, ADMINS};
@@ -40,7 +40,7 @@ pub struct Extra<'a> {
 pub async fn admin_page(
     State(s): State<AppState>,
     web: Web,
-    Query(q): Query<MsgQuery>,
+    WebQuery(q): WebQuery<MsgQuery>,
 ) -> WebResult {
     render(
         &s,

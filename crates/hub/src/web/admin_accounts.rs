@@ -5,14 +5,14 @@
 //! password is typed, or generated and shown once.
 
 use axum::extract::State;
-use axum::Form;
 use maud::{html, Markup};
 use serde::Deserialize;
 
 use super::admin::{self, ConfirmForm, Extra};
 use super::page;
+use super::{Form, WebPath};
 use super::{Web, WebResult};
-use crate::api::{ApiPath, AppState};
+use crate::api::AppState;
 use crate::model::{Account, Role};
 use crate::service::orgs::AccountInput;
 use crate::service::ServiceError;
@@ -156,7 +156,7 @@ pub struct RoleForm {
 pub async fn set_role(
     State(s): State<AppState>,
     web: Web,
-    ApiPath(id): ApiPath<i64>,
+    WebPath(id): WebPath<i64>,
     Form(f): Form<RoleForm>,
 ) -> WebResult {
     let r = match parse_role(&f.role) {
@@ -170,7 +170,7 @@ pub async fn set_role(
 pub async fn delete(
     State(s): State<AppState>,
     web: Web,
-    ApiPath(id): ApiPath<i64>,
+    WebPath(id): WebPath<i64>,
     Form(f): Form<ConfirmForm>,
 ) -> WebResult {
     let r = match f.check() {

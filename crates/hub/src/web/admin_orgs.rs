@@ -3,12 +3,12 @@
 //! generated password is shown once.
 
 use axum::extract::State;
-use axum::Form;
 use maud::{html, Markup};
 use serde::Deserialize;
 
 use super::admin::{self, Extra};
 use super::page;
+use super::Form;
 use super::{Web, WebResult};
 use crate::api::AppState;
 use crate::model::Org;

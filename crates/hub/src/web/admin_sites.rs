@@ -4,14 +4,14 @@
 //! suggestions; the service checks the name.
 
 use axum::extract::State;
-use axum::Form;
 use maud::{html, Markup};
 use serde::Deserialize;
 
 use super::admin::{self, ConfirmForm};
 use super::page;
+use super::{Form, WebPath};
 use super::{Web, WebResult};
-use crate::api::{ApiPath, AppState};
+use crate::api::AppState;
 use crate::model::{Role, Site};
 use crate::service::ADMINS;
 
@@ -103,7 +103,7 @@ pub async fn create(State(s): State<AppState>, web: Web, Form(f): Form<SiteForm>
 pub async fn update(
     State(s): State<AppState>,
     web: Web,
-    ApiPath(id): ApiPath<i64>,
+    WebPath(id): WebPath<i64>,
     Form(f): Form<SiteForm>,
 ) -> WebResult {
     let r = s
@@ -118,7 +118,7 @@ pub async fn update(
 pub async fn delete(
     State(s): State<AppState>,
     web: Web,
-    ApiPath(id): ApiPath<i64>,
+    WebPath(id): WebPath<i64>,
     Form(f): Form<ConfirmForm>,
 ) -> WebResult {
     let r = match f.check() {

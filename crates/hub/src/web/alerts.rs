@@ -5,15 +5,15 @@
 
 use std::collections::HashMap;
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Redirect};
-use axum::Form;
 use maud::{html, Markup};
 use serde::Deserialize;
 
 use super::page::{self, Nav, Tone};
+use super::{Form, WebPath, WebQuery};
 use super::{Web, WebResult};
-use crate::api::{ApiPath, AppState};
+use crate::api::AppState;
 use crate::model::{Alert, AlertKind, Severity};
 use crate::service::ServiceError;
 use crate::store::locks::LockFilter;
@@ -259,7 +259,7 @@ async fn read(s: &AppState, web: &Web, f: &Filter) -> Result<(Vec<Alert>, Locks)
 pub async fn alerts_page(
     State(s): State<AppState>,
     web: Web,
-    Query(q): Query<AlertQuery>,
+    WebQuery(q): WebQuery<AlertQuery>,
 ) -> WebResult {
     let f = Filter::parse(&q)?;
     let (alerts, locks) = read(&s, &web, &f).await?;
@@ -284,7 +284,7 @@ pub async fn alerts_page(
 pub async fn list_fragment(
     State(s): State<AppState>,
     web: Web,
-    Query(q): Query<AlertQuery>,
+    WebQuery(q): WebQuery<AlertQuery>,
 ) -> WebResult {
     let f = Filter::parse(&q)?;
     let (alerts, locks) = read(&s, &web, &f).await?;
@@ -296,7 +296,7 @@ pub async fn list_fragment(
 pub async fn ack(
     State(s): State<AppState>,
     web: Web,
-    ApiPath(id): ApiPath<i64>,
+    WebPath(id): WebPath<i64>,
     Form(q): Form<AlertQuery>,
 ) -> WebResult {
     let f = Filter::parse(&q)?;

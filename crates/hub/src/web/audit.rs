@@ -5,13 +5,14 @@
 
 use std::collections::HashMap;
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::IntoResponse;
 use maud::{html, Markup};
 use serde::Deserialize;
 
 use super::alerts::Locks;
 use super::page::{self, Nav};
+use super::WebQuery;
 use super::{Web, WebResult};
 use crate::api::AppState;
 use crate::model::AuditEntry;
@@ -83,7 +84,7 @@ fn table(entries: &[AuditEntry], locks: &Locks, who: &HashMap<i64, String>) -> M
 pub async fn audit_page(
     State(s): State<AppState>,
     web: Web,
-    Query(q): Query<AuditQuery>,
+    WebQuery(q): WebQuery<AuditQuery>,
 ) -> WebResult {
     let limit = match q.limit.as_deref().map(str::trim).filter(|l| !l.is_empty()) {
         None => None,

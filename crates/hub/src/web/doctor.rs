@@ -4,14 +4,15 @@
 //!
 //! DOM contract: the plan is `ol#plan`, one `li` per step.
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use maud::{html, Markup};
 use serde::Deserialize;
 
 use super::lock_common::lock_shell;
 use super::page::{self, Tone};
 use super::{Web, WebResult};
-use crate::api::{ApiPath, AppState};
+use super::{WebPath, WebQuery};
+use crate::api::AppState;
 use crate::model::{DoctorStep, Symptom};
 use crate::service::doctor::check::CheckOutcome;
 use crate::service::{invalid, ServiceError};
@@ -79,8 +80,8 @@ fn outcome(o: CheckOutcome) -> Markup {
 pub async fn doctor_page(
     State(s): State<AppState>,
     web: Web,
-    ApiPath(id): ApiPath<i64>,
-    Query(q): Query<DoctorQuery>,
+    WebPath(id): WebPath<i64>,
+    WebQuery(q): WebQuery<DoctorQuery>,
 ) -> WebResult {
     let symptoms: Vec<&str> = Symptom::ALL.iter().map(|s| s.as_str()).collect();
     let steps: Vec<&str> = DoctorStep::ALL.iter().map(|s| s.as_str()).collect();

@@ -7,14 +7,14 @@
 
 use axum::extract::State;
 use axum::response::IntoResponse;
-use axum::Form;
 use maud::html;
 
 use super::access_batch::answer;
 use super::access_form::{chosen_doors, door_picker, doors_by_site, zones_note, Fields};
 use super::page::{self, Nav};
+use super::{Form, WebPath};
 use super::{Web, WebResult};
-use crate::api::{ApiPath, AppState};
+use crate::api::AppState;
 use crate::control::access::{AccessSchedule, WeeklyWindow};
 use crate::control::SecretPin;
 use crate::service::access::{CredentialInput, GrantRequest};
@@ -105,7 +105,7 @@ pub fn credential(f: &Fields) -> Result<CredentialInput, ServiceError> {
 pub async fn grant_page(
     State(s): State<AppState>,
     web: Web,
-    ApiPath(id): ApiPath<i64>,
+    WebPath(id): WebPath<i64>,
 ) -> WebResult {
     s.service.require(&web.p, ADMINS)?;
     let d = s.service.person_detail(&web.p, id).await?;
@@ -163,7 +163,7 @@ pub async fn grant_page(
 pub async fn grant(
     State(s): State<AppState>,
     web: Web,
-    ApiPath(id): ApiPath<i64>,
+    WebPath(id): WebPath<i64>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> WebResult {
     let f = Fields(pairs);

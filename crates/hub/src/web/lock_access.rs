@@ -1,22 +1,23 @@
 //! `GET /locks/{id}/access`: who can open a lock right now and why — the
 //! schedule, the credential kinds and whether the lock confirmed them.
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use maud::html;
 
 use super::lock_common::lock_shell;
 use super::page::{self, Tone};
 use super::session::MsgQuery;
 use super::{Web, WebResult};
-use crate::api::{ApiPath, AppState};
+use super::{WebPath, WebQuery};
+use crate::api::AppState;
 use crate::control::access::DoorState;
 
 /// `GET /locks/{id}/access`.
 pub async fn access_page(
     State(s): State<AppState>,
     web: Web,
-    ApiPath(id): ApiPath<i64>,
-    Query(q): Query<MsgQuery>,
+    WebPath(id): WebPath<i64>,
+    WebQuery(q): WebQuery<MsgQuery>,
 ) -> WebResult {
     let l = s.service.get_lock(&web.p, id).await?;
     let people = s.service.who_can_open(&web.p, id).await?;

@@ -2,7 +2,7 @@
 //! what came of it and when (in the site's time zone) — a page at a time
 //! with a link to older ones.
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use maud::html;
 use serde::Deserialize;
 use serde_json::Value;
@@ -10,7 +10,8 @@ use serde_json::Value;
 use super::lock_common::{lock_shell, site_tz};
 use super::page::{self, Tone};
 use super::{Web, WebResult};
-use crate::api::{ApiPath, AppState};
+use super::{WebPath, WebQuery};
+use crate::api::AppState;
 use crate::model::Event;
 use crate::service::events::EventQuery;
 
@@ -100,8 +101,8 @@ fn rfc3339(ms: i64) -> Option<String> {
 pub async fn history_page(
     State(s): State<AppState>,
     web: Web,
-    ApiPath(id): ApiPath<i64>,
-    Query(q): Query<HistoryQuery>,
+    WebPath(id): WebPath<i64>,
+    WebQuery(q): WebQuery<HistoryQuery>,
 ) -> WebResult {
     let l = s.service.get_lock(&web.p, id).await?;
     let before = q.before.filter(|b| !b.trim().is_empty());

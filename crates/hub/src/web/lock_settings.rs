@@ -6,17 +6,17 @@
 //! DOM contract: the form is `#settings`, each input is named after the
 //! setting's API name.
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Redirect};
-use axum::Form;
 use maud::{html, Markup};
 use serde_json::{Map, Value};
 
 use super::lock_common::{lock_shell, site_tz};
 use super::page;
 use super::session::MsgQuery;
+use super::{Form, WebPath, WebQuery};
 use super::{Web, WebResult};
-use crate::api::{ApiPath, AppState};
+use crate::api::AppState;
 use crate::model::Role;
 use crate::service::settings::{check_changes, SettingView};
 use crate::service::{ServiceError, ADMINS};
@@ -63,8 +63,8 @@ fn input(v: &SettingView) -> Markup {
 pub async fn settings_page(
     State(s): State<AppState>,
     web: Web,
-    ApiPath(id): ApiPath<i64>,
-    Query(q): Query<MsgQuery>,
+    WebPath(id): WebPath<i64>,
+    WebQuery(q): WebQuery<MsgQuery>,
 ) -> WebResult {
     let l = s.service.get_lock(&web.p, id).await?;
     let set = s.service.lock_settings(&web.p, id).await?;
@@ -160,7 +160,7 @@ fn differences(
 pub async fn change_settings(
     State(s): State<AppState>,
     web: Web,
-    ApiPath(id): ApiPath<i64>,
+    WebPath(id): WebPath<i64>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> WebResult {
     s.service.require(&web.p, ADMINS)?;

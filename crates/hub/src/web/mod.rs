@@ -16,43 +16,52 @@
 //! session, in a form field or the `X-CSRF-Token` header htmx sends), and
 //! every string a user typed is escaped by maud.
 //!
-//! Files: [`page`] (layout, error page, small widgets), [`csrf`],
-//! [`session`] (sign in and out, password, API tokens), [`dashboard`],
-//! [`lock`] (a lock's page), [`live`] (the event stream), [`assets`].
+//! Files, by family:
+//! - frame: [`page`] (shell, error page, badges), [`csrf`], [`assets`],
+//!   [`live`] (the event stream), [`session`] (sign in and out, password,
+//!   API tokens);
+//! - locks: [`dashboard`], [`lock`] (overview, lock/unlock), [`lock_common`]
+//!   (the frame of a lock's pages), [`lock_history`], [`lock_access`],
+//!   [`lock_settings`], [`doctor`], [`reset`], [`recover`] (the wizard after
+//!   a reset) and [`recover_report`] (the verification report);
+//! - people and access: [`people`], [`grant`] (with the schedule builder),
+//!   [`access_batch`] (a change's doors, live), [`access_credentials`]
+//!   (change a PIN, replace a card, revoke), [`access_admin`] (revoke
+//!   everyone but owners, holidays), [`access_form`] (shared form parts);
+//! - the organisation: [`alerts`], [`audit`], [`admin`], [`admin_sites`],
+//!   [`admin_accounts`], [`admin_orgs`].
+//!
 //! [`WEB_ROUTES`] lists every page with the roles it admits, as
-//! [`crate::api::ROUTES`] does for the API; the authorisation test walks it.
+//! [`crate::api::ROUTES`] does for the API; the authorisation test
+//! (`tests/it/web_admin.rs`) walks it.
 
+pub mod access_admin;
+pub mod access_batch;
+pub mod access_credentials;
+pub mod access_form;
+pub mod admin;
+pub mod admin_accounts;
+pub mod admin_orgs;
+pub mod admin_sites;
+pub mod alerts;
 pub mod assets;
+pub mod audit;
 pub mod csrf;
 pub mod dashboard;
-// Pages of a lock beyond its overview (history, who can open, settings,
-// troubleshooting, resets and the recovery wizard).
 pub mod doctor;
+pub mod grant;
 pub mod live;
 pub mod lock;
 pub mod lock_access;
 pub mod lock_common;
 pub mod lock_history;
 pub mod lock_settings;
+pub mod page;
+pub mod people;
 pub mod recover;
 pub mod recover_report;
 pub mod reset;
-// People and access (grants, batches, credentials, revocations, holidays).
-pub mod access_admin;
-pub mod access_batch;
-pub mod access_credentials;
-pub mod access_form;
-pub mod grant;
-pub mod page;
-pub mod people;
 pub mod session;
-// Alerts, the audit trail, sites, accounts, organisations.
-pub mod admin;
-pub mod admin_accounts;
-pub mod admin_orgs;
-pub mod admin_sites;
-pub mod alerts;
-pub mod audit;
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -266,6 +275,8 @@ macro_rules! h {
 pub const WEB_ROUTES: &[WebRoute] = &[
     w("GET", "/login", None, h!(session::login_page)),
     w("POST", "/login", None, h!(session::login)),
+    w("POST", "/logout", Some(ANY_ROLE), h!(session::logout)),
+    w("GET", "/account", Some(ANY_ROLE), h!(session::account_page)),
     w("POST", "/account/password", Some(ANY_ROLE), h!(session::change_password)),
     w("POST", "/account/tokens", Some(ANY_ROLE), h!(session::create_token)),
     w("POST", "/account/tokens/{id}/revoke", Some(ANY_ROLE), h!(session::revoke_token)),
@@ -294,40 +305,36 @@ pub const WEB_ROUTES: &[WebRoute] = &[
     w("GET", "/verifications/{id}", Some(HISTORY), h!(recover_report::report_page)),
     w("GET", "/verifications/{id}/report", Some(HISTORY), h!(recover_report::report_fragment)),
     w("GET", "/verifications/{id}/print", Some(HISTORY), h!(recover_report::print)),
-
-    w("GET", "/account", Some(ANY_ROLE), h!(session::account_page)),
     // -- people and access --
-    w("GET", "/people", Some(crate::service::HISTORY), h!(people::people_page)),
+    w("GET", "/people", Some(HISTORY), h!(people::people_page)),
     w("POST", "/people", Some(ADMINS), h!(people::create_person)),
-    w("GET", "/people/{id}", Some(crate::service::HISTORY), h!(people::person_page)),
+    w("GET", "/people/{id}", Some(HISTORY), h!(people::person_page)),
     w("GET", "/people/{id}/grant", Some(ADMINS), h!(grant::grant_page)),
     w("POST", "/people/{id}/grant", Some(ADMINS), h!(grant::grant)),
     w("POST", "/people/{id}/revoke", Some(ADMINS), h!(access_credentials::revoke)),
     w("POST", "/credentials/{id}/change-pin", Some(ADMINS), h!(access_credentials::change_pin)),
     w("POST", "/credentials/{id}/replace", Some(ADMINS), h!(access_credentials::replace)),
-    w("GET", "/batches/{id}", Some(crate::service::HISTORY), h!(access_batch::batch)),
-    w("GET", "/batches/{id}/doors", Some(crate::service::HISTORY), h!(access_batch::doors_fragment)),
-    w("GET", "/access/revoke-all", Some(crate::service::OWNERS), h!(access_admin::revoke_all_page)),
-    w("POST", "/access/revoke-all", Some(crate::service::OWNERS), h!(access_admin::revoke_all)),
+    w("GET", "/batches/{id}", Some(HISTORY), h!(access_batch::batch)),
+    w("GET", "/batches/{id}/doors", Some(HISTORY), h!(access_batch::doors_fragment)),
+    w("GET", "/access/revoke-all", Some(OWNERS), h!(access_admin::revoke_all_page)),
+    w("POST", "/access/revoke-all", Some(OWNERS), h!(access_admin::revoke_all)),
     w("GET", "/holidays", Some(ADMINS), h!(access_admin::holidays_page)),
     w("POST", "/holidays", Some(ADMINS), h!(access_admin::set_holidays)),
-
-    w("POST", "/logout", Some(ANY_ROLE), h!(session::logout)),
     // -- alerts, audit, admin --
-    w("GET", "/alerts", Some(crate::service::HISTORY), h!(alerts::alerts_page)),
-    w("GET", "/alerts/list", Some(crate::service::HISTORY), h!(alerts::list_fragment)),
-    w("POST", "/alerts/{id}/ack", Some(crate::service::HISTORY), h!(alerts::ack)),
-    w("GET", "/audit", Some(crate::service::OWNERS), h!(audit::audit_page)),
+    w("GET", "/alerts", Some(HISTORY), h!(alerts::alerts_page)),
+    w("GET", "/alerts/list", Some(HISTORY), h!(alerts::list_fragment)),
+    w("POST", "/alerts/{id}/ack", Some(HISTORY), h!(alerts::ack)),
+    w("GET", "/audit", Some(OWNERS), h!(audit::audit_page)),
     w("GET", "/admin", Some(ANY_ROLE), h!(admin::admin_page)),
-    w("POST", "/admin/org", Some(crate::service::OWNERS), h!(admin::rename_org)),
+    w("POST", "/admin/org", Some(OWNERS), h!(admin::rename_org)),
     w("POST", "/admin/sites", Some(ADMINS), h!(admin_sites::create)),
     w("POST", "/admin/sites/{id}", Some(ADMINS), h!(admin_sites::update)),
-    w("POST", "/admin/sites/{id}/delete", Some(crate::service::OWNERS), h!(admin_sites::delete)),
+    w("POST", "/admin/sites/{id}/delete", Some(OWNERS), h!(admin_sites::delete)),
     w("POST", "/admin/accounts", Some(ADMINS), h!(admin_accounts::create)),
-    w("POST", "/admin/accounts/{id}/role", Some(crate::service::OWNERS), h!(admin_accounts::set_role)),
-    w("POST", "/admin/accounts/{id}/delete", Some(crate::service::OWNERS), h!(admin_accounts::delete)),
+    w("POST", "/admin/accounts/{id}/role", Some(OWNERS), h!(admin_accounts::set_role)),
+    w("POST", "/admin/accounts/{id}/delete", Some(OWNERS), h!(admin_accounts::delete)),
     // Hub operators only (the service checks the operator flag too).
-    w("POST", "/admin/orgs", Some(crate::service::OWNERS), h!(admin_orgs::create)),
+    w("POST", "/admin/orgs", Some(OWNERS), h!(admin_orgs::create)),
 
 ];
 

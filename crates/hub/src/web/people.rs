@@ -3,17 +3,17 @@
 //! on with each door's delivery state (revoke on some or every door). The
 //! forms' handlers are in [`super::access_credentials`].
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Redirect};
-use axum::Form;
 use maud::{html, Markup};
 use serde::Deserialize;
 
 use super::access_batch::tone;
 use super::page::{self, Nav, Tone};
 use super::session::MsgQuery;
+use super::{Form, WebPath, WebQuery};
 use super::{Web, WebResult};
-use crate::api::{ApiPath, AppState};
+use crate::api::AppState;
 use crate::model::{CredentialKind, Role};
 use crate::service::access::PersonDetail;
 use crate::store::access::CredentialRow;
@@ -27,7 +27,7 @@ pub fn admin(web: &Web) -> bool {
 pub async fn people_page(
     State(s): State<AppState>,
     web: Web,
-    Query(q): Query<MsgQuery>,
+    WebQuery(q): WebQuery<MsgQuery>,
 ) -> WebResult {
     let people = s.service.list_people(&web.p).await?;
     let body = html! {
@@ -216,8 +216,8 @@ fn doors(web: &Web, d: &PersonDetail) -> Markup {
 pub async fn person_page(
     State(s): State<AppState>,
     web: Web,
-    ApiPath(id): ApiPath<i64>,
-    Query(q): Query<MsgQuery>,
+    WebPath(id): WebPath<i64>,
+    WebQuery(q): WebQuery<MsgQuery>,
 ) -> WebResult {
     let d = s.service.person_detail(&web.p, id).await?;
     let body = html! {

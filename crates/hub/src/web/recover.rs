@@ -11,17 +11,17 @@
 use std::collections::HashMap;
 
 use axum::body::Bytes;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Redirect};
-use axum::Form;
 use maud::html;
 use serde::Deserialize;
 
 use super::lock_common::lock_shell;
 use super::page::{self, Tone};
 use super::session::MsgQuery;
+use super::{Form, WebPath, WebQuery};
 use super::{Web, WebResult};
-use crate::api::{ApiPath, AppState};
+use crate::api::AppState;
 use crate::control::access::DoorState;
 use crate::control::proto::CredentialKind;
 use crate::control::SecretPin;
@@ -76,8 +76,8 @@ pub async fn candidates(
 pub async fn recover_page(
     State(s): State<AppState>,
     web: Web,
-    ApiPath(id): ApiPath<i64>,
-    Query(q): Query<MsgQuery>,
+    WebPath(id): WebPath<i64>,
+    WebQuery(q): WebQuery<MsgQuery>,
 ) -> WebResult {
     s.service.require(&web.p, ADMINS)?;
     let l = s.service.get_lock(&web.p, id).await?;
@@ -164,7 +164,7 @@ pub struct ReclaimForm {
 pub async fn reclaim(
     State(s): State<AppState>,
     web: Web,
-    ApiPath(id): ApiPath<i64>,
+    WebPath(id): WebPath<i64>,
     Form(f): Form<ReclaimForm>,
 ) -> WebResult {
     let code = SecretPin::new(f.setup_code.trim().to_owned());
@@ -194,7 +194,7 @@ fn ticked(body: &[u8]) -> Result<Vec<i64>, ServiceError> {
 pub async fn reenrol(
     State(s): State<AppState>,
     web: Web,
-    ApiPath(id): ApiPath<i64>,
+    WebPath(id): WebPath<i64>,
     body: Bytes,
 ) -> WebResult {
     s.service.require(&web.p, ADMINS)?;
@@ -256,7 +256,7 @@ pub async fn reenrol(
 
 /// `POST /locks/{id}/recover/verify`: starts the verification and shows
 /// its report page.
-pub async fn verify(State(s): State<AppState>, web: Web, ApiPath(id): ApiPath<i64>) -> WebResult {
+pub async fn verify(State(s): State<AppState>, web: Web, WebPath(id): WebPath<i64>) -> WebResult {
     let v = s.service.start_verification(&web.p, id).await?;
     s.wake_jobs();
     Ok(Redirect::to(&format!("/verifications/{}", v.id)).into_response())

@@ -12,9 +12,10 @@ use axum::response::{IntoResponse, Response};
 use maud::{html, Markup};
 
 use super::page::{self, Nav, Tone};
+use super::WebPath;
 use super::{Web, WebResult};
 use crate::api::report_html::verification_html;
-use crate::api::{ApiError, ApiPath, AppState};
+use crate::api::{ApiError, AppState};
 use crate::control::access::VerificationReport;
 use crate::model::VerificationState;
 use crate::store::access::VerificationRow;
@@ -81,7 +82,7 @@ fn section(v: &VerificationRow) -> Markup {
 pub async fn report_page(
     State(s): State<AppState>,
     web: Web,
-    ApiPath(id): ApiPath<i64>,
+    WebPath(id): WebPath<i64>,
 ) -> WebResult {
     let v = s.service.get_verification(&web.p, id).await?;
     let l = s.service.get_lock(&web.p, v.lock_id).await?;
@@ -99,7 +100,7 @@ pub async fn report_page(
 pub async fn report_fragment(
     State(s): State<AppState>,
     web: Web,
-    ApiPath(id): ApiPath<i64>,
+    WebPath(id): WebPath<i64>,
 ) -> WebResult {
     let v = s.service.get_verification(&web.p, id).await?;
     Ok(section(&v).into_response())
@@ -109,7 +110,7 @@ pub async fn report_fragment(
 pub async fn print(
     State(s): State<AppState>,
     web: Web,
-    ApiPath(id): ApiPath<i64>,
+    WebPath(id): WebPath<i64>,
 ) -> WebResult<Response> {
     let v = s.service.get_verification(&web.p, id).await?;
     let Some(report) = report_of(&v) else {

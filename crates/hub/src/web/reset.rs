@@ -6,17 +6,17 @@
 //! A wrong serial shows that page again with the service's reason, and
 //! nothing changes.
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::Form;
 use maud::{html, Markup};
 use serde::Deserialize;
 
 use super::lock_common::lock_shell;
 use super::page;
+use super::{Form, WebPath, WebQuery};
 use super::{Web, WebResult};
-use crate::api::{ApiPath, AppState};
+use crate::api::AppState;
 use crate::control::{FACTORY_RESET_ERASES, FACTORY_RESET_KEEPS};
 use crate::model::{ClaimState, Lock, Role};
 use crate::service::lifecycle::LifecycleOutcome;
@@ -132,8 +132,8 @@ fn confirm_form(web: &Web, l: &Lock, a: Action, in_dialog: bool, error: Option<&
 pub async fn reset_page(
     State(s): State<AppState>,
     web: Web,
-    ApiPath(id): ApiPath<i64>,
-    Query(q): Query<super::session::MsgQuery>,
+    WebPath(id): WebPath<i64>,
+    WebQuery(q): WebQuery<super::session::MsgQuery>,
 ) -> WebResult {
     s.service.require(&web.p, ADMINS)?;
     let l = s.service.get_lock(&web.p, id).await?;
@@ -188,8 +188,8 @@ async fn confirm_page(
 pub async fn confirm(
     State(s): State<AppState>,
     web: Web,
-    ApiPath(id): ApiPath<i64>,
-    Query(q): Query<ConfirmQuery>,
+    WebPath(id): WebPath<i64>,
+    WebQuery(q): WebQuery<ConfirmQuery>,
 ) -> WebResult {
     s.service.require(&web.p, ADMINS)?;
     let a = Action::parse(&q.action)
@@ -289,7 +289,7 @@ async fn post(s: AppState, web: Web, id: i64, a: Action, f: ConfirmForm) -> WebR
 pub async fn factory(
     State(s): State<AppState>,
     web: Web,
-    ApiPath(id): ApiPath<i64>,
+    WebPath(id): WebPath<i64>,
     Form(f): Form<ConfirmForm>,
 ) -> WebResult {
     post(s, web, id, Action::Factory, f).await
@@ -299,7 +299,7 @@ pub async fn factory(
 pub async fn release(
     State(s): State<AppState>,
     web: Web,
-    ApiPath(id): ApiPath<i64>,
+    WebPath(id): WebPath<i64>,
     Form(f): Form<ConfirmForm>,
 ) -> WebResult {
     post(s, web, id, Action::Release, f).await
@@ -309,7 +309,7 @@ pub async fn release(
 pub async fn transfer(
     State(s): State<AppState>,
     web: Web,
-    ApiPath(id): ApiPath<i64>,
+    WebPath(id): WebPath<i64>,
     Form(f): Form<ConfirmForm>,
 ) -> WebResult {
     post(s, web, id, Action::Transfer, f).await
@@ -319,7 +319,7 @@ pub async fn transfer(
 pub async fn manufacturer(
     State(s): State<AppState>,
     web: Web,
-    ApiPath(id): ApiPath<i64>,
+    WebPath(id): WebPath<i64>,
     Form(f): Form<ConfirmForm>,
 ) -> WebResult {
     post(s, web, id, Action::Manufacturer, f).await

@@ -36,5 +36,5 @@ mod tidy;
 mod web;
 mod web_admin;
 mod web_lock;
-mod web_recover;
 mod web_people;
+mod web_recover;
