@@ -211,8 +211,19 @@ fn routes() -> Router<AppState> {
     })
 }
 
-async fn fallback() -> ApiError {
-    ApiError::not_found()
+/// No such route: a problem document for programs, the web app's
+/// not-found page for a browser (it asks for HTML) outside `/api`.
+async fn fallback(req: axum::extract::Request) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let html = req
+        .headers()
+        .get(axum::http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("text/html"));
+    if html && !req.uri().path().starts_with("/api/") {
+        return crate::web::WebError::Page(ApiError::not_found()).into_response();
+    }
+    ApiError::not_found().into_response()
 }
 
 async fn method_not_allowed() -> ApiError {

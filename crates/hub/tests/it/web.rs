@@ -169,3 +169,28 @@ async fn another_organisation_and_a_weaker_role_are_refused() {
         "support sees no unlock button"
     );
 }
+
+#[tokio::test]
+async fn a_browser_gets_a_page_for_an_unknown_path_and_a_program_a_problem() {
+    let app = TestApp::sqlite().await.unwrap();
+    let page = send(
+        &app,
+        Request::get("/no/such/page")
+            .header("accept", "text/html,application/xhtml+xml")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(page.status, StatusCode::NOT_FOUND);
+    assert!(page.body.contains("<h1>Not found</h1>"), "{}", page.body);
+    let api = send(
+        &app,
+        Request::get("/api/v1/no/such")
+            .header("accept", "text/html")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(api.status, StatusCode::NOT_FOUND);
+    assert!(api.body.contains("\"code\""), "{}", api.body);
+}
