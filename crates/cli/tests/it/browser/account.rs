@@ -9,7 +9,9 @@ use super::hub::{Up, ADMIN_EMAIL};
 
 #[tokio::test]
 async fn change_password_sign_out_and_back_in() {
-    let Some(tools) = super::tools() else { return };
+    let Some(tools) = super::tools().await else {
+        return;
+    };
     let started = Instant::now();
     let up = Up::start();
     let b = Browser::open(&tools, &up.url).await;

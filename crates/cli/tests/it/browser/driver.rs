@@ -13,9 +13,10 @@ use fantoccini::error::NewSessionError;
 use fantoccini::wd::Capabilities;
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
-use serde_json::{json, Value};
+use serde_json::json;
 use tokio::time::{sleep, Instant};
 
+use super::axe::Violation;
 use super::Tools;
 
 /// How long a wait polls before the test fails (generous: two cores shared
@@ -197,18 +198,29 @@ impl Browser {
         field.send_keys(value).await.unwrap();
     }
 
-    /// Clicks the (first) button or link whose text is `text`.
+    /// Clicks the (first) button or link whose text is `text`. A live page
+    /// may swap the element out between finding and clicking it; then it
+    /// is found again, until [`DEADLINE`].
     pub async fn click(&self, text: &str) {
         let t = xpath_literal(text);
         let xpath = format!(
             "//button[normalize-space(.) = {t}] | //a[normalize-space(.) = {t}] | //input[@type='submit' and @value = {t}]"
         );
-        let el = self
-            .client
-            .find(Locator::XPath(&xpath))
-            .await
-            .unwrap_or_else(|e| panic!("no button or link `{text}`: {e}"));
-        el.click().await.unwrap();
+        let deadline = Instant::now() + DEADLINE;
+        loop {
+            let tried = match self.client.find(Locator::XPath(&xpath)).await {
+                Ok(el) => el.click().await,
+                Err(e) => Err(e),
+            };
+            match tried {
+                Ok(()) => return,
+                Err(e) if Instant::now() > deadline => {
+                    self.failure_shot(text).await;
+                    panic!("cannot click `{text}` at {}: {e}", self.path().await);
+                }
+                Err(_) => sleep(POLL).await,
+            }
+        }
     }
 
     /// The visible text of the first element at `at`, if there is one.
@@ -295,58 +307,26 @@ impl Browser {
     /// Runs axe-core on the page (named `page` in messages): prints every
     /// violation, and fails the test if any is `serious` or `critical`.
     pub async fn axe(&self, page: &str) {
-        let loaded = self
-            .client
-            .execute("return typeof window.axe === 'object';", vec![])
-            .await
-            .unwrap();
-        if loaded != Value::Bool(true) {
-            self.client.execute(&self.axe_js, vec![]).await.unwrap();
+        let found = self.axe_violations().await;
+        for v in &found {
+            eprintln!("axe `{page}`: {v}");
         }
-        let found = self
-            .client
-            .execute_async(
-                r"const done = arguments[arguments.length - 1];
-                axe.run(document, { resultTypes: ['violations'] })
-                  .then(r => done(r.violations.map(v => ({
-                    id: v.id, impact: v.impact, help: v.help,
-                    targets: v.nodes.map(n => n.target.map(t => typeof t === 'string' ? t : JSON.stringify(t)).join(' ')),
-                  }))))
-                  .catch(e => done({ error: String(e) }));",
-                vec![],
-            )
-            .await
-            .unwrap();
-        let Some(violations) = found.as_array() else {
-            panic!("axe on `{page}` failed: {found}");
-        };
-        let mut bad = Vec::new();
-        for v in violations {
-            let line = format!(
-                "{} {}: {} — {}",
-                v["impact"].as_str().unwrap_or("?"),
-                v["id"].as_str().unwrap_or("?"),
-                v["help"].as_str().unwrap_or(""),
-                v["targets"]
-                    .as_array()
-                    .map(|t| t
-                        .iter()
-                        .filter_map(Value::as_str)
-                        .collect::<Vec<_>>()
-                        .join(", "))
-                    .unwrap_or_default()
-            );
-            eprintln!("axe `{page}`: {line}");
-            if matches!(v["impact"].as_str(), Some("serious" | "critical")) {
-                bad.push(line);
-            }
-        }
-        eprintln!("axe `{page}`: {} violation(s)", violations.len());
+        eprintln!("axe `{page}`: {}", super::axe::summary(&found));
+        let bad: Vec<String> = found
+            .iter()
+            .filter(|v| v.fails())
+            .map(ToString::to_string)
+            .collect();
         assert!(
             bad.is_empty(),
             "axe: serious or critical violations on `{page}`:\n{}",
             bad.join("\n")
         );
+    }
+
+    /// axe-core's violations on the page as it is now.
+    pub async fn axe_violations(&self) -> Vec<Violation> {
+        super::axe::run(&self.client, &self.axe_js).await
     }
 
     /// Saves a screenshot of the window as `NAME.png` (`NN-what`) in every

@@ -26,7 +26,9 @@ async fn still_same_page(b: &Browser) {
 
 #[tokio::test]
 async fn unlock_and_lock_update_the_page_live() {
-    let Some(tools) = super::tools() else { return };
+    let Some(tools) = super::tools().await else {
+        return;
+    };
     let started = Instant::now();
     let up = Up::start();
     let b = Browser::open(&tools, &up.url).await;

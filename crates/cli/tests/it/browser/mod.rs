@@ -15,15 +15,17 @@
 //!   way a person does (a field by its label, a button by its text), wait by
 //!   polling with a deadline (never a fixed sleep), check the page with axe
 //!   and take screenshots;
+//! - [`axe`]: running axe-core in the page and reading its violations;
 //! - one file per journey: [`sign_in`], [`live_lock`], [`other_org`],
-//!   [`account`].
+//!   [`account`]; and [`harness`], which checks that axe does catch a
+//!   broken page.
 //!
 //! # Adding a scenario
 //! Add `browser/<journey>.rs` with a `mod` line below, and write:
 //! ```ignore
 //! #[tokio::test]
 //! async fn a_manager_grants_access() {
-//!     let Some(tools) = super::tools() else { return };   // skip (or fail on CI)
+//!     let Some(tools) = super::tools().await else { return }; // skip (or fail on CI)
 //!     let up = Up::start();                                 // fresh hub per test
 //!     let b = Browser::open(&tools, &up.url).await;
 //!     b.sign_in(ADMIN_EMAIL, &up.password).await;
@@ -53,7 +55,9 @@
 //!   refreshes the committed set.
 
 mod account;
+pub mod axe;
 pub mod driver;
+mod harness;
 pub mod hub;
 mod live_lock;
 mod other_org;
@@ -64,7 +68,13 @@ use std::path::{Path, PathBuf};
 /// Where `.ci/run` installs axe-core's browser bundle.
 pub const DEFAULT_AXE_JS: &str = "/opt/tumbler-ci/node_modules/axe-core/axe.min.js";
 
-/// The browser, its driver and axe-core's source, found on this machine.
+/// Browser stories run one at a time (other tests still run beside them):
+/// on a loaded two-core machine, four hubs and four Chromiums at once make
+/// every wait slower and no run faster.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// The browser, its driver and axe-core's source, found on this machine;
+/// holding it is this test's turn to use them.
 pub struct Tools {
     /// The Chromium binary.
     pub chromium: PathBuf,
@@ -72,15 +82,17 @@ pub struct Tools {
     pub chromedriver: PathBuf,
     /// `axe.min.js`, injected into each page checked.
     pub axe_js: String,
+    _turn: tokio::sync::MutexGuard<'static, ()>,
 }
 
 fn path_from(var: &str, default: &str) -> PathBuf {
     std::env::var_os(var).map_or_else(|| PathBuf::from(default), PathBuf::from)
 }
 
-/// The tools, or `None` (after saying why) when one is missing and this is
-/// not CI; on CI a missing tool fails the test.
-pub fn tools() -> Option<Tools> {
+/// The tools, once it is this test's turn; or `None` (after saying why)
+/// when one is missing and this is not CI; on CI a missing tool fails the
+/// test.
+pub async fn tools() -> Option<Tools> {
     let chromium = path_from("TUMBLER_CHROMIUM", "/usr/bin/chromium");
     let chromedriver = path_from("TUMBLER_CHROMEDRIVER", "/usr/bin/chromedriver");
     let axe = path_from("TUMBLER_AXE_JS", DEFAULT_AXE_JS);
@@ -109,6 +121,7 @@ pub fn tools() -> Option<Tools> {
             chromium,
             chromedriver,
             axe_js,
+            _turn: ONE_AT_A_TIME.lock().await,
         }),
         _ => {
             let why = format!("browser test needs {}", missing.join(", "));

@@ -10,7 +10,9 @@ use super::hub::Up;
 
 #[tokio::test]
 async fn another_organisation_sees_none_of_the_locks() {
-    let Some(tools) = super::tools() else { return };
+    let Some(tools) = super::tools().await else {
+        return;
+    };
     let started = Instant::now();
     let up = Up::start();
     let email = "owner@other.example";

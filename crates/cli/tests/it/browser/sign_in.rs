@@ -10,7 +10,9 @@ use super::hub::{Up, ADMIN_EMAIL};
 
 #[tokio::test]
 async fn sign_in_and_see_the_demo_locks() {
-    let Some(tools) = super::tools() else { return };
+    let Some(tools) = super::tools().await else {
+        return;
+    };
     let started = Instant::now();
     let up = Up::start();
     let b = Browser::open(&tools, &up.url).await;
