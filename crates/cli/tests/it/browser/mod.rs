@@ -35,9 +35,15 @@
 //!     b.wait_text(Locator::Css("main"), "Sam <script>").await;
 //!     b.axe("people").await;                                // serious/critical fail
 //!     b.shot("20-people").await;                            // NN-what.png
+//!     let mut door = up.console(&up.locks[0].serial).await;  // at the door
+//!     door.send("1234#").await;                             // keypad entry
 //!     b.close().await;
 //! }
 //! ```
+//! Each story starts its own hub (about 1 s) and browser (about 2 s): the
+//! stories change what they find (passwords, bolts), so they share
+//! nothing, and run one at a time ([`tools`] waits for the turn). A story
+//! takes 4–7 s on two cores.
 //! Screenshot numbers are global (01–08 are taken here); pick the next
 //! free ten for a new journey so `docs/screenshots/` reads in order.
 //!
@@ -51,8 +57,7 @@
 //!   where it fails them.
 //! - Screenshots go to `target/screenshots/`, and also to
 //!   `$TUMBLER_SCREENSHOTS` when set (relative to the workspace root):
-//!   `TUMBLER_SCREENSHOTS=docs/screenshots cargo test -p tumbler --test it browser`
-//!   refreshes the committed set.
+//!   `scripts/browser-screenshots.sh` refreshes the committed set this way.
 
 mod account;
 pub mod axe;
