@@ -7,6 +7,7 @@
     clippy::indexing_slicing
 )]
 
+mod browser;
 mod client_errors;
 mod kill_under_load;
 mod settings;
