@@ -158,7 +158,17 @@ async fn claim(hub: &Hub, p: &Principal, site: i64, label: &SavedLabel) -> Strin
             return l.claim_state.to_string();
         }
     }
-    // The lock's MQTT link may still be connecting: a few tries.
+    // Ask only once the lock is on the broker (its availability reached the
+    // hub): a claim sent before it listens waits out the whole claim timeout.
+    for _ in 0..200 {
+        if let Ok(Some(l)) = store.lock_by_serial(&label.serial).await {
+            if l.online {
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // The lock's MQTT link may still be settling: a few tries.
     for _ in 0..3 {
         let req = ClaimRequest {
             serial: label.serial.clone(),

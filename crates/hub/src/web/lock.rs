@@ -121,30 +121,55 @@ pub async fn lock_page(
         (tabs(id, ""))
         (page::notice(q.msg.as_deref()))
         (state_card(&web, &l, &ops, tz.as_deref()))
-        h2 { "Recent operations" }
-        @if ops.is_empty() {
-            p.muted { "None yet." }
-        } @else {
-            div.table-wrap {
-                table.cards {
-                    thead { tr { th { "When" } th { "What" } th { "State" } th { "Detail" } } }
-                    tbody {
-                        @for o in &ops {
-                            tr {
-                                td data-label="When" { (page::time(Some(o.created_at), tz.as_deref())) }
-                                td data-label="What" { (o.kind.as_str()) }
-                                td data-label="State" { (o.state.as_str()) }
-                                td data-label="Detail" { (o.error.as_deref().or(o.waiting.as_deref()).unwrap_or("")) }
+        (recent_ops(id, &ops, tz.as_deref()))
+    };
+    Ok(page::shell(&s, &web, &l.name, Nav::Locks, body)
+        .await
+        .into_response())
+}
+
+/// The lock's recent operations; re-fetched when operations change
+/// (`sse:ops`).
+pub fn recent_ops(id: i64, ops: &[Operation], tz: Option<&str>) -> Markup {
+    html! {
+        section #recent-ops aria-labelledby="recent-ops-h" hx-get=(format!("/locks/{id}/ops")) hx-trigger="sse:ops" hx-swap="outerHTML" {
+            h2 #recent-ops-h { "Recent operations" }
+            @if ops.is_empty() {
+                p.muted { "None yet." }
+            } @else {
+                div.table-wrap {
+                    table.cards {
+                        thead { tr { th { "When" } th { "What" } th { "State" } th { "Detail" } } }
+                        tbody {
+                            @for o in ops {
+                                tr {
+                                    td data-label="When" { (page::time(Some(o.created_at), tz)) }
+                                    td data-label="What" { (o.kind.as_str()) }
+                                    td data-label="State" { (o.state.as_str()) }
+                                    td data-label="Detail" { (o.error.as_deref().or(o.waiting.as_deref()).unwrap_or("")) }
+                                }
                             }
                         }
                     }
                 }
             }
         }
-    };
-    Ok(page::shell(&s, &web, &l.name, Nav::Locks, body)
-        .await
-        .into_response())
+    }
+}
+
+/// `GET /locks/{id}/ops`: the recent operations alone (live updates).
+pub async fn ops_fragment(
+    State(s): State<AppState>,
+    web: Web,
+    WebPath(id): WebPath<i64>,
+) -> WebResult {
+    let l = s.service.get_lock(&web.p, id).await?;
+    let ops = s
+        .service
+        .list_operations(&web.p, Some(id), None, Some(10))
+        .await?;
+    let tz = site_tz(&s, &web, &l).await;
+    Ok(recent_ops(id, &ops, tz.as_deref()).into_response())
 }
 
 /// `GET /locks/{id}/state`: the state card alone (live updates).

@@ -285,6 +285,7 @@ pub const WEB_ROUTES: &[WebRoute] = &[
     w("GET", "/locks/{id}", Some(ANY_ROLE), h!(lock::lock_page)),
     w("GET", "/locks/{id}/state", Some(ANY_ROLE), h!(lock::state_fragment)),
     w("GET", "/locks/{id}/row", Some(ANY_ROLE), h!(dashboard::row_fragment)),
+    w("GET", "/locks/{id}/ops", Some(ANY_ROLE), h!(lock::ops_fragment)),
     w("POST", "/locks/{id}/operate", Some(ADMINS), h!(lock::operate)),
     // -- a lock's other pages --
     w("GET", "/locks/{id}/history", Some(HISTORY), h!(lock_history::history_page)),

@@ -138,9 +138,11 @@ fn case(spec: &WebRoute, t: &Targets, tag: &str) -> Option<(String, Vec<(String,
     let id = match spec.path {
         p if !p.contains("{id}") => None,
         "/account/tokens/{id}/revoke" => Some(t.token),
-        "/locks/{id}" | "/locks/{id}/state" | "/locks/{id}/row" | "/locks/{id}/operate" => {
-            Some(t.lock)
-        }
+        "/locks/{id}"
+        | "/locks/{id}/state"
+        | "/locks/{id}/row"
+        | "/locks/{id}/ops"
+        | "/locks/{id}/operate" => Some(t.lock),
         "/alerts/{id}/ack" => Some(t.alert),
         "/locks/{id}/history"
         | "/locks/{id}/access"
