@@ -17,6 +17,8 @@
 //!   and role), and every use case the HTTP API exposes.
 //! - [`api`]: the axum router, one file per resource, the single
 //!   [`api::ApiError`] and the OpenAPI document.
+//! - [`http`]: the one router: API and web app, fallback, durable answers
+//!   to changes ([`app`]).
 //! - [`web`]: the web app at `/` (maud pages, vendored htmx, server-sent
 //!   events), over the same service layer as [`api`].
 //! - [`broker`]: the embedded MQTT broker (rumqttd) on loopback.
@@ -37,6 +39,7 @@ pub mod broker;
 pub mod clock;
 pub mod config;
 pub mod hashing;
+pub mod http;
 pub mod jobs;
 pub mod model;
 pub mod mqtt;
@@ -49,8 +52,8 @@ pub mod settings;
 pub mod store;
 pub mod web;
 
-pub use api::app;
 pub use clock::{Clock, FixedClock, SystemClock};
+pub use http::app;
 pub use server::{serve, AppState, Hub};
 /// The controller side of the protocol this hub is built on.
 pub use tumbler_control as control;

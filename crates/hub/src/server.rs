@@ -28,7 +28,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     // With connect info, so the login limit can count per client address.
-    let app = crate::api::app(state).into_make_service_with_connect_info::<SocketAddr>();
+    let app = crate::http::app(state).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await
