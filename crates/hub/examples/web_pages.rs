@@ -63,10 +63,13 @@ async fn main() {
             .unwrap()
             .id;
     }
+    let mut person = 0;
     for i in 0..PEOPLE {
-        s.create_person(&owner, &format!("Guest {i}"), false)
+        person = s
+            .create_person(&owner, &format!("Guest {i}"), false)
             .await
-            .unwrap();
+            .unwrap()
+            .id;
     }
     for i in 0..ALERTS {
         s.store()
@@ -103,6 +106,25 @@ async fn main() {
             format!("/locks/{last_lock}/row"),
             false,
         ),
+        (
+            "A lock's history".into(),
+            format!("/locks/{last_lock}/history"),
+            false,
+        ),
+        (
+            "A lock's settings".into(),
+            format!("/locks/{last_lock}/settings"),
+            false,
+        ),
+        ("People".into(), "/people".into(), false),
+        (
+            "Give access: 1,000 doors to choose from".into(),
+            format!("/people/{person}/grant"),
+            false,
+        ),
+        ("Holidays: 1,000 doors".into(), "/holidays".into(), false),
+        ("Alerts".into(), "/alerts".into(), false),
+        ("Admin".into(), "/admin".into(), false),
     ];
     let mut rows = Vec::new();
     let mut baseline = 0.0;
