@@ -13,6 +13,7 @@ use super::{Web, WebResult};
 use super::{WebPath, WebQuery};
 use crate::api::AppState;
 use crate::model::Event;
+use crate::service::access::SlotHolders;
 use crate::service::events::EventQuery;
 
 /// Events per page.
@@ -42,8 +43,9 @@ fn word(v: Option<&Value>) -> String {
     }
 }
 
-/// Who did it, in words.
-fn who(e: &Event) -> String {
+/// Who did it, in words: the person who held the user slot then, where
+/// the hub gave that slot.
+fn who(e: &Event, holders: &SlotHolders) -> String {
     match e.data.get("who") {
         Some(Value::String(s)) => match s.as_str() {
             "Local" => "someone at the door".into(),
@@ -52,7 +54,14 @@ fn who(e: &Event) -> String {
             other => other.to_lowercase(),
         },
         Some(Value::Object(m)) if m.contains_key("User") => {
-            format!("user slot {}", word(m.get("User")))
+            let slot = m.get("User").and_then(Value::as_i64);
+            match slot.and_then(|s| holders.name_at(s, e.at)) {
+                Some(name) => name.to_owned(),
+                None => format!("user slot {}", word(m.get("User"))),
+            }
+        }
+        Some(Value::Object(m)) if m.contains_key("Card") => {
+            format!("hotel card {}", word(m.get("Card")))
         }
         Some(Value::Object(m)) if m.contains_key("Controller") => "a paired controller".into(),
         other => word(other),
@@ -119,6 +128,7 @@ pub async fn history_page(
         )
         .await?;
     let tz = site_tz(&s, &web, &l).await;
+    let holders = s.service.slot_holders(&web.p, id).await?;
     let (events, next) = split(rows);
     let older = next
         .and_then(rfc3339)
@@ -138,7 +148,7 @@ pub async fn history_page(
                             tr {
                                 td data-label="When" { (page::time(Some(e.at), tz.as_deref())) }
                                 td data-label="What" { (e.kind) }
-                                td data-label="Who" { (who(e)) }
+                                td data-label="Who" { (who(e, &holders)) }
                                 td data-label="How" { (word(e.data.get("how"))) }
                                 td data-label="Result" { (result(e)) }
                             }

@@ -119,6 +119,14 @@ async fn reset_reclaim_choose_who_comes_back_and_verify() {
     assert_eq!(pin.len(), 6, "{pin}");
     let keys = format!("{pin}#");
     eventually("Alice's new PIN opens", || opens(&sim, &keys)).await;
+    // The history names her, not her slot.
+    eventually("the history names Alice", || async {
+        b.get(&w.state, &format!("/locks/{lock}/history"))
+            .await
+            .body
+            .contains(r#"<td data-label="Who">Alice</td>"#)
+    })
+    .await;
     assert!(!opens(&sim, "271828#").await, "Alice's pre-reset PIN");
     assert!(!opens(&sim, "314159#").await, "Bob was not chosen");
     let wizard = b.get(&w.state, &format!("/locks/{lock}/recover")).await;

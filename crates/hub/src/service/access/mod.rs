@@ -38,6 +38,8 @@ mod revoke;
 mod status;
 mod verify;
 
+pub use status::SlotHolders;
+
 use crate::model::{
     de_credential_kind, ser_credential_kind, Capacity, ChangeKind, ClaimState, Lock, OpName,
 };

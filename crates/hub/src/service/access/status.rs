@@ -1,8 +1,60 @@
-//! Where a change stands (per door) and who can open a lock now, and why.
+//! Where a change stands (per door), who can open a lock now and why, and
+//! who held a lock's user slot when an event happened.
 
 use super::*;
 
+/// Who held each user slot of one lock over time, from the person-on-door
+/// rows (removed ones included): names the person behind an event's user
+/// slot at the event's time.
+#[derive(Debug, Clone, Default)]
+pub struct SlotHolders {
+    /// (slot, state, last change, person's name), oldest assignment first.
+    rows: Vec<(i64, DoorState, i64, String)>,
+}
+
+impl SlotHolders {
+    /// The person who held `slot` at `at_ms`: the first assignment of the
+    /// slot not removed before then. `None` for a slot the hub never gave
+    /// (a code enrolled at the keypad).
+    pub fn name_at(&self, slot: i64, at_ms: i64) -> Option<&str> {
+        self.rows
+            .iter()
+            .filter(|r| r.0 == slot)
+            .find(|r| r.1 != DoorState::Removed || r.2 >= at_ms)
+            .map(|r| r.3.as_str())
+    }
+}
+
 impl Service {
+    /// Who held each user slot of a lock, to name the people in its history
+    /// (owners, managers, support).
+    pub async fn slot_holders(
+        &self,
+        p: &Principal,
+        lock_id: i64,
+    ) -> Result<SlotHolders, ServiceError> {
+        self.require(p, HISTORY)?;
+        self.own_lock(p, lock_id).await?;
+        let mut names: BTreeMap<i64, String> = BTreeMap::new();
+        let mut rows = Vec::new();
+        for d in self.store.doors_of_lock(lock_id).await? {
+            let name = match names.get(&d.person_id) {
+                Some(n) => n.clone(),
+                None => {
+                    let n = self
+                        .store
+                        .get_person(p.org_id, d.person_id)
+                        .await?
+                        .map_or_else(|| format!("person {}", d.person_id), |x| x.name);
+                    names.insert(d.person_id, n.clone());
+                    n
+                }
+            };
+            rows.push((d.slot, d.state, d.updated_at, name));
+        }
+        Ok(SlotHolders { rows })
+    }
+
     /// A batch's progress and per-door results (states refreshed). With
     /// `with_doors` false only the counts (cheap to poll on 10,000 doors).
     pub async fn batch_status(
@@ -156,5 +208,26 @@ impl Service {
             });
         }
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_slot_names_whoever_held_it_at_the_time() {
+        let h = SlotHolders {
+            rows: vec![
+                (3, DoorState::Removed, 1_000, "Ann".into()),
+                (3, DoorState::Set, 2_000, "Bob".into()),
+                (4, DoorState::Set, 500, "Cy".into()),
+            ],
+        };
+        assert_eq!(h.name_at(3, 900), Some("Ann"));
+        assert_eq!(h.name_at(3, 1_000), Some("Ann"));
+        assert_eq!(h.name_at(3, 1_001), Some("Bob"));
+        assert_eq!(h.name_at(4, 10), Some("Cy"));
+        assert_eq!(h.name_at(5, 10), None);
     }
 }
