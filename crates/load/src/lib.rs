@@ -95,6 +95,9 @@ pub struct Options {
     pub claim_concurrency: usize,
     /// Lock connections started per 100 ms.
     pub connect_per_100ms: usize,
+    /// Hub processes on the one database (more than one needs PostgreSQL
+    /// and an external broker); API calls go to them in turn.
+    pub hubs: usize,
 }
 
 impl Options {
@@ -117,6 +120,7 @@ impl Options {
             http_samples: 1000,
             claim_concurrency: 8,
             connect_per_100ms: 50,
+            hubs: 1,
         }
     }
 }
@@ -149,7 +153,9 @@ fn round(x: f64) -> f64 {
 
 struct Api {
     http: reqwest::Client,
-    base: String,
+    /// One base URL per hub; calls go to them in turn.
+    bases: Vec<String>,
+    next: std::sync::atomic::AtomicUsize,
     token: String,
 }
 
@@ -160,9 +166,14 @@ impl Api {
         path: &str,
         body: Option<Value>,
     ) -> anyhow::Result<(u16, Value)> {
+        let i = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let base = self
+            .bases
+            .get(i % self.bases.len().max(1))
+            .ok_or_else(|| anyhow!("no hub"))?;
         let mut req = self
             .http
-            .request(method, format!("{}/api/v1{path}", self.base))
+            .request(method, format!("{base}/api/v1{path}"))
             .bearer_auth(&self.token);
         if let Some(b) = body {
             req = req.json(&b);
@@ -223,29 +234,39 @@ pub async fn run(o: &Options, progress: &(dyn Fn(&str) + Sync)) -> anyhow::Resul
             Some(format!("tumbler_load_{}", random_hex(4))),
         ),
     };
-    let config = HubConfig {
-        listen: "127.0.0.1:0".parse()?,
-        database,
-        mqtt,
-        password: PasswordParams::fast_for_tests(),
-        worker_id: format!("load-{}", random_hex(3)),
-        pg_schema: pg_schema.clone(),
-        manufacturer_key: None,
-        binding_key: Some(BindingKey::new(key)),
-        resend_after: DEFAULT_RESEND_AFTER,
-    };
-    let started = Hub::start(config, Arc::new(SystemClock))
-        .await
-        .context("starting the hub");
-    let result = match started {
-        Ok(hub) => {
-            // Boxed: the scenarios make one large future (a test thread's stack is 2 MiB).
-            let r = Box::pin(run_on(o, &hub, dir.path(), progress)).await;
-            hub.shutdown().await;
-            r
+    if o.hubs > 1 && (o.database.is_none() || o.broker.is_none()) {
+        bail!("--hubs above 1 needs --database postgres://… and --broker mqtt://…");
+    }
+    let mut hubs = Vec::new();
+    let mut started = Ok(());
+    for n in 0..o.hubs.max(1) {
+        let config = HubConfig {
+            listen: "127.0.0.1:0".parse()?,
+            database: database.clone(),
+            mqtt: mqtt.clone(),
+            password: PasswordParams::fast_for_tests(),
+            worker_id: format!("load-{}-{n}", random_hex(3)),
+            pg_schema: pg_schema.clone(),
+            manufacturer_key: None,
+            binding_key: Some(BindingKey::new(key)),
+            resend_after: DEFAULT_RESEND_AFTER,
+        };
+        match Hub::start(config, Arc::new(SystemClock)).await {
+            Ok(hub) => hubs.push(hub),
+            Err(e) => {
+                started = Err(anyhow::Error::from(e).context("starting a hub"));
+                break;
+            }
         }
+    }
+    let result = match started {
+        // Boxed: the scenarios make one large future (a test thread's stack is 2 MiB).
+        Ok(()) => Box::pin(run_on(o, &hubs, dir.path(), progress)).await,
         Err(e) => Err(e),
     };
+    for hub in hubs {
+        hub.shutdown().await;
+    }
     if let (Some(url), Some(schema)) = (&o.database, &pg_schema) {
         drop_schema(url, schema).await?;
     }
@@ -276,10 +297,11 @@ async fn drop_schema(url: &str, schema: &str) -> anyhow::Result<()> {
 
 async fn run_on(
     o: &Options,
-    hub: &Hub,
+    hubs: &[Hub],
     data_dir: &std::path::Path,
     progress: &(dyn Fn(&str) + Sync),
 ) -> anyhow::Result<Value> {
+    let hub = hubs.first().ok_or_else(|| anyhow!("no hub"))?;
     let password = format!("load-{}", random_hex(8));
     let email = "load@tumbler.local";
     let b = hub
@@ -288,7 +310,11 @@ async fn run_on(
         .bootstrap_org("Load", "Site", "UTC", email, &password)
         .await?;
     let http = reqwest::Client::new();
-    let base = format!("http://{}", hub.http_addr);
+    let bases: Vec<String> = hubs
+        .iter()
+        .map(|h| format!("http://{}", h.http_addr))
+        .collect();
+    let base = bases.first().cloned().unwrap_or_default();
     let login: Value = http
         .post(format!("{base}/api/v1/login"))
         .json(&json!({"email": email, "password": password}))
@@ -298,7 +324,8 @@ async fn run_on(
         .await?;
     let api = Arc::new(Api {
         http,
-        base,
+        bases,
+        next: std::sync::atomic::AtomicUsize::new(0),
         token: login["token"]
             .as_str()
             .ok_or_else(|| anyhow!("login: {login}"))?
@@ -314,6 +341,7 @@ async fn run_on(
         "locks": o.locks,
         "broker": match &o.broker { None => "builtin".to_owned(), Some((h, p)) => format!("mqtt://{h}:{p}") },
         "cpus": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
+        "hubs": hubs.len(),
     });
 
     // The fleet, connected and claimed.

@@ -42,6 +42,10 @@ struct Args {
     /// Lock connections started per 100 ms.
     #[arg(long, default_value_t = 50)]
     connect_per_100ms: usize,
+    /// Hub processes on one database (above 1: needs `--database
+    /// postgres://…` and `--broker mqtt://…`); API calls go to them in turn.
+    #[arg(long, default_value_t = 1)]
+    hubs: usize,
     /// Write the figures here (JSON).
     #[arg(long)]
     out: Option<PathBuf>,
@@ -79,6 +83,7 @@ async fn main() -> anyhow::Result<()> {
         other => return Err(anyhow!("--database: sqlite or postgres://…, not {other:?}")),
     };
     o.connect_per_100ms = a.connect_per_100ms;
+    o.hubs = a.hubs;
     let broker =
         tumbler_hub::config::MqttConfig::parse(&a.broker).map_err(|e| anyhow!("--broker: {e}"))?;
     if let tumbler_hub::config::MqttConfig::External { host, port, .. } = broker {
