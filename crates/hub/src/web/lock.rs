@@ -45,7 +45,13 @@ pub fn tabs(id: i64, current: &str) -> Markup {
 
 /// The lock's live state card: re-fetched when the lock or an operation
 /// changes (`sse:lock-ID`, `sse:ops`).
-pub fn state_card(web: &Web, l: &Lock, ops: &[Operation], tz: Option<&str>) -> Markup {
+pub fn state_card(
+    web: &Web,
+    l: &Lock,
+    ops: &[Operation],
+    tz: Option<&str>,
+    pin_required: bool,
+) -> Markup {
     let can_operate = matches!(web.p.role, Role::Owner | Role::Manager);
     let claimed = l.claim_state == ClaimState::Claimed;
     let pending: Vec<&Operation> = ops
@@ -76,6 +82,9 @@ pub fn state_card(web: &Web, l: &Lock, ops: &[Operation], tz: Option<&str>) -> M
                         form.inline method="post" action=(format!("/locks/{}/operate", l.id)) hx-post=(format!("/locks/{}/operate", l.id)) hx-target="#lock-state" hx-swap="outerHTML" {
                             (page::csrf_field(web))
                             input type="hidden" name="kind" value=(kind);
+                            @if pin_required {
+                                label { "PIN (this lock asks for one)" input type="password" name="pin" inputmode="numeric" autocomplete="off" pattern="[0-9]{1,16}" required; }
+                            }
                             button.spin type="submit" { (label) }
                         }
                     }
@@ -90,6 +99,17 @@ pub fn state_card(web: &Web, l: &Lock, ops: &[Operation], tz: Option<&str>) -> M
             }
         }
     }
+}
+
+/// True if the lock asks for a PIN with remote lock and unlock (its
+/// `require_pin_for_remote_operation` setting, as last reported).
+async fn pin_required(s: &AppState, web: &Web, id: i64) -> bool {
+    s.service.lock_settings(&web.p, id).await.is_ok_and(|set| {
+        set.settings.iter().any(|v| {
+            v.name == "require_pin_for_remote_operation"
+                && v.value == Some(serde_json::Value::Bool(true))
+        })
+    })
 }
 
 async fn site_tz(s: &AppState, web: &Web, l: &Lock) -> Option<String> {
@@ -120,7 +140,7 @@ pub async fn lock_page(
     let body = html! {
         (tabs(id, ""))
         (page::notice(q.msg.as_deref()))
-        (state_card(&web, &l, &ops, tz.as_deref()))
+        (state_card(&web, &l, &ops, tz.as_deref(), pin_required(&s, &web, id).await))
         (recent_ops(id, &ops, tz.as_deref()))
     };
     Ok(page::shell(&s, &web, &l.name, Nav::Locks, body)
@@ -184,7 +204,8 @@ pub async fn state_fragment(
         .list_operations(&web.p, Some(id), None, Some(10))
         .await?;
     let tz = site_tz(&s, &web, &l).await;
-    Ok(state_card(&web, &l, &ops, tz.as_deref()).into_response())
+    let pin = pin_required(&s, &web, id).await;
+    Ok(state_card(&web, &l, &ops, tz.as_deref(), pin).into_response())
 }
 
 /// The lock/unlock form.
@@ -194,8 +215,8 @@ pub struct OperateForm {
     pin: Option<String>,
 }
 
-/// `POST /locks/{id}/operate`: queues a lock or unlock; htmx gets the new
-/// state card, a plain form the page again.
+/// `POST /locks/{id}/operate`: queues a lock, unlock or restart (reboot);
+/// htmx gets the new state card, a plain form the page again.
 pub async fn operate(
     State(s): State<AppState>,
     web: Web,
@@ -203,11 +224,11 @@ pub async fn operate(
     Form(f): Form<OperateForm>,
 ) -> WebResult {
     let kind = match f.kind.as_str() {
-        "lock" | "unlock" => f.kind.clone(),
+        "lock" | "unlock" | "reboot" => f.kind.clone(),
         _ => {
             return Err(crate::service::ServiceError::Invalid {
                 field: "kind",
-                reason: "lock or unlock".into(),
+                reason: "lock, unlock or reboot".into(),
             }
             .into())
         }

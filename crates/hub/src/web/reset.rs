@@ -145,6 +145,17 @@ pub async fn reset_page(
         } @else if l.claim_state != ClaimState::Claimed {
             p.notice role="status" { "This lock is " (l.claim_state.as_str()) "." }
         }
+        @if l.claim_state == ClaimState::Claimed {
+            section.panel aria-labelledby="h-reboot" {
+                h2 #h-reboot { "Restart (soft reset)" }
+                p { "The lock restarts as after a battery change: nothing is erased, codes, cards and settings stay. Try this first when it misbehaves." }
+                form.inline method="post" action=(format!("/locks/{id}/operate")) {
+                    (page::csrf_field(&web))
+                    input type="hidden" name="kind" value="reboot";
+                    button type="submit" { "Restart the lock" }
+                }
+            }
+        }
         @for a in ACTIONS.iter().copied().filter(|a| allowed(&web, *a)) {
             @let dlg = format!("dialog-{}", a.name());
             section.panel aria-labelledby=(format!("h-{}", a.name())) {

@@ -418,3 +418,53 @@ async fn history_pages_back_through_every_event_once() {
         .await;
     assert!(bad.status.is_client_error(), "{}", bad.status);
 }
+
+#[tokio::test]
+async fn a_lock_that_asks_for_a_pin_gets_one_with_unlock_and_restart_keeps_everything() {
+    let app = TestApp::sqlite().await.unwrap();
+    let a = org(&app, "acme").await;
+    let b = Browser::new(a.token(Role::Owner));
+    let page = b.get(&app, &format!("/locks/{}", a.lock_id)).await;
+    assert!(
+        !page.body.contains(r#"name="pin""#),
+        "no PIN asked by default"
+    );
+    let settings = Settings {
+        require_pin_for_remote: true,
+        ..Settings::default()
+    };
+    let now = app.service().now_ms();
+    app.service()
+        .store()
+        .set_lock_settings(a.lock_id, &to_named(&settings), now)
+        .await
+        .unwrap();
+    let page = b.get(&app, &format!("/locks/{}", a.lock_id)).await;
+    assert!(page.body.contains(r#"name="pin""#), "{}", page.body);
+    let path = format!("/locks/{}/operate", a.lock_id);
+    let sent = b
+        .post(&app, &path, &[("kind", "unlock"), ("pin", "4826")])
+        .await;
+    assert_eq!(sent.status, StatusCode::SEE_OTHER, "{}", sent.body);
+    let queued = ops(&app, &a).await;
+    assert_eq!(queued.first().map(|o| o.kind), Some(OpName::Unlock));
+    assert!(
+        !format!("{queued:?}").contains("4826"),
+        "the PIN is not stored in the clear"
+    );
+    // The reset page offers a restart first; it queues a reboot.
+    let reset = b.get(&app, &format!("/locks/{}/reset", a.lock_id)).await;
+    assert!(reset.body.contains("Restart the lock"), "{}", reset.body);
+    let restart = b.post(&app, &path, &[("kind", "reboot")]).await;
+    assert_eq!(restart.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        ops(&app, &a).await.first().map(|o| o.kind),
+        Some(OpName::Reboot)
+    );
+    let bad = b.post(&app, &path, &[("kind", "factory_reset")]).await;
+    assert_eq!(
+        bad.status,
+        StatusCode::BAD_REQUEST,
+        "no reset through the quick form"
+    );
+}
