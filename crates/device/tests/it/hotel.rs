@@ -242,6 +242,27 @@ fn card_file_content_is_binary_or_hex_within_a_card_and_the_uid_names_the_number
         card_file::uid(&image).0,
         [0x04, b'H', b'C', 0x01, 0x02, 0x03, 0x04]
     );
+    // The sizes docs/design/hotel-cards.md states: a typical guest card, and the widest card.
+    let typical = guest(1001, 1_780_000_000, 0, 1_780_259_200);
+    assert_eq!(seal(&typical, &key).unwrap().len(), 91);
+    let widest = CardBody {
+        version: VERSION,
+        property: u32::MAX,
+        number: u32::MAX,
+        kind: CardKind::Guest {
+            door: u32::MAX,
+            stay: u32::MAX,
+            generation: u8::MAX,
+        },
+        from: u32::MAX,
+        until: u32::MAX,
+        hours: Hours {
+            days: u8::MAX,
+            from_min: u16::MAX,
+            to_min: u16::MAX,
+        },
+    };
+    assert_eq!(seal(&widest, &key).unwrap().len(), 105);
     // Not a card's image: a UID all the same, for number 0.
     assert_eq!(card_file::uid(b"junk").0, [0x04, b'H', b'C', 0, 0, 0, 0]);
 }
