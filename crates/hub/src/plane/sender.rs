@@ -229,3 +229,40 @@ impl OperationSender for ProtoSender {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn set_hotel_door_params_are_a_door_or_null_and_nothing_else() {
+        let door = json!({"key": "5a".repeat(32), "property": 7, "door": 101,
+            "guest_room": true, "floor": 1, "zone": 2, "building": 3});
+        assert_eq!(
+            hotel_door(&json!({ "door": door })),
+            Some(Some(HotelDoor {
+                key: [0x5a; 32],
+                property: 7,
+                door: 101,
+                guest_room: true,
+                floor: 1,
+                zone: 2,
+                building: 3,
+            }))
+        );
+        assert_eq!(hotel_door(&json!({ "door": null })), Some(None));
+        assert_eq!(hotel_door(&json!({})), None, "no door at all");
+        for (field, bad) in [
+            ("key", json!("5a".repeat(31))),
+            ("key", json!("zz".repeat(32))),
+            ("property", json!(u64::from(u32::MAX) + 1)),
+            ("floor", json!(70_000)),
+            ("guest_room", json!("yes")),
+        ] {
+            let mut d = door.clone();
+            d[field] = bad;
+            assert_eq!(hotel_door(&json!({ "door": d })), None, "{field}");
+        }
+    }
+}
