@@ -172,6 +172,51 @@ async fn guest_cards_override_deny_and_check_out_at_the_door() {
 }
 
 #[tokio::test]
+async fn master_opens_the_room_and_only_emergency_opens_in_privacy_mode() {
+    let broker = tumbler_testkit::broker::embedded_broker();
+    let mut h = Harness::start("hotel-staff", &broker).await;
+    h.claim().await;
+    let key = property_key();
+    let door = room_101(key.verifying_key().to_bytes());
+    assert!(ok(&h.command(p::Command::SetHotelDoor(Some(door))).await));
+    let dir = tempfile::tempdir().unwrap();
+    let now = unix_now();
+    let staff = |number, kind| CardBody {
+        kind,
+        ..guest(number, now - DAY, 0, now + 30 * DAY)
+    };
+    let master = card_file(
+        dir.path(),
+        "master.card",
+        &staff(9001, CardKind::Master),
+        &key,
+    );
+    let other_floor = card_file(
+        dir.path(),
+        "floor2.card",
+        &staff(9002, CardKind::Floor(2)),
+        &key,
+    );
+    let emergency = card_file(
+        dir.path(),
+        "emergency.card",
+        &staff(9003, CardKind::Emergency),
+        &key,
+    );
+    h.expect(&present(&master), GRANTED).await;
+    h.say("wait 60s").await;
+    h.expect(&present(&other_floor), DENIED).await;
+    assert!(ok(&h
+        .command(p::Command::SetOperatingMode(p::OperatingMode::Privacy))
+        .await));
+    h.expect(&present(&master), DENIED).await;
+    h.expect(&present(&emergency), GRANTED).await;
+    let up = h.wait_up(10, |m| logged(m, 9003, true)).await;
+    assert!(up.is_some(), "the emergency opening is in the audit log");
+    h.stop().await;
+}
+
+#[tokio::test]
 async fn card_files_that_are_not_cards_change_nothing_and_bad_doors_are_refused() {
     let broker = tumbler_testkit::broker::embedded_broker();
     let mut h = Harness::start("hotel-bad", &broker).await;
