@@ -232,7 +232,29 @@ pub fn command(c: &p::Command) -> Result<l::Command, MapError> {
         },
         p::Command::GetStatus => l::Command::GetStatus,
         p::Command::RequestSelfCheck { challenge } => l::Command::SelfCheck { nonce: *challenge },
+        p::Command::SetHotelDoor(door) => l::Command::SetHotelDoor(match door {
+            Some(d) => Some(hotel_door(d)?),
+            None => None,
+        }),
+        p::Command::DenyCard { number } => l::Command::DenyCard { number: *number },
         _ => return Err(MapError::Unsupported),
+    })
+}
+
+/// The lock's hotel configuration from the wire's. A key that is not an Ed25519 public key
+/// is refused here: the lock would take it and then refuse every card.
+pub fn hotel_door(d: &p::HotelDoor) -> Result<l::hotel::HotelDoor, MapError> {
+    ed25519_dalek::VerifyingKey::from_bytes(&d.key).map_err(|_| MapError::InvalidArgument)?;
+    Ok(l::hotel::HotelDoor {
+        key: d.key,
+        door: l::hotel::Door {
+            property: d.property,
+            door: d.door,
+            guest_room: d.guest_room,
+            floor: d.floor,
+            zone: d.zone,
+            building: d.building,
+        },
     })
 }
 

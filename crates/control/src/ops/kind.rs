@@ -5,9 +5,9 @@ use core::fmt;
 
 use serde::{Deserialize, Serialize};
 use tumbler_proto::{
-    Command, ControllerId, Credential, CredentialSlot, HolidaySchedule, Name, OperatingMode, Pin,
-    PublicKeyBytes, ResetToken, Role, Settings, TimeRule, UserIndex, UserRecord, WeekDaySchedule,
-    YearDaySchedule,
+    Command, ControllerId, Credential, CredentialSlot, HolidaySchedule, HotelDoor, Name,
+    OperatingMode, Pin, PublicKeyBytes, ResetToken, Role, Settings, TimeRule, UserIndex,
+    UserRecord, WeekDaySchedule, YearDaySchedule,
 };
 use zeroize::Zeroize;
 
@@ -205,6 +205,17 @@ pub enum OpKind {
         /// First slot.
         from_user: UserIndex,
     },
+    /// Make the lock a hotel door taking the property's signed cards (or an ordinary
+    /// lock again: `None`); the door's card memory starts empty.
+    SetHotelDoor {
+        /// The property's public card key and the door's place.
+        door: Option<HotelDoor>,
+    },
+    /// Refuse a hotel card from now on (a lost card).
+    DenyCard {
+        /// The card's number.
+        number: u32,
+    },
 }
 
 /// Why an [`OpKind`] cannot become a command.
@@ -314,6 +325,8 @@ impl OpKind {
             OpKind::GetSlotDigests { from_user } => Command::GetSlotDigests {
                 from_user: *from_user,
             },
+            OpKind::SetHotelDoor { door } => Command::SetHotelDoor(*door),
+            OpKind::DenyCard { number } => Command::DenyCard { number: *number },
         })
     }
 

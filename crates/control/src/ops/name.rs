@@ -93,6 +93,10 @@ op_names! {
         GetCapabilities => "get_capabilities",
         /// [`OpKind::GetSlotDigests`].
         GetSlotDigests => "get_slot_digests",
+        /// [`OpKind::SetHotelDoor`].
+        SetHotelDoor => "set_hotel_door",
+        /// [`OpKind::DenyCard`].
+        DenyCard => "deny_card",
 }
 
 impl core::fmt::Display for OpName {
@@ -135,6 +139,8 @@ impl OpKind {
             OpKind::GetStatus => OpName::GetStatus,
             OpKind::GetCapabilities => OpName::GetCapabilities,
             OpKind::GetSlotDigests { .. } => OpName::GetSlotDigests,
+            OpKind::SetHotelDoor { .. } => OpName::SetHotelDoor,
+            OpKind::DenyCard { .. } => OpName::DenyCard,
         }
     }
 }

@@ -214,6 +214,42 @@ fn op_kinds_map_to_commands_and_serialise() {
 }
 
 #[test]
+fn hotel_ops_become_the_hotel_commands_and_round_trip_as_json() {
+    let door = HotelDoor {
+        key: [7; 32],
+        property: 7,
+        door: 101,
+        guest_room: true,
+        floor: 1,
+        zone: 2,
+        building: 3,
+    };
+    let set = OpKind::SetHotelDoor { door: Some(door) };
+    assert_eq!(
+        set.to_command(0).unwrap(),
+        Command::SetHotelDoor(Some(door))
+    );
+    assert_eq!(
+        OpKind::SetHotelDoor { door: None }.to_command(0).unwrap(),
+        Command::SetHotelDoor(None)
+    );
+    let deny = OpKind::DenyCard { number: 1001 };
+    assert_eq!(
+        deny.to_command(0).unwrap(),
+        Command::DenyCard { number: 1001 }
+    );
+    assert_eq!(
+        serde_json::to_string(&deny).unwrap(),
+        r#"{"deny_card":{"number":1001}}"#
+    );
+    for k in [set, deny] {
+        let json = serde_json::to_string(&k).unwrap();
+        assert_eq!(serde_json::from_str::<OpKind>(&json).unwrap(), k);
+        assert!(!k.is_destructive() && !k.carries_secret());
+    }
+}
+
+#[test]
 fn factory_reset_summary_names_what_goes_and_what_stays() {
     let s = factory_reset_summary();
     for word in [
@@ -318,6 +354,8 @@ fn op_names_are_pinned_and_match_the_json_tag() {
             "get_status",
             "get_capabilities",
             "get_slot_digests",
+            "set_hotel_door",
+            "deny_card",
         ]
     );
     for n in OpName::ALL {
@@ -334,6 +372,8 @@ fn op_names_are_pinned_and_match_the_json_tag() {
         OpKind::ClearUser { index: Some(3) },
         OpKind::LogFetch { from_seq: 7 },
         OpKind::GetSlotDigests { from_user: 1 },
+        OpKind::SetHotelDoor { door: None },
+        OpKind::DenyCard { number: 1001 },
     ] {
         let v = serde_json::to_value(&k).unwrap();
         let tag = match &v {

@@ -115,7 +115,7 @@ where
         if trimmed == "quit" || trimmed == "exit" {
             break;
         }
-        let answer = client.console_line(trimmed).await?;
+        let answer = client.console_line(&card_path_from_here(trimmed)).await?;
         output.write_all(answer.as_bytes()).await?;
         if !answer.ends_with('\n') {
             output.write_all(b"\n").await?;
@@ -123,6 +123,20 @@ where
         output.flush().await?;
     }
     Ok(())
+}
+
+/// `card @PATH` with a relative path names a file relative to where the person typed it, not
+/// to where the lock runs: the line is sent with the path made absolute. Other lines as typed.
+pub fn card_path_from_here(line: &str) -> String {
+    match crate::console::parse(line) {
+        Ok(crate::console::Command::CardImage(p)) if p.is_relative() => {
+            match std::path::absolute(&p) {
+                Ok(abs) => format!("card @{}", abs.display()),
+                Err(_) => line.to_string(),
+            }
+        }
+        _ => line.to_string(),
+    }
 }
 
 /// `tumbler sim console <lock>`: resolves `lock` and relays the terminal's lines to it.

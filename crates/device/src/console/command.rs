@@ -1,6 +1,7 @@
 //! Parsing console lines into commands. Pure: no I/O, no time.
 
 use crate::hw::rfid::{CardError, CardUid};
+use std::path::PathBuf;
 use std::time::Duration;
 
 /// One thing a person can do to (or ask of) the lock.
@@ -17,6 +18,9 @@ pub enum Command {
     ProgramButton,
     /// Present an RFID card.
     Card(CardUid),
+    /// Present a hotel key card whose signed image is stored in this file (binary, or hex
+    /// text); its UID is derived from the card's number (see [`super::card_file`]).
+    CardImage(PathBuf),
     /// Place finger N on the sensor.
     Finger(u32),
     /// Enrol finger N on the sensor (the sensor takes a template; the lock must then accept it).
@@ -96,6 +100,8 @@ commands:
   press-reset      quick press of the reset button (reboot)
   program-button   press the interior program button
   card <uid>       present an RFID card, e.g. card 04a1b2c3
+  card @<file>     present a hotel key card whose signed image is in a file (binary as the
+                   hub writes it, or hex text), e.g. card @room101-a.card
   finger <n>       place finger n on the sensor
   enrol-finger <n> let the sensor take a template of finger n
   pull-battery     take the battery out
@@ -204,6 +210,20 @@ pub fn parse(line: &str) -> Result<Command, ParseError> {
         }
         "press-reset" => no_more("press-reset", rest, Command::PressReset),
         "program-button" => no_more("program-button", rest, Command::ProgramButton),
+        "card" if rest.first().is_some_and(|a| a.starts_with('@')) => {
+            // The rest of the line is the path (it may contain spaces).
+            let path = line
+                .split_once('@')
+                .map(|(_, p)| p.trim())
+                .unwrap_or_default();
+            if path.is_empty() {
+                return Err(ParseError::MissingArgument {
+                    command: "card",
+                    expected: "a card file after @, e.g. card @room101-a.card",
+                });
+            }
+            Ok(Command::CardImage(PathBuf::from(path)))
+        }
         "card" => {
             let a = one_arg("card", rest, "a card UID, e.g. card 04a1b2c3")?;
             CardUid::parse(a)

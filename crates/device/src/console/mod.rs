@@ -3,8 +3,10 @@
 //! # Layout
 //! - [`command`]: parsing one line (`1234#`, `hold-reset 12s`, `card 04a1b2c3`, …) into a
 //!   [`Command`], with a clear message for anything else.
+//! - [`card_file`]: hotel key card files for `card @PATH` (read, size-checked, the UID).
 //! - [`client`]: attaching to a running lock over its local link and relaying lines.
 
+pub mod card_file;
 pub mod client;
 pub mod command;
 

@@ -109,6 +109,26 @@ impl SimLock {
                     )),
                 }
             }
+            Console::CardImage(path) => match console::card_file::read(&path) {
+                Ok(image) => {
+                    let uid = self.hw.rfid.present(console::card_file::uid(&image));
+                    self.hw.battery.drain(Drain::Sensor);
+                    match (
+                        heapless::Vec::from_slice(&uid.0),
+                        heapless::Vec::from_slice(&image),
+                    ) {
+                        (Ok(uid), Ok(image)) => {
+                            self.step(l::Input::Card {
+                                uid,
+                                payload: Some(image),
+                            });
+                        }
+                        // Not reached: the UID has 7 bytes and `read` bounds the image.
+                        _ => extra.push(format!("the reader cannot read the card in {}", path.display())),
+                    }
+                }
+                Err(e) => extra.push(e.to_string()),
+            },
             Console::Finger(n) => {
                 self.hw.battery.drain(Drain::Sensor);
                 let touch = self.hw.finger.place(n);

@@ -1,7 +1,7 @@
 //! The console language: every command of the issue parses; anything else gets a clear message.
 
 use std::time::Duration;
-use tumbler_device::console::{parse, parse_duration, Command, ParseError};
+use tumbler_device::console::{parse, parse_duration, Command, ParseError, HELP};
 
 #[test]
 fn every_documented_command_parses() {
@@ -34,6 +34,14 @@ fn every_documented_command_parses() {
         ("log", Command::Log),
         ("help", Command::Help),
         ("  STATUS  ", Command::Status),
+        (
+            "card @room101-a.card",
+            Command::CardImage("room101-a.card".into()),
+        ),
+        (
+            "card @/tmp/front desk/101.card ",
+            Command::CardImage("/tmp/front desk/101.card".into()),
+        ),
     ];
     for (line, want) in cases {
         assert_eq!(parse(line).unwrap(), want, "{line}");
@@ -55,6 +63,22 @@ fn bad_input_gets_a_clear_message() {
     assert!(msg("card zz").contains("hexadecimal"));
     assert!(msg("finger thumb").contains("not a finger number"));
     assert!(msg("jam now").contains("takes no further arguments"));
+    assert!(msg("card @").contains("needs a card file after @"));
+    assert!(msg("card 04a1 @x.card").contains("takes no further arguments"));
+}
+
+#[test]
+fn help_lists_hotel_card_files_and_a_relative_card_file_is_sent_absolute() {
+    assert!(HELP.contains("card @<file>"));
+    let sent = tumbler_device::console::client::card_path_from_here("card @room101-a.card");
+    let here = std::env::current_dir().unwrap().join("room101-a.card");
+    assert_eq!(sent, format!("card @{}", here.display()));
+    for as_typed in ["card @/tmp/a.card", "card 04a1b2", "1234#"] {
+        assert_eq!(
+            tumbler_device::console::client::card_path_from_here(as_typed),
+            as_typed
+        );
+    }
 }
 
 #[test]

@@ -17,6 +17,7 @@ mod console_parse;
 mod flash_damage;
 mod fleet;
 mod harness;
+mod hotel;
 mod hw;
 mod local_link;
 mod log_fetch;

@@ -4,7 +4,7 @@
 //! `tumbler/v1/<serial>/down`. A retry reseals under the same command id so
 //! the lock answers it from its dedup cache instead of applying it twice.
 
-use tumbler_control::proto::{Credential, CredentialSlot, Pin};
+use tumbler_control::proto::{Credential, CredentialSlot, HotelDoor, Pin};
 use tumbler_control::{OpKind, SecretPin};
 
 use super::LockPlane;
@@ -75,8 +75,44 @@ fn op_kind(plane: &LockPlane, op: &Operation) -> Result<OpKind, String> {
                 .ok_or("bad_params")?;
             OpKind::SelfCheck { challenge: c }
         }
+        OpName::SetHotelDoor => OpKind::SetHotelDoor {
+            door: hotel_door(&op.params).ok_or("bad_params")?,
+        },
+        OpName::DenyCard => OpKind::DenyCard {
+            number: op
+                .params
+                .get("number")
+                .and_then(|v| v.as_u64())
+                .and_then(|v| u32::try_from(v).ok())
+                .ok_or("bad_params")?,
+        },
         other => access_kind(plane, op).ok_or_else(|| format!("unsupported_kind: {other}"))??,
     })
+}
+
+/// A `set_hotel_door` operation's door: `params.door` is `null` (an ordinary lock
+/// again) or `{"key": <64 hex digits: the property's Ed25519 public key>, "property",
+/// "door", "guest_room", "floor", "zone", "building"}`; `None` if malformed.
+fn hotel_door(params: &serde_json::Value) -> Option<Option<HotelDoor>> {
+    let d = params.get("door")?;
+    if d.is_null() {
+        return Some(None);
+    }
+    let num = |k: &str| d.get(k).and_then(|v| v.as_u64());
+    let small = |k: &str| num(k).and_then(|v| u16::try_from(v).ok());
+    let key = d
+        .get("key")
+        .and_then(|v| v.as_str())
+        .and_then(|s| unhex(s).ok())?;
+    Some(Some(HotelDoor {
+        key: <[u8; 32]>::try_from(key.as_slice()).ok()?,
+        property: num("property").and_then(|v| u32::try_from(v).ok())?,
+        door: num("door").and_then(|v| u32::try_from(v).ok())?,
+        guest_room: d.get("guest_room").and_then(|v| v.as_bool())?,
+        floor: small("floor")?,
+        zone: small("zone")?,
+        building: small("building")?,
+    }))
 }
 
 /// Operations queued by the access layer: an `OpKind` in `params.op`, or a
@@ -191,5 +227,42 @@ impl OperationSender for ProtoSender {
             self.plane.challenge_quietly(serial).await;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn set_hotel_door_params_are_a_door_or_null_and_nothing_else() {
+        let door = json!({"key": "5a".repeat(32), "property": 7, "door": 101,
+            "guest_room": true, "floor": 1, "zone": 2, "building": 3});
+        assert_eq!(
+            hotel_door(&json!({ "door": door })),
+            Some(Some(HotelDoor {
+                key: [0x5a; 32],
+                property: 7,
+                door: 101,
+                guest_room: true,
+                floor: 1,
+                zone: 2,
+                building: 3,
+            }))
+        );
+        assert_eq!(hotel_door(&json!({ "door": null })), Some(None));
+        assert_eq!(hotel_door(&json!({})), None, "no door at all");
+        for (field, bad) in [
+            ("key", json!("5a".repeat(31))),
+            ("key", json!("zz".repeat(32))),
+            ("property", json!(u64::from(u32::MAX) + 1)),
+            ("floor", json!(70_000)),
+            ("guest_room", json!("yes")),
+        ] {
+            let mut d = door.clone();
+            d[field] = bad;
+            assert_eq!(hotel_door(&json!({ "door": d })), None, "{field}");
+        }
     }
 }

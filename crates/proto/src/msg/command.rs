@@ -3,8 +3,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::{
-    ControllerId, Credential, CredentialSlot, HolidaySchedule, Name, OperatingMode, Pin, Role,
-    Settings, TimeRule, UnixTime, UserIndex, UserRecord, WeekDaySchedule, YearDaySchedule,
+    ControllerId, Credential, CredentialSlot, HolidaySchedule, HotelDoor, Name, OperatingMode, Pin,
+    Role, Settings, TimeRule, UnixTime, UserIndex, UserRecord, WeekDaySchedule, YearDaySchedule,
 };
 use crate::keys::PublicKeyBytes;
 use crate::reset_token::{ResetNonce, ResetToken};
@@ -193,6 +193,15 @@ pub enum Command {
         /// Fresh random bytes from the asker, echoed in the signed report.
         challenge: [u8; 16],
     },
+    /// Make the lock a hotel door (it checks the property's signed cards offline), or an
+    /// ordinary lock again with `None`. The door's card memory (newest stay, deny list)
+    /// starts empty.
+    SetHotelDoor(Option<HotelDoor>),
+    /// Refuse hotel card `number` from now on (a lost card, told to an online lock).
+    DenyCard {
+        /// The card's number, as printed in the card's body.
+        number: u32,
+    },
 }
 
 /// The nonce type reused by [`Command::IssueResetNonce`]'s answer.
@@ -236,7 +245,9 @@ impl Command {
             | Command::UnpairController { .. }
             | Command::LogFetch { .. }
             | Command::LogAck { .. }
-            | Command::GetSlotDigests { .. } => Role::Admin,
+            | Command::GetSlotDigests { .. }
+            | Command::SetHotelDoor(_)
+            | Command::DenyCard { .. } => Role::Admin,
         }
     }
 

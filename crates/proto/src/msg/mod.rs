@@ -9,13 +9,14 @@
 //!
 //! One file per message group: [`command`] (requests and their ids),
 //! [`reply`] (acknowledgements and applied results), [`user`], [`credential`],
-//! [`schedule`], [`settings`], [`time`], [`status`], [`event`], [`log`],
+//! [`schedule`], [`settings`], [`time`], [`status`], [`event`], [`log`], [`hotel`],
 //! [`capabilities`], [`report`] (self-check, reset record and notice).
 
 pub mod capabilities;
 pub mod command;
 pub mod credential;
 pub mod event;
+pub mod hotel;
 pub mod log;
 pub mod reply;
 pub mod report;
@@ -34,6 +35,7 @@ pub use event::{
     AlarmCode, Event, LockOperationKind, OperationErrorCode, OperationSource, Severity,
     UserChangeKind, UserChangeOp,
 };
+pub use hotel::HotelDoor;
 pub use log::{Action, Actor, LogBatch, LogOutcome, LogRecord, Method, LOG_BATCH_MAX};
 pub use reply::{Ack, Applied, CommandResult, ErrorCode, Outcome, Verdict};
 pub use report::{

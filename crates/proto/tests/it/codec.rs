@@ -42,9 +42,33 @@ fn every_command_is_covered_by_the_fixtures() {
     }
     assert_eq!(
         seen.len(),
-        33,
+        35,
         "a Command variant has no fixture (or a new one was added)"
     );
+}
+
+#[test]
+fn hotel_commands_are_appended_after_the_older_commands() {
+    // Appended at the end of `Command`: every older command keeps its variant index
+    // (RequestSelfCheck stays 32), so an older lock still decodes what it knew.
+    let bytes = |c: &Command| {
+        let mut buf = [0u8; MAX_MESSAGE_LEN];
+        let n = encode(c, &mut buf).unwrap();
+        buf[..n].to_vec()
+    };
+    let v = PROTOCOL_VERSION;
+    assert_eq!(
+        bytes(&Command::RequestSelfCheck { challenge: [0; 16] })[..2],
+        [v, 32]
+    );
+    assert_eq!(bytes(&Command::SetHotelDoor(None)), [v, 33, 0]);
+    assert_eq!(
+        bytes(&Command::DenyCard { number: 300 }),
+        [v, 34, 0xAC, 0x02]
+    );
+    let door = bytes(&Command::SetHotelDoor(Some(hotel_door())));
+    assert_eq!(door[..4], [v, 33, 1, 0x5A], "then the 32-byte key");
+    assert!(door.len() < 64, "{} bytes", door.len());
 }
 
 #[test]

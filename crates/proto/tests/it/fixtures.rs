@@ -228,7 +228,23 @@ pub fn all_commands() -> Vec<Command> {
         Command::GetSlotDigests { from_user: 17 },
         Command::GetCapabilities,
         Command::RequestSelfCheck { challenge: [3; 16] },
+        Command::SetHotelDoor(Some(hotel_door())),
+        Command::SetHotelDoor(None),
+        Command::DenyCard { number: u32::MAX },
     ]
+}
+
+/// A hotel door with every field at its widest.
+pub fn hotel_door() -> HotelDoor {
+    HotelDoor {
+        key: [0x5A; 32],
+        property: u32::MAX,
+        door: u32::MAX,
+        guest_room: true,
+        floor: u16::MAX,
+        zone: u16::MAX,
+        building: u16::MAX,
+    }
 }
 
 pub fn all_downs() -> Vec<Down> {
