@@ -55,8 +55,9 @@ pub enum Input {
     Card {
         /// Card UID.
         uid: CardUid,
-        /// Optional signed payload (hotel cards); carried for the audit,
-        /// not verified by this version (see README).
+        /// Optional signed card image (a hotel card, `tumbler-card`):
+        /// checked offline when the lock is a hotel door ([`crate::hotel`]),
+        /// ignored otherwise (the UID decides).
         payload: Option<heapless::Vec<u8, MAX_CARD_PAYLOAD>>,
     },
     /// The fingerprint sensor matched a template slot (`Some`) or nothing (`None`).
