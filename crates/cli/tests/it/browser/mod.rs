@@ -62,6 +62,7 @@
 mod account;
 pub mod axe;
 pub mod driver;
+mod grant_code;
 mod harness;
 pub mod hub;
 mod live_lock;
