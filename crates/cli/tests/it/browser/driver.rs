@@ -69,19 +69,44 @@ fn xpath_literal(s: &str) -> String {
 
 impl Browser {
     /// Starts chromedriver on a free port and a headless Chromium (a
-    /// [`DESKTOP`] viewport, a fresh profile) for the hub at `base`.
+    /// [`DESKTOP`] viewport, a fresh profile) for the hub at `base`, with
+    /// the back/forward cache off.
+    ///
+    /// Why off: Chromium keeps a page it leaves in that cache alive, live
+    /// stream (`/live`) included, and allows six connections per host; the
+    /// hub's pages do not close their stream when left (`pagehide`), so
+    /// from the seventh page on a navigation waits about 60 s for a
+    /// connection. `live_stream.rs` shows it with the cache on
+    /// ([`Browser::open_as_shipped`]); turn the cache back on here once the
+    /// pages close their stream.
     pub async fn open(tools: &Tools, base: &str) -> Browser {
+        Self::launch(tools, base, &["--disable-features=BackForwardCache"]).await
+    }
+
+    /// [`Browser::open`] with Chromium as it ships (back/forward cache on).
+    pub async fn open_as_shipped(tools: &Tools, base: &str) -> Browser {
+        Self::launch(tools, base, &[]).await
+    }
+
+    async fn launch(tools: &Tools, base: &str, extra: &[&str]) -> Browser {
         let profile = tempfile::tempdir().unwrap();
+        let mut args: Vec<String> = [
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-dev-shm-usage",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-extensions",
+            "--lang=en",
+        ]
+        .iter()
+        .chain(extra)
+        .map(|a| (*a).to_owned())
+        .collect();
+        args.push(format!("--window-size={},{}", DESKTOP.0, DESKTOP.1));
+        args.push(format!("--user-data-dir={}", profile.path().display()));
         let caps = json!({
-            "goog:chromeOptions": {
-                "binary": tools.chromium,
-                "args": [
-                    "--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-                    "--no-first-run", "--disable-extensions", "--lang=en",
-                    format!("--window-size={},{}", DESKTOP.0, DESKTOP.1),
-                    format!("--user-data-dir={}", profile.path().display()),
-                ],
-            }
+            "goog:chromeOptions": { "binary": tools.chromium, "args": args }
         });
         let caps: Capabilities = serde_json::from_value(caps).unwrap();
         let mut last = String::new();

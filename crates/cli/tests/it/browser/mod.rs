@@ -66,7 +66,9 @@ mod grant_code;
 mod harness;
 pub mod hub;
 mod live_lock;
+mod live_stream;
 mod other_org;
+mod reset_recover;
 mod sign_in;
 
 use std::path::{Path, PathBuf};
