@@ -61,6 +61,8 @@
 
 mod account;
 pub mod axe;
+mod change_setting;
+mod doctor;
 pub mod driver;
 mod grant_code;
 mod harness;
