@@ -64,6 +64,7 @@ pub mod axe;
 mod change_setting;
 mod doctor;
 pub mod driver;
+mod every_page;
 mod grant_code;
 mod harness;
 pub mod hub;
