@@ -1,7 +1,9 @@
 //! Journey: a manager adds a person, gives them a generated PIN on all
 //! three doors for always, reads the PIN once on the answer page, and
-//! watches every door turn `set` without reloading; the PIN then opens
-//! lock 2 at its keypad, and the person's page lists every door as set.
+//! watches every door turn `set` without reloading — lock 3, without
+//! power when the access is given, once its battery is back; the PIN then
+//! opens lock 2 at its keypad, and the person's page lists every door as
+//! set.
 
 use fantoccini::Locator;
 use tokio::time::Instant;
@@ -46,6 +48,14 @@ async fn grant_a_code_on_three_doors_and_watch_them_turn_set() {
     b.shot("09-grant-form-phone").await;
     b.size(DESKTOP).await;
 
+    // Lock 3 has had no power for a while (the hub knows it is offline)
+    // when the access is given: its door waits.
+    let mut lock3 = up.console(&up.locks[2].serial).await;
+    lock3.send("pull-battery").await;
+    let token = up.api_login(ADMIN_EMAIL, &up.password).await;
+    up.api_until(&token, "/locks/3", |l| l["presence"] == "offline")
+        .await;
+
     b.check("All locks").await;
     b.check("Generate a PIN").await;
     b.check("Always").await;
@@ -63,6 +73,21 @@ async fn grant_a_code_on_three_doors_and_watch_them_turn_set() {
     );
     b.mark_page().await;
     b.axe("batch").await;
+    for lock in [1, 2] {
+        let cell = format!("table#doors tr[data-lock='{lock}'] td.door-state");
+        b.wait_text_is(Locator::Css(&cell), "set").await;
+    }
+    let waiting = b
+        .text(Locator::Css("table#doors tr[data-lock='3']"))
+        .await
+        .unwrap_or_default();
+    assert!(
+        waiting.contains("pending") && waiting.contains("offline: waits"),
+        "{waiting:?}"
+    );
+
+    // Its battery back, lock 3 takes the change, and the page shows it.
+    lock3.send("insert-battery").await;
     let states = b
         .wait_texts(DOOR_STATES, "three doors `set`", |s| {
             s.len() == 3 && s.iter().all(|t| t == "set")

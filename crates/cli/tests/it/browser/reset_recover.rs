@@ -79,7 +79,12 @@ async fn factory_reset_at_the_door_then_recover_to_a_passing_report() {
     b.wait_text(Locator::Css("#step-reenrol"), "Bo").await;
     b.axe("recover (step 2)").await;
     b.shot("14-recover-choose").await;
-    b.check("Bo").await;
+    let ticked = b
+        .client()
+        .find_all(Locator::Css("#step-reenrol input[name=person]:checked"))
+        .await
+        .unwrap();
+    assert_eq!(ticked.len(), 1, "Bo is ticked by default");
     b.click("Bring them back").await;
     let pin = b
         .wait_text(Locator::Css("main table .secret"), "")
