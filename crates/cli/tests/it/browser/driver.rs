@@ -69,19 +69,44 @@ fn xpath_literal(s: &str) -> String {
 
 impl Browser {
     /// Starts chromedriver on a free port and a headless Chromium (a
-    /// [`DESKTOP`] viewport, a fresh profile) for the hub at `base`.
+    /// [`DESKTOP`] viewport, a fresh profile) for the hub at `base`, with
+    /// the back/forward cache off.
+    ///
+    /// Why off: Chromium keeps a page it leaves in that cache alive, live
+    /// stream (`/live`) included, and allows six connections per host; the
+    /// hub's pages do not close their stream when left (`pagehide`), so
+    /// from the seventh page on a navigation waits about 60 s for a
+    /// connection. `live_stream.rs` shows it with the cache on
+    /// ([`Browser::open_as_shipped`]); turn the cache back on here once the
+    /// pages close their stream.
     pub async fn open(tools: &Tools, base: &str) -> Browser {
+        Self::launch(tools, base, &["--disable-features=BackForwardCache"]).await
+    }
+
+    /// [`Browser::open`] with Chromium as it ships (back/forward cache on).
+    pub async fn open_as_shipped(tools: &Tools, base: &str) -> Browser {
+        Self::launch(tools, base, &[]).await
+    }
+
+    async fn launch(tools: &Tools, base: &str, extra: &[&str]) -> Browser {
         let profile = tempfile::tempdir().unwrap();
+        let mut args: Vec<String> = [
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-dev-shm-usage",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-extensions",
+            "--lang=en",
+        ]
+        .iter()
+        .chain(extra)
+        .map(|a| (*a).to_owned())
+        .collect();
+        args.push(format!("--window-size={},{}", DESKTOP.0, DESKTOP.1));
+        args.push(format!("--user-data-dir={}", profile.path().display()));
         let caps = json!({
-            "goog:chromeOptions": {
-                "binary": tools.chromium,
-                "args": [
-                    "--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-                    "--no-first-run", "--disable-extensions", "--lang=en",
-                    format!("--window-size={},{}", DESKTOP.0, DESKTOP.1),
-                    format!("--user-data-dir={}", profile.path().display()),
-                ],
-            }
+            "goog:chromeOptions": { "binary": tools.chromium, "args": args }
         });
         let caps: Capabilities = serde_json::from_value(caps).unwrap();
         let mut last = String::new();
@@ -184,18 +209,40 @@ impl Browser {
     /// Types `value` into the field whose label starts with `label` (the
     /// label wraps the field, or names it with `for`), replacing its text.
     pub async fn fill(&self, label: &str, value: &str) {
+        let field = self.field(label).await;
+        field.clear().await.unwrap();
+        field.send_keys(value).await.unwrap();
+    }
+
+    /// The field labelled `label` (see [`Browser::fill`]).
+    async fn field(&self, label: &str) -> fantoccini::elements::Element {
         let l = xpath_literal(label);
         let lab = format!("//label[starts-with(normalize-space(.), {l})]");
         let xpath = format!(
             "{lab}//*[self::input or self::select or self::textarea] | //*[@id = {lab}/@for]"
         );
-        let field = self
-            .client
+        self.client
             .find(Locator::XPath(&xpath))
             .await
-            .unwrap_or_else(|e| panic!("no field labelled `{label}`: {e}"));
-        field.clear().await.unwrap();
-        field.send_keys(value).await.unwrap();
+            .unwrap_or_else(|e| panic!("no field labelled `{label}`: {e}"))
+    }
+
+    /// Ticks the checkbox or radio button whose label starts with `label`
+    /// (left ticked if it already is).
+    pub async fn check(&self, label: &str) {
+        let field = self.field(label).await;
+        if !field.is_selected().await.unwrap() {
+            field.click().await.unwrap();
+        }
+    }
+
+    /// Picks the option shown as `option` in the list labelled `label`.
+    pub async fn choose(&self, label: &str, option: &str) {
+        self.field(label)
+            .await
+            .select_by_label(option)
+            .await
+            .unwrap_or_else(|e| panic!("no option `{option}` in `{label}`: {e}"));
     }
 
     /// Clicks the (first) button or link whose text is `text`. A live page
@@ -267,6 +314,83 @@ impl Browser {
             }
             sleep(POLL).await;
         }
+    }
+
+    /// The visible text of every element at `at`, in page order.
+    pub async fn texts(&self, at: Locator<'_>) -> Vec<String> {
+        let mut out = Vec::new();
+        for el in self.client.find_all(at).await.unwrap_or_default() {
+            if let Ok(t) = el.text().await {
+                out.push(t.trim().to_owned());
+            }
+        }
+        out
+    }
+
+    /// Waits until the texts of the elements at `at` satisfy `ok` (`want`
+    /// says what in a failure), and returns them.
+    pub async fn wait_texts(
+        &self,
+        at: Locator<'_>,
+        want: &str,
+        ok: impl Fn(&[String]) -> bool,
+    ) -> Vec<String> {
+        let deadline = Instant::now() + DEADLINE;
+        loop {
+            let seen = self.texts(at).await;
+            if ok(&seen) {
+                return seen;
+            }
+            if Instant::now() > deadline {
+                self.failure_shot(want).await;
+                panic!(
+                    "waited {DEADLINE:?} for {at:?} to be {want}; they are {seen:?} (at {})",
+                    self.path().await
+                );
+            }
+            sleep(POLL).await;
+        }
+    }
+
+    /// For a page that does not update by itself: reloads it until the
+    /// first element at `at` shows text containing `needle`, and returns
+    /// that text.
+    pub async fn reload_until_text(&self, at: Locator<'_>, needle: &str) -> String {
+        let deadline = Instant::now() + DEADLINE;
+        loop {
+            let seen = self.text(at).await;
+            if let Some(t) = seen.as_deref().filter(|t| t.contains(needle)) {
+                return t.to_owned();
+            }
+            if Instant::now() > deadline {
+                self.failure_shot(needle).await;
+                panic!(
+                    "reloaded for {DEADLINE:?} until {at:?} showed `{needle}`; it shows {seen:?} (at {})",
+                    self.path().await
+                );
+            }
+            sleep(POLL).await;
+            self.client.refresh().await.unwrap();
+        }
+    }
+
+    /// Marks the page in the browser's memory; [`Browser::assert_not_reloaded`]
+    /// later proves it was updated in place, not loaded again.
+    pub async fn mark_page(&self) {
+        self.client
+            .execute("window.__tumblerNoReload = 42;", vec![])
+            .await
+            .unwrap();
+    }
+
+    /// Fails the test if the page was (re)loaded since [`Browser::mark_page`].
+    pub async fn assert_not_reloaded(&self) {
+        let same = self
+            .client
+            .execute("return window.__tumblerNoReload === 42;", vec![])
+            .await
+            .unwrap();
+        assert_eq!(same, serde_json::Value::Bool(true), "the page was reloaded");
     }
 
     /// Waits until the current path starts with `prefix`.

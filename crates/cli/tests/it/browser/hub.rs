@@ -5,9 +5,13 @@
 //! console of each simulated lock.
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use serde_json::{json, Value};
+use tokio::time::{sleep, Instant};
 use tumbler_device::local::LocalClient;
+
+use super::driver::DEADLINE;
 
 /// The login `tumbler up` creates on its first run (a hub operator and the
 /// owner of the demo organisation).
@@ -18,6 +22,8 @@ pub const ADMIN_EMAIL: &str = "admin@tumbler.local";
 pub struct DemoLock {
     /// Its serial (`DEMO-…`), shown on the dashboard.
     pub serial: String,
+    /// The setup code on its label (re-claims it after a factory reset).
+    pub setup_code: String,
     /// Its local-link address (`tumbler sim console ADDR`).
     pub console: SocketAddr,
 }
@@ -51,8 +57,10 @@ impl Up {
             .filter(|l| l.starts_with("DEMO-"))
             .map(|l| {
                 let f: Vec<&str> = l.split_whitespace().collect();
+                // SERIAL SETUP-CODE STATE … CONSOLE-ADDRESS
                 DemoLock {
                     serial: f[0].to_owned(),
+                    setup_code: f[1].to_owned(),
                     console: f.last().unwrap().parse().unwrap(),
                 }
             })
@@ -104,6 +112,24 @@ impl Up {
             Value::Null
         } else {
             serde_json::from_str(&text).unwrap()
+        }
+    }
+
+    /// Polls `GET /api/v1{path}` as `token` until `ok` holds for the
+    /// answer (a set-up step that must reach a lock first), and returns it;
+    /// after [`DEADLINE`] the test fails with the last answer.
+    pub async fn api_until(&self, token: &str, path: &str, ok: impl Fn(&Value) -> bool) -> Value {
+        let deadline = Instant::now() + DEADLINE;
+        loop {
+            let v = self.api(Some(token), "GET", path, Value::Null).await;
+            if ok(&v) {
+                return v;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "waited {DEADLINE:?} on {path}: {v}"
+            );
+            sleep(Duration::from_millis(100)).await;
         }
     }
 

@@ -17,8 +17,12 @@
 //!   and take screenshots;
 //! - [`axe`]: running axe-core in the page and reading its violations;
 //! - one file per journey: [`sign_in`], [`live_lock`], [`other_org`],
-//!   [`account`]; and [`harness`], which checks that axe does catch a
-//!   broken page.
+//!   [`account`], [`grant_code`] (a PIN on three doors), [`reset_recover`]
+//!   (factory reset at the door, then the recovery wizard),
+//!   [`change_setting`], [`doctor`] (a low battery), [`live_stream`]
+//!   (many pages in a row, back/forward cache on); [`every_page`], axe on
+//!   every page the journeys do not visit; and [`harness`], which checks
+//!   that axe does catch a broken page.
 //!
 //! # Adding a scenario
 //! Add `browser/<journey>.rs` with a `mod` line below, and write:
@@ -44,8 +48,8 @@
 //! stories change what they find (passwords, bolts), so they share
 //! nothing, and run one at a time ([`tools`] waits for the turn). A story
 //! takes 4–7 s on two cores.
-//! Screenshot numbers are global (01–08 are taken here); pick the next
-//! free ten for a new journey so `docs/screenshots/` reads in order.
+//! Screenshot numbers are global (01–20 are taken here); pick the next
+//! free numbers for a new journey so `docs/screenshots/` reads in order.
 //!
 //! # Tools and environment
 //! - `TUMBLER_CHROMIUM` (default `/usr/bin/chromium`), `TUMBLER_CHROMEDRIVER`
@@ -61,11 +65,17 @@
 
 mod account;
 pub mod axe;
+mod change_setting;
+mod doctor;
 pub mod driver;
+mod every_page;
+mod grant_code;
 mod harness;
 pub mod hub;
 mod live_lock;
+mod live_stream;
 mod other_org;
+mod reset_recover;
 mod sign_in;
 
 use std::path::{Path, PathBuf};
