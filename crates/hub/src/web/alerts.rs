@@ -163,7 +163,11 @@ fn list(web: &Web, f: &Filter, alerts: &[Alert], locks: &Locks) -> Markup {
     let shown: Vec<&Alert> = alerts.iter().filter(|a| f.keeps(a)).collect();
     html! {
         section #alert-list aria-live="polite" hx-get=(format!("/alerts/list?{}", f.query())) hx-trigger="sse:alerts" hx-swap="outerHTML" {
-            p.muted { (shown.len()) @if f.all { " alerts" } @else { " open alerts" } }
+            p.muted {
+                (shown.len())
+                @if f.all { " alert" } @else { " open alert" }
+                @if shown.len() != 1 { "s" }
+            }
             @if shown.is_empty() {
                 p { "Nothing to look at." }
             } @else {

@@ -1,5 +1,6 @@
 //! The files the pages load, compiled into the hub (`crates/hub/assets`):
-//! the style sheet and htmx with its server-sent events extension
+//! the style sheet, `app.js` (closes the live stream when a page is left),
+//! and htmx with its server-sent events extension
 //! (vendored, see `assets/LICENSES.md`). Nothing is fetched from elsewhere.
 
 use axum::extract::Path;
@@ -12,6 +13,11 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
         "app.css",
         "text/css; charset=utf-8",
         include_bytes!("../../assets/app.css"),
+    ),
+    (
+        "app.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../assets/app.js"),
     ),
     (
         "htmx.min.js",

@@ -121,6 +121,7 @@ pub fn head(title: &str) -> Markup {
             link rel="stylesheet" href=(super::assets::url("app.css"));
             script src=(super::assets::url("htmx.min.js")) defer {}
             script src=(super::assets::url("htmx-ext-sse.min.js")) defer {}
+            script src=(super::assets::url("app.js")) defer {}
         }
     }
 }

@@ -146,7 +146,8 @@ pub async fn recover_page(
         &s,
         &web,
         &l,
-        "/recover",
+        // The wizard belongs to the Reset tab.
+        "/reset",
         "Recover after a reset",
         q.msg.as_deref(),
         body,
@@ -246,7 +247,8 @@ pub async fn reenrol(
         &s,
         &web,
         &l,
-        "/recover",
+        // The wizard belongs to the Reset tab.
+        "/reset",
         "People back on the door",
         None,
         body,

@@ -114,7 +114,7 @@ fn confirm_form(web: &Web, l: &Lock, a: Action, in_dialog: bool, error: Option<&
                     input type="number" name="to_org" min="1" required;
                 }
             }
-            label for=(field) { "Type the lock's serial, " code { (l.serial) } ", to confirm" }
+            label for=(field) { span { "Type the lock's serial, " code { (l.serial) } ", to confirm" } }
             input type="text" id=(field) name="confirm" required autocomplete="off" spellcheck="false";
             div.row {
                 button.danger type="submit" { (a.title()) }

@@ -68,23 +68,10 @@ fn xpath_literal(s: &str) -> String {
 }
 
 impl Browser {
-    /// Starts chromedriver on a free port and a headless Chromium (a
-    /// [`DESKTOP`] viewport, a fresh profile) for the hub at `base`, with
-    /// the back/forward cache off.
-    ///
-    /// Why off: Chromium keeps a page it leaves in that cache alive, live
-    /// stream (`/live`) included, and allows six connections per host; the
-    /// hub's pages do not close their stream when left (`pagehide`), so
-    /// from the seventh page on a navigation waits about 60 s for a
-    /// connection. `live_stream.rs` shows it with the cache on
-    /// ([`Browser::open_as_shipped`]); turn the cache back on here once the
-    /// pages close their stream.
+    /// Starts chromedriver on a free port and a headless Chromium as it
+    /// ships (back/forward cache on; a [`DESKTOP`] viewport, a fresh
+    /// profile) for the hub at `base`.
     pub async fn open(tools: &Tools, base: &str) -> Browser {
-        Self::launch(tools, base, &["--disable-features=BackForwardCache"]).await
-    }
-
-    /// [`Browser::open`] with Chromium as it ships (back/forward cache on).
-    pub async fn open_as_shipped(tools: &Tools, base: &str) -> Browser {
         Self::launch(tools, base, &[]).await
     }
 
