@@ -76,6 +76,9 @@ pub struct RunningLock {
     pub local_addr: SocketAddr,
     /// The driver task; it ends when shutdown is signalled.
     pub task: JoinHandle<()>,
+    /// The broker link's state (`None` without a broker): `Online` once
+    /// the lock listens on its `down` topic and has said `online`.
+    pub link: Option<watch::Receiver<LinkState>>,
 }
 
 /// Boots the lock, opens its links and spawns its driver; returns once it is listening.
@@ -111,11 +114,13 @@ pub async fn start_lock(
         mqtt::spawn(mc, shutdown.clone())
     });
     let link_file_path = config.write_link_file.then(|| link_file(&config.image));
+    let link_state = link.as_ref().map(|l| l.state.clone());
     let task = tokio::spawn(drive(sim, Some(local_rx), link, shutdown, link_file_path));
     Ok(RunningLock {
         serial,
         local_addr,
         task,
+        link: link_state,
     })
 }
 

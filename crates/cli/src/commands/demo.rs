@@ -108,6 +108,12 @@ pub async fn start(
         let running = tumbler_device::start_lock(cfg, stop.clone())
             .await
             .map_err(|e| anyhow::anyhow!("starting lock {}: {e}", label.serial))?;
+        // Ask only once the lock listens on the broker: a claim sent before
+        // that waits out the whole claim timeout (10 s).
+        if let Some(mut link) = running.link.clone() {
+            let online = link.wait_for(|s| *s == tumbler_device::mqtt::LinkState::Online);
+            let _ = tokio::time::timeout(Duration::from_secs(10), online).await;
+        }
         let state = match &owner {
             Some((p, site)) => claim(hub, p, *site, &label).await,
             None => "not claimed (no demo organisation)".into(),
@@ -158,17 +164,7 @@ async fn claim(hub: &Hub, p: &Principal, site: i64, label: &SavedLabel) -> Strin
             return l.claim_state.to_string();
         }
     }
-    // Ask only once the lock is on the broker (its availability reached the
-    // hub): a claim sent before it listens waits out the whole claim timeout.
-    for _ in 0..200 {
-        if let Ok(Some(l)) = store.lock_by_serial(&label.serial).await {
-            if l.online {
-                break;
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    // The lock's MQTT link may still be settling: a few tries.
+    // The hub may still be settling: a few tries.
     for _ in 0..3 {
         let req = ClaimRequest {
             serial: label.serial.clone(),
