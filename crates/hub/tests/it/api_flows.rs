@@ -405,7 +405,7 @@ impl NowPlus for tumbler_hub::FixedClock {
 }
 
 #[tokio::test]
-async fn landing_page_points_at_the_api() {
+async fn the_root_is_the_web_app_and_sends_a_stranger_to_sign_in() {
     use axum::body::Body;
     use http_body_util::BodyExt;
     use tower::ServiceExt;
@@ -414,9 +414,23 @@ async fn landing_page_points_at_the_api() {
         .oneshot(axum::http::Request::get("/").body(Body::empty()).unwrap())
         .await
         .unwrap();
+    assert_eq!(res.status(), 303);
+    assert_eq!(
+        res.headers().get("location").unwrap(),
+        "/login?next=%2F",
+        "the web app's sign-in page"
+    );
+    let res = tumbler_hub::app(app.state.clone())
+        .oneshot(
+            axum::http::Request::get("/login")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
     assert_eq!(res.status(), 200);
     let body = res.into_body().collect().await.unwrap().to_bytes();
-    assert!(String::from_utf8_lossy(&body).contains("/api/v1/openapi.json"));
+    assert!(String::from_utf8_lossy(&body).contains(r#"action="/login""#));
     app.db.cleanup().await;
 }
 
