@@ -63,7 +63,11 @@ fn who(e: &Event, holders: &SlotHolders) -> String {
         Some(Value::Object(m)) if m.contains_key("Card") => {
             format!("hotel card {}", word(m.get("Card")))
         }
-        Some(Value::Object(m)) if m.contains_key("Controller") => "a paired controller".into(),
+        // The hub is the lock's only paired controller (phones do not pair
+        // with locks in this system): the app, the API or the CLI.
+        Some(Value::Object(m)) if m.contains_key("Controller") => {
+            "the hub (app, API or CLI)".into()
+        }
         other => word(other),
     }
 }

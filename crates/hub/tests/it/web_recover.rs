@@ -119,7 +119,7 @@ async fn reset_reclaim_choose_who_comes_back_and_verify() {
     assert_eq!(pin.len(), 6, "{pin}");
     let keys = format!("{pin}#");
     eventually("Alice's new PIN opens", || opens(&sim, &keys)).await;
-    // The history names her, not her slot.
+    // The history names her, not her slot, and the hub's own changes as the hub's.
     eventually("the history names Alice", || async {
         b.get(&w.state, &format!("/locks/{lock}/history"))
             .await
@@ -127,6 +127,14 @@ async fn reset_reclaim_choose_who_comes_back_and_verify() {
             .contains(r#"<td data-label="Who">Alice</td>"#)
     })
     .await;
+    let history = b.get(&w.state, &format!("/locks/{lock}/history")).await;
+    assert!(
+        history
+            .body
+            .contains(r#"<td data-label="Who">the hub (app, API or CLI)</td>"#),
+        "{}",
+        history.body
+    );
     assert!(!opens(&sim, "271828#").await, "Alice's pre-reset PIN");
     assert!(!opens(&sim, "314159#").await, "Bob was not chosen");
     let wizard = b.get(&w.state, &format!("/locks/{lock}/recover")).await;
