@@ -6,6 +6,7 @@ use axum::response::{IntoResponse, Redirect};
 use maud::{html, Markup};
 use serde::Deserialize;
 
+use super::lock_common::site_tz;
 use super::page::{self, Nav, Tone};
 use super::session::MsgQuery;
 use super::{Form, Web, WebPath, WebQuery, WebResult};
@@ -112,16 +113,22 @@ async fn pin_required(s: &AppState, web: &Web, id: i64) -> bool {
     })
 }
 
-async fn site_tz(s: &AppState, web: &Web, l: &Lock) -> Option<String> {
-    match l.site_id {
-        Some(id) => s
-            .service
-            .get_site(&web.p, id)
-            .await
-            .ok()
-            .map(|s| s.time_zone),
-        None => None,
-    }
+/// What the overview and its live fragments show: the lock, its recent
+/// operations and its site's time zone.
+struct Overview {
+    l: Lock,
+    ops: Vec<Operation>,
+    tz: Option<String>,
+}
+
+async fn overview(s: &AppState, web: &Web, id: i64) -> WebResult<Overview> {
+    let l = s.service.get_lock(&web.p, id).await?;
+    let ops = s
+        .service
+        .list_operations(&web.p, Some(id), None, Some(10))
+        .await?;
+    let tz = site_tz(s, web, &l).await;
+    Ok(Overview { l, ops, tz })
 }
 
 /// `GET /locks/{id}`.
@@ -131,12 +138,7 @@ pub async fn lock_page(
     WebPath(id): WebPath<i64>,
     WebQuery(q): WebQuery<MsgQuery>,
 ) -> WebResult {
-    let l = s.service.get_lock(&web.p, id).await?;
-    let ops = s
-        .service
-        .list_operations(&web.p, Some(id), None, Some(10))
-        .await?;
-    let tz = site_tz(&s, &web, &l).await;
+    let Overview { l, ops, tz } = overview(&s, &web, id).await?;
     let body = html! {
         (tabs(id, ""))
         (page::notice(q.msg.as_deref()))
@@ -183,12 +185,7 @@ pub async fn ops_fragment(
     web: Web,
     WebPath(id): WebPath<i64>,
 ) -> WebResult {
-    let l = s.service.get_lock(&web.p, id).await?;
-    let ops = s
-        .service
-        .list_operations(&web.p, Some(id), None, Some(10))
-        .await?;
-    let tz = site_tz(&s, &web, &l).await;
+    let Overview { ops, tz, .. } = overview(&s, &web, id).await?;
     Ok(recent_ops(id, &ops, tz.as_deref()).into_response())
 }
 
@@ -198,12 +195,7 @@ pub async fn state_fragment(
     web: Web,
     WebPath(id): WebPath<i64>,
 ) -> WebResult {
-    let l = s.service.get_lock(&web.p, id).await?;
-    let ops = s
-        .service
-        .list_operations(&web.p, Some(id), None, Some(10))
-        .await?;
-    let tz = site_tz(&s, &web, &l).await;
+    let Overview { l, ops, tz } = overview(&s, &web, id).await?;
     let pin = pin_required(&s, &web, id).await;
     Ok(state_card(&web, &l, &ops, tz.as_deref(), pin).into_response())
 }
