@@ -100,6 +100,9 @@ pub struct JobRunner<S> {
     probed_at: AtomicI64,
     /// Marks claimed rows; unique per hub process.
     pub worker_id: String,
+    /// Claim only operations of locks whose lease `worker_id` holds
+    /// (several hubs on one database; [`crate::plane::lease`]).
+    pub leased: bool,
     /// Operations claimed per pass.
     pub batch: i64,
     /// At most this many operations of this worker sent and unanswered at
@@ -139,6 +142,7 @@ impl<S: OperationSender> JobRunner<S> {
             sender,
             probed_at: AtomicI64::new(i64::MIN),
             worker_id,
+            leased: false,
             batch: 32,
             max_in_flight: 256,
             resend_after_ms: 30_000,
@@ -209,7 +213,11 @@ impl<S: OperationSender> JobRunner<S> {
             .max_in_flight
             .saturating_sub(store.in_flight(&self.worker_id).await?)
             .min(self.batch);
-        let ops = if room > 0 {
+        let ops = if room > 0 && self.leased {
+            store
+                .claim_leased_operations(&self.worker_id, now, room)
+                .await?
+        } else if room > 0 {
             store.claim_operations(&self.worker_id, now, room).await?
         } else {
             Vec::new()

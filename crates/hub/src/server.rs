@@ -14,11 +14,12 @@ use crate::clock::Clock;
 use crate::config::{HubConfig, MqttConfig, MqttLogin};
 use crate::jobs::JobRunner;
 use crate::mqtt::{MqttLink, MqttOptions, Publisher, UpMessage};
+use crate::plane::lease::{self, Leases};
 use crate::plane::sender::ProtoSender;
 use crate::plane::LockPlane;
 use crate::secrets::BrokerSecret;
 use crate::service::{Service, ServiceError};
-use crate::store::{Store, StoreError, StoreOptions};
+use crate::store::{Backend, Store, StoreError, StoreOptions};
 
 /// Serves the API on `listener` until `shutdown` resolves, then finishes
 /// in-flight requests.
@@ -120,6 +121,18 @@ impl Hub {
             .await?
             .with_binding_key(config.binding_key.clone());
         let service = Service::new(store.clone(), clock.clone(), config.password)?;
+        // Several hubs share a PostgreSQL database, so there each handles the
+        // locks it holds leases on; an SQLite hub is alone with its file.
+        // Leases first: a frame that arrives before this hub knows its share
+        // of the locks would be dropped.
+        let leased = store.backend() == Backend::Postgres;
+        let leases = if leased {
+            let leases = Leases::leased();
+            lease::pass(&store, &leases, &config.worker_id, lease::wall_ms()).await?;
+            leases
+        } else {
+            Leases::all()
+        };
 
         let broker_secret = match &config.binding_key {
             Some(k) => BrokerSecret::from_binding_key(k),
@@ -161,10 +174,27 @@ impl Hub {
         );
         tasks.push(link.task);
 
-        let plane = service.plane().clone().linked(
-            link.publisher.clone(),
-            config.manufacturer_key.as_ref().map(|k| k.0),
-        );
+        let plane = service
+            .plane()
+            .clone()
+            .linked(
+                link.publisher.clone(),
+                config.manufacturer_key.as_ref().map(|k| k.0),
+            )
+            .with_leases(leases.clone());
+        if leased {
+            tasks.push(tokio::spawn(lease::run(
+                store.clone(),
+                leases,
+                config.worker_id.clone(),
+                stop_rx.clone(),
+            )));
+        }
+        tasks.push(tokio::spawn(crate::op_ended::relay_from_database(
+            store.clone(),
+            plane.op_ended(),
+            stop_rx.clone(),
+        )));
         let _ = linked_tx.send(Some(plane.clone()));
         let service = service.with_plane(plane.clone());
         let state = AppState::new(service.clone()).with_link(link.health.clone());
@@ -216,6 +246,7 @@ impl Hub {
             config.worker_id.clone(),
         );
         runner.ended = ended;
+        runner.leased = leased;
         runner.resend_after_ms = i64::try_from(config.resend_after.as_millis()).unwrap_or(i64::MAX);
         // A connected lock quiet for ten resend delays (5 min by default) is probed.
         runner.probe_quiet_ms = runner.resend_after_ms.saturating_mul(10);

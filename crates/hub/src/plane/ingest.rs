@@ -116,6 +116,10 @@ impl LockPlane {
     /// `unresponsive` (frozen firmware), with a `lock_unresponsive` alert.
     /// It is `online` again at its next authenticated frame.
     pub async fn lock_unanswered(&self, lock_id: i64, since_ms: i64) -> Result<(), PlaneError> {
+        if !self.leases.holds(lock_id) {
+            // The lease holder waits for that lock's answers, not this hub.
+            return Ok(());
+        }
         let now = self.now_ms();
         if let Some(lock) = self.store.mark_unresponsive(lock_id, since_ms).await? {
             tracing::info!(

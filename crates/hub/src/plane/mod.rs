@@ -10,6 +10,7 @@
 //! - [`reconcile`]: per-door delivery state derived from operations, and
 //!   verification reports settled from a lock's self-check.
 //! - [`limit`]: the rate limit on alerts about one lock.
+//! - [`lease`]: which hub handles which locks when several share a database.
 //! - [`probe`]: liveness probes of quiet connected locks (a frozen lock
 //!   is found `unresponsive` even with nothing queued for it).
 //! - [`statement`]: challenges asking a lock to state its reset state, signed
@@ -22,6 +23,7 @@
 
 pub mod alerts;
 pub mod ingest;
+pub mod lease;
 pub mod limit;
 pub mod names;
 mod outbox;
@@ -192,6 +194,8 @@ pub struct LockPlane {
     pub(crate) probes: probe::Probes,
     /// Rate limit on alerts about one lock (this process only).
     pub(crate) alert_limit: limit::AlertLimiter,
+    /// The locks this process handles (every lock unless leased).
+    pub(crate) leases: lease::Leases,
     /// How long a claim waits for the lock.
     pub claim_timeout: Duration,
     /// See [`PRESENCE_CONFIRM`].
@@ -233,6 +237,7 @@ impl LockPlane {
             challenges: statement::Challenges::default(),
             probes: probe::Probes::default(),
             alert_limit: limit::AlertLimiter::default(),
+            leases: lease::Leases::all(),
             claim_timeout: CLAIM_TIMEOUT,
             presence_confirm: PRESENCE_CONFIRM,
         }
@@ -244,6 +249,13 @@ impl LockPlane {
         self.outbox = Some(outbox::Outbox::start(self.store.clone(), link.clone()));
         self.link = Some(link);
         self.manufacturer = manufacturer.map(|s| Arc::new(SigningKey::from_bytes(&s)));
+        self
+    }
+
+    /// Handle only the locks whose lease this process holds (several hubs
+    /// on one database; see [`lease`]).
+    pub fn with_leases(mut self, leases: lease::Leases) -> Self {
+        self.leases = leases;
         self
     }
 
@@ -353,6 +365,14 @@ impl LockPlane {
 
 impl Presence for LockPlane {
     async fn presence(&self, serial: &str, online: bool) {
+        // Another hub holds this lock's lease: its challenge and answer are that hub's.
+        if self.leases.is_leased() {
+            if let Ok(Some(lock)) = self.store.lock_by_serial(serial).await {
+                if !self.leases.holds(lock.id) {
+                    return;
+                }
+            }
+        }
         if let Err(e) = self.lock_presence(serial, online).await {
             tracing::warn!(serial, error = %e, "could not record presence");
         }

@@ -109,6 +109,9 @@ impl LockPlane {
         let quiet_before = now.saturating_sub(quiet_ms);
         let mut probed = 0;
         for (lock_id, serial, last_seen) in self.store.quiet_locks(quiet_before).await? {
+            if !self.leases.holds(lock_id) {
+                continue;
+            }
             let p = self.probes.get(lock_id);
             let heard = last_seen.max(p.answered_at);
             if p.sent_at.is_some() || heard.is_some_and(|t| t >= quiet_before) {

@@ -65,6 +65,10 @@ impl LockPlane {
         let Some(lock) = store.lock_by_serial(serial).await? else {
             return Ok(());
         };
+        if !self.leases.holds(lock.id) {
+            // Another hub holds this lock's lease and handles the frame.
+            return Ok(());
+        }
         let now_ms = self.now_ms();
         let now_s = u64::try_from(now_ms / 1000).unwrap_or(0);
         let challenges = self.challenges.outstanding(serial);

@@ -7,12 +7,14 @@
 //!
 //! Files: [`orgs`] (organisations, accounts, tokens), [`sites`], [`locks`],
 //! [`operations`], [`events`], [`alerts`], [`access`] (people and access), [`settings`]
-//! (a lock's reported settings).
+//! (a lock's reported settings), [`leases`] (lock-plane leases between hubs, operation-end
+//! notifications).
 
 pub mod access;
 pub mod alerts;
 mod durable;
 pub mod events;
+pub mod leases;
 pub mod locks;
 pub mod operations;
 pub mod orgs;
@@ -121,6 +123,8 @@ pub struct Store {
     binding_key: Option<std::sync::Arc<plane::BindingKey>>,
     /// SQLite: the group-commit barrier ([`Store::durable`]).
     barrier: Option<std::sync::Arc<durable::Barrier>>,
+    /// PostgreSQL: the URL, for the notification listener ([`leases`]).
+    pg_url: Option<std::sync::Arc<str>>,
 }
 
 fn valid_schema(s: &str) -> bool {
@@ -244,11 +248,13 @@ impl Store {
             }
             DatabaseConfig::Postgres { .. } => None,
         };
+        let pg_url = (backend == Backend::Postgres).then(|| std::sync::Arc::from(url.as_str()));
         Ok(Self {
             pool,
             backend,
             binding_key: None,
             barrier,
+            pg_url,
         })
     }
 

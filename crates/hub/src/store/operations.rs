@@ -53,17 +53,28 @@ fn op_row(r: &AnyRow) -> Result<Operation, StoreError> {
 /// and has nothing earlier open, walked in id order through index
 /// `operations_state_id`, so a pass costs its batch and the operations in
 /// flight it skips, not the queue (issue 14).
-fn claim_sql(backend: Backend) -> String {
+fn claim_sql(backend: Backend, leased: bool) -> String {
     let lock_clause = match backend {
         Backend::Postgres => "FOR UPDATE OF o SKIP LOCKED",
         Backend::Sqlite => "",
+    };
+    // With leases (several hubs), only locks whose shard this hub holds: each
+    // lock's commands then leave from one hub's outbox, in counter order.
+    let lease_clause = if leased {
+        format!(
+            "AND EXISTS (SELECT 1 FROM plane_leases pl \
+               WHERE pl.shard = l.id % {} AND pl.holder = $1)",
+            super::leases::LEASE_SHARDS
+        )
+    } else {
+        String::new()
     };
     format!(
         "UPDATE operations SET state = 'sent', attempts = attempts + 1, claimed_by = $1, \
          claimed_at = $2, updated_at = $2 \
          WHERE id IN ( \
            SELECT o.id FROM operations o JOIN locks l ON l.id = o.lock_id \
-           WHERE o.state = 'pending' AND l.online = 1 \
+           WHERE o.state = 'pending' AND l.online = 1 {lease_clause} \
              AND NOT EXISTS (SELECT 1 FROM operations p WHERE p.lock_id = o.lock_id \
                              AND p.id < o.id AND p.state IN ('pending', 'sent')) \
            ORDER BY o.id LIMIT $3 {lock_clause}) \
@@ -180,7 +191,28 @@ impl Store {
         now: i64,
         limit: i64,
     ) -> Result<Vec<Operation>, StoreError> {
-        let sql = claim_sql(self.backend);
+        self.claim_operations_where(worker, now, limit, false).await
+    }
+
+    /// Like [`Store::claim_operations`], but only for locks whose lease
+    /// `worker` holds (`plane_leases`; see [`crate::plane::lease`]).
+    pub async fn claim_leased_operations(
+        &self,
+        worker: &str,
+        now: i64,
+        limit: i64,
+    ) -> Result<Vec<Operation>, StoreError> {
+        self.claim_operations_where(worker, now, limit, true).await
+    }
+
+    async fn claim_operations_where(
+        &self,
+        worker: &str,
+        now: i64,
+        limit: i64,
+        leased: bool,
+    ) -> Result<Vec<Operation>, StoreError> {
+        let sql = claim_sql(self.backend, leased);
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(worker)
             .bind(now)
@@ -325,23 +357,26 @@ mod tests {
         }))
         .await
         .unwrap();
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "EXPLAIN QUERY PLAN {}",
-            claim_sql(Backend::Sqlite)
-        )))
-        .bind("w")
-        .bind(1_i64)
-        .bind(32_i64)
-        .fetch_all(store.pool())
-        .await
-        .unwrap();
-        let plan: Vec<String> = rows
-            .iter()
-            .map(|r| col::<String>(r, "detail").unwrap())
-            .collect();
-        let text = plan.join("\n");
-        assert!(text.contains("operations_state_id"), "claim plan:\n{text}");
-        assert!(!text.contains("TEMP B-TREE"), "claim plan sorts:\n{text}");
+        // Both forms: one hub (every lock) and several (leased shards only).
+        for leased in [false, true] {
+            let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "EXPLAIN QUERY PLAN {}",
+                claim_sql(Backend::Sqlite, leased)
+            )))
+            .bind("w")
+            .bind(1_i64)
+            .bind(32_i64)
+            .fetch_all(store.pool())
+            .await
+            .unwrap();
+            let plan: Vec<String> = rows
+                .iter()
+                .map(|r| col::<String>(r, "detail").unwrap())
+                .collect();
+            let text = plan.join("\n");
+            assert!(text.contains("operations_state_id"), "claim plan:\n{text}");
+            assert!(!text.contains("TEMP B-TREE"), "claim plan sorts:\n{text}");
+        }
         store.close().await;
     }
 }

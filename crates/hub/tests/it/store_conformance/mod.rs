@@ -13,10 +13,14 @@ use tumbler_hub::store::{Store, StoreError};
 use tumbler_testkit::{postgres_db, sqlite_db};
 
 mod access;
+mod leases;
 mod sqlite_file;
 use access::{
     a_stale_plan_is_refused_whole, access_slots_changes_and_reset,
     concurrent_grants_get_distinct_slots, grants_respect_each_locks_capacity,
+};
+use leases::{
+    leases_divide_between_hubs_and_outlive_a_dead_one, operation_ends_are_announced_to_every_hub,
 };
 
 macro_rules! conformance {
@@ -62,6 +66,8 @@ conformance!(
     concurrent_grants_get_distinct_slots,
     grants_respect_each_locks_capacity,
     a_stale_plan_is_refused_whole,
+    leases_divide_between_hubs_and_outlive_a_dead_one,
+    operation_ends_are_announced_to_every_hub,
 );
 
 const T0: i64 = 1_768_478_400_000;
