@@ -7,12 +7,13 @@
 //!
 //! Files: [`orgs`] (organisations, accounts, tokens), [`sites`], [`locks`],
 //! [`operations`], [`events`], [`alerts`], [`access`] (people and access), [`settings`]
-//! (a lock's reported settings).
+//! (a lock's reported settings), [`hotel`] (property keys, rooms, stays, cards).
 
 pub mod access;
 pub mod alerts;
 mod durable;
 pub mod events;
+pub mod hotel;
 pub mod locks;
 pub mod operations;
 pub mod orgs;
