@@ -60,7 +60,10 @@ impl CardClass {
 
     /// Floor, zone and building cards name one of them.
     pub fn takes_scope(self) -> bool {
-        matches!(self, CardClass::Floor | CardClass::Zone | CardClass::Building)
+        matches!(
+            self,
+            CardClass::Floor | CardClass::Zone | CardClass::Building
+        )
     }
 }
 

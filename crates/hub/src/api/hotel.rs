@@ -160,7 +160,10 @@ pub async fn check_in(
         checkout: b.checkout,
         checkout_time: b.checkout_time,
     };
-    Ok((StatusCode::CREATED, Json(s.service.check_in(&p, id, req).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(s.service.check_in(&p, id, req).await?),
+    ))
 }
 
 /// `GET /locks/{id}/room-history`.
@@ -198,7 +201,10 @@ pub async fn staff_card(
         days: b.days,
         hours: b.hours,
     };
-    Ok((StatusCode::CREATED, Json(s.service.staff_card(&p, id, req).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(s.service.staff_card(&p, id, req).await?),
+    ))
 }
 
 fn value<T: Serialize>(v: &T) -> serde_json::Value {

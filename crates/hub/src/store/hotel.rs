@@ -319,7 +319,13 @@ impl Store {
         let s = stay_row(&r)?;
         let new = guest_cards(guest, s.stay, until_s, cards);
         let issued = self
-            .insert_cards(&mut tx, by, room.site_id, Some((room.lock_id, s.id, 0)), &new)
+            .insert_cards(
+                &mut tx,
+                by,
+                room.site_id,
+                Some((room.lock_id, s.id, 0)),
+                &new,
+            )
             .await?;
         tx.commit().await?;
         Ok((s, issued))
@@ -366,7 +372,11 @@ impl Store {
     }
 
     /// Every card of a property, by number (names card numbers in history).
-    pub async fn hotel_cards(&self, org_id: i64, site_id: i64) -> Result<Vec<IssuedCard>, StoreError> {
+    pub async fn hotel_cards(
+        &self,
+        org_id: i64,
+        site_id: i64,
+    ) -> Result<Vec<IssuedCard>, StoreError> {
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {CARD_COLS} FROM hotel_cards WHERE org_id = $1 AND site_id = $2 ORDER BY number"
         )))
@@ -392,19 +402,22 @@ impl Store {
             .bind(until_s)
             .execute(&mut *tx)
             .await?;
-        sqlx::query(
-            "UPDATE hotel_cards SET until_s = $2 WHERE stay_id = $1 AND lost_at IS NULL",
-        )
-        .bind(stay.id)
-        .bind(until_s)
-        .execute(&mut *tx)
-        .await?;
+        sqlx::query("UPDATE hotel_cards SET until_s = $2 WHERE stay_id = $1 AND lost_at IS NULL")
+            .bind(stay.id)
+            .bind(until_s)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         self.hotel_stay_cards(stay.id).await
     }
 
     /// Records a check-out at `now_ms`; `false` if the stay had one already.
-    pub async fn hotel_check_out(&self, org_id: i64, id: i64, now_ms: i64) -> Result<bool, StoreError> {
+    pub async fn hotel_check_out(
+        &self,
+        org_id: i64,
+        id: i64,
+        now_ms: i64,
+    ) -> Result<bool, StoreError> {
         let done = sqlx::query(
             "UPDATE hotel_stays SET checked_out_at = $3 WHERE org_id = $1 AND id = $2 \
              AND checked_out_at IS NULL",
@@ -443,7 +456,13 @@ impl Store {
         let s = stay_row(&r)?;
         let new = guest_cards(&lost.holder, s.stay, s.until_s, cards);
         let issued = self
-            .insert_cards(&mut tx, by, s.site_id, Some((s.lock_id, s.id, s.generation)), &new)
+            .insert_cards(
+                &mut tx,
+                by,
+                s.site_id,
+                Some((s.lock_id, s.id, s.generation)),
+                &new,
+            )
             .await?;
         tx.commit().await?;
         Ok((s, issued))

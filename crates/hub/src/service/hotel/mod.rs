@@ -120,7 +120,11 @@ impl Service {
     }
 
     /// The room lock `id` is (404 `room` if it is not one).
-    pub(crate) async fn own_room(&self, p: &Principal, id: i64) -> Result<(Lock, Room), ServiceError> {
+    pub(crate) async fn own_room(
+        &self,
+        p: &Principal,
+        id: i64,
+    ) -> Result<(Lock, Room), ServiceError> {
         let lock = self.own_lock(p, id).await?;
         let room = self
             .store
@@ -179,8 +183,13 @@ impl Service {
                 "zone": config.zone,
                 "building": config.building,
             });
-            self.enqueue(p, &lock, OpName::SetHotelDoor, serde_json::json!({ "door": door }))
-                .await?;
+            self.enqueue(
+                p,
+                &lock,
+                OpName::SetHotelDoor,
+                serde_json::json!({ "door": door }),
+            )
+            .await?;
         }
         self.store
             .hotel_room(p.org_id, lock_id)
@@ -205,7 +214,11 @@ impl Service {
     }
 
     /// A property's rooms with their newest stays (owners, managers, support).
-    pub async fn front_desk(&self, p: &Principal, site_id: i64) -> Result<Vec<DeskRoom>, ServiceError> {
+    pub async fn front_desk(
+        &self,
+        p: &Principal,
+        site_id: i64,
+    ) -> Result<Vec<DeskRoom>, ServiceError> {
         self.require(p, HISTORY)?;
         self.hotel_site(p, site_id).await?;
         let mut out = Vec::new();

@@ -55,8 +55,8 @@ impl Service {
         let holder = check_name("holder", &req.holder)?;
         let days = hotel::parse_days(req.days.as_deref().unwrap_or("daily"))
             .map_err(|e| invalid("days", e.to_string()))?;
-        let (from_min, to_min) =
-            hotel::parse_hours(req.hours.as_deref()).map_err(|e| invalid("hours", e.to_string()))?;
+        let (from_min, to_min) = hotel::parse_hours(req.hours.as_deref())
+            .map_err(|e| invalid("hours", e.to_string()))?;
         let zone = jiff::tz::TimeZone::get(&site.time_zone)
             .map_err(|_| refused("time_zone", "the site's time zone is unknown"))?;
         let today = self.clock.now().to_zoned(zone).date();
@@ -66,9 +66,15 @@ impl Service {
         };
         let last = hotel::parse_date(&req.until).map_err(|e| invalid("until", e.to_string()))?;
         if last < first || last < today {
-            return Err(refused("until", "the last day is before the first or in the past"));
+            return Err(refused(
+                "until",
+                "the last day is before the first or in the past",
+            ));
         }
-        if first.until(last).map_or(true, |s| s.get_days() > MAX_STAFF_DAYS) {
+        if first
+            .until(last)
+            .map_or(true, |s| s.get_days() > MAX_STAFF_DAYS)
+        {
             return Err(refused(
                 "until",
                 format!("at most {MAX_STAFF_DAYS} days: re-encode staff cards often"),
