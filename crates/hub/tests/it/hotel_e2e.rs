@@ -323,3 +323,94 @@ async fn the_front_desk_at_the_door() {
     );
     w.hub.stop().await;
 }
+
+/// The web app's front desk: a check-in form answers with card downloads
+/// whose bytes are images signed by the property's key; the desk, the
+/// room's history and the check-out redirect; typed names shown as text.
+#[tokio::test]
+async fn the_front_desk_pages() {
+    use tumbler_testkit::fixtures::{org, principal};
+    use tumbler_testkit::web::Browser;
+    use tumbler_testkit::TestApp;
+
+    let app = TestApp::sqlite().await.unwrap();
+    let a = org(&app, "hotelweb").await;
+    let owner = principal(&app, a.token(tumbler_hub::model::Role::Owner)).await;
+    let room = tumbler_hub::hotel::RoomConfig {
+        door: 7,
+        guest_room: true,
+        floor: 0,
+        zone: 0,
+        building: 0,
+    };
+    app.service()
+        .set_hotel_room(&owner, a.lock_id, room)
+        .await
+        .unwrap();
+    let me = Browser::new(a.token(tumbler_hub::model::Role::Manager));
+    let script = "<script>alert(1)</script>";
+    let page = me
+        .post(
+            &app,
+            &format!("/locks/{}/check-in", a.lock_id),
+            &[
+                ("guest", script),
+                ("cards", "2"),
+                ("checkout", "2026-01-18"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(!page.body.contains(script), "escaped");
+    assert!(page.body.contains("&lt;script&gt;"), "{}", page.body);
+    assert!(page.body.contains("room7-b.card"), "{}", page.body);
+    // The first download's bytes are a card the property's key signed.
+    let start = page.body.find("data:application/octet-stream,").unwrap();
+    let link = &page.body[start + "data:application/octet-stream,".len()..];
+    let link = &link[..link.find('"').unwrap()];
+    let bytes = hex::decode(link.replace('%', "")).unwrap();
+    let (property, _) = app
+        .service()
+        .store()
+        .hotel_property(a.site_id)
+        .await
+        .unwrap()
+        .unwrap();
+    let key: [u8; 32] = hex::decode(&property.public_key)
+        .unwrap()
+        .try_into()
+        .unwrap();
+    let key = ed25519_dalek::VerifyingKey::from_bytes(&key).unwrap();
+    let body = tumbler_card::open(&bytes, &key).unwrap();
+    assert_eq!(
+        body.until,
+        // 18 January 2026, 11:00 in Paris (the fixture's zone): 10:00 UTC.
+        1_768_730_400
+    );
+    // The desk shows the stay (escaped); check-out leads back to it.
+    let desk = me
+        .get(&app, &format!("/sites/{}/front-desk", a.site_id))
+        .await;
+    assert_eq!(desk.status, 200);
+    assert!(desk.body.contains("&lt;script&gt;") && !desk.body.contains(script));
+    let stay = app
+        .service()
+        .store()
+        .hotel_last_stay(a.org_id, a.lock_id)
+        .await
+        .unwrap()
+        .unwrap();
+    let out = me
+        .post(&app, &format!("/stays/{}/check-out", stay.id), &[])
+        .await;
+    assert_eq!(
+        out.location(),
+        Some(format!("/sites/{}/front-desk?msg=Checked+out.", a.site_id).as_str())
+    );
+    let h = me
+        .get(&app, &format!("/locks/{}/room-history", a.lock_id))
+        .await;
+    assert_eq!(h.status, 200, "{}", h.body);
+    assert!(h.body.contains("Room 7"), "{}", h.body);
+    app.db.cleanup().await;
+}
