@@ -160,6 +160,11 @@ pub struct OutDir {
     dir: PathBuf,
 }
 
+/// The value at a JSON pointer (`null` when absent).
+fn at<'a>(v: &'a Value, pointer: &str) -> &'a Value {
+    v.pointer(pointer).unwrap_or(&Value::Null)
+}
+
 fn s(v: &Value) -> String {
     match v {
         Value::Null => "-".into(),
@@ -173,10 +178,10 @@ const DESK: &[Column<Value>] = &[
     ("ROOM", |r| s(&r["door"])),
     ("FLOOR", |r| s(&r["floor"])),
     ("ONLINE", |r| s(&r["online"])),
-    ("STAY", |r| s(&r["stay"]["id"])),
-    ("GUEST", |r| s(&r["stay"]["guest"])),
-    ("CHECK-OUT", |r| s(&r["stay"]["until_s"])),
-    ("CHECKED OUT", |r| s(&r["stay"]["checked_out_at"])),
+    ("STAY", |r| s(at(r, "/stay/id"))),
+    ("GUEST", |r| s(at(r, "/stay/guest"))),
+    ("CHECK-OUT", |r| s(at(r, "/stay/until_s"))),
+    ("CHECKED OUT", |r| s(at(r, "/stay/checked_out_at"))),
 ];
 
 const CARDS: &[Column<Value>] = &[
@@ -192,8 +197,8 @@ const CARDS: &[Column<Value>] = &[
 const HISTORY: &[Column<Value>] = &[
     ("AT", |e| s(&e["at"])),
     ("CARD", |e| s(&e["number"])),
-    ("HOLDER", |e| s(&e["card"]["holder"])),
-    ("KIND", |e| s(&e["card"]["kind"])),
+    ("HOLDER", |e| s(at(e, "/card/holder"))),
+    ("KIND", |e| s(at(e, "/card/kind"))),
     ("OPENED", |e| s(&e["opened"])),
     ("RESULT", |e| s(&e["result"])),
 ];
@@ -226,7 +231,7 @@ pub fn write_cards(dir: &Path, issued: &Value) -> Result<Vec<String>, CliError> 
 }
 
 fn hex_decode(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 {
+    if !s.len().is_multiple_of(2) {
         return None;
     }
     (0..s.len())
