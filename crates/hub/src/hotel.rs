@@ -120,6 +120,9 @@ pub struct Room {
     pub config: RoomConfig,
     /// Newest stay issued for it (UTC seconds; 0 = none yet).
     pub last_stay: i64,
+    /// The lock's reset counter when its configuration was queued (a reset
+    /// since erased it at the door).
+    pub reset_counter: i64,
 }
 
 /// A guest's stay in a room.

@@ -16,6 +16,8 @@ CREATE TABLE hotel_properties (
 
 -- A lock as a hotel door. `last_stay` is the newest stay (UTC seconds)
 -- issued for the room: a new check-in takes a larger one, so it overrides.
+-- `reset_counter` is the lock's when its door configuration was queued: a
+-- factory reset since erased it, so the same configuration is sent again.
 CREATE TABLE hotel_rooms (
     lock_id    INTEGER PRIMARY KEY REFERENCES locks(id),
     org_id     INTEGER NOT NULL REFERENCES orgs(id),
@@ -26,6 +28,7 @@ CREATE TABLE hotel_rooms (
     zone       INTEGER NOT NULL,
     building   INTEGER NOT NULL,
     last_stay  INTEGER NOT NULL DEFAULT 0,
+    reset_counter INTEGER NOT NULL DEFAULT 0,
     updated_at INTEGER NOT NULL,
     UNIQUE (site_id, door)
 );

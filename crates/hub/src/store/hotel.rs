@@ -8,7 +8,8 @@ use sqlx::any::AnyRow;
 use super::{col, Store, StoreError};
 use crate::hotel::{CardClass, IssuedCard, Property, Room, RoomConfig, Stay};
 
-const ROOM_COLS: &str = "lock_id, site_id, door, guest_room, floor, zone, building, last_stay";
+const ROOM_COLS: &str =
+    "lock_id, site_id, door, guest_room, floor, zone, building, last_stay, reset_counter";
 const STAY_COLS: &str =
     "id, site_id, lock_id, stay, guest, until_s, generation, checked_out_at, created_at";
 const CARD_COLS: &str = "id, site_id, number, kind, scope, lock_id, stay_id, generation, from_s, \
@@ -31,6 +32,7 @@ fn room_row(r: &AnyRow) -> Result<Room, StoreError> {
             building: small(r, "building")?,
         },
         last_stay: col(r, "last_stay")?,
+        reset_counter: col(r, "reset_counter")?,
     })
 }
 
@@ -178,20 +180,24 @@ impl Store {
     }
 
     /// Makes lock `lock_id` a room of `site_id` (or changes it), keeping its
-    /// newest stay; [`StoreError::Conflict`] if the door number is taken.
+    /// newest stay; `reset_counter` is the lock's now.
+    /// [`StoreError::Conflict`] if the door number is taken.
+    #[allow(clippy::too_many_arguments)]
     pub async fn set_hotel_room(
         &self,
         org_id: i64,
         site_id: i64,
         lock_id: i64,
         c: &RoomConfig,
+        reset_counter: i64,
         now_ms: i64,
     ) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO hotel_rooms (lock_id, org_id, site_id, door, guest_room, floor, zone, \
-             building, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+             building, updated_at, reset_counter) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
              ON CONFLICT (lock_id) DO UPDATE SET org_id = $2, site_id = $3, door = $4, \
-             guest_room = $5, floor = $6, zone = $7, building = $8, updated_at = $9",
+             guest_room = $5, floor = $6, zone = $7, building = $8, updated_at = $9, \
+             reset_counter = $10",
         )
         .bind(lock_id)
         .bind(org_id)
@@ -202,6 +208,7 @@ impl Store {
         .bind(i64::from(c.zone))
         .bind(i64::from(c.building))
         .bind(now_ms)
+        .bind(reset_counter)
         .execute(&self.pool)
         .await?;
         Ok(())

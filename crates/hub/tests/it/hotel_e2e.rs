@@ -414,3 +414,60 @@ async fn the_front_desk_pages() {
     assert!(h.body.contains("Room 7"), "{}", h.body);
     app.db.cleanup().await;
 }
+
+/// A room's configuration is queued when it changes, not when it is the
+/// same again — unless the lock was factory reset since (which erased it).
+#[tokio::test]
+async fn a_room_is_sent_again_only_after_a_change_or_a_reset() {
+    use tumbler_hub::store::operations::OperationFilter;
+    use tumbler_testkit::fixtures::{org, principal};
+    use tumbler_testkit::TestApp;
+
+    let app = TestApp::sqlite().await.unwrap();
+    let a = org(&app, "hotelreset").await;
+    let owner = principal(&app, a.token(tumbler_hub::model::Role::Owner)).await;
+    let s = app.service();
+    let sent = || async {
+        s.store()
+            .list_operations(
+                a.org_id,
+                &OperationFilter {
+                    lock_id: Some(a.lock_id),
+                    limit: 100,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap()
+            .iter()
+            .filter(|o| o.kind.as_str() == "set_hotel_door")
+            .count()
+    };
+    let mut room = tumbler_hub::hotel::RoomConfig {
+        door: 9,
+        guest_room: true,
+        floor: 0,
+        zone: 0,
+        building: 0,
+    };
+    s.set_hotel_room(&owner, a.lock_id, room).await.unwrap();
+    s.set_hotel_room(&owner, a.lock_id, room).await.unwrap();
+    assert_eq!(sent().await, 1, "the same again is not sent");
+    room.floor = 2;
+    s.set_hotel_room(&owner, a.lock_id, room).await.unwrap();
+    assert_eq!(sent().await, 2, "a change is sent");
+    // A factory reset (seen by the hub), then claimed again.
+    s.store()
+        .mark_stale(a.lock_id, &json!({"test": "reset"}), Some(1))
+        .await
+        .unwrap();
+    s.store()
+        .bind_lock(a.lock_id, a.org_id, a.site_id, "Front door")
+        .await
+        .unwrap();
+    s.set_hotel_room(&owner, a.lock_id, room).await.unwrap();
+    assert_eq!(sent().await, 3, "the reset erased it: sent again");
+    s.set_hotel_room(&owner, a.lock_id, room).await.unwrap();
+    assert_eq!(sent().await, 3);
+    app.db.cleanup().await;
+}

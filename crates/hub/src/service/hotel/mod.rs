@@ -143,7 +143,8 @@ impl Service {
 
     /// Makes a claimed lock a hotel door, or changes its door (owners,
     /// managers). Queues `set_hotel_door` only when the configuration
-    /// changed: the message resets the door's memory (newest stay, deny list).
+    /// changed or the lock was factory reset since it was queued: the
+    /// message resets the door's memory (newest stay, deny list).
     pub async fn set_hotel_room(
         &self,
         p: &Principal,
@@ -163,12 +164,19 @@ impl Service {
         }
         let before = self.store.hotel_room(p.org_id, lock_id).await?;
         let pk = self.property_key(p, &site).await?;
-        let same = before
-            .as_ref()
-            .is_some_and(|r| r.config == config && r.site_id == site.id);
+        let same = before.as_ref().is_some_and(|r| {
+            r.config == config && r.site_id == site.id && r.reset_counter == lock.reset_counter
+        });
         if !same {
             self.store
-                .set_hotel_room(p.org_id, site.id, lock_id, &config, self.now_ms())
+                .set_hotel_room(
+                    p.org_id,
+                    site.id,
+                    lock_id,
+                    &config,
+                    lock.reset_counter,
+                    self.now_ms(),
+                )
                 .await
                 .map_err(|e| match e {
                     StoreError::Conflict => ServiceError::Conflict("room number"),

@@ -48,15 +48,15 @@ pub(super) async fn hotel_rooms_stays_and_cards(store: &Store) {
     let l1 = lock_online(store, o, s, "hotel-1").await;
     let l2 = lock_online(store, o, s, "hotel-2").await;
     store
-        .set_hotel_room(o, s, l1, &config(101), T0)
+        .set_hotel_room(o, s, l1, &config(101), 0, T0)
         .await
         .unwrap();
     assert!(matches!(
-        store.set_hotel_room(o, s, l2, &config(101), T0).await,
+        store.set_hotel_room(o, s, l2, &config(101), 0, T0).await,
         Err(StoreError::Conflict)
     ));
     store
-        .set_hotel_room(o, s, l2, &config(102), T0)
+        .set_hotel_room(o, s, l2, &config(102), 0, T0)
         .await
         .unwrap();
     assert_eq!(store.hotel_rooms(o, s).await.unwrap().len(), 2);
