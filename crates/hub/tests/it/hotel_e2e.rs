@@ -321,6 +321,16 @@ async fn the_front_desk_at_the_door() {
         w.get(&format!("/api/v1/sites/{site}/front-desk")).await,
         desk
     );
+
+    // The property's secret key is sealed at rest and in no answer.
+    let st = w.state.service.store();
+    let (_, sealed) = st.hotel_property(site).await.unwrap().unwrap();
+    assert!(sealed.starts_with("e1:"), "sealed with the binding key");
+    let secret = hex::encode(st.open_property_key(site, &sealed).unwrap().as_slice());
+    for answer in [&a, &b, &rep, &ext, &desk] {
+        assert!(!answer.to_string().contains(&secret), "{answer}");
+    }
+    assert!(!sealed.contains(&secret));
     w.hub.stop().await;
 }
 
