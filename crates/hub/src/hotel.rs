@@ -289,6 +289,17 @@ pub enum WhenError {
     Zone,
 }
 
+/// Whether `s` has the shape `pattern` describes, with `9` for an ASCII
+/// digit (`9999-99-99`, `99:99`): a date of that shape that is no date
+/// (`2026-02-30`) is refused on its meaning, not its form.
+pub fn shaped(s: &str, pattern: &str) -> bool {
+    s.len() == pattern.len()
+        && s.bytes().zip(pattern.bytes()).all(|(c, p)| match p {
+            b'9' => c.is_ascii_digit(),
+            other => c == other,
+        })
+}
+
 /// Parses `YYYY-MM-DD`.
 pub fn parse_date(s: &str) -> Result<Date, WhenError> {
     s.trim().parse::<Date>().map_err(|_| WhenError::Date)
@@ -447,6 +458,14 @@ mod tests {
             checkout_instant("2026-01-15", "11:00", "Mars/Base"),
             Err(WhenError::Zone)
         );
+    }
+
+    #[test]
+    fn shapes() {
+        assert!(shaped("2026-02-30", "9999-99-99"));
+        assert!(!shaped("2026-2-3", "9999-99-99"));
+        assert!(shaped("25:00", "99:99"));
+        assert!(!shaped("11h", "99:99"));
     }
 
     #[test]

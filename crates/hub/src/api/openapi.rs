@@ -58,12 +58,12 @@ fn setup_code() -> Value {
 
 /// A site-local date.
 fn date() -> Value {
-    json!({"type": "string", "description": "a site-local date, YYYY-MM-DD"})
+    json!({"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$", "description": "a site-local date, YYYY-MM-DD"})
 }
 
 /// A local time of day.
 fn hm() -> Value {
-    json!({"type": "string", "description": "a local time, HH:MM"})
+    json!({"type": "string", "pattern": "^[0-9]{2}:[0-9]{2}$", "description": "a local time, HH:MM"})
 }
 
 /// A destructive operation's confirmation: the lock's serial.
@@ -291,6 +291,7 @@ fn query_params(method: &str, path: &str) -> Vec<Value> {
             q("limit", limit()),
         ],
         ("GET", "/api/v1/audit") => vec![q("limit", limit())],
+        ("GET", "/api/v1/locks/{id}/room-history") => vec![q("limit", limit())],
         ("POST", "/api/v1/locks/{id}/operations") | ("GET", "/api/v1/operations/{id}") => vec![q(
             "wait_ms",
             json!({"type": "integer", "minimum": 0, "maximum": crate::api::operations::MAX_WAIT_MS, "default": 0,

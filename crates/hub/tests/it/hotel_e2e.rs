@@ -295,6 +295,7 @@ async fn the_front_desk_at_the_door() {
         (l101, with("cards", json!(9)), 400),
         (l101, with("checkout", json!("2026-10-23")), 422),
         (l101, with("checkout", json!("26.10.2026")), 400),
+        (l101, with("checkout", json!("2026-02-30")), 422),
         (l101, with("checkout_time", json!("11h")), 400),
         (l101, with("guest", json!("  ")), 400),
     ] {
@@ -316,7 +317,7 @@ async fn the_front_desk_at_the_door() {
             json!({"kind": "floor", "holder": "H", "until": "2026-10-31"}),
         )
         .await;
-    assert_eq!(st, 400, "a floor card names its floor: {v}");
+    assert_eq!(st, 422, "a floor card names its floor: {v}");
     assert_eq!(
         w.get(&format!("/api/v1/sites/{site}/front-desk")).await,
         desk

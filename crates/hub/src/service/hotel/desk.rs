@@ -52,8 +52,13 @@ impl Service {
                 id: site_id,
             })?;
         let time = time.unwrap_or(default_time);
+        // Not of the form: 400; of the form but no such date or time: 422.
         let until = hotel::checkout_instant(date, time, &site.time_zone).map_err(|e| match e {
+            hotel::WhenError::Time if hotel::shaped(time, "99:99") => {
+                refused("checkout_time", e.to_string())
+            }
             hotel::WhenError::Time => invalid("checkout_time", e.to_string()),
+            other if hotel::shaped(date, "9999-99-99") => refused("checkout", other.to_string()),
             other => invalid("checkout", other.to_string()),
         })?;
         if until <= self.now_ms().div_euclid(1000) {

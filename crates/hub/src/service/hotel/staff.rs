@@ -31,6 +31,15 @@ pub struct StaffCard {
     pub hours: Option<String>,
 }
 
+/// Not a date's form: 400; of the form but no such day: 422.
+fn date_error(field: &'static str, s: &str, e: hotel::WhenError) -> ServiceError {
+    if hotel::shaped(s, "9999-99-99") {
+        refused(field, e.to_string())
+    } else {
+        invalid(field, e.to_string())
+    }
+}
+
 impl Service {
     /// Issues a staff card of property (site) `site_id` (owners, managers).
     pub async fn staff_card(
@@ -46,7 +55,8 @@ impl Service {
             .ok_or_else(|| invalid("kind", "master, floor, zone, building or emergency"))?;
         let scope = match (kind.takes_scope(), req.scope) {
             (true, Some(n)) if (0..=i64::from(u16::MAX)).contains(&n) => Some(n),
-            (true, _) => return Err(invalid("scope", "the floor, zone or building: 0..=65535")),
+            (true, Some(_)) => return Err(invalid("scope", "0..=65535")),
+            (true, None) => return Err(refused("scope", "name the floor, zone or building")),
             (false, None) => None,
             (false, Some(_)) => {
                 return Err(refused("scope", "only for floor, zone and building cards"))
@@ -54,17 +64,17 @@ impl Service {
         };
         let holder = check_name("holder", &req.holder)?;
         let days = hotel::parse_days(req.days.as_deref().unwrap_or("daily"))
-            .map_err(|e| invalid("days", e.to_string()))?;
+            .map_err(|e| refused("days", e.to_string()))?;
         let (from_min, to_min) = hotel::parse_hours(req.hours.as_deref())
             .map_err(|e| invalid("hours", e.to_string()))?;
         let zone = jiff::tz::TimeZone::get(&site.time_zone)
             .map_err(|_| refused("time_zone", "the site's time zone is unknown"))?;
         let today = self.clock.now().to_zoned(zone).date();
         let first = match req.from.as_deref().filter(|s| !s.trim().is_empty()) {
-            Some(d) => hotel::parse_date(d).map_err(|e| invalid("from", e.to_string()))?,
+            Some(d) => hotel::parse_date(d).map_err(|e| date_error("from", d, e))?,
             None => today,
         };
-        let last = hotel::parse_date(&req.until).map_err(|e| invalid("until", e.to_string()))?;
+        let last = hotel::parse_date(&req.until).map_err(|e| date_error("until", &req.until, e))?;
         if last < first || last < today {
             return Err(refused(
                 "until",
