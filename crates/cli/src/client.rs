@@ -162,6 +162,15 @@ impl Api {
         Answer::read(self.call(Method::PATCH, path, Some(body)).await?)
     }
 
+    /// PUT with a request body (one of the API's body types).
+    pub async fn put<T: DeserializeOwned, B: Serialize + ?Sized>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<Answer<T>, CliError> {
+        Answer::read(self.call(Method::PUT, path, Some(body)).await?)
+    }
+
     /// POST without a body.
     pub async fn post_empty<T: DeserializeOwned>(&self, path: &str) -> Result<Answer<T>, CliError> {
         Answer::read(self.call::<()>(Method::POST, path, None).await?)

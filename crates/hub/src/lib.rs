@@ -9,6 +9,8 @@
 //! - [`hashing`]: the bounded pool that runs password hashing (fixed
 //!   workers with reused memory, a bounded queue that refuses when full).
 //! - [`model`]: domain types (roles, states, records).
+//! - [`hotel`]: hotel key cards at the hub: the front desk's vocabulary and
+//!   its pure core (card images, local check-out instants, staff hours).
 //! - [`settings`]: lock settings by name (Matter DoorLock names, kinds, ranges), one
 //!   table for API, service, store and CLI.
 //! - [`store`]: the database (SQLite or PostgreSQL, chosen from the URL at run
@@ -39,6 +41,7 @@ pub mod broker;
 pub mod clock;
 pub mod config;
 pub mod hashing;
+pub mod hotel;
 pub mod http;
 pub mod jobs;
 pub mod model;

@@ -1,5 +1,5 @@
 //! One file per command family: [`up`] (`up` and `hub`), [`login`],
-//! [`orgs`] (hub operators), [`accounts`], [`sites`], [`locks`] ([`lock_settings`]: a lock's settings), [`access`] (people and access), [`lock`] (operations on one lock), [`doctor`] (troubleshooting), [`ops`], [`events`], [`alerts`], [`sim`] (simulated locks).
+//! [`orgs`] (hub operators), [`accounts`], [`sites`], [`locks`] ([`lock_settings`]: a lock's settings), [`access`] (people and access), [`hotel`] (the hotel front desk), [`lock`] (operations on one lock), [`doctor`] (troubleshooting), [`ops`], [`events`], [`alerts`], [`sim`] (simulated locks).
 
 pub mod access;
 pub mod accounts;
@@ -8,6 +8,7 @@ pub mod audit;
 pub mod demo;
 pub mod doctor;
 pub mod events;
+pub mod hotel;
 pub mod lock;
 pub mod lock_settings;
 pub mod locks;

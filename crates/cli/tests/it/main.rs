@@ -9,6 +9,7 @@
 
 mod browser;
 mod client_errors;
+mod hotel;
 mod kill_under_load;
 mod settings;
 mod sim;

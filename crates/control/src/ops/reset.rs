@@ -8,6 +8,7 @@ pub const FACTORY_RESET_ERASES: &[&str] = &[
     "schedules (week-day, year-day, holiday)",
     "paired controllers (this hub and every phone) and the operational keys",
     "settings",
+    "hotel door configuration and memory (property key, room, newest stay, deny list)",
     "audit log (sealed first into a signed reset record)",
 ];
 

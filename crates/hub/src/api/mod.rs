@@ -2,7 +2,7 @@
 //!
 //! One file per resource: [`session`] (login, logout, me, tokens), [`org`],
 //! [`accounts`], [`sites`], [`locks`], [`operations`], [`events`],
-//! [`alerts`], [`access`] (people and access), [`doctor`] (troubleshooting), plus [`openapi`] (the document),
+//! [`alerts`], [`access`] (people and access), [`doctor`] (troubleshooting), [`hotel`] (the hotel front desk), plus [`openapi`] (the document),
 //! [`report_html`] (the verification report as a printable page), [`body`] (the JSON
 //! body extractor) and [`error`] (the single [`ApiError`]). [`ROUTES`] lists every route with the roles it admits and
 //! its handler; the router is built from it, and the OpenAPI document and
@@ -15,6 +15,7 @@ pub mod body;
 pub mod doctor;
 pub mod error;
 pub mod events;
+pub mod hotel;
 pub mod locks;
 pub mod openapi;
 pub mod operations;
@@ -189,6 +190,16 @@ pub const ROUTES: &[RouteSpec] = &[
     r("POST", "/api/v1/locks/{id}/holidays", "access", "Set or clear a lock-wide holiday (site local time; vacation, privacy or passage mode)", Some(ADMINS), h!(access::holiday)),
     r("POST", "/api/v1/locks/{id}/verifications", "access", "Verify a lock after a reset: self-check and every slot digest", Some(ADMINS), h!(access::start_verification)),
     r("GET", "/api/v1/verifications/{id}", "access", "A verification report (JSON, or ?format=html)", Some(HISTORY), h!(access::get_verification)),
+    r("PUT", "/api/v1/locks/{id}/room", "hotel", "Make a lock a hotel door (room number, guest room or common door, floor, zone, building); queues set_hotel_door when changed", Some(ADMINS), h!(hotel::set_room)),
+    r("POST", "/api/v1/locks/{id}/check-in", "hotel", "Check a guest into a room: a new stay and n card images (joiners); a later check-in overrides", Some(ADMINS), h!(hotel::check_in)),
+    r("GET", "/api/v1/locks/{id}/room-history", "hotel", "A room's history: every card used at its door, with the card's holder", Some(HISTORY), h!(hotel::room_history)),
+    r("GET", "/api/v1/sites/{id}/front-desk", "hotel", "The property's rooms with their newest stays", Some(HISTORY), h!(hotel::front_desk)),
+    r("POST", "/api/v1/sites/{id}/staff-cards", "hotel", "Issue a staff card (master, floor, zone, building, emergency) with days, hours and dates", Some(ADMINS), h!(hotel::staff_card)),
+    r("GET", "/api/v1/stays/{id}", "hotel", "A stay and every card issued for it", Some(HISTORY), h!(hotel::get_stay)),
+    r("POST", "/api/v1/stays/{id}/extend", "hotel", "Extend a stay: its cards re-encoded with the later check-out", Some(ADMINS), h!(hotel::extend)),
+    r("POST", "/api/v1/stays/{id}/lost-card", "hotel", "A lost card: replacements at the next generation, and deny_card queued to the room's lock", Some(ADMINS), h!(hotel::lost_card)),
+    r("POST", "/api/v1/stays/{id}/check-out", "hotel", "Check a guest out now", Some(ADMINS), h!(hotel::check_out)),
+    r("DELETE", "/api/v1/locks/{id}/room", "hotel", "Make a room an ordinary lock again (queues set_hotel_door with no door)", Some(ADMINS), h!(hotel::clear_room)),
 ];
 
 /// Roles not admitted by a route (the "too weak" ones).

@@ -56,6 +56,16 @@ fn setup_code() -> Value {
     json!({"type": "string", "format": "password", "pattern": "^[0-9]{8}$"})
 }
 
+/// A site-local date.
+fn date() -> Value {
+    json!({"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$", "description": "a site-local date, YYYY-MM-DD"})
+}
+
+/// A local time of day.
+fn hm() -> Value {
+    json!({"type": "string", "pattern": "^[0-9]{2}:[0-9]{2}$", "description": "a local time, HH:MM"})
+}
+
 /// A destructive operation's confirmation: the lock's serial.
 fn confirm() -> Value {
     json!({"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$", "description": "the lock's serial, to confirm"})
@@ -182,6 +192,35 @@ fn request_body(method: &str, path: &str) -> Option<Value> {
                 "pin": nullable(json!({"type": "string", "format": "password"})),
                 "generate_pin": {"type": "boolean"}}}}}),
         ),
+        ("PUT", "/api/v1/locks/{id}/room") => obj(
+            &["door"],
+            json!({"door": {"type": "integer", "minimum": 1, "maximum": u32::MAX},
+                   "guest_room": {"type": "boolean", "default": true},
+                   "floor": {"type": "integer", "minimum": 0, "maximum": u16::MAX},
+                   "zone": {"type": "integer", "minimum": 0, "maximum": u16::MAX},
+                   "building": {"type": "integer", "minimum": 0, "maximum": u16::MAX}}),
+        ),
+        ("POST", "/api/v1/locks/{id}/check-in") => obj(
+            &["guest", "checkout"],
+            json!({"guest": name(), "cards": nullable(json!({"type": "integer", "minimum": 1, "maximum": 8})),
+                   "checkout": date(), "checkout_time": nullable(hm())}),
+        ),
+        ("POST", "/api/v1/stays/{id}/extend") => obj(
+            &["checkout"],
+            json!({"checkout": date(), "checkout_time": nullable(hm())}),
+        ),
+        ("POST", "/api/v1/stays/{id}/lost-card") => obj(
+            &["number"],
+            json!({"number": id(), "cards": nullable(json!({"type": "integer", "minimum": 1, "maximum": 8}))}),
+        ),
+        ("POST", "/api/v1/sites/{id}/staff-cards") => obj(
+            &["kind", "holder", "until"],
+            json!({"kind": {"type": "string", "enum": ["master", "floor", "zone", "building", "emergency"]},
+                   "scope": nullable(json!({"type": "integer", "minimum": 0, "maximum": u16::MAX, "description": "floor, zone and building cards only"})),
+                   "holder": name(), "from": nullable(date()), "until": date(),
+                   "days": nullable(json!({"type": "string", "description": "daily, weekdays, mon-fri, sat,sun, …"})),
+                   "hours": nullable(json!({"type": "string", "description": "HH:MM-HH:MM, may run past midnight"}))}),
+        ),
         ("PATCH", "/api/v1/locks/{id}/settings") => {
             return Some(
                 json!({"required": true, "content": {"application/json": {"schema": {
@@ -252,6 +291,7 @@ fn query_params(method: &str, path: &str) -> Vec<Value> {
             q("limit", limit()),
         ],
         ("GET", "/api/v1/audit") => vec![q("limit", limit())],
+        ("GET", "/api/v1/locks/{id}/room-history") => vec![q("limit", limit())],
         ("POST", "/api/v1/locks/{id}/operations") | ("GET", "/api/v1/operations/{id}") => vec![q(
             "wait_ms",
             json!({"type": "integer", "minimum": 0, "maximum": crate::api::operations::MAX_WAIT_MS, "default": 0,
@@ -391,7 +431,10 @@ fn success_statuses(method: &str, path: &str) -> &'static [&'static str] {
             | "/api/v1/tokens"
             | "/api/v1/people"
             | "/api/v1/orgs"
-            | "/api/v1/locks/claim",
+            | "/api/v1/locks/claim"
+            | "/api/v1/locks/{id}/check-in"
+            | "/api/v1/sites/{id}/staff-cards"
+            | "/api/v1/stays/{id}/lost-card",
         ) => &["201"],
         (
             "POST",

@@ -16,7 +16,8 @@
 //! transfer, manufacturer reset, audit trail), [`operations`], [`doctor`]
 //! (troubleshooting plans, pure planner in `doctor::plan`), [`events`]
 //! (history), [`alerts`], [`access`] (people and access), [`settings`] (a
-//! lock's settings: read, change).
+//! lock's settings: read, change), [`hotel`] (the hotel front desk: property
+//! keys, rooms, check-in, extend, check-out, lost and staff cards, room history).
 //!
 //! The layer below is the lock plane ([`crate::plane`]); the service never
 //! talks to a lock itself, and the plane never checks a role.
@@ -27,6 +28,7 @@ pub mod auth;
 pub mod claim;
 pub mod doctor;
 pub mod events;
+pub mod hotel;
 pub mod lifecycle;
 pub mod locks;
 pub mod login_limit;

@@ -7,13 +7,14 @@
 //!
 //! Files: [`orgs`] (organisations, accounts, tokens), [`sites`], [`locks`],
 //! [`operations`], [`events`], [`alerts`], [`access`] (people and access), [`settings`]
-//! (a lock's reported settings), [`leases`] (lock-plane leases between hubs, operation-end
-//! notifications).
+//! (a lock's reported settings), [`hotel`] (property keys, rooms, stays, cards), [`leases`]
+//! (lock-plane leases between hubs, operation-end notifications).
 
 pub mod access;
 pub mod alerts;
 mod durable;
 pub mod events;
+pub mod hotel;
 pub mod leases;
 pub mod locks;
 pub mod operations;

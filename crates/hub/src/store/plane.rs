@@ -26,6 +26,14 @@ fn aad(lock_id: i64) -> Vec<u8> {
     a
 }
 
+const PROPERTY_AAD_DOMAIN: &[u8] = b"tumbler-hub hotel property key v1\0";
+
+fn property_aad(site_id: i64) -> Vec<u8> {
+    let mut a = PROPERTY_AAD_DOMAIN.to_vec();
+    a.extend_from_slice(&site_id.to_be_bytes());
+    a
+}
+
 const PIN_AAD_DOMAIN: &[u8] = b"tumbler-hub pin v1\0";
 
 fn pin_aad(lock_id: i64) -> Vec<u8> {
@@ -71,6 +79,30 @@ impl Store {
         m.update(&org_id.to_be_bytes());
         m.update(pin);
         Some(hex(&m.finalize().into_bytes()))
+    }
+
+    /// Seals a hotel property's secret key for site `site_id` (`e1:` + hex,
+    /// the site as associated data), or plain hex without a binding key —
+    /// as bindings are stored (a hub without a key keeps its secrets in its
+    /// database file, owner-only).
+    pub fn seal_property_key(&self, site_id: i64, secret: &[u8]) -> Result<String, StoreError> {
+        if self.binding_key.is_none() {
+            return Ok(hex(secret));
+        }
+        self.seal_with(&property_aad(site_id), secret)
+    }
+
+    /// Opens what [`Store::seal_property_key`] wrote.
+    pub fn open_property_key(
+        &self,
+        site_id: i64,
+        stored: &str,
+    ) -> Result<Zeroizing<Vec<u8>>, StoreError> {
+        match stored.strip_prefix(SEALED_PREFIX) {
+            Some(body) => self.open_with(&property_aad(site_id), body),
+            None => unhex(stored),
+        }
+        .map(Zeroizing::new)
     }
 
     /// The stored text of a binding: `e1:` + hex(nonce ‖ ciphertext ‖ tag)

@@ -43,7 +43,7 @@ pub fn section(web: &Web, sites: &[Site]) -> Markup {
                     tbody {
                         @for site in sites {
                             tr {
-                                td data-label="Site" { (site.name) }
+                                td data-label="Site" { (site.name) " " a href=(format!("/sites/{}/front-desk", site.id)) { "Front desk" } }
                                 td data-label="Time zone" { (site.time_zone) }
                                 @if edit {
                                     td data-label="Action" {

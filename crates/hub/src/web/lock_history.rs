@@ -61,7 +61,11 @@ fn who(e: &Event, holders: &SlotHolders) -> String {
             }
         }
         Some(Value::Object(m)) if m.contains_key("Card") => {
-            format!("hotel card {}", word(m.get("Card")))
+            let n = m.get("Card").and_then(Value::as_i64);
+            match n.and_then(|n| holders.card_holder(n)) {
+                Some(holder) => format!("hotel card {} — {holder}", word(m.get("Card"))),
+                None => format!("hotel card {}", word(m.get("Card"))),
+            }
         }
         // The hub is the lock's only paired controller (phones do not pair
         // with locks in this system): the app, the API or the CLI.

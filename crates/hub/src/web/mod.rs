@@ -28,6 +28,8 @@
 //!   [`access_batch`] (a change's doors, live), [`access_credentials`]
 //!   (change a PIN, replace a card, revoke), [`access_admin`] (revoke
 //!   everyone but owners, holidays), [`access_form`] (shared form parts);
+//! - hotels: [`front_desk`] (rooms and stays, check-in with card downloads,
+//!   extend, check-out, lost and staff cards), [`room_history`];
 //! - the organisation: [`alerts`], [`audit`], [`admin`], [`admin_sites`],
 //!   [`admin_accounts`], [`admin_orgs`].
 //!
@@ -49,6 +51,7 @@ pub mod audit;
 pub mod csrf;
 pub mod dashboard;
 pub mod doctor;
+pub mod front_desk;
 pub mod grant;
 pub mod live;
 pub mod lock;
@@ -61,6 +64,7 @@ pub mod people;
 pub mod recover;
 pub mod recover_report;
 pub mod reset;
+pub mod room_history;
 pub mod session;
 
 use axum::extract::FromRequestParts;
@@ -321,6 +325,13 @@ pub const WEB_ROUTES: &[WebRoute] = &[
     w("POST", "/access/revoke-all", Some(OWNERS), h!(access_admin::revoke_all)),
     w("GET", "/holidays", Some(ADMINS), h!(access_admin::holidays_page)),
     w("POST", "/holidays", Some(ADMINS), h!(access_admin::set_holidays)),
+    w("GET", "/sites/{id}/front-desk", Some(HISTORY), h!(front_desk::desk_page)),
+    w("POST", "/sites/{id}/staff-cards", Some(ADMINS), h!(front_desk::staff_card)),
+    w("POST", "/locks/{id}/check-in", Some(ADMINS), h!(front_desk::check_in)),
+    w("GET", "/locks/{id}/room-history", Some(HISTORY), h!(room_history::room_history_page)),
+    w("POST", "/stays/{id}/extend", Some(ADMINS), h!(front_desk::extend)),
+    w("POST", "/stays/{id}/lost-card", Some(ADMINS), h!(front_desk::lost_card)),
+    w("POST", "/stays/{id}/check-out", Some(ADMINS), h!(front_desk::check_out)),
     // -- alerts, audit, admin --
     w("GET", "/alerts", Some(HISTORY), h!(alerts::alerts_page)),
     w("GET", "/alerts/list", Some(HISTORY), h!(alerts::list_fragment)),

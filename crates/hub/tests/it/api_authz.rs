@@ -38,6 +38,9 @@ struct Targets {
     batch: i64,
     /// A verification of `lock`.
     verification: i64,
+    /// A stay in room `lock` (a hotel door) and one of its cards.
+    stay: i64,
+    card: i64,
 }
 
 async fn targets(app: &TestApp, a: &OrgFixture, b: &OrgFixture) -> Targets {
@@ -135,7 +138,30 @@ async fn targets(app: &TestApp, a: &OrgFixture, b: &OrgFixture) -> Targets {
         .await
         .unwrap()
         .id;
+    let room = tumbler_hub::hotel::RoomConfig {
+        door: 101,
+        guest_room: true,
+        floor: 1,
+        zone: 1,
+        building: 1,
+    };
+    plane.set_hotel_room(&owner, a.lock_id, room).await.unwrap();
+    let issued = plane
+        .check_in(
+            &owner,
+            a.lock_id,
+            tumbler_hub::service::hotel::desk::CheckIn {
+                guest: "Gia alpha".into(),
+                cards: 2,
+                checkout: "2026-01-20".into(),
+                checkout_time: None,
+            },
+        )
+        .await
+        .unwrap();
     Targets {
+        stay: issued.stay.unwrap().id,
+        card: issued.cards[0].card.number,
         person,
         credential,
         batch: granted.batch.id,
@@ -158,6 +184,11 @@ fn concrete(spec: &RouteSpec, t: &Targets) -> (String, Option<Value>) {
         t.token
     } else if spec.path.starts_with("/api/v1/accounts/") {
         t.account
+    } else if spec.path.starts_with("/api/v1/sites/{id}/") {
+        // The property with the room (the other site is deleted on the way).
+        t.home_site
+    } else if spec.path.starts_with("/api/v1/stays/") {
+        t.stay
     } else if spec.path.starts_with("/api/v1/sites/") {
         t.site
     } else if spec.path == "/api/v1/locks/{id}/release" {
@@ -229,6 +260,17 @@ fn concrete(spec: &RouteSpec, t: &Targets) -> (String, Option<Value>) {
         ("POST", "/api/v1/locks/{id}/reenrol") => {
             Some(json!({"people": [{"person_id": t.person, "generate_pin": true}]}))
         }
+        ("PUT", "/api/v1/locks/{id}/room") => {
+            Some(json!({"door": 101, "floor": 1, "zone": 1, "building": 1}))
+        }
+        ("POST", "/api/v1/locks/{id}/check-in") => {
+            Some(json!({"guest": "Hal", "cards": 2, "checkout": "2026-01-20"}))
+        }
+        ("POST", "/api/v1/stays/{id}/extend") => Some(json!({"checkout": "2026-01-22"})),
+        ("POST", "/api/v1/stays/{id}/lost-card") => Some(json!({"number": t.card})),
+        ("POST", "/api/v1/sites/{id}/staff-cards") => {
+            Some(json!({"kind": "master", "holder": "Housekeeping", "until": "2026-01-31"}))
+        }
         _ => None,
     };
     (path, body)
@@ -250,7 +292,18 @@ pub async fn snapshot(app: &TestApp, org_id: i64) -> Value {
             "credentials": st.person_credentials(p.id).await.unwrap(),
         }));
     }
+    let mut hotel = Vec::new();
+    for site in st.list_sites(org_id).await.unwrap() {
+        for room in st.hotel_rooms(org_id, site.id).await.unwrap() {
+            hotel.push(json!({
+                "room": room,
+                "stay": st.hotel_last_stay(org_id, room.lock_id).await.unwrap(),
+            }));
+        }
+        hotel.push(serde_json::to_value(st.hotel_cards(org_id, site.id).await.unwrap()).unwrap());
+    }
     json!({
+        "hotel": hotel,
         "people": people,
         "access": access,
         "org": st.get_org(org_id).await.unwrap(),

@@ -18,6 +18,7 @@ mod config;
 mod doctor_e2e;
 mod flash_damage_e2e;
 mod hostile_mqtt;
+mod hotel_e2e;
 mod hub_e2e;
 mod invariants;
 mod jobs;

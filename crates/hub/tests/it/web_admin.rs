@@ -48,6 +48,11 @@ struct Targets {
     credential: i64,
     batch: i64,
     verification: i64,
+    /// Org A's first site: the property with room `lock`.
+    home_site: i64,
+    /// A stay in room `lock` and one of its cards.
+    stay: i64,
+    card: i64,
 }
 
 async fn targets(app: &TestApp, a: &OrgFixture, b: &OrgFixture) -> Targets {
@@ -112,7 +117,31 @@ async fn targets(app: &TestApp, a: &OrgFixture, b: &OrgFixture) -> Targets {
         .id;
     let credential = s.person_detail(&owner, person).await.unwrap().credentials[0].id;
     let verification = s.start_verification(&owner, a.lock_id).await.unwrap().id;
+    let room = tumbler_hub::hotel::RoomConfig {
+        door: 101,
+        guest_room: true,
+        floor: 1,
+        zone: 1,
+        building: 1,
+    };
+    s.set_hotel_room(&owner, a.lock_id, room).await.unwrap();
+    let issued = s
+        .check_in(
+            &owner,
+            a.lock_id,
+            tumbler_hub::service::hotel::desk::CheckIn {
+                guest: "Gia alpha".into(),
+                cards: 2,
+                checkout: "2026-01-20".into(),
+                checkout_time: None,
+            },
+        )
+        .await
+        .unwrap();
     Targets {
+        home_site: a.site_id,
+        stay: issued.stay.unwrap().id,
+        card: issued.cards[0].card.number,
         lock: a.lock_id,
         serial: a.serial.clone(),
         site,
@@ -165,6 +194,9 @@ fn case(spec: &WebRoute, t: &Targets, tag: &str) -> Option<(String, Vec<(String,
         "/credentials/{id}/change-pin" | "/credentials/{id}/replace" => Some(t.credential),
         "/batches/{id}" | "/batches/{id}/doors" => Some(t.batch),
         "/admin/sites/{id}" | "/admin/sites/{id}/delete" => Some(t.site),
+        "/sites/{id}/front-desk" | "/sites/{id}/staff-cards" => Some(t.home_site),
+        "/locks/{id}/check-in" | "/locks/{id}/room-history" => Some(t.lock),
+        "/stays/{id}/extend" | "/stays/{id}/lost-card" | "/stays/{id}/check-out" => Some(t.stay),
         "/admin/accounts/{id}/role" | "/admin/accounts/{id}/delete" => Some(t.account),
         _ => return None,
     };
@@ -183,6 +215,7 @@ fn case(spec: &WebRoute, t: &Targets, tag: &str) -> Option<(String, Vec<(String,
     };
     let lock = t.lock.to_string();
     let other_org = t.other_org.to_string();
+    let card = t.card.to_string();
     let fields = match (spec.method, spec.path) {
         ("GET", _) => Vec::new(),
         ("POST", "/locks/{id}/settings") => f(&[("auto_relock_time", "45")]),
@@ -206,6 +239,22 @@ fn case(spec: &WebRoute, t: &Targets, tag: &str) -> Option<(String, Vec<(String,
         ("POST", "/credentials/{id}/change-pin") => f(&[("pin", "615283")]),
         ("POST", "/credentials/{id}/replace") => f(&[("pin", "817362")]),
         ("POST", "/access/revoke-all") => f(&[("confirm", "revoke-all")]),
+        ("POST", "/locks/{id}/check-in") => f(&[
+            ("guest", "Guest TAG"),
+            ("cards", "2"),
+            ("checkout", "2026-01-20"),
+        ]),
+        ("POST", "/stays/{id}/extend") => f(&[("checkout", "2026-01-22")]),
+        ("POST", "/stays/{id}/lost-card") => f(&[("number", &card)]),
+        ("POST", "/stays/{id}/check-out") => Vec::new(),
+        ("POST", "/sites/{id}/staff-cards") => f(&[
+            ("kind", "floor"),
+            ("scope", "1"),
+            ("holder", "Cleaner TAG"),
+            ("until", "2026-01-31"),
+            ("days", "mon-fri"),
+            ("hours", "08:00-17:00"),
+        ]),
         ("POST", "/holidays") => f(&[
             ("lock", &lock),
             ("slot", "0"),
@@ -433,6 +482,8 @@ async fn every_page_and_form_denies_strangers_and_weak_roles() {
     // Revocations take the credential the PIN forms change: they go late too.
     order.sort_by_key(|spec| match spec.path {
         "/people/{id}/revoke" | "/access/revoke-all" => 1,
+        // A checked-out stay takes no lost card.
+        "/stays/{id}/check-out" => 1,
         "/account/password" => 2,
         _ => 0,
     });

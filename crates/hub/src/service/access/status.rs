@@ -10,6 +10,8 @@ use super::*;
 pub struct SlotHolders {
     /// (slot, state, last change, person's name), oldest assignment first.
     rows: Vec<(i64, DoorState, i64, String)>,
+    /// Hotel cards of the lock's property by number: holder and kind.
+    cards: BTreeMap<i64, String>,
 }
 
 impl SlotHolders {
@@ -23,6 +25,12 @@ impl SlotHolders {
             .find(|r| r.1 != DoorState::Removed || r.2 >= at_ms)
             .map(|r| r.3.as_str())
     }
+
+    /// Who holds hotel card `number` of the lock's property, in words
+    /// (`Ann Guest (guest card)`); `None` for a card the hub never issued.
+    pub fn card_holder(&self, number: i64) -> Option<&str> {
+        self.cards.get(&number).map(String::as_str)
+    }
 }
 
 impl Service {
@@ -34,7 +42,13 @@ impl Service {
         lock_id: i64,
     ) -> Result<SlotHolders, ServiceError> {
         self.require(p, HISTORY)?;
-        self.own_lock(p, lock_id).await?;
+        let lock = self.own_lock(p, lock_id).await?;
+        let mut cards = BTreeMap::new();
+        if let Some(site) = lock.site_id {
+            for c in self.store.hotel_cards(p.org_id, site).await? {
+                cards.insert(c.number, format!("{} ({} card)", c.holder, c.kind.as_str()));
+            }
+        }
         let mut names: BTreeMap<i64, String> = BTreeMap::new();
         let mut rows = Vec::new();
         for d in self.store.doors_of_lock(lock_id).await? {
@@ -52,7 +66,7 @@ impl Service {
             };
             rows.push((d.slot, d.state, d.updated_at, name));
         }
-        Ok(SlotHolders { rows })
+        Ok(SlotHolders { rows, cards })
     }
 
     /// A batch's progress and per-door results (states refreshed). With
@@ -223,7 +237,10 @@ mod tests {
                 (3, DoorState::Set, 2_000, "Bob".into()),
                 (4, DoorState::Set, 500, "Cy".into()),
             ],
+            cards: BTreeMap::from([(1001, "Dee (guest card)".to_owned())]),
         };
+        assert_eq!(h.card_holder(1001), Some("Dee (guest card)"));
+        assert_eq!(h.card_holder(1002), None);
         assert_eq!(h.name_at(3, 900), Some("Ann"));
         assert_eq!(h.name_at(3, 1_000), Some("Ann"));
         assert_eq!(h.name_at(3, 1_001), Some("Bob"));

@@ -14,6 +14,7 @@ use tumbler_testkit::{postgres_db, sqlite_db};
 
 mod access;
 mod leases;
+mod hotel;
 mod sqlite_file;
 use access::{
     a_stale_plan_is_refused_whole, access_slots_changes_and_reset,
@@ -22,6 +23,7 @@ use access::{
 use leases::{
     leases_divide_between_hubs_and_outlive_a_dead_one, operation_ends_are_announced_to_every_hub,
 };
+use hotel::hotel_rooms_stays_and_cards;
 
 macro_rules! conformance {
     ($($name:ident),+ $(,)?) => {
@@ -68,6 +70,7 @@ conformance!(
     a_stale_plan_is_refused_whole,
     leases_divide_between_hubs_and_outlive_a_dead_one,
     operation_ends_are_announced_to_every_hub,
+    hotel_rooms_stays_and_cards,
 );
 
 const T0: i64 = 1_768_478_400_000;
