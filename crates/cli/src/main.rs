@@ -175,10 +175,23 @@ fn main() -> ExitCode {
     let filter = tracing_subscriber::EnvFilter::try_from_env("TUMBLER_LOG").unwrap_or_else(|_| {
         tracing_subscriber::EnvFilter::new("warn,rumqttd=off,tumbler=info,tumbler_hub=info")
     });
-    tracing_subscriber::fmt()
+    let format = match &cli.command {
+        Command::Up(a) => a.log_format,
+        Command::Hub(a) => a.log_format,
+        _ => up::LogFormat::Text,
+    };
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
+        .with_writer(std::io::stderr);
+    match format {
+        // Span fields (the request id) go on every line inside the span.
+        up::LogFormat::Json => logs
+            .json()
+            .with_current_span(true)
+            .with_span_list(false)
+            .init(),
+        up::LogFormat::Text => logs.init(),
+    }
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -218,6 +218,23 @@ pub struct HubConfig {
     /// An operation sent without an answer for this long is sent again
     /// (also how another hub takes over the operations of one that died).
     pub resend_after: std::time::Duration,
+    /// A bearer token `/metrics` asks for (`None`: only clients on loopback
+    /// may read it).
+    pub metrics_token: Option<MetricsToken>,
+    /// Webhook endpoints may be on private, loopback or link-local
+    /// addresses (off by default: a tenant could otherwise make the hub call
+    /// into its own network).
+    pub webhooks_allow_private: bool,
+}
+
+/// The bearer token that reads `/metrics`. `Debug` is redacted.
+#[derive(Clone, PartialEq, Eq)]
+pub struct MetricsToken(pub String);
+
+impl std::fmt::Debug for MetricsToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MetricsToken(<redacted>)")
+    }
 }
 
 /// A manufacturer signing key seed (32 bytes). `Debug` is redacted.

@@ -58,16 +58,44 @@ async fn durable_answers(
     }
 }
 
+/// Every answer's latency, by route template ([`axum::extract::MatchedPath`]:
+/// `/api/v1/locks/{id}`, never the concrete path), including the wait for
+/// the disk ([`durable_answers`] runs inside it). A route layer: paths that
+/// match no route are not counted (a scanner cannot make series).
+async fn latency(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let route = req
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or_else(|| "unknown".to_owned(), |m| m.as_str().to_owned());
+    let method = req.method().clone();
+    let started = tokio::time::Instant::now();
+    let res = next.run(req).await;
+    state.service.plane().metrics().http_request(
+        method.as_str(),
+        &route,
+        res.status().as_u16(),
+        started.elapsed(),
+    );
+    res
+}
+
 /// The whole HTTP application; test it with `tower::ServiceExt::oneshot`.
 pub fn app(state: AppState) -> Router {
     crate::api::routes()
         .merge(crate::web::routes())
         .fallback(fallback)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(axum::middleware::from_fn_with_state(
+        // Route layers (the later one outside): only matched routes change
+        // anything, and only they have a template to count under.
+        .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             durable_answers,
         ))
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), latency))
         .layer(axum::extract::DefaultBodyLimit::max(64 * 1024))
         .with_state(state)
 }

@@ -28,6 +28,8 @@
 //!   uplink handling (answers, telemetry, alerts, audit log, resets), the
 //!   proto sender of operations, lifecycle (release, transfer,
 //!   manufacturer reset).
+//! - [`observe`]: the hub's metrics registry (Prometheus text at
+//!   `/metrics`), one per hub, never process-wide.
 //! - [`jobs`]: the background runner that claims pending operations through
 //!   the database.
 //! - [`op_ended`]: the in-process signal that an operation ended (wakes
@@ -43,6 +45,7 @@ pub mod http;
 pub mod jobs;
 pub mod model;
 pub mod mqtt;
+pub mod observe;
 pub mod op_ended;
 pub mod plane;
 pub mod secrets;

@@ -167,7 +167,9 @@ impl Hub {
         );
         let _ = linked_tx.send(Some(plane.clone()));
         let service = service.with_plane(plane.clone());
-        let state = AppState::new(service.clone()).with_link(link.health.clone());
+        let state = AppState::new(service.clone())
+            .with_link(link.health.clone())
+            .with_metrics_token(config.metrics_token.clone());
         // Frames from locks are handled by UPLINK_SHARDS tasks, each lock's
         // always by the same one in arrival order (per-lock order matters:
         // counters, log sequence); different locks proceed in parallel.

@@ -120,6 +120,9 @@ impl TestHub {
             manufacturer_key,
             binding_key: Some(binding_key.clone()),
             resend_after: resend_after.unwrap_or(tumbler_hub::config::DEFAULT_RESEND_AFTER),
+            metrics_token: None,
+            // Test receivers listen on loopback.
+            webhooks_allow_private: true,
             worker_id: {
                 let mut raw = [0u8; 6];
                 tumbler_hub::secrets::random_bytes(&mut raw).map_err(ServiceError::from)?;

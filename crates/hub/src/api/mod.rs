@@ -2,7 +2,7 @@
 //!
 //! One file per resource: [`session`] (login, logout, me, tokens), [`org`],
 //! [`accounts`], [`sites`], [`locks`], [`operations`], [`events`],
-//! [`alerts`], [`access`] (people and access), [`doctor`] (troubleshooting), plus [`openapi`] (the document),
+//! [`alerts`], [`access`] (people and access), [`observe`] (health probes, metrics), [`doctor`] (troubleshooting), plus [`openapi`] (the document),
 //! [`report_html`] (the verification report as a printable page), [`body`] (the JSON
 //! body extractor) and [`error`] (the single [`ApiError`]). [`ROUTES`] lists every route with the roles it admits and
 //! its handler; the router is built from it, and the OpenAPI document and
@@ -16,6 +16,7 @@ pub mod doctor;
 pub mod error;
 pub mod events;
 pub mod locks;
+pub mod observe;
 pub mod openapi;
 pub mod operations;
 pub mod org;
@@ -137,6 +138,9 @@ macro_rules! h {
 pub const ROUTES: &[RouteSpec] = &[
     r("GET", "/api/v1/openapi.json", "meta", "This OpenAPI document", None, h!(openapi::document)),
     r("GET", "/api/v1/health", "meta", "Liveness and database check", None, h!(session::health)),
+    r("GET", "/health/live", "meta", "Liveness probe: the process serves HTTP", None, h!(observe::live)),
+    r("GET", "/health/ready", "meta", "Readiness probe: database answers and broker link steady (503 when not)", None, h!(observe::ready)),
+    r("GET", "/metrics", "meta", "Prometheus metrics (a bearer token set by --metrics-token, or loopback clients)", None, h!(observe::metrics)),
     r("POST", "/api/v1/login", "session", "Password login; returns a session token", None, h!(session::login)),
     r("POST", "/api/v1/logout", "session", "End the current session or revoke the token used", Some(ANY_ROLE), h!(session::logout)),
     r("GET", "/api/v1/me", "session", "The caller's account", Some(ANY_ROLE), h!(session::me)),

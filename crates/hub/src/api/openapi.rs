@@ -288,6 +288,11 @@ fn response_schema(method: &str, path: &str) -> Option<Value> {
     let many =
         |n: &str| json!({"type": "array", "items": {"$ref": format!("#/components/schemas/{n}")}});
     Some(match (method, path) {
+        ("GET", "/health/live") => obj(&["status"], json!({"status": {"const": "live"}})),
+        ("GET", "/health/ready") => obj(
+            &["status", "database"],
+            json!({"status": {"const": "ready"}, "database": {"const": "ok"}, "mqtt": {"type": ["object", "null"]}}),
+        ),
         ("GET", "/api/v1/me") => one("Account"),
         ("GET", "/api/v1/tokens") => many("Token"),
         ("POST", "/api/v1/tokens") => one("IssuedToken"),
@@ -453,6 +458,14 @@ fn problem_statuses(r: &RouteSpec, has_body: bool) -> Vec<(&'static str, &'stati
             &[("503", "this hub has no manufacturer signing key")]
         }
         ("GET", "/api/v1/verifications/{id}") => &[("409", "the report is not ready yet")],
+        ("GET", "/health/ready") => &[(
+            "503",
+            "the database does not answer or the broker link is not steady (`database`, `mqtt` say which)",
+        )],
+        ("GET", "/metrics") => &[(
+            "401",
+            "the hub has a metrics token and it was not given, or no token and the client is not on loopback",
+        )],
         ("GET", "/api/v1/events") => &[("422", "`from` after `to`")],
         _ => &[],
     });
@@ -474,6 +487,9 @@ pub fn spec() -> Value {
         let success = match response_schema(r.method, r.path) {
             Some(schema) => {
                 json!({"description": "success", "content": {"application/json": {"schema": schema}}})
+            }
+            None if r.path == "/metrics" => {
+                json!({"description": "Prometheus text format 0.0.4", "content": {"text/plain": {"schema": {"type": "string"}}}})
             }
             None => json!({"description": "success"}),
         };

@@ -196,6 +196,8 @@ pub struct LockPlane {
     pub claim_timeout: Duration,
     /// See [`PRESENCE_CONFIRM`].
     pub presence_confirm: Duration,
+    /// This hub's metrics (frames, events; shared by every clone).
+    pub(crate) metrics: crate::observe::Metrics,
 }
 
 impl std::fmt::Debug for LockPlane {
@@ -235,6 +237,7 @@ impl LockPlane {
             alert_limit: limit::AlertLimiter::default(),
             claim_timeout: CLAIM_TIMEOUT,
             presence_confirm: PRESENCE_CONFIRM,
+            metrics: crate::observe::Metrics::new(),
         }
     }
 
@@ -267,6 +270,11 @@ impl LockPlane {
         self.ended.clone()
     }
 
+    /// This hub's metrics registry.
+    pub fn metrics(&self) -> &crate::observe::Metrics {
+        &self.metrics
+    }
+
     /// Whether a manufacturer signing key is configured.
     pub fn has_manufacturer_key(&self) -> bool {
         self.manufacturer.is_some()
@@ -290,7 +298,9 @@ impl LockPlane {
         outbox
             .send(serial, frame)
             .await
-            .map_err(|_| PlaneError::LinkUnavailable)
+            .map_err(|_| PlaneError::LinkUnavailable)?;
+        self.metrics.frame_out();
+        Ok(())
     }
 
     /// Runs the claim exchange over MQTT; the setup code stays in memory.

@@ -54,6 +54,7 @@ impl LockPlane {
     /// the broker is untrusted, so bad frames are counted and logged.
     pub async fn on_up(&self, serial: &str, frame: &[u8]) {
         tracing::debug!(serial, bytes = frame.len(), "uplink frame");
+        self.metrics.frame_in();
         self.feed_claim(serial, frame);
         if let Err(e) = self.on_up_inner(serial, frame).await {
             tracing::warn!(serial, error = %e, "could not process a frame from the lock");
@@ -92,6 +93,7 @@ impl LockPlane {
             Opened::Err(e) => {
                 // Tampered, replayed, forged or unverifiable: count and ignore.
                 store.count_rejected(lock.id).await?;
+                self.metrics.frame_rejected();
                 tracing::info!(serial, error = %e, "rejected a frame from the lock");
                 if matches!(
                     e,

@@ -7,7 +7,7 @@
 //!
 //! Files: [`orgs`] (organisations, accounts, tokens), [`sites`], [`locks`],
 //! [`operations`], [`events`], [`alerts`], [`access`] (people and access), [`settings`]
-//! (a lock's reported settings).
+//! (a lock's reported settings), [`stats`] (counts for `/metrics`).
 
 pub mod access;
 pub mod alerts;
@@ -19,6 +19,7 @@ pub mod orgs;
 pub mod plane;
 pub mod settings;
 pub mod sites;
+pub mod stats;
 
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::migrate::Migrator;
