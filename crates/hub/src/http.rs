@@ -83,6 +83,45 @@ async fn latency(
     res
 }
 
+/// The request-id header (taken from the caller if well-formed, else made).
+pub const REQUEST_ID: &str = "x-request-id";
+
+/// Gives every request an id: the caller's `X-Request-Id` if acceptable
+/// ([`crate::observe::acceptable_request_id`]), else 16 random hex digits.
+/// Every log line while it is served carries it (span `request`), an
+/// operation it queues is stored with it, and the answer returns it.
+async fn request_id(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use tracing::Instrument;
+    let given = req
+        .headers()
+        .get(REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| crate::observe::acceptable_request_id(v));
+    let id: std::sync::Arc<str> = match given {
+        Some(v) => v.into(),
+        None => {
+            let mut raw = [0u8; 8];
+            // Without OS randomness the id is still unique enough for logs.
+            let _ = crate::secrets::random_bytes(&mut raw);
+            raw.iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<String>()
+                .into()
+        }
+    };
+    let span = tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.uri().path());
+    let mut res = crate::observe::with_request_id(id.clone(), next.run(req))
+        .instrument(span)
+        .await;
+    if let Ok(v) = axum::http::HeaderValue::from_str(&id) {
+        res.headers_mut().insert(REQUEST_ID, v);
+    }
+    res
+}
+
 /// The whole HTTP application; test it with `tower::ServiceExt::oneshot`.
 pub fn app(state: AppState) -> Router {
     crate::api::routes()
@@ -97,5 +136,6 @@ pub fn app(state: AppState) -> Router {
         ))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), latency))
         .layer(axum::extract::DefaultBodyLimit::max(64 * 1024))
+        .layer(axum::middleware::from_fn(request_id))
         .with_state(state)
 }

@@ -629,6 +629,10 @@ pub struct Operation {
     /// answering since …"). Not stored: the service reads it off the lock.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub waiting: Option<String>,
+    /// The id of the HTTP request that queued it (`X-Request-Id`), if any:
+    /// the hub's log lines about it carry the same id.
+    #[serde(default)]
+    pub request_id: Option<String>,
 }
 
 /// Something a lock reported.
@@ -794,6 +798,7 @@ mod tests {
             command_id: Some(9),
             result: None,
             waiting: None,
+            request_id: Some("req-1".into()),
         };
         assert_eq!(round_trip(&op), op);
 

@@ -17,6 +17,33 @@ use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusRecorder
 
 use crate::store::stats::HubCounts;
 
+tokio::task_local! {
+    /// The request id of the HTTP request being served (set by the HTTP
+    /// layer around each handler, see [`with_request_id`]).
+    static REQUEST_ID: Arc<str>;
+}
+
+/// Runs `f` as part of the request `id`: [`request_id`] answers it inside,
+/// so an operation the request queues is stored with it.
+pub async fn with_request_id<F: std::future::Future>(id: Arc<str>, f: F) -> F::Output {
+    REQUEST_ID.scope(id, f).await
+}
+
+/// The id of the HTTP request this code runs for, if any.
+pub fn request_id() -> Option<String> {
+    REQUEST_ID.try_with(|id| id.to_string()).ok()
+}
+
+/// A request id given by a caller is kept if it is 1..=64 characters of
+/// `[A-Za-z0-9._:-]` (it goes into logs and a header); otherwise the hub
+/// makes one.
+pub fn acceptable_request_id(given: &str) -> bool {
+    (1..=64).contains(&given.len())
+        && given
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._:-".contains(&b))
+}
+
 /// Seconds: the buckets of `tumbler_http_request_duration_seconds`.
 const LATENCY_BUCKETS: &[f64] = &[
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,

@@ -185,13 +185,21 @@ impl LockPlane {
         let Ok(cid) = i64::try_from(command_id) else {
             return Ok(None);
         };
-        let Some((op, kind, _)) = store.op_by_command(lock.id, cid).await? else {
+        let Some((op, kind, _, request_id)) = store.op_by_command(lock.id, cid).await? else {
             return Ok(None);
         };
         let done = store
             .finish_operation_of_lock(op, lock.id, outcome, self.now_ms())
             .await?;
         if done {
+            tracing::info!(
+                serial = lock.serial,
+                op,
+                kind = kind.as_str(),
+                request_id = request_id.as_deref().unwrap_or(""),
+                outcome = outcome.label(),
+                "operation answered by the lock"
+            );
             // The lock's next operation (if any) can go now.
             self.wake.notify_one();
             self.ended.ended(op);
@@ -228,7 +236,7 @@ impl LockPlane {
         let Ok(cid) = i64::try_from(command_id) else {
             return Ok(());
         };
-        let Some((op, kind, _)) = store.op_by_command(lock.id, cid).await? else {
+        let Some((op, kind, _, _)) = store.op_by_command(lock.id, cid).await? else {
             return Ok(());
         };
         match outcome {

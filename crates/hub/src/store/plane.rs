@@ -468,9 +468,9 @@ impl Store {
         &self,
         lock_id: i64,
         command_id: i64,
-    ) -> Result<Option<(i64, OpName, i64)>, StoreError> {
+    ) -> Result<Option<(i64, OpName, i64, Option<String>)>, StoreError> {
         let r = sqlx::query(
-            "SELECT id, kind, org_id FROM operations WHERE lock_id = $1 AND command_id = $2 \
+            "SELECT id, kind, org_id, request_id FROM operations WHERE lock_id = $1 AND command_id = $2 \
              ORDER BY id DESC LIMIT 1",
         )
         .bind(lock_id)
@@ -483,6 +483,7 @@ impl Store {
                 col(&r, "id")?,
                 super::parse_enum(&r, "kind", OpName::parse)?,
                 col(&r, "org_id")?,
+                col(&r, "request_id")?,
             ))),
         }
     }

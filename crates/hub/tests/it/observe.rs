@@ -149,3 +149,63 @@ async fn who_may_read_metrics() {
     }
     app.db.cleanup().await;
 }
+
+#[tokio::test]
+async fn request_ids_are_returned_and_stored_with_the_operation() {
+    let app = tumbler_testkit::TestApp::sqlite().await.unwrap();
+    let a = tumbler_testkit::fixtures::org(&app, "rid").await;
+    let lock = app
+        .service()
+        .bind_lock(a.org_id, a.site_id, &unique("rid"), "Door")
+        .await
+        .unwrap();
+    let owner = a.token(Role::Owner).to_owned();
+    let send = |rid: Option<&'static str>| {
+        let mut req = Request::post(format!("/api/v1/locks/{}/operations", lock.id))
+            .header("authorization", format!("Bearer {owner}"))
+            .header("content-type", "application/json");
+        if let Some(r) = rid {
+            req = req.header("x-request-id", r);
+        }
+        req.body(Body::from(json!({"kind": "lock"}).to_string()))
+            .unwrap()
+    };
+    // Given: kept, answered back, stored with the operation.
+    let res = tower::ServiceExt::oneshot(
+        tumbler_hub::app(app.state.clone()),
+        send(Some("trace-abc.1")),
+    )
+    .await
+    .unwrap();
+    assert_eq!(res.status(), 202);
+    assert_eq!(res.headers()["x-request-id"], "trace-abc.1");
+    let body = http_body_util::BodyExt::collect(res.into_body())
+        .await
+        .unwrap()
+        .to_bytes();
+    let op: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(op["request_id"], "trace-abc.1", "{op}");
+    // Not given, or unacceptable (a line break would forge log lines): made.
+    for given in [None, Some("bad id\twith tab")] {
+        let mut req = send(None);
+        if let Some(g) = given {
+            req.headers_mut().insert(
+                "x-request-id",
+                axum::http::HeaderValue::from_str(g).unwrap(),
+            );
+        }
+        let res = tower::ServiceExt::oneshot(tumbler_hub::app(app.state.clone()), req)
+            .await
+            .unwrap();
+        let made = res.headers()["x-request-id"].to_str().unwrap().to_owned();
+        assert_eq!(made.len(), 16, "{made}");
+        assert!(made.bytes().all(|b| b.is_ascii_hexdigit()), "{made}");
+        let body = http_body_util::BodyExt::collect(res.into_body())
+            .await
+            .unwrap()
+            .to_bytes();
+        let op: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(op["request_id"], made.as_str(), "{op}");
+    }
+    app.db.cleanup().await;
+}

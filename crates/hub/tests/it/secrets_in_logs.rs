@@ -1,7 +1,9 @@
 //! Secrets never reach the logs: passwords and tokens are absent from
 //! everything traced (at TRACE level, including sqlx's statements) during
 //! logins, token creation and failed attempts; nor do setup codes (claim)
-//! and remote-operation PINs, nor access PINs (chosen, generated, changed).
+//! and remote-operation PINs, nor access PINs (chosen, generated, changed),
+//! nor webhook signing secrets. The logs are the JSON lines of
+//! `--log-format json` (span fields included).
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
@@ -29,9 +31,13 @@ impl Write for Buf {
 async fn no_secret_in_logs() {
     let buf = Buf::default();
     let writer = buf.clone();
+    // JSON lines with span fields, as `tumbler hub --log-format json` writes.
     let subscriber = tracing_subscriber::fmt()
         .with_max_level(tracing::Level::TRACE)
         .with_writer(move || writer.clone())
+        .json()
+        .with_current_span(true)
+        .with_span_list(true)
         .finish();
     // Global, not thread-local: with a thread-local default, a callsite first
     // hit by another test on another thread (no subscriber there) can stay
@@ -157,6 +163,11 @@ async fn no_secret_in_logs() {
         logs.contains("login"),
         "the subscriber captured something: {logs:.200}"
     );
+    // Every line is one JSON object, and request lines carry their id.
+    for line in logs.lines() {
+        serde_json::from_str::<serde_json::Value>(line).expect("a JSON log line");
+    }
+    assert!(logs.contains("\"request_id\""), "request ids in the logs");
     for secret in [
         PASSWORD,
         "a wrong guess",
