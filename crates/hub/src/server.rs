@@ -44,6 +44,9 @@ pub enum StartError {
     /// The service could not be set up.
     #[error(transparent)]
     Service(#[from] ServiceError),
+    /// The webhook worker could not be built.
+    #[error(transparent)]
+    Webhooks(#[from] crate::webhook_worker::WorkerError),
     /// The embedded broker did not start.
     #[error(transparent)]
     Broker(#[from] BrokerError),
@@ -227,6 +230,21 @@ impl Hub {
             runner
                 .run(jobs, async move {
                     let _ = jobs_stop.wait_for(|s| *s).await;
+                })
+                .await;
+        }));
+
+        let hooks = crate::webhook_worker::WebhookWorker::new(
+            store.clone(),
+            clock.clone(),
+            config.webhooks.clone(),
+            service.plane().metrics().clone(),
+        )?;
+        let mut hooks_stop = stop_rx.clone();
+        tasks.push(tokio::spawn(async move {
+            hooks
+                .run(async move {
+                    let _ = hooks_stop.wait_for(|s| *s).await;
                 })
                 .await;
         }));

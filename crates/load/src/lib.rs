@@ -251,7 +251,7 @@ pub async fn run(o: &Options, progress: &(dyn Fn(&str) + Sync)) -> anyhow::Resul
             binding_key: Some(BindingKey::new(key)),
             resend_after: DEFAULT_RESEND_AFTER,
             metrics_token: None,
-            webhooks_allow_private: false,
+            webhooks: Default::default(),
         };
         match Hub::start(config, Arc::new(SystemClock)).await {
             Ok(hub) => hubs.push(hub),

@@ -311,7 +311,10 @@ async fn run_hub(r: HubRun, data_dir: &Path) -> anyhow::Result<()> {
         binding_key: Some(binding_key(data_dir)?),
         resend_after,
         metrics_token,
-        webhooks_allow_private,
+        webhooks: tumbler_hub::config::WebhookOptions {
+            allow_private: webhooks_allow_private,
+            ..Default::default()
+        },
     };
     let hub = Hub::start(config, Arc::new(SystemClock))
         .await

@@ -2,7 +2,7 @@
 //!
 //! One file per resource: [`session`] (login, logout, me, tokens), [`org`],
 //! [`accounts`], [`sites`], [`locks`], [`operations`], [`events`],
-//! [`alerts`], [`access`] (people and access), [`observe`] (health probes, metrics), [`doctor`] (troubleshooting), plus [`openapi`] (the document),
+//! [`alerts`], [`access`] (people and access), [`observe`] (health probes, metrics), [`doctor`] (troubleshooting), [`webhooks`] (endpoints, delivery log), plus [`openapi`] (the document),
 //! [`report_html`] (the verification report as a printable page), [`body`] (the JSON
 //! body extractor) and [`error`] (the single [`ApiError`]). [`ROUTES`] lists every route with the roles it admits and
 //! its handler; the router is built from it, and the OpenAPI document and
@@ -25,6 +25,7 @@ pub mod session;
 pub mod settings;
 pub mod sites;
 mod state;
+pub mod webhooks;
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -193,6 +194,14 @@ pub const ROUTES: &[RouteSpec] = &[
     r("POST", "/api/v1/locks/{id}/holidays", "access", "Set or clear a lock-wide holiday (site local time; vacation, privacy or passage mode)", Some(ADMINS), h!(access::holiday)),
     r("POST", "/api/v1/locks/{id}/verifications", "access", "Verify a lock after a reset: self-check and every slot digest", Some(ADMINS), h!(access::start_verification)),
     r("GET", "/api/v1/verifications/{id}", "access", "A verification report (JSON, or ?format=html)", Some(HISTORY), h!(access::get_verification)),
+    r("GET", "/api/v1/webhooks", "webhooks", "List webhook endpoints", Some(ADMINS), h!(webhooks::list)),
+    r("POST", "/api/v1/webhooks", "webhooks", "Add a webhook endpoint for named events; its signing secret is returned once", Some(ADMINS), h!(webhooks::create)),
+    r("GET", "/api/v1/webhooks/{id}", "webhooks", "One webhook endpoint", Some(ADMINS), h!(webhooks::get_one)),
+    r("PATCH", "/api/v1/webhooks/{id}", "webhooks", "Enable or disable a webhook endpoint", Some(ADMINS), h!(webhooks::update)),
+    r("DELETE", "/api/v1/webhooks/{id}", "webhooks", "Remove a webhook endpoint with its queue and log", Some(ADMINS), h!(webhooks::remove)),
+    r("GET", "/api/v1/webhook-deliveries", "webhooks", "Webhook deliveries, newest first", Some(ADMINS), h!(webhooks::deliveries)),
+    r("GET", "/api/v1/webhook-deliveries/{id}", "webhooks", "One delivery and its attempts", Some(ADMINS), h!(webhooks::delivery)),
+    r("POST", "/api/v1/webhook-deliveries/{id}/redeliver", "webhooks", "Send a delivery again", Some(ADMINS), h!(webhooks::redeliver)),
 ];
 
 /// Roles not admitted by a route (the "too weak" ones).

@@ -16,7 +16,8 @@
 //! transfer, manufacturer reset, audit trail), [`operations`], [`doctor`]
 //! (troubleshooting plans, pure planner in `doctor::plan`), [`events`]
 //! (history), [`alerts`], [`access`] (people and access), [`settings`] (a
-//! lock's settings: read, change), [`observe`] (readiness and metrics text).
+//! lock's settings: read, change), [`observe`] (readiness and metrics text), [`webhooks`]
+//! (endpoints, delivery log, redelivery).
 //!
 //! The layer below is the lock plane ([`crate::plane`]); the service never
 //! talks to a lock itself, and the plane never checks a role.
@@ -35,6 +36,7 @@ pub mod operations;
 pub mod orgs;
 pub mod settings;
 pub mod sites;
+pub mod webhooks;
 
 use std::sync::{Arc, Mutex};
 

@@ -13,6 +13,7 @@ impl Service {
     /// The Prometheus text exposition of this hub's metrics.
     pub async fn metrics_text(&self) -> Result<String, ServiceError> {
         let counts = self.store.hub_counts().await?;
-        Ok(self.plane.metrics().render(&counts, None))
+        let webhook_queue = self.store.webhook_queue_depth().await?;
+        Ok(self.plane.metrics().render(&counts, Some(webhook_queue)))
     }
 }

@@ -86,7 +86,7 @@ impl Store {
             Backend::Sqlite => "",
         };
         let lock = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT org_id, last_event_seq FROM locks WHERE id = $1{lock_clause}"
+            "SELECT org_id, last_event_seq, serial, name FROM locks WHERE id = $1{lock_clause}"
         )))
         .bind(e.lock_id)
         .fetch_optional(&mut *tx)
@@ -113,6 +113,21 @@ impl Store {
             return Ok(IngestOutcome::Duplicate);
         };
         let event = event_row(&inserted)?;
+        // Webhooks hear it in the same transaction (the outbox).
+        if let Some(org) = org_id {
+            let serial: String = col(&lock, "serial")?;
+            let name: String = col(&lock, "name")?;
+            let lock_ref = crate::hooks::LockRef {
+                id: e.lock_id,
+                serial: &serial,
+                name: &name,
+            };
+            if let Some(out) =
+                crate::hooks::for_lock_event(lock_ref, event.id, e.kind, e.at, e.data)
+            {
+                Store::enqueue_hook(&mut tx, org, e.lock_id, &out, now).await?;
+            }
+        }
         if last.is_none_or(|l| e.seq > l) {
             sqlx::query("UPDATE locks SET last_event_seq = $2 WHERE id = $1")
                 .bind(e.lock_id)

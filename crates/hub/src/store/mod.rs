@@ -7,7 +7,8 @@
 //!
 //! Files: [`orgs`] (organisations, accounts, tokens), [`sites`], [`locks`],
 //! [`operations`], [`events`], [`alerts`], [`access`] (people and access), [`settings`]
-//! (a lock's reported settings), [`stats`] (counts for `/metrics`).
+//! (a lock's reported settings), [`stats`] (counts for `/metrics`), [`webhooks`]
+//! (endpoints, the outbox of deliveries, the delivery log).
 
 pub mod access;
 pub mod alerts;
@@ -20,6 +21,7 @@ pub mod plane;
 pub mod settings;
 pub mod sites;
 pub mod stats;
+pub mod webhooks;
 
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::migrate::Migrator;
