@@ -139,15 +139,22 @@ fn who(v: &Value) -> Value {
     }
 }
 
+/// The user slot in an audit record's `who`, if a user acted.
+pub fn user_slot(data: &Value) -> Option<i64> {
+    data.get("who")?.get("User")?.as_i64()
+}
+
 /// The event for a stored audit record (`kind` as `plane::names::action`
 /// names it, `data` as the plane stores it), if it is one endpoints hear:
-/// a successful lock or unlock.
+/// a successful lock or unlock. `person`: who holds the acting user slot
+/// on this lock (id, name), when the hub knows.
 pub fn for_lock_event(
     lock: LockRef<'_>,
     event_id: i64,
     kind: &str,
     at_ms: i64,
     data: &Value,
+    person: Option<(i64, &str)>,
 ) -> Option<Outgoing> {
     let event = match kind {
         "lock" => HookEvent::LockLocked,
@@ -161,12 +168,17 @@ pub fn for_lock_event(
         .get("how")
         .and_then(Value::as_str)
         .map(str::to_lowercase);
+    let mut who = who(data.get("who").unwrap_or(&Value::Null));
+    if let (Some((id, name)), Some(m)) = (person, who.as_object_mut()) {
+        m.insert("person_id".into(), id.into());
+        m.insert("person_name".into(), name.into());
+    }
     let payload = body(
         event,
         at_ms,
         json!({
             "lock": {"id": lock.id, "serial": lock.serial, "name": lock.name},
-            "who": who(data.get("who").unwrap_or(&Value::Null)),
+            "who": who,
             "how": how,
         }),
     );
@@ -250,7 +262,15 @@ mod tests {
             name: "Front",
         };
         let data = json!({"who": {"User": 2}, "how": "Keypad", "result": "Ok", "what": "Unlock"});
-        let out = for_lock_event(lock, 77, "unlock", 1_700_000_000_000, &data).unwrap();
+        let out = for_lock_event(
+            lock,
+            77,
+            "unlock",
+            1_700_000_000_000,
+            &data,
+            Some((9, "Pat")),
+        )
+        .unwrap();
         assert_eq!(out.msg_id, "msg_event_77");
         assert_eq!(out.payload["type"], "lock.unlocked");
         assert_eq!(out.payload["timestamp"], "2023-11-14T22:13:20Z");
@@ -262,7 +282,7 @@ mod tests {
         assert_eq!(out.payload["data"]["lock"]["serial"], "LK-1");
         // A refused unlock (wrong code) is no `lock.unlocked`.
         let denied = json!({"who": "Local", "how": "Keypad", "result": {"Denied": 3}});
-        assert!(for_lock_event(lock, 78, "unlock", 0, &denied).is_none());
-        assert!(for_lock_event(lock, 79, "settings_change", 0, &data).is_none());
+        assert!(for_lock_event(lock, 78, "unlock", 0, &denied, None).is_none());
+        assert!(for_lock_event(lock, 79, "settings_change", 0, &data, None).is_none());
     }
 }

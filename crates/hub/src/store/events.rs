@@ -122,8 +122,23 @@ impl Store {
                 serial: &serial,
                 name: &name,
             };
+            // Who holds the acting user slot on this lock now.
+            let person = match crate::hooks::user_slot(e.data) {
+                Some(slot) => sqlx::query(
+                    "SELECT p.id AS id, p.name AS name FROM door_access d JOIN people p ON p.id = d.person_id \
+                     WHERE d.lock_id = $1 AND d.slot = $2 AND d.state <> 'removed' ORDER BY d.id DESC LIMIT 1",
+                )
+                .bind(e.lock_id)
+                .bind(slot)
+                .fetch_optional(&mut *tx)
+                .await?
+                .map(|r| Ok::<_, StoreError>((col::<i64>(&r, "id")?, col::<String>(&r, "name")?)))
+                .transpose()?,
+                None => None,
+            };
+            let person = person.as_ref().map(|(id, name)| (*id, name.as_str()));
             if let Some(out) =
-                crate::hooks::for_lock_event(lock_ref, event.id, e.kind, e.at, e.data)
+                crate::hooks::for_lock_event(lock_ref, event.id, e.kind, e.at, e.data, person)
             {
                 Store::enqueue_hook(&mut tx, org, e.lock_id, &out, now).await?;
             }

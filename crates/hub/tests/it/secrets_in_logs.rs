@@ -158,6 +158,19 @@ async fn no_secret_in_logs() {
     .await;
     assert_eq!(st, 202, "{out}");
 
+    // A webhook's signing secret (shown once, sealed at rest).
+    let (st, hook) = call(
+        &app,
+        "POST",
+        "/api/v1/webhooks",
+        Some(&session),
+        Some(json!({"url": "https://example.com/hook", "events": ["*"]})),
+    )
+    .await;
+    assert_eq!(st, 201, "{hook}");
+    let hook_secret = hook["secret"].as_str().unwrap().to_owned();
+    let hook_key = hook_secret.trim_start_matches("whsec_").to_owned();
+
     let logs = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
     assert!(
         logs.contains("login"),
@@ -180,6 +193,7 @@ async fn no_secret_in_logs() {
         "97310642",
         &generated,
         "86420975",
+        &hook_key,
     ] {
         assert!(
             !logs.contains(secret),
