@@ -17,6 +17,7 @@ use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use commands::{
     access, accounts, alerts, audit, doctor, events, lock, locks, login, ops, orgs, sim, sites, up,
+    webhooks,
 };
 
 /// Tumbler: an open smart-lock platform.
@@ -81,6 +82,9 @@ enum Command {
     /// Simulated locks: provision, run, console, fleet.
     #[command(subcommand)]
     Sim(sim::SimCmd),
+    /// Webhooks: endpoints (add, list, enable, disable, remove) and deliveries (log, redeliver).
+    #[command(subcommand)]
+    Webhooks(webhooks::WebhooksCmd),
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -108,6 +112,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::People(c) => access::people(&g, c).await,
         Command::Access(c) => access::run(&g, c).await,
         Command::Sim(c) => sim::run(c).await,
+        Command::Webhooks(c) => webhooks::run(&g, c).await,
     }
 }
 
