@@ -29,7 +29,7 @@
 //!   (change a PIN, replace a card, revoke), [`access_admin`] (revoke
 //!   everyone but owners, holidays), [`access_form`] (shared form parts);
 //! - the organisation: [`alerts`], [`audit`], [`admin`], [`admin_sites`],
-//!   [`admin_accounts`], [`admin_orgs`].
+//!   [`admin_accounts`], [`admin_orgs`], [`webhooks`] (endpoints, deliveries).
 //!
 //! [`WEB_ROUTES`] lists every page with the roles it admits, as
 //! [`crate::api::ROUTES`] does for the API; the authorisation test
@@ -62,6 +62,7 @@ pub mod recover;
 pub mod recover_report;
 pub mod reset;
 pub mod session;
+pub mod webhooks;
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -336,6 +337,12 @@ pub const WEB_ROUTES: &[WebRoute] = &[
     w("POST", "/admin/accounts/{id}/delete", Some(OWNERS), h!(admin_accounts::delete)),
     // Hub operators only (the service checks the operator flag too).
     w("POST", "/admin/orgs", Some(OWNERS), h!(admin_orgs::create)),
+    // -- webhooks --
+    w("GET", "/webhooks", Some(ADMINS), h!(webhooks::webhooks_page)),
+    w("POST", "/webhooks", Some(ADMINS), h!(webhooks::create)),
+    w("POST", "/webhooks/{id}/enabled", Some(ADMINS), h!(webhooks::set_enabled)),
+    w("POST", "/webhooks/{id}/delete", Some(ADMINS), h!(webhooks::delete)),
+    w("POST", "/webhook-deliveries/{id}/redeliver", Some(ADMINS), h!(webhooks::redeliver)),
 
 ];
 

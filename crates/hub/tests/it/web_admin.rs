@@ -11,6 +11,7 @@
 
 mod admin;
 mod alerts;
+mod webhooks;
 
 /// Text a user types that must come back as text.
 const SCRIPT: &str = "<script>alert(1)</script>";
@@ -48,6 +49,10 @@ struct Targets {
     credential: i64,
     batch: i64,
     verification: i64,
+    /// A webhook endpoint (the positive control deletes it).
+    webhook: i64,
+    /// A delivery to another endpoint (kept).
+    delivery: i64,
 }
 
 async fn targets(app: &TestApp, a: &OrgFixture, b: &OrgFixture) -> Targets {
@@ -58,6 +63,16 @@ async fn targets(app: &TestApp, a: &OrgFixture, b: &OrgFixture) -> Targets {
         .await
         .unwrap()
         .id;
+    // Endpoints before the alert below, so it queues a delivery to each.
+    let webhook = s
+        .create_webhook(&owner, "https://example.com/alpha", &["*".into()])
+        .await
+        .unwrap()
+        .webhook
+        .id;
+    s.create_webhook(&owner, "https://example.com/alpha-2", &["*".into()])
+        .await
+        .unwrap();
     let alert = s
         .store()
         .raise_alert(
@@ -112,7 +127,17 @@ async fn targets(app: &TestApp, a: &OrgFixture, b: &OrgFixture) -> Targets {
         .id;
     let credential = s.person_detail(&owner, person).await.unwrap().credentials[0].id;
     let verification = s.start_verification(&owner, a.lock_id).await.unwrap().id;
+    let delivery = s
+        .list_deliveries(&owner, None, None)
+        .await
+        .unwrap()
+        .iter()
+        .find(|d| d.webhook_id != webhook)
+        .expect("the alert queued a delivery")
+        .id;
     Targets {
+        webhook,
+        delivery,
         lock: a.lock_id,
         serial: a.serial.clone(),
         site,
@@ -166,6 +191,8 @@ fn case(spec: &WebRoute, t: &Targets, tag: &str) -> Option<(String, Vec<(String,
         "/batches/{id}" | "/batches/{id}/doors" => Some(t.batch),
         "/admin/sites/{id}" | "/admin/sites/{id}/delete" => Some(t.site),
         "/admin/accounts/{id}/role" | "/admin/accounts/{id}/delete" => Some(t.account),
+        "/webhooks/{id}/enabled" | "/webhooks/{id}/delete" => Some(t.webhook),
+        "/webhook-deliveries/{id}/redeliver" => Some(t.delivery),
         _ => return None,
     };
     let mut path = match id {
@@ -224,9 +251,16 @@ fn case(spec: &WebRoute, t: &Targets, tag: &str) -> Option<(String, Vec<(String,
         ("POST", "/admin/org") => f(&[("name", "Renamed TAG")]),
         ("POST", "/admin/sites") => f(&[("name", "Site TAG"), ("time_zone", "UTC")]),
         ("POST", "/admin/sites/{id}") => f(&[("name", "Annex TAG"), ("time_zone", "Asia/Tokyo")]),
-        ("POST", "/admin/sites/{id}/delete") | ("POST", "/admin/accounts/{id}/delete") => {
-            f(&[("confirm", "yes")])
-        }
+        ("POST", "/admin/sites/{id}/delete")
+        | ("POST", "/admin/accounts/{id}/delete")
+        | ("POST", "/webhooks/{id}/delete") => f(&[("confirm", "yes")]),
+        ("POST", "/webhooks") => f(&[
+            ("url", "https://example.com/TAG"),
+            ("event", "lock.unlocked"),
+            ("event", "lock.offline"),
+        ]),
+        ("POST", "/webhooks/{id}/enabled") => f(&[("enabled", "no")]),
+        ("POST", "/webhook-deliveries/{id}/redeliver") => Vec::new(),
         ("POST", "/admin/accounts") => f(&[
             ("name", "New TAG"),
             ("email", "new-TAG@x.test"),
