@@ -24,11 +24,11 @@ pub enum HookEvent {
     LockLocked,
     /// The bolt was withdrawn (who and how in `data`).
     LockUnlocked,
-    /// An access code reached a door (reserved: not sent yet).
+    /// A person's access codes reached a door (confirmed by the lock's digest).
     AccessCodeSet,
-    /// An access code was removed from a door (reserved: not sent yet).
+    /// A person's access codes were removed from a door (confirmed).
     AccessCodeRemoved,
-    /// An access code could not be put on a door (reserved: not sent yet).
+    /// A change of a person's access codes on a door failed (`data.error`).
     AccessCodeFailed,
     /// The lock was factory reset (its binding is stale).
     LockResetDetected,
@@ -221,6 +221,49 @@ pub fn for_alert(
     Some(Outgoing {
         event,
         msg_id: format!("msg_alert_{alert_id}_{times}"),
+        payload: body(event, at_ms, data),
+    })
+}
+
+/// A person on a door, for [`for_door`].
+#[derive(Debug, Clone, Copy)]
+pub struct DoorRef<'a> {
+    /// The person-on-door row.
+    pub door: i64,
+    /// Its change number.
+    pub gen: i64,
+    /// The user slot on the lock.
+    pub slot: i64,
+    /// Person id.
+    pub person_id: i64,
+    /// Person name.
+    pub person_name: &'a str,
+}
+
+/// The event for a person's access codes settling on a door (`state` as
+/// the hub stores a door state), if endpoints hear that state.
+pub fn for_door(
+    lock: LockRef<'_>,
+    door: DoorRef<'_>,
+    state: &str,
+    error: Option<&str>,
+    at_ms: i64,
+) -> Option<Outgoing> {
+    let event = match state {
+        "set" => HookEvent::AccessCodeSet,
+        "removed" => HookEvent::AccessCodeRemoved,
+        "failed" => HookEvent::AccessCodeFailed,
+        _ => return None,
+    };
+    let data = json!({
+        "lock": {"id": lock.id, "serial": lock.serial, "name": lock.name},
+        "person": {"id": door.person_id, "name": door.person_name},
+        "user": door.slot,
+        "error": error,
+    });
+    Some(Outgoing {
+        event,
+        msg_id: format!("msg_door_{}_{}_{state}", door.door, door.gen),
         payload: body(event, at_ms, data),
     })
 }

@@ -1,6 +1,7 @@
 //! Webhooks end to end, with a local receiver that verifies signatures,
-//! fails, is slow and restarts. At a simulated lock: a keypad unlock and a
-//! remote lock arrive as `lock.unlocked` (who: the user, how: keypad) and
+//! fails, is slow and restarts. At a simulated lock: a PIN put on the door,
+//! a keypad unlock and a remote lock arrive as `access_code.set`,
+//! `lock.unlocked` (who: the user and person, how: keypad) and
 //! `lock.locked`, in order although the first delivery failed twice, each
 //! signed per Standard Webhooks; manual redelivery sends the same
 //! `webhook-id` again. With the worker driven by a fixed clock: a slow
@@ -67,7 +68,7 @@ async fn a_keypad_unlock_and_a_remote_lock_arrive_signed_in_order() {
     let (st, made) = w
         .post(
             "/api/v1/webhooks",
-            json!({"url": rx.url(), "events": ["lock.unlocked", "lock.locked"]}),
+            json!({"url": rx.url(), "events": ["lock.unlocked", "lock.locked", "access_code.set"]}),
         )
         .await;
     assert_eq!(st, 201, "{made}");
@@ -121,6 +122,22 @@ async fn a_keypad_unlock_and_a_remote_lock_arrive_signed_in_order() {
     for r in rx.log() {
         assert!(verified(&secret, &r), "bad signature on {}", r.id);
     }
+    // The PIN reaching the door (confirmed by the lock's digest) came first.
+    let set = got
+        .iter()
+        .find(|r| r.json()["type"] == "access_code.set")
+        .expect("access_code.set")
+        .json();
+    assert_eq!(set["data"]["person"]["id"], tenant, "{set}");
+    assert_eq!(set["data"]["lock"]["id"], lock, "{set}");
+    assert!(
+        !set.to_string().contains("482913"),
+        "no PIN in a webhook: {set}"
+    );
+    let got: Vec<Received> = got
+        .into_iter()
+        .filter(|r| r.id.starts_with("msg_event_"))
+        .collect();
     let order: Vec<i64> = got.iter().map(event_no).collect();
     assert!(order.windows(2).all(|p| p[0] < p[1]), "{order:?}");
     let first = &rx.log()[0];
