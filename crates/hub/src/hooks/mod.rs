@@ -319,8 +319,9 @@ mod tests {
         assert_eq!(out.payload["timestamp"], "2023-11-14T22:13:20Z");
         assert_eq!(
             out.payload["data"]["who"],
-            json!({"kind": "user", "user": 2})
+            json!({"kind": "user", "user": 2, "person_id": 9, "person_name": "Pat"})
         );
+        assert_eq!(user_slot(&data), Some(2));
         assert_eq!(out.payload["data"]["how"], "keypad");
         assert_eq!(out.payload["data"]["lock"]["serial"], "LK-1");
         // A refused unlock (wrong code) is no `lock.unlocked`.

@@ -55,7 +55,8 @@ impl Service {
         events: &[String],
     ) -> Result<NewWebhook, ServiceError> {
         self.require(p, ADMINS)?;
-        let url = target::check_url(url.trim()).map_err(|e| invalid("url", e.to_string()))?;
+        // Any string fits the API's schema: a URL refused on its meaning is a 422.
+        let url = target::check_url(url.trim()).map_err(|e| refused("url", e.to_string()))?;
         let events = check_events(events)?;
         if self.store.list_webhooks(p.org_id).await?.len() >= MAX_WEBHOOKS {
             return Err(refused(

@@ -355,9 +355,10 @@ async fn private_addresses_are_refused_and_a_delivery_is_given_up() {
         .unwrap();
     let rx = Receiver::start().await.unwrap();
     for (url, code) in [
-        ("ftp://example.com/x", 400),
-        ("https://user:pw@example.com/x", 400),
-        ("http://", 400),
+        ("ftp://example.com/x", 422),
+        ("https://user:pw@example.com/x", 422),
+        ("http://", 422),
+        ("not a url", 422),
     ] {
         let (st, v) = call_as(
             &app,

@@ -18,7 +18,7 @@ async fn endpoints_are_added_with_their_secret_shown_once() {
     for (fields, status) in [
         (
             vec![("url", "ftp://example.com/x"), ("event", "lock.unlocked")],
-            StatusCode::BAD_REQUEST,
+            StatusCode::UNPROCESSABLE_ENTITY,
         ),
         (
             vec![("url", "https://example.com/x")],
