@@ -1,7 +1,8 @@
 //! Operator endpoints on a whole hub: `/health/live`, `/health/ready`
 //! (200 with database and broker link; 503 `not_ready` without the broker),
 //! and `/metrics` after a real unlock at a simulated lock (frames both ways,
-//! locks online, operations by kind and state, latency by route template);
+//! a forged one rejected, locks online, operations by kind and state,
+//! latency by route template);
 //! who may read `/metrics` (token, loopback).
 
 use std::net::SocketAddr;
@@ -85,6 +86,13 @@ async fn health_and_metrics_follow_a_real_unlock() {
         "{text}"
     );
     assert!(!text.contains(&format!("/api/v1/locks/{id}/")), "{text}");
+
+    // Bytes on the lock's topic that are no frame of its binding: rejected, counted.
+    crate::lock_e2e::publish_up(&hub.broker(), &sim.label.serial, vec![0x55; 40]).await;
+    eventually("the rejected frame counted", || async {
+        sample(&metrics(&state).await, "tumbler_frames_rejected_total") >= Some(1.0)
+    })
+    .await;
 
     sim.shutdown().await;
     hub.stop().await;
