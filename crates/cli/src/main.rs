@@ -17,7 +17,7 @@ use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use commands::{
     access, accounts, alerts, audit, doctor, events, hotel, lock, locks, login, ops, orgs, sim,
-    sites, up,
+    sites, up, webhooks,
 };
 
 /// Tumbler: an open smart-lock platform.
@@ -85,6 +85,9 @@ enum Command {
     /// Simulated locks: provision, run, console, fleet.
     #[command(subcommand)]
     Sim(sim::SimCmd),
+    /// Webhooks: endpoints (add, list, enable, disable, remove) and deliveries (log, redeliver).
+    #[command(subcommand)]
+    Webhooks(webhooks::WebhooksCmd),
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -113,6 +116,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Access(c) => access::run(&g, c).await,
         Command::Hotel(c) => hotel::run(&g, c).await,
         Command::Sim(c) => sim::run(c).await,
+        Command::Webhooks(c) => webhooks::run(&g, c).await,
     }
 }
 
@@ -180,10 +184,23 @@ fn main() -> ExitCode {
     let filter = tracing_subscriber::EnvFilter::try_from_env("TUMBLER_LOG").unwrap_or_else(|_| {
         tracing_subscriber::EnvFilter::new("warn,rumqttd=off,tumbler=info,tumbler_hub=info")
     });
-    tracing_subscriber::fmt()
+    let format = match &cli.command {
+        Command::Up(a) => a.log_format,
+        Command::Hub(a) => a.log_format,
+        _ => up::LogFormat::Text,
+    };
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
+        .with_writer(std::io::stderr);
+    match format {
+        // Span fields (the request id) go on every line inside the span.
+        up::LogFormat::Json => logs
+            .json()
+            .with_current_span(true)
+            .with_span_list(false)
+            .init(),
+        up::LogFormat::Text => logs.init(),
+    }
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -52,6 +52,7 @@ impl Record for Operation {
             ("claimed_by", opt(&self.claimed_by)),
             ("command_id", opt(&self.command_id)),
             ("result", opt_json(&self.result)),
+            ("request_id", opt(&self.request_id)),
         ];
         // Sent only while the operation waits on a lock that cannot answer.
         if let Some(w) = &self.waiting {
@@ -150,7 +151,8 @@ pub(crate) mod samples {
             "params": {"op": {"timeout_s": 5}}, "state": "refused", "attempts": 1,
             "max_attempts": 5, "error": "not_allowed", "created_by": null,
             "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:02Z",
-            "claimed_by": "w1", "command_id": 9, "result": {"ok": true}
+            "claimed_by": "w1", "command_id": 9, "result": {"ok": true},
+            "request_id": "5f3a9c01e2d4b687"
         })
     }
 

@@ -218,6 +218,59 @@ pub struct HubConfig {
     /// An operation sent without an answer for this long is sent again
     /// (also how another hub takes over the operations of one that died).
     pub resend_after: std::time::Duration,
+    /// A bearer token `/metrics` asks for (`None`: only clients on loopback
+    /// may read it).
+    pub metrics_token: Option<MetricsToken>,
+    /// How webhooks are delivered.
+    pub webhooks: WebhookOptions,
+}
+
+/// How webhooks are delivered (`crate::webhook_worker`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebhookOptions {
+    /// Endpoints may be on loopback, private, link-local or other special
+    /// addresses (off by default: a tenant could otherwise make the hub
+    /// call into its own network; see `hooks::target`).
+    pub allow_private: bool,
+    /// How long one attempt may take (connect, send, answer).
+    pub timeout: std::time::Duration,
+    /// The wait after each failed attempt; once used up the delivery is
+    /// given up. The default spans a day (Standard Webhooks' schedule).
+    pub retry_delays: Vec<std::time::Duration>,
+    /// An endpoint is disabled after this many failed attempts in a row …
+    pub disable_after_failures: i64,
+    /// … that span at least this long.
+    pub disable_after: std::time::Duration,
+    /// How often the worker looks for due deliveries.
+    pub poll: std::time::Duration,
+}
+
+impl Default for WebhookOptions {
+    fn default() -> Self {
+        use std::time::Duration as D;
+        Self {
+            allow_private: false,
+            timeout: D::from_secs(10),
+            // 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 6 h: the last attempt ~23.6 h after the first.
+            retry_delays: [5, 300, 1_800, 7_200, 18_000, 36_000, 21_600]
+                .into_iter()
+                .map(D::from_secs)
+                .collect(),
+            disable_after_failures: 20,
+            disable_after: D::from_secs(24 * 3600),
+            poll: D::from_secs(1),
+        }
+    }
+}
+
+/// The bearer token that reads `/metrics`. `Debug` is redacted.
+#[derive(Clone, PartialEq, Eq)]
+pub struct MetricsToken(pub String);
+
+impl std::fmt::Debug for MetricsToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MetricsToken(<redacted>)")
+    }
 }
 
 /// A manufacturer signing key seed (32 bytes). `Debug` is redacted.

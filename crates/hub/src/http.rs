@@ -58,16 +58,84 @@ async fn durable_answers(
     }
 }
 
+/// Every answer's latency, by route template ([`axum::extract::MatchedPath`]:
+/// `/api/v1/locks/{id}`, never the concrete path), including the wait for
+/// the disk ([`durable_answers`] runs inside it). A route layer: paths that
+/// match no route are not counted (a scanner cannot make series).
+async fn latency(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let route = req
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or_else(|| "unknown".to_owned(), |m| m.as_str().to_owned());
+    let method = req.method().clone();
+    let started = tokio::time::Instant::now();
+    let res = next.run(req).await;
+    state.service.plane().metrics().http_request(
+        method.as_str(),
+        &route,
+        res.status().as_u16(),
+        started.elapsed(),
+    );
+    res
+}
+
+/// The request-id header (taken from the caller if well-formed, else made).
+pub const REQUEST_ID: &str = "x-request-id";
+
+/// Gives every request an id: the caller's `X-Request-Id` if acceptable
+/// ([`crate::observe::acceptable_request_id`]), else 16 random hex digits.
+/// Every log line while it is served carries it (span `request`), an
+/// operation it queues is stored with it, and the answer returns it.
+async fn request_id(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use tracing::Instrument;
+    let given = req
+        .headers()
+        .get(REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| crate::observe::acceptable_request_id(v));
+    let id: std::sync::Arc<str> = match given {
+        Some(v) => v.into(),
+        None => {
+            let mut raw = [0u8; 8];
+            // Without OS randomness the id is still unique enough for logs.
+            let _ = crate::secrets::random_bytes(&mut raw);
+            raw.iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<String>()
+                .into()
+        }
+    };
+    let span = tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.uri().path());
+    let mut res = crate::observe::with_request_id(id.clone(), next.run(req))
+        .instrument(span)
+        .await;
+    if let Ok(v) = axum::http::HeaderValue::from_str(&id) {
+        res.headers_mut().insert(REQUEST_ID, v);
+    }
+    res
+}
+
 /// The whole HTTP application; test it with `tower::ServiceExt::oneshot`.
 pub fn app(state: AppState) -> Router {
     crate::api::routes()
         .merge(crate::web::routes())
         .fallback(fallback)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(axum::middleware::from_fn_with_state(
+        // Route layers (the later one outside): only matched routes change
+        // anything, and only they have a template to count under.
+        .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             durable_answers,
         ))
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), latency))
         .layer(axum::extract::DefaultBodyLimit::max(64 * 1024))
+        .layer(axum::middleware::from_fn(request_id))
         .with_state(state)
 }

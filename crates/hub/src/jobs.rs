@@ -237,7 +237,14 @@ impl<S: OperationSender> JobRunner<S> {
             }
             let serial = store.lock_serial(op.lock_id).await?;
             let Some(serial) = serial else { continue };
-            match self.sender.send(&serial, &op).await {
+            // The plane's log lines while sending carry the request that
+            // queued the operation.
+            let span = tracing::info_span!(
+                "operation",
+                op = op.id,
+                request_id = op.request_id.as_deref().unwrap_or("")
+            );
+            match tracing::Instrument::instrument(self.sender.send(&serial, &op), span).await {
                 Ok(()) => report.sent.push(op.id),
                 Err(e) => {
                     tracing::warn!(op = op.id, error = %e, "send failed; will retry");

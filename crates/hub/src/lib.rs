@@ -8,6 +8,8 @@
 //! - [`secrets`]: random tokens, token hashes, argon2 password hashing.
 //! - [`hashing`]: the bounded pool that runs password hashing (fixed
 //!   workers with reused memory, a bounded queue that refuses when full).
+//! - [`hooks`]: webhooks, the pure part: event names, payloads, the
+//!   Standard Webhooks signature, which URLs and addresses may be called.
 //! - [`model`]: domain types (roles, states, records).
 //! - [`hotel`]: hotel key cards at the hub: the front desk's vocabulary and
 //!   its pure core (card images, local check-out instants, staff hours).
@@ -30,8 +32,12 @@
 //!   uplink handling (answers, telemetry, alerts, audit log, resets), the
 //!   proto sender of operations, lifecycle (release, transfer,
 //!   manufacturer reset).
+//! - [`observe`]: the hub's metrics registry (Prometheus text at
+//!   `/metrics`), one per hub, never process-wide.
 //! - [`jobs`]: the background runner that claims pending operations through
 //!   the database.
+//! - [`webhook_worker`]: delivers webhooks from the outbox (signed, in
+//!   order per lock, retried with backoff, failing endpoints disabled).
 //! - [`op_ended`]: the in-process signal that an operation ended (wakes
 //!   API calls waiting for an answer).
 //! - [`server`]: wiring: [`app`], [`serve`], [`Hub::start`](server::Hub::start).
@@ -41,11 +47,13 @@ pub mod broker;
 pub mod clock;
 pub mod config;
 pub mod hashing;
+pub mod hooks;
 pub mod hotel;
 pub mod http;
 pub mod jobs;
 pub mod model;
 pub mod mqtt;
+pub mod observe;
 pub mod op_ended;
 pub mod plane;
 pub mod secrets;
@@ -54,6 +62,7 @@ pub mod service;
 pub mod settings;
 pub mod store;
 pub mod web;
+pub mod webhook_worker;
 
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use http::app;

@@ -227,6 +227,8 @@ string_enum!(
         /// (its signed statement shows setup mode with the reset counter
         /// unchanged): not a factory reset, yet the binding is stale too.
         FlashDamaged => "flash_damaged",
+        /// A webhook endpoint kept failing and was disabled (not about a lock).
+        WebhookDisabled => "webhook_disabled",
     }
 );
 
@@ -255,7 +257,8 @@ impl AlertKind {
             | K::UnknownController
             | K::EventGap
             | K::LogGap
-            | K::LogLost => Severity::Warning,
+            | K::LogLost
+            | K::WebhookDisabled => Severity::Warning,
         }
     }
 
@@ -296,6 +299,9 @@ impl AlertKind {
             K::LogConflict => "two different audit records with one sequence number",
             K::ForgedStatus => {
                 "a message in the lock's name failed its signature check (forged): nothing was changed"
+            }
+            K::WebhookDisabled => {
+                "a webhook endpoint kept failing and was disabled: fix it, then enable it again"
             }
             K::FlashDamaged => {
                 "the lock wiped itself to setup mode after its flash was damaged (not a factory reset): binding stale, re-claim it and re-enrol its users"
@@ -629,6 +635,10 @@ pub struct Operation {
     /// answering since …"). Not stored: the service reads it off the lock.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub waiting: Option<String>,
+    /// The id of the HTTP request that queued it (`X-Request-Id`), if any:
+    /// the hub's log lines about it carry the same id.
+    #[serde(default)]
+    pub request_id: Option<String>,
 }
 
 /// Something a lock reported.
@@ -794,6 +804,7 @@ mod tests {
             command_id: Some(9),
             result: None,
             waiting: None,
+            request_id: Some("req-1".into()),
         };
         assert_eq!(round_trip(&op), op);
 

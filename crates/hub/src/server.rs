@@ -45,6 +45,9 @@ pub enum StartError {
     /// The service could not be set up.
     #[error(transparent)]
     Service(#[from] ServiceError),
+    /// The webhook worker could not be built.
+    #[error(transparent)]
+    Webhooks(#[from] crate::webhook_worker::WorkerError),
     /// The embedded broker did not start.
     #[error(transparent)]
     Broker(#[from] BrokerError),
@@ -197,7 +200,9 @@ impl Hub {
         )));
         let _ = linked_tx.send(Some(plane.clone()));
         let service = service.with_plane(plane.clone());
-        let state = AppState::new(service.clone()).with_link(link.health.clone());
+        let state = AppState::new(service.clone())
+            .with_link(link.health.clone())
+            .with_metrics_token(config.metrics_token.clone());
         // Frames from locks are handled by UPLINK_SHARDS tasks, each lock's
         // always by the same one in arrival order (per-lock order matters:
         // counters, log sequence); different locks proceed in parallel.
@@ -256,6 +261,21 @@ impl Hub {
             runner
                 .run(jobs, async move {
                     let _ = jobs_stop.wait_for(|s| *s).await;
+                })
+                .await;
+        }));
+
+        let hooks = crate::webhook_worker::WebhookWorker::new(
+            store.clone(),
+            clock.clone(),
+            config.webhooks.clone(),
+            service.plane().metrics().clone(),
+        )?;
+        let mut hooks_stop = stop_rx.clone();
+        tasks.push(tokio::spawn(async move {
+            hooks
+                .run(async move {
+                    let _ = hooks_stop.wait_for(|s| *s).await;
                 })
                 .await;
         }));

@@ -250,6 +250,8 @@ pub async fn run(o: &Options, progress: &(dyn Fn(&str) + Sync)) -> anyhow::Resul
             manufacturer_key: None,
             binding_key: Some(BindingKey::new(key)),
             resend_after: DEFAULT_RESEND_AFTER,
+            metrics_token: None,
+            webhooks: Default::default(),
         };
         match Hub::start(config, Arc::new(SystemClock)).await {
             Ok(hub) => hubs.push(hub),

@@ -95,7 +95,13 @@ impl TestHub {
             binding_key,
             clock,
             resend_after,
+            webhooks,
         } = o;
+        // Test receivers listen on loopback.
+        let webhooks = webhooks.unwrap_or_else(|| tumbler_hub::config::WebhookOptions {
+            allow_private: true,
+            ..Default::default()
+        });
         // Bindings are encrypted at rest in every whole-hub test.
         let binding_key = match binding_key {
             Some(k) => k,
@@ -120,6 +126,8 @@ impl TestHub {
             manufacturer_key,
             binding_key: Some(binding_key.clone()),
             resend_after: resend_after.unwrap_or(tumbler_hub::config::DEFAULT_RESEND_AFTER),
+            metrics_token: None,
+            webhooks,
             worker_id: {
                 let mut raw = [0u8; 6];
                 tumbler_hub::secrets::random_bytes(&mut raw).map_err(ServiceError::from)?;
@@ -180,6 +188,8 @@ pub struct TestHubOptions {
     /// How long an operation waits for an answer before it is sent again
     /// and its connected lock counts as unresponsive (`None`: the default).
     pub resend_after: Option<std::time::Duration>,
+    /// Webhook delivery (`None`: the defaults, with loopback endpoints allowed).
+    pub webhooks: Option<tumbler_hub::config::WebhookOptions>,
 }
 
 impl TestHubOptions {
@@ -193,6 +203,7 @@ impl TestHubOptions {
             binding_key: None,
             clock: None,
             resend_after: None,
+            webhooks: None,
         }
     }
 }

@@ -16,6 +16,7 @@
 //! - [`mqtt`]: an observer client, waiting for a lock to come online.
 //! - [`sim`]: [`SimLock`], a simulated lock booted from a fresh image.
 //! - [`util`]: unique names and `eventually`.
+//! - [`webhook`]: a webhook receiver that records, fails, is slow, restarts.
 //!
 //! Test helpers may unwrap, panic and wait on real ports: a failure here is
 //! a test failure, and the shared broker runs on a thread outside any runtime.
@@ -38,6 +39,7 @@ pub mod net;
 pub mod sim;
 pub mod util;
 pub mod web;
+pub mod webhook;
 
 pub use db::{drop_pg_schema, postgres_db, random_schema_name, sqlite_db, TestDb, TestkitError};
 pub use hub::{test_epoch, HasState, TestApp, TestHub, TestHubOptions};

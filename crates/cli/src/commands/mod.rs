@@ -1,5 +1,5 @@
 //! One file per command family: [`up`] (`up` and `hub`), [`login`],
-//! [`orgs`] (hub operators), [`accounts`], [`sites`], [`locks`] ([`lock_settings`]: a lock's settings), [`access`] (people and access), [`hotel`] (the hotel front desk), [`lock`] (operations on one lock), [`doctor`] (troubleshooting), [`ops`], [`events`], [`alerts`], [`sim`] (simulated locks).
+//! [`orgs`] (hub operators), [`accounts`], [`sites`], [`locks`] ([`lock_settings`]: a lock's settings), [`access`] (people and access), [`hotel`] (the hotel front desk), [`lock`] (operations on one lock), [`doctor`] (troubleshooting), [`ops`], [`events`], [`alerts`], [`sim`] (simulated locks), [`webhooks`].
 
 pub mod access;
 pub mod accounts;
@@ -18,6 +18,7 @@ pub mod orgs;
 pub mod sim;
 pub mod sites;
 pub mod up;
+pub mod webhooks;
 
 use std::io::{BufRead, IsTerminal, Write};
 

@@ -7,7 +7,9 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::Args;
-use tumbler_hub::config::{DatabaseConfig, HubConfig, ManufacturerKey, MqttConfig, PasswordParams};
+use tumbler_hub::config::{
+    DatabaseConfig, HubConfig, ManufacturerKey, MetricsToken, MqttConfig, PasswordParams,
+};
 use tumbler_hub::store::plane::BindingKey;
 use tumbler_hub::{Hub, SystemClock};
 
@@ -26,6 +28,21 @@ pub struct UpArgs {
     /// Where the database and the first admin password live.
     #[arg(long, default_value = ".tumbler", env = "TUMBLER_DATA_DIR")]
     data_dir: PathBuf,
+    /// Log lines as `text` or `json` (one object a line, with request ids).
+    #[arg(long, default_value = "text", env = "TUMBLER_LOG_FORMAT")]
+    pub log_format: LogFormat,
+    /// Let webhook endpoints be on loopback or private addresses (a receiver on this machine).
+    #[arg(long, env = "TUMBLER_WEBHOOKS_ALLOW_PRIVATE")]
+    webhooks_allow_private: bool,
+}
+
+/// How the hub writes its log lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object a line (fields, span fields such as `request_id`).
+    Json,
 }
 
 /// Arguments of `tumbler hub`.
@@ -65,6 +82,17 @@ pub struct HubArgs {
     /// Name of this process among several hubs on one database (default: pid + random).
     #[arg(long)]
     worker_id: Option<String>,
+    /// Log lines as `text` or `json` (one object a line, with request ids).
+    #[arg(long, default_value = "text", env = "TUMBLER_LOG_FORMAT")]
+    pub log_format: LogFormat,
+    /// A bearer token `/metrics` asks for; without one only clients on
+    /// loopback may read `/metrics` (prefer the env variable).
+    #[arg(long, env = "TUMBLER_METRICS_TOKEN", hide_env_values = true)]
+    metrics_token: Option<String>,
+    /// Let webhook endpoints be on loopback, private or link-local addresses
+    /// (off: a tenant could make the hub call into its own network).
+    #[arg(long, env = "TUMBLER_WEBHOOKS_ALLOW_PRIVATE")]
+    webhooks_allow_private: bool,
 }
 
 /// Arguments of `tumbler broker-login`.
@@ -164,6 +192,8 @@ pub async fn up(a: UpArgs) -> anyhow::Result<()> {
             manufacturer_key: key,
             resend_after: tumbler_hub::config::DEFAULT_RESEND_AFTER,
             worker_id: None,
+            metrics_token: None,
+            webhooks_allow_private: a.webhooks_allow_private,
         },
         &a.data_dir,
     )
@@ -193,6 +223,8 @@ pub async fn hub(a: HubArgs) -> anyhow::Result<()> {
             manufacturer_key: key,
             resend_after: std::time::Duration::from_secs(a.resend_after),
             worker_id: a.worker_id,
+            metrics_token: a.metrics_token.filter(|t| !t.is_empty()).map(MetricsToken),
+            webhooks_allow_private: a.webhooks_allow_private,
         },
         &a.data_dir,
     )
@@ -244,6 +276,8 @@ struct HubRun {
     manufacturer_key: Option<ManufacturerKey>,
     resend_after: std::time::Duration,
     worker_id: Option<String>,
+    metrics_token: Option<MetricsToken>,
+    webhooks_allow_private: bool,
 }
 
 async fn run_hub(r: HubRun, data_dir: &Path) -> anyhow::Result<()> {
@@ -256,6 +290,8 @@ async fn run_hub(r: HubRun, data_dir: &Path) -> anyhow::Result<()> {
         manufacturer_key,
         resend_after,
         worker_id: wid,
+        metrics_token,
+        webhooks_allow_private,
     } = r;
     if matches!(mqtt, MqttConfig::Builtin) {
         // One socket per lock on the built-in broker (and, for `up`, the demo
@@ -274,6 +310,11 @@ async fn run_hub(r: HubRun, data_dir: &Path) -> anyhow::Result<()> {
         manufacturer_key,
         binding_key: Some(binding_key(data_dir)?),
         resend_after,
+        metrics_token,
+        webhooks: tumbler_hub::config::WebhookOptions {
+            allow_private: webhooks_allow_private,
+            ..Default::default()
+        },
     };
     let hub = Hub::start(config, Arc::new(SystemClock))
         .await

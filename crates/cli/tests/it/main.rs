@@ -16,6 +16,7 @@ mod sim;
 mod tour;
 mod two_hubs;
 mod up;
+mod webhooks;
 
 use std::io::Write;
 use std::path::Path;

@@ -2,7 +2,7 @@
 //!
 //! One file per resource: [`session`] (login, logout, me, tokens), [`org`],
 //! [`accounts`], [`sites`], [`locks`], [`operations`], [`events`],
-//! [`alerts`], [`access`] (people and access), [`doctor`] (troubleshooting), [`hotel`] (the hotel front desk), plus [`openapi`] (the document),
+//! [`alerts`], [`access`] (people and access), [`observe`] (health probes, metrics), [`doctor`] (troubleshooting), [`hotel`] (the hotel front desk), [`webhooks`] (endpoints, delivery log), plus [`openapi`] (the document),
 //! [`report_html`] (the verification report as a printable page), [`body`] (the JSON
 //! body extractor) and [`error`] (the single [`ApiError`]). [`ROUTES`] lists every route with the roles it admits and
 //! its handler; the router is built from it, and the OpenAPI document and
@@ -17,6 +17,7 @@ pub mod error;
 pub mod events;
 pub mod hotel;
 pub mod locks;
+pub mod observe;
 pub mod openapi;
 pub mod operations;
 pub mod org;
@@ -25,6 +26,7 @@ pub mod session;
 pub mod settings;
 pub mod sites;
 mod state;
+pub mod webhooks;
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -138,6 +140,9 @@ macro_rules! h {
 pub const ROUTES: &[RouteSpec] = &[
     r("GET", "/api/v1/openapi.json", "meta", "This OpenAPI document", None, h!(openapi::document)),
     r("GET", "/api/v1/health", "meta", "Liveness and database check", None, h!(session::health)),
+    r("GET", "/health/live", "meta", "Liveness probe: the process serves HTTP", None, h!(observe::live)),
+    r("GET", "/health/ready", "meta", "Readiness probe: database answers and broker link steady (503 when not)", None, h!(observe::ready)),
+    r("GET", "/metrics", "meta", "Prometheus metrics (a bearer token set by --metrics-token, or loopback clients)", None, h!(observe::metrics)),
     r("POST", "/api/v1/login", "session", "Password login; returns a session token", None, h!(session::login)),
     r("POST", "/api/v1/logout", "session", "End the current session or revoke the token used", Some(ANY_ROLE), h!(session::logout)),
     r("GET", "/api/v1/me", "session", "The caller's account", Some(ANY_ROLE), h!(session::me)),
@@ -200,6 +205,14 @@ pub const ROUTES: &[RouteSpec] = &[
     r("POST", "/api/v1/stays/{id}/lost-card", "hotel", "A lost card: replacements at the next generation, and deny_card queued to the room's lock", Some(ADMINS), h!(hotel::lost_card)),
     r("POST", "/api/v1/stays/{id}/check-out", "hotel", "Check a guest out now", Some(ADMINS), h!(hotel::check_out)),
     r("DELETE", "/api/v1/locks/{id}/room", "hotel", "Make a room an ordinary lock again (queues set_hotel_door with no door)", Some(ADMINS), h!(hotel::clear_room)),
+    r("GET", "/api/v1/webhooks", "webhooks", "List webhook endpoints", Some(ADMINS), h!(webhooks::list)),
+    r("POST", "/api/v1/webhooks", "webhooks", "Add a webhook endpoint for named events; its signing secret is returned once", Some(ADMINS), h!(webhooks::create)),
+    r("GET", "/api/v1/webhooks/{id}", "webhooks", "One webhook endpoint", Some(ADMINS), h!(webhooks::get_one)),
+    r("PATCH", "/api/v1/webhooks/{id}", "webhooks", "Enable or disable a webhook endpoint", Some(ADMINS), h!(webhooks::update)),
+    r("DELETE", "/api/v1/webhooks/{id}", "webhooks", "Remove a webhook endpoint with its queue and log", Some(ADMINS), h!(webhooks::remove)),
+    r("GET", "/api/v1/webhook-deliveries", "webhooks", "Webhook deliveries, newest first", Some(ADMINS), h!(webhooks::deliveries)),
+    r("GET", "/api/v1/webhook-deliveries/{id}", "webhooks", "One delivery and its attempts", Some(ADMINS), h!(webhooks::delivery)),
+    r("POST", "/api/v1/webhook-deliveries/{id}/redeliver", "webhooks", "Send a delivery again", Some(ADMINS), h!(webhooks::redeliver)),
 ];
 
 /// Roles not admitted by a route (the "too weak" ones).

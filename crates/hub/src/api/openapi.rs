@@ -78,6 +78,13 @@ fn request_body(method: &str, path: &str) -> Option<Value> {
             &["email", "password"],
             json!({"email": {"type": "string"}, "password": {"type": "string", "format": "password"}}),
         ),
+        ("POST", "/api/v1/webhooks") => obj(
+            &["url", "events"],
+            json!({"url": {"type": "string", "minLength": 1, "maxLength": 2048, "description": "http(s) URL"}, "events": {"type": "array", "minItems": 1, "maxItems": 32, "items": {"type": "string", "description": "an event name (lock.unlocked, …) or *"}}}),
+        ),
+        ("PATCH", "/api/v1/webhooks/{id}") => {
+            obj(&["enabled"], json!({"enabled": {"type": "boolean"}}))
+        }
         ("POST", "/api/v1/tokens") => obj(
             &["label"],
             json!({"label": name(), "expires_in_days": nullable(json!({"type": "integer", "minimum": 1, "maximum": 3650}))}),
@@ -292,6 +299,13 @@ fn query_params(method: &str, path: &str) -> Vec<Value> {
         ],
         ("GET", "/api/v1/audit") => vec![q("limit", limit())],
         ("GET", "/api/v1/locks/{id}/room-history") => vec![q("limit", limit())],
+        ("GET", "/api/v1/webhook-deliveries") => vec![
+            q("webhook_id", int()),
+            q(
+                "limit",
+                json!({"type": "integer", "minimum": 1, "maximum": 500}),
+            ),
+        ],
         ("POST", "/api/v1/locks/{id}/operations") | ("GET", "/api/v1/operations/{id}") => vec![q(
             "wait_ms",
             json!({"type": "integer", "minimum": 0, "maximum": crate::api::operations::MAX_WAIT_MS, "default": 0,
@@ -328,6 +342,11 @@ fn response_schema(method: &str, path: &str) -> Option<Value> {
     let many =
         |n: &str| json!({"type": "array", "items": {"$ref": format!("#/components/schemas/{n}")}});
     Some(match (method, path) {
+        ("GET", "/health/live") => obj(&["status"], json!({"status": {"const": "live"}})),
+        ("GET", "/health/ready") => obj(
+            &["status", "database"],
+            json!({"status": {"const": "ready"}, "database": {"const": "ok"}, "mqtt": {"type": ["object", "null"]}}),
+        ),
         ("GET", "/api/v1/me") => one("Account"),
         ("GET", "/api/v1/tokens") => many("Token"),
         ("POST", "/api/v1/tokens") => one("IssuedToken"),
@@ -371,6 +390,17 @@ fn response_schema(method: &str, path: &str) -> Option<Value> {
             json!({"lock_id": {"type": "integer"}, "lock_name": {"type": "string"}, "plan": {"type": "object", "description": "symptom, findings, and steps (step, todo, costs, fixes, why, not_yet, checkable), least destructive first"}, "check": {"description": "step, outcome (fixed, not_yet, cannot_tell), message"}, "factory_reset_warnings": {"type": "array", "items": {"type": "string"}}, "facts": {"type": "object"}}),
         ),
         ("GET", "/api/v1/alerts") => many("Alert"),
+        ("GET", "/api/v1/webhooks") => many("Webhook"),
+        ("GET" | "PATCH", "/api/v1/webhooks/{id}") => one("Webhook"),
+        ("POST", "/api/v1/webhooks") => {
+            json!({"allOf": [one("Webhook"), obj(&["secret"], json!({"secret": {"type": "string", "format": "password", "description": "whsec_… (Standard Webhooks), shown once"}}))]})
+        }
+        ("GET", "/api/v1/webhook-deliveries") => many("WebhookDelivery"),
+        ("POST", "/api/v1/webhook-deliveries/{id}/redeliver") => one("WebhookDelivery"),
+        ("GET", "/api/v1/webhook-deliveries/{id}") => obj(
+            &["delivery", "attempts"],
+            json!({"delivery": one("WebhookDelivery"), "attempts": {"type": "array", "items": obj(&["at", "latency_ms"], json!({"at": {"type": "string", "format": TS}, "status": {"type": ["integer", "null"]}, "error": {"type": ["string", "null"]}, "latency_ms": {"type": "integer"}}))}}),
+        ),
         ("POST", "/api/v1/alerts/{id}/ack") => one("Alert"),
         ("POST", "/api/v1/login") => obj(
             &["token", "account"],
@@ -413,8 +443,10 @@ fn schemas() -> Value {
         "IssuedToken": obj(&["token", "id", "kind", "label"], json!({"token": {"type": "string", "description": "shown once"}, "id": int, "account_id": int, "kind": string, "label": string, "created_at": ts, "expires_at": ts_opt})),
         "Site": obj(&["id", "org_id", "name", "time_zone", "created_at"], json!({"id": int, "org_id": int, "name": string, "time_zone": string, "created_at": ts})),
         "Lock": obj(&["id", "serial", "name", "claim_state", "online", "reset_counter", "created_at"], json!({"id": int, "serial": string, "org_id": int_opt, "site_id": int_opt, "name": string, "claim_state": {"$ref": "#/components/schemas/ClaimState"}, "online": {"type": "boolean"}, "presence": {"$ref": "#/components/schemas/Presence"}, "presence_since": ts_opt, "last_seen_at": ts_opt, "battery_pct": int_opt, "reset_counter": int, "last_event_seq": int_opt, "created_at": ts, "telemetry": {"type": "object"}, "log_epoch": int, "rejected_frames": int, "stale_reason": {}, "intent": string_opt, "transfer_to_org": int_opt})),
-        "Operation": obj(&["id", "org_id", "lock_id", "kind", "state", "attempts", "max_attempts", "created_at", "updated_at"], json!({"id": int, "org_id": int, "lock_id": int, "kind": string, "params": {}, "state": {"$ref": "#/components/schemas/OpState"}, "attempts": int, "max_attempts": int, "error": string_opt, "created_by": int_opt, "created_at": ts, "updated_at": ts, "claimed_by": string_opt, "command_id": int_opt, "result": {}, "waiting": {"type": "string", "description": "why a pending or sent operation waits (lock offline or not answering, since when)"}})),
+        "Operation": obj(&["id", "org_id", "lock_id", "kind", "state", "attempts", "max_attempts", "created_at", "updated_at"], json!({"id": int, "org_id": int, "lock_id": int, "kind": string, "params": {}, "state": {"$ref": "#/components/schemas/OpState"}, "attempts": int, "max_attempts": int, "error": string_opt, "created_by": int_opt, "created_at": ts, "updated_at": ts, "request_id": string_opt, "claimed_by": string_opt, "command_id": int_opt, "result": {}, "waiting": {"type": "string", "description": "why a pending or sent operation waits (lock offline or not answering, since when)"}})),
         "Event": obj(&["id", "lock_id", "seq", "kind", "at", "received_at"], json!({"id": int, "org_id": int_opt, "lock_id": int, "seq": int, "kind": string, "at": ts, "received_at": ts, "data": {}})),
+        "Webhook": obj(&["id", "org_id", "url", "events", "enabled", "consecutive_failures", "created_at"], json!({"id": int, "org_id": int, "url": string, "events": {"type": "array", "items": string}, "enabled": {"type": "boolean"}, "disabled_reason": string_opt, "consecutive_failures": int, "failing_since": ts_opt, "created_at": ts})),
+        "WebhookDelivery": obj(&["id", "webhook_id", "lane", "event", "msg_id", "state", "attempts", "next_at", "created_at"], json!({"id": int, "webhook_id": int, "lane": int, "event": string, "msg_id": string, "state": {"enum": ["pending", "delivered", "failed"]}, "attempts": int, "next_at": ts, "last_status": int_opt, "last_error": string_opt, "last_latency_ms": int_opt, "created_at": ts, "ended_at": ts_opt})),
         "Alert": obj(&["id", "org_id", "kind", "severity", "message", "created_at"], json!({"id": int, "org_id": int, "lock_id": int_opt, "kind": string, "severity": {"$ref": "#/components/schemas/Severity"}, "message": string, "created_at": ts, "times": int, "last_at": ts, "cleared_at": ts_opt, "acked_at": ts_opt, "acked_by": int_opt})),
     })
 }
@@ -432,6 +464,7 @@ fn success_statuses(method: &str, path: &str) -> &'static [&'static str] {
             | "/api/v1/people"
             | "/api/v1/orgs"
             | "/api/v1/locks/claim"
+            | "/api/v1/webhooks"
             | "/api/v1/locks/{id}/check-in"
             | "/api/v1/sites/{id}/staff-cards"
             | "/api/v1/stays/{id}/lost-card",
@@ -447,7 +480,8 @@ fn success_statuses(method: &str, path: &str) -> &'static [&'static str] {
             | "/api/v1/access/revoke-all-except-owners"
             | "/api/v1/locks/{id}/reenrol"
             | "/api/v1/locks/{id}/holidays"
-            | "/api/v1/locks/{id}/verifications",
+            | "/api/v1/locks/{id}/verifications"
+            | "/api/v1/webhook-deliveries/{id}/redeliver",
         )
         | ("PATCH", "/api/v1/locks/{id}/settings") => &["202"],
         ("DELETE", _) | ("POST", "/api/v1/logout" | "/api/v1/me/password") => &["204"],
@@ -496,6 +530,14 @@ fn problem_statuses(r: &RouteSpec, has_body: bool) -> Vec<(&'static str, &'stati
             &[("503", "this hub has no manufacturer signing key")]
         }
         ("GET", "/api/v1/verifications/{id}") => &[("409", "the report is not ready yet")],
+        ("GET", "/health/ready") => &[(
+            "503",
+            "the database does not answer or the broker link is not steady (`database`, `mqtt` say which)",
+        )],
+        ("GET", "/metrics") => &[(
+            "401",
+            "the hub has a metrics token and it was not given, or no token and the client is not on loopback",
+        )],
         ("GET", "/api/v1/events") => &[("422", "`from` after `to`")],
         _ => &[],
     });
@@ -517,6 +559,9 @@ pub fn spec() -> Value {
         let success = match response_schema(r.method, r.path) {
             Some(schema) => {
                 json!({"description": "success", "content": {"application/json": {"schema": schema}}})
+            }
+            None if r.path == "/metrics" => {
+                json!({"description": "Prometheus text format 0.0.4", "content": {"text/plain": {"schema": {"type": "string"}}}})
             }
             None => json!({"description": "success"}),
         };

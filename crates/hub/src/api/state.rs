@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use tokio::sync::Notify;
 
+use crate::config::MetricsToken;
 use crate::mqtt::LinkHealth;
 use crate::service::Service;
 
@@ -20,6 +21,8 @@ pub struct AppState {
     /// The broker link's state and counters (`None`: no link, as in tests
     /// of the API alone).
     pub link: Option<LinkHealth>,
+    /// The bearer token `/metrics` asks for (`None`: loopback clients only).
+    pub metrics_token: Option<Arc<MetricsToken>>,
 }
 
 impl AppState {
@@ -29,12 +32,19 @@ impl AppState {
             jobs: service.plane().wake_handle(),
             service,
             link: None,
+            metrics_token: None,
         }
     }
 
     /// The same state reporting `link` in `/health`.
     pub fn with_link(mut self, link: LinkHealth) -> Self {
         self.link = Some(link);
+        self
+    }
+
+    /// The same state asking `token` of `/metrics` readers.
+    pub fn with_metrics_token(mut self, token: Option<MetricsToken>) -> Self {
+        self.metrics_token = token.map(Arc::new);
         self
     }
 

@@ -215,6 +215,7 @@ impl LockPlane {
             outcome,
             IngestOutcome::Stored(_) | IngestOutcome::StoredAfterGap { .. }
         ) {
+            self.metrics.events_ingested(1);
             if let Some(k) = super::alerts::for_event(kind) {
                 self.raise(&lock, k, None, now).await?;
             }

@@ -200,6 +200,8 @@ pub struct LockPlane {
     pub claim_timeout: Duration,
     /// See [`PRESENCE_CONFIRM`].
     pub presence_confirm: Duration,
+    /// This hub's metrics (frames, events; shared by every clone).
+    pub(crate) metrics: crate::observe::Metrics,
 }
 
 impl std::fmt::Debug for LockPlane {
@@ -240,6 +242,7 @@ impl LockPlane {
             leases: lease::Leases::all(),
             claim_timeout: CLAIM_TIMEOUT,
             presence_confirm: PRESENCE_CONFIRM,
+            metrics: crate::observe::Metrics::new(),
         }
     }
 
@@ -279,6 +282,11 @@ impl LockPlane {
         self.ended.clone()
     }
 
+    /// This hub's metrics registry.
+    pub fn metrics(&self) -> &crate::observe::Metrics {
+        &self.metrics
+    }
+
     /// Whether a manufacturer signing key is configured.
     pub fn has_manufacturer_key(&self) -> bool {
         self.manufacturer.is_some()
@@ -302,7 +310,9 @@ impl LockPlane {
         outbox
             .send(serial, frame)
             .await
-            .map_err(|_| PlaneError::LinkUnavailable)
+            .map_err(|_| PlaneError::LinkUnavailable)?;
+        self.metrics.frame_out();
+        Ok(())
     }
 
     /// Runs the claim exchange over MQTT; the setup code stays in memory.

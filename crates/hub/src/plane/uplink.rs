@@ -54,6 +54,7 @@ impl LockPlane {
     /// the broker is untrusted, so bad frames are counted and logged.
     pub async fn on_up(&self, serial: &str, frame: &[u8]) {
         tracing::debug!(serial, bytes = frame.len(), "uplink frame");
+        self.metrics.frame_in();
         self.feed_claim(serial, frame);
         if let Err(e) = self.on_up_inner(serial, frame).await {
             tracing::warn!(serial, error = %e, "could not process a frame from the lock");
@@ -96,6 +97,7 @@ impl LockPlane {
             Opened::Err(e) => {
                 // Tampered, replayed, forged or unverifiable: count and ignore.
                 store.count_rejected(lock.id).await?;
+                self.metrics.frame_rejected();
                 tracing::info!(serial, error = %e, "rejected a frame from the lock");
                 if matches!(
                     e,
@@ -187,13 +189,21 @@ impl LockPlane {
         let Ok(cid) = i64::try_from(command_id) else {
             return Ok(None);
         };
-        let Some((op, kind, _)) = store.op_by_command(lock.id, cid).await? else {
+        let Some((op, kind, _, request_id)) = store.op_by_command(lock.id, cid).await? else {
             return Ok(None);
         };
         let done = store
             .finish_operation_of_lock(op, lock.id, outcome, self.now_ms())
             .await?;
         if done {
+            tracing::info!(
+                serial = lock.serial,
+                op,
+                kind = kind.as_str(),
+                request_id = request_id.as_deref().unwrap_or(""),
+                outcome = outcome.label(),
+                "operation answered by the lock"
+            );
             // The lock's next operation (if any) can go now.
             self.wake.notify_one();
             self.ended.ended(op);
@@ -230,7 +240,7 @@ impl LockPlane {
         let Ok(cid) = i64::try_from(command_id) else {
             return Ok(());
         };
-        let Some((op, kind, _)) = store.op_by_command(lock.id, cid).await? else {
+        let Some((op, kind, _, _)) = store.op_by_command(lock.id, cid).await? else {
             return Ok(());
         };
         match outcome {

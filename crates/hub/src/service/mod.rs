@@ -17,7 +17,9 @@
 //! (troubleshooting plans, pure planner in `doctor::plan`), [`events`]
 //! (history), [`alerts`], [`access`] (people and access), [`settings`] (a
 //! lock's settings: read, change), [`hotel`] (the hotel front desk: property
-//! keys, rooms, check-in, extend, check-out, lost and staff cards, room history).
+//! keys, rooms, check-in, extend, check-out, lost and staff cards, room history),
+//! [`observe`] (readiness and metrics text), [`webhooks`] (endpoints, delivery log,
+//! redelivery).
 //!
 //! The layer below is the lock plane ([`crate::plane`]); the service never
 //! talks to a lock itself, and the plane never checks a role.
@@ -32,10 +34,12 @@ pub mod hotel;
 pub mod lifecycle;
 pub mod locks;
 pub mod login_limit;
+pub mod observe;
 pub mod operations;
 pub mod orgs;
 pub mod settings;
 pub mod sites;
+pub mod webhooks;
 
 use std::sync::{Arc, Mutex};
 

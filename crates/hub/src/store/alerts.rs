@@ -49,6 +49,7 @@ impl Store {
     /// backed by a partial unique index, so two hubs raising at once still
     /// leave one.
     pub async fn raise_alert(&self, a: NewAlert<'_>, now: i64) -> Result<Alert, StoreError> {
+        let mut tx = self.begin_write().await?;
         let r = sqlx::query(sqlx::AssertSqlSafe(format!(
             "INSERT INTO alerts (org_id, lock_id, kind, severity, message, created_at, times, last_at) \
              VALUES ($1, $2, $3, $4, $5, $6, 1, $6) \
@@ -68,9 +69,48 @@ impl Store {
         .bind(a.message.unwrap_or(a.kind.text()))
         .bind(now)
         .bind(i64::from(a.kind.is_condition()))
-        .fetch_one(&self.pool)
+        .fetch_one(&mut *tx)
         .await?;
-        alert_row(&r)
+        let alert = alert_row(&r)?;
+        // Raised or counted now (not a condition still holding): webhooks
+        // hear it in the same transaction (the outbox).
+        if alert.last_at == now {
+            let lock = match alert.lock_id {
+                Some(id) => sqlx::query("SELECT serial, name FROM locks WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .map(|l| {
+                        Ok::<_, StoreError>((
+                            id,
+                            col::<String>(&l, "serial")?,
+                            col::<String>(&l, "name")?,
+                        ))
+                    })
+                    .transpose()?,
+                None => None,
+            };
+            let lock_ref = lock
+                .as_ref()
+                .map(|(id, serial, name)| crate::hooks::LockRef {
+                    id: *id,
+                    serial,
+                    name,
+                });
+            if let Some(out) = crate::hooks::for_alert(
+                lock_ref,
+                alert.id,
+                alert.times,
+                alert.kind,
+                &alert.message,
+                now,
+            ) {
+                Store::enqueue_hook(&mut tx, alert.org_id, alert.lock_id.unwrap_or(0), &out, now)
+                    .await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(alert)
     }
 
     /// The condition behind `kind` ended for `lock_id`: its open alert is

@@ -86,7 +86,7 @@ impl Store {
             Backend::Sqlite => "",
         };
         let lock = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT org_id, last_event_seq FROM locks WHERE id = $1{lock_clause}"
+            "SELECT org_id, last_event_seq, serial, name FROM locks WHERE id = $1{lock_clause}"
         )))
         .bind(e.lock_id)
         .fetch_optional(&mut *tx)
@@ -113,6 +113,36 @@ impl Store {
             return Ok(IngestOutcome::Duplicate);
         };
         let event = event_row(&inserted)?;
+        // Webhooks hear it in the same transaction (the outbox).
+        if let Some(org) = org_id {
+            let serial: String = col(&lock, "serial")?;
+            let name: String = col(&lock, "name")?;
+            let lock_ref = crate::hooks::LockRef {
+                id: e.lock_id,
+                serial: &serial,
+                name: &name,
+            };
+            // Who holds the acting user slot on this lock now.
+            let person = match crate::hooks::user_slot(e.data) {
+                Some(slot) => sqlx::query(
+                    "SELECT p.id AS id, p.name AS name FROM door_access d JOIN people p ON p.id = d.person_id \
+                     WHERE d.lock_id = $1 AND d.slot = $2 AND d.state <> 'removed' ORDER BY d.id DESC LIMIT 1",
+                )
+                .bind(e.lock_id)
+                .bind(slot)
+                .fetch_optional(&mut *tx)
+                .await?
+                .map(|r| Ok::<_, StoreError>((col::<i64>(&r, "id")?, col::<String>(&r, "name")?)))
+                .transpose()?,
+                None => None,
+            };
+            let person = person.as_ref().map(|(id, name)| (*id, name.as_str()));
+            if let Some(out) =
+                crate::hooks::for_lock_event(lock_ref, event.id, e.kind, e.at, e.data, person)
+            {
+                Store::enqueue_hook(&mut tx, org, e.lock_id, &out, now).await?;
+            }
+        }
         if last.is_none_or(|l| e.seq > l) {
             sqlx::query("UPDATE locks SET last_event_seq = $2 WHERE id = $1")
                 .bind(e.lock_id)

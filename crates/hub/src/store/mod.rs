@@ -8,7 +8,8 @@
 //! Files: [`orgs`] (organisations, accounts, tokens), [`sites`], [`locks`],
 //! [`operations`], [`events`], [`alerts`], [`access`] (people and access), [`settings`]
 //! (a lock's reported settings), [`hotel`] (property keys, rooms, stays, cards), [`leases`]
-//! (lock-plane leases between hubs, operation-end notifications).
+//! (lock-plane leases between hubs, operation-end notifications), [`stats`] (counts for
+//! `/metrics`), [`webhooks`] (endpoints, the outbox of deliveries, the delivery log).
 
 pub mod access;
 pub mod alerts;
@@ -22,6 +23,8 @@ pub mod orgs;
 pub mod plane;
 pub mod settings;
 pub mod sites;
+pub mod stats;
+pub mod webhooks;
 
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::migrate::Migrator;

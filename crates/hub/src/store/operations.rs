@@ -23,7 +23,7 @@ pub const DOOR_OP_EXPIRED: &str =
     "expired: the lock did not take it in time (a remote lock or unlock is never delivered late)";
 
 const COLS: &str = "id, org_id, lock_id, kind, params, state, attempts, max_attempts, error, \
-                    created_by, created_at, updated_at, claimed_by, command_id, result";
+                    created_by, created_at, updated_at, claimed_by, command_id, result, request_id";
 
 fn op_row(r: &AnyRow) -> Result<Operation, StoreError> {
     Ok(Operation {
@@ -46,6 +46,7 @@ fn op_row(r: &AnyRow) -> Result<Operation, StoreError> {
             s.and_then(|s| serde_json::from_str(&s).ok())
         },
         waiting: None,
+        request_id: col(r, "request_id")?,
     })
 }
 
@@ -123,6 +124,17 @@ pub enum OpOutcome {
     Failed(String),
 }
 
+impl OpOutcome {
+    /// The state it ends the operation in (for logs).
+    pub fn label(&self) -> &'static str {
+        match self {
+            Self::Applied => "applied",
+            Self::Refused(_) => "refused",
+            Self::Failed(_) => "failed",
+        }
+    }
+}
+
 impl Store {
     /// Queues an operation (`pending`).
     pub async fn enqueue_operation(
@@ -132,7 +144,7 @@ impl Store {
     ) -> Result<Operation, StoreError> {
         let r = sqlx::query(sqlx::AssertSqlSafe(format!(
             "INSERT INTO operations (org_id, lock_id, kind, params, state, attempts, max_attempts, \
-             created_by, created_at, updated_at) VALUES ($1, $2, $3, $4, 'pending', 0, $5, $6, $7, $7) \
+             created_by, created_at, updated_at, request_id) VALUES ($1, $2, $3, $4, 'pending', 0, $5, $6, $7, $7, $8) \
              RETURNING {COLS}"
         )))
         .bind(op.org_id)
@@ -142,6 +154,7 @@ impl Store {
         .bind(op.max_attempts)
         .bind(op.created_by)
         .bind(now)
+        .bind(crate::observe::request_id())
         .fetch_one(&self.pool)
         .await?;
         op_row(&r)

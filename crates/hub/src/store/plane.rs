@@ -17,7 +17,7 @@ use crate::model::{AuditEntry, Lock, OpName};
 
 pub use crate::secrets::BindingKey;
 
-const SEALED_PREFIX: &str = "e1:";
+pub(super) const SEALED_PREFIX: &str = "e1:";
 const AAD_DOMAIN: &[u8] = b"tumbler-hub binding v1\0";
 
 fn aad(lock_id: i64) -> Vec<u8> {
@@ -114,7 +114,7 @@ impl Store {
         self.seal_with(&aad(lock_id), plain)
     }
 
-    fn seal_with(&self, aad: &[u8], plain: &[u8]) -> Result<String, StoreError> {
+    pub(super) fn seal_with(&self, aad: &[u8], plain: &[u8]) -> Result<String, StoreError> {
         let bug = |what: &str| StoreError::LogicBug(format!("encryption: {what}"));
         let key = self.binding_key.as_ref().ok_or_else(|| bug("no key"))?;
         let mut nonce = [0u8; 12];
@@ -140,7 +140,7 @@ impl Store {
         self.open_with(&aad(lock_id), body)
     }
 
-    fn open_with(&self, aad: &[u8], body: &str) -> Result<Vec<u8>, StoreError> {
+    pub(super) fn open_with(&self, aad: &[u8], body: &str) -> Result<Vec<u8>, StoreError> {
         let bad = |what: &str| StoreError::LogicBug(format!("decryption: {what}"));
         let key = self
             .binding_key
@@ -500,9 +500,9 @@ impl Store {
         &self,
         lock_id: i64,
         command_id: i64,
-    ) -> Result<Option<(i64, OpName, i64)>, StoreError> {
+    ) -> Result<Option<(i64, OpName, i64, Option<String>)>, StoreError> {
         let r = sqlx::query(
-            "SELECT id, kind, org_id FROM operations WHERE lock_id = $1 AND command_id = $2 \
+            "SELECT id, kind, org_id, request_id FROM operations WHERE lock_id = $1 AND command_id = $2 \
              ORDER BY id DESC LIMIT 1",
         )
         .bind(lock_id)
@@ -515,6 +515,7 @@ impl Store {
                 col(&r, "id")?,
                 super::parse_enum(&r, "kind", OpName::parse)?,
                 col(&r, "org_id")?,
+                col(&r, "request_id")?,
             ))),
         }
     }

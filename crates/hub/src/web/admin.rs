@@ -84,6 +84,12 @@ pub async fn render(s: &AppState, web: &Web, extra: Extra<'_>) -> WebResult {
         (admin_sites::section(web, &sites))
         @if let Some(accounts) = &accounts { (admin_accounts::section(web, accounts)) }
         @if let Some(orgs) = &orgs { (admin_orgs::section(web, orgs)) }
+        @if crate::service::ADMINS.contains(&web.p.role) {
+            section aria-labelledby="webhooks-h" {
+                h2 #webhooks-h { "Webhooks" }
+                p { "Send lock events to other software, signed: " a href="/webhooks" { "endpoints and deliveries" } "." }
+            }
+        }
     };
     let status = extra.error.map_or(StatusCode::OK, |e| e.status);
     let page = page::shell(s, web, "Admin", Nav::Admin, body).await;

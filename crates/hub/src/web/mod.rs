@@ -31,7 +31,7 @@
 //! - hotels: [`front_desk`] (rooms and stays, check-in with card downloads,
 //!   extend, check-out, lost and staff cards), [`room_history`];
 //! - the organisation: [`alerts`], [`audit`], [`admin`], [`admin_sites`],
-//!   [`admin_accounts`], [`admin_orgs`].
+//!   [`admin_accounts`], [`admin_orgs`], [`webhooks`] (endpoints, deliveries).
 //!
 //! [`WEB_ROUTES`] lists every page with the roles it admits, as
 //! [`crate::api::ROUTES`] does for the API; the authorisation test
@@ -66,6 +66,7 @@ pub mod recover_report;
 pub mod reset;
 pub mod room_history;
 pub mod session;
+pub mod webhooks;
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -347,6 +348,12 @@ pub const WEB_ROUTES: &[WebRoute] = &[
     w("POST", "/admin/accounts/{id}/delete", Some(OWNERS), h!(admin_accounts::delete)),
     // Hub operators only (the service checks the operator flag too).
     w("POST", "/admin/orgs", Some(OWNERS), h!(admin_orgs::create)),
+    // -- webhooks --
+    w("GET", "/webhooks", Some(ADMINS), h!(webhooks::webhooks_page)),
+    w("POST", "/webhooks", Some(ADMINS), h!(webhooks::create)),
+    w("POST", "/webhooks/{id}/enabled", Some(ADMINS), h!(webhooks::set_enabled)),
+    w("POST", "/webhooks/{id}/delete", Some(ADMINS), h!(webhooks::delete)),
+    w("POST", "/webhook-deliveries/{id}/redeliver", Some(ADMINS), h!(webhooks::redeliver)),
 
 ];
 

@@ -41,6 +41,10 @@ struct Targets {
     /// A stay in room `lock` (a hotel door) and one of its cards.
     stay: i64,
     card: i64,
+    /// A webhook endpoint (the positive control deletes it).
+    webhook: i64,
+    /// A delivery, to another endpoint (kept).
+    delivery: i64,
 }
 
 async fn targets(app: &TestApp, a: &OrgFixture, b: &OrgFixture) -> Targets {
@@ -57,6 +61,20 @@ async fn targets(app: &TestApp, a: &OrgFixture, b: &OrgFixture) -> Targets {
         .await
         .unwrap()
         .id;
+    // Endpoints before the alert below, so it queues a delivery to each.
+    let webhook = s
+        .create_webhook(&owner, "https://example.com/alpha", &["*".into()])
+        .await
+        .unwrap()
+        .webhook
+        .id;
+    s.create_webhook(
+        &owner,
+        "https://example.com/alpha-2",
+        &["lock.battery_low".into()],
+    )
+    .await
+    .unwrap();
     let operation = s
         .request_operation(&owner, a.lock_id, "unlock")
         .await
@@ -159,9 +177,19 @@ async fn targets(app: &TestApp, a: &OrgFixture, b: &OrgFixture) -> Targets {
         )
         .await
         .unwrap();
+    let delivery = s
+        .list_deliveries(&owner, None, None)
+        .await
+        .unwrap()
+        .iter()
+        .find(|d| d.webhook_id != webhook)
+        .expect("the alert queued a delivery")
+        .id;
     Targets {
         stay: issued.stay.unwrap().id,
         card: issued.cards[0].card.number,
+        webhook,
+        delivery,
         person,
         credential,
         batch: granted.batch.id,
@@ -209,6 +237,10 @@ fn concrete(spec: &RouteSpec, t: &Targets) -> (String, Option<Value>) {
         t.batch
     } else if spec.path.starts_with("/api/v1/verifications/") {
         t.verification
+    } else if spec.path.starts_with("/api/v1/webhooks/") {
+        t.webhook
+    } else if spec.path.starts_with("/api/v1/webhook-deliveries/") {
+        t.delivery
     } else {
         0
     };
@@ -242,6 +274,10 @@ fn concrete(spec: &RouteSpec, t: &Targets) -> (String, Option<Value>) {
             Some(json!({"confirm": "alpha-lock-1"}))
         }
         ("POST", "/api/v1/people") => Some(json!({"name": "New person"})),
+        ("POST", "/api/v1/webhooks") => {
+            Some(json!({"url": "https://example.com/new", "events": ["lock.unlocked"]}))
+        }
+        ("PATCH", "/api/v1/webhooks/{id}") => Some(json!({"enabled": false})),
         ("POST", "/api/v1/orgs") => {
             Some(json!({"name": "Gamma", "owner_email": "owner@gamma.test"}))
         }

@@ -32,7 +32,7 @@ use tumbler_testkit::fixtures::{org_in, OrgFixture};
 // ---- helpers -----------------------------------------------------------------------------
 
 /// Publishes raw bytes on a lock's `up` topic (a forger on the broker).
-async fn publish_up(broker: &BrokerAddr, serial: &str, payload: Vec<u8>) {
+pub(crate) async fn publish_up(broker: &BrokerAddr, serial: &str, payload: Vec<u8>) {
     let (c, mut ev) = AsyncClient::new(tumbler_testkit::mqtt::client_options(broker, "forger"), 16);
     let task = tokio::spawn(async move { while ev.poll().await.is_ok() {} });
     c.publish(

@@ -1,7 +1,9 @@
 //! Secrets never reach the logs: passwords and tokens are absent from
 //! everything traced (at TRACE level, including sqlx's statements) during
 //! logins, token creation and failed attempts; nor do setup codes (claim)
-//! and remote-operation PINs, nor access PINs (chosen, generated, changed).
+//! and remote-operation PINs, nor access PINs (chosen, generated, changed),
+//! nor webhook signing secrets. The logs are the JSON lines of
+//! `--log-format json` (span fields included).
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
@@ -29,9 +31,13 @@ impl Write for Buf {
 async fn no_secret_in_logs() {
     let buf = Buf::default();
     let writer = buf.clone();
+    // JSON lines with span fields, as `tumbler hub --log-format json` writes.
     let subscriber = tracing_subscriber::fmt()
         .with_max_level(tracing::Level::TRACE)
         .with_writer(move || writer.clone())
+        .json()
+        .with_current_span(true)
+        .with_span_list(true)
         .finish();
     // Global, not thread-local: with a thread-local default, a callsite first
     // hit by another test on another thread (no subscriber there) can stay
@@ -152,11 +158,31 @@ async fn no_secret_in_logs() {
     .await;
     assert_eq!(st, 202, "{out}");
 
+    // A webhook's signing secret (shown once, sealed at rest).
+    let (st, hook) = call(
+        &app,
+        "POST",
+        "/api/v1/webhooks",
+        Some(&session),
+        Some(json!({"url": "https://example.com/hook", "events": ["*"]})),
+    )
+    .await;
+    assert_eq!(st, 201, "{hook}");
+    let hook_secret = hook["secret"].as_str().unwrap().to_owned();
+    let hook_key = hook_secret.trim_start_matches("whsec_").to_owned();
+    // As stored on a hub without a binding key (hex), too.
+    let hook_hex = hex::encode(&*tumbler_hub::hooks::sign::parse(&hook_secret).unwrap());
+
     let logs = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
     assert!(
         logs.contains("login"),
         "the subscriber captured something: {logs:.200}"
     );
+    // Every line is one JSON object, and request lines carry their id.
+    for line in logs.lines() {
+        serde_json::from_str::<serde_json::Value>(line).expect("a JSON log line");
+    }
+    assert!(logs.contains("\"request_id\""), "request ids in the logs");
     for secret in [
         PASSWORD,
         "a wrong guess",
@@ -169,6 +195,8 @@ async fn no_secret_in_logs() {
         "97310642",
         &generated,
         "86420975",
+        &hook_key,
+        &hook_hex,
     ] {
         assert!(
             !logs.contains(secret),

@@ -11,6 +11,7 @@
 
 mod admin;
 mod alerts;
+mod webhooks;
 
 /// Text a user types that must come back as text.
 const SCRIPT: &str = "<script>alert(1)</script>";
@@ -53,6 +54,10 @@ struct Targets {
     /// A stay in room `lock` and one of its cards.
     stay: i64,
     card: i64,
+    /// A webhook endpoint (the positive control deletes it).
+    webhook: i64,
+    /// A delivery to another endpoint (kept).
+    delivery: i64,
 }
 
 async fn targets(app: &TestApp, a: &OrgFixture, b: &OrgFixture) -> Targets {
@@ -63,6 +68,16 @@ async fn targets(app: &TestApp, a: &OrgFixture, b: &OrgFixture) -> Targets {
         .await
         .unwrap()
         .id;
+    // Endpoints before the alert below, so it queues a delivery to each.
+    let webhook = s
+        .create_webhook(&owner, "https://example.com/alpha", &["*".into()])
+        .await
+        .unwrap()
+        .webhook
+        .id;
+    s.create_webhook(&owner, "https://example.com/alpha-2", &["*".into()])
+        .await
+        .unwrap();
     let alert = s
         .store()
         .raise_alert(
@@ -138,10 +153,20 @@ async fn targets(app: &TestApp, a: &OrgFixture, b: &OrgFixture) -> Targets {
         )
         .await
         .unwrap();
+    let delivery = s
+        .list_deliveries(&owner, None, None)
+        .await
+        .unwrap()
+        .iter()
+        .find(|d| d.webhook_id != webhook)
+        .expect("the alert queued a delivery")
+        .id;
     Targets {
         home_site: a.site_id,
         stay: issued.stay.unwrap().id,
         card: issued.cards[0].card.number,
+        webhook,
+        delivery,
         lock: a.lock_id,
         serial: a.serial.clone(),
         site,
@@ -198,6 +223,8 @@ fn case(spec: &WebRoute, t: &Targets, tag: &str) -> Option<(String, Vec<(String,
         "/locks/{id}/check-in" | "/locks/{id}/room-history" => Some(t.lock),
         "/stays/{id}/extend" | "/stays/{id}/lost-card" | "/stays/{id}/check-out" => Some(t.stay),
         "/admin/accounts/{id}/role" | "/admin/accounts/{id}/delete" => Some(t.account),
+        "/webhooks/{id}/enabled" | "/webhooks/{id}/delete" => Some(t.webhook),
+        "/webhook-deliveries/{id}/redeliver" => Some(t.delivery),
         _ => return None,
     };
     let mut path = match id {
@@ -273,9 +300,16 @@ fn case(spec: &WebRoute, t: &Targets, tag: &str) -> Option<(String, Vec<(String,
         ("POST", "/admin/org") => f(&[("name", "Renamed TAG")]),
         ("POST", "/admin/sites") => f(&[("name", "Site TAG"), ("time_zone", "UTC")]),
         ("POST", "/admin/sites/{id}") => f(&[("name", "Annex TAG"), ("time_zone", "Asia/Tokyo")]),
-        ("POST", "/admin/sites/{id}/delete") | ("POST", "/admin/accounts/{id}/delete") => {
-            f(&[("confirm", "yes")])
-        }
+        ("POST", "/admin/sites/{id}/delete")
+        | ("POST", "/admin/accounts/{id}/delete")
+        | ("POST", "/webhooks/{id}/delete") => f(&[("confirm", "yes")]),
+        ("POST", "/webhooks") => f(&[
+            ("url", "https://example.com/TAG"),
+            ("event", "lock.unlocked"),
+            ("event", "lock.offline"),
+        ]),
+        ("POST", "/webhooks/{id}/enabled") => f(&[("enabled", "no")]),
+        ("POST", "/webhook-deliveries/{id}/redeliver") => Vec::new(),
         ("POST", "/admin/accounts") => f(&[
             ("name", "New TAG"),
             ("email", "new-TAG@x.test"),

@@ -44,8 +44,8 @@ impl Store {
             }
             sqlx::query(
                 "INSERT INTO operations (org_id, lock_id, kind, params, state, attempts, max_attempts, \
-                 created_by, created_at, updated_at, access_door, access_gen) \
-                 VALUES ($1, $2, $3, $4, 'pending', 0, $5, $6, $7, $7, $8, $9)",
+                 created_by, created_at, updated_at, access_door, access_gen, request_id) \
+                 VALUES ($1, $2, $3, $4, 'pending', 0, $5, $6, $7, $7, $8, $9, $10)",
             )
             .bind(ctx.org_id)
             .bind(lock_id)
@@ -56,6 +56,7 @@ impl Store {
             .bind(ctx.now)
             .bind(door)
             .bind(gen)
+            .bind(crate::observe::request_id())
             .execute(&mut **tx)
             .await?;
         }

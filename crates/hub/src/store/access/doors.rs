@@ -31,7 +31,8 @@ impl Store {
         digest: Option<&str>,
         now: i64,
     ) -> Result<bool, StoreError> {
-        Ok(sqlx::query(
+        let mut tx = self.begin_write().await?;
+        let changed = sqlx::query(
             "UPDATE door_access SET state = $3, error = $4, digest = COALESCE($5, digest), \
              updated_at = $6 WHERE id = $1 AND gen = $2 AND (state <> $3 OR \
              COALESCE(error, '') <> COALESCE($4, ''))",
@@ -42,10 +43,52 @@ impl Store {
         .bind(error)
         .bind(digest)
         .bind(now)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?
         .rows_affected()
-            > 0)
+            > 0;
+        // Webhooks hear a settled door in the same transaction (the outbox).
+        if changed {
+            let row = sqlx::query(
+                "SELECT d.org_id AS org_id, d.lock_id AS lock_id, d.slot AS slot, d.person_id AS person_id, \
+                 p.name AS person_name, l.serial AS serial, l.name AS lock_name \
+                 FROM door_access d JOIN people p ON p.id = d.person_id JOIN locks l ON l.id = d.lock_id \
+                 WHERE d.id = $1",
+            )
+            .bind(door)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if let Some(r) = row {
+                let (lock_id, serial, lock_name): (i64, String, String) = (
+                    col(&r, "lock_id")?,
+                    col(&r, "serial")?,
+                    col(&r, "lock_name")?,
+                );
+                let person_name: String = col(&r, "person_name")?;
+                let out = crate::hooks::for_door(
+                    crate::hooks::LockRef {
+                        id: lock_id,
+                        serial: &serial,
+                        name: &lock_name,
+                    },
+                    crate::hooks::DoorRef {
+                        door,
+                        gen,
+                        slot: col(&r, "slot")?,
+                        person_id: col(&r, "person_id")?,
+                        person_name: &person_name,
+                    },
+                    state.as_str(),
+                    error,
+                    now,
+                );
+                if let Some(out) = out {
+                    Store::enqueue_hook(&mut tx, col(&r, "org_id")?, lock_id, &out, now).await?;
+                }
+            }
+        }
+        tx.commit().await?;
+        Ok(changed)
     }
 
     /// Sets the state of door credentials of a person-on-door row that are

@@ -28,8 +28,8 @@ impl Store {
         for op in ops {
             sqlx::query(
                 "INSERT INTO operations (org_id, lock_id, kind, params, state, attempts, max_attempts, \
-                 created_by, created_at, updated_at, verification_id) \
-                 VALUES ($1, $2, $3, $4, 'pending', 0, $5, $6, $7, $7, $8)",
+                 created_by, created_at, updated_at, verification_id, request_id) \
+                 VALUES ($1, $2, $3, $4, 'pending', 0, $5, $6, $7, $7, $8, $9)",
             )
             .bind(org_id)
             .bind(lock_id)
@@ -39,6 +39,7 @@ impl Store {
             .bind(created_by)
             .bind(now)
             .bind(id)
+            .bind(crate::observe::request_id())
             .execute(&mut *tx)
             .await?;
         }
