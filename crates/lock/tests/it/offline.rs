@@ -293,3 +293,20 @@ fn the_secret_survives_a_power_cut_and_never_shows_in_debug() {
     };
     assert!(try_code(&mut r, &code(7, w)).0);
 }
+
+#[test]
+fn the_widest_offline_audit_record_fits() {
+    let rec = AuditRecord {
+        seq: u32::MAX,
+        prev: [0xff; 32],
+        who: Who::OfflineCode(u64::MAX),
+        what: What::Unlock,
+        how: Source::Keypad,
+        result: AuditResult::Denied(OpError::InvalidCredential),
+        mono_ms: u64::MAX,
+        utc_s: Some(i64::MIN),
+    };
+    let mut buf = [0u8; audit::MAX_AUDIT_RECORD];
+    let n = rec.encode(&mut buf).unwrap();
+    assert_eq!(AuditRecord::decode(&buf[..n]), Ok(rec));
+}
