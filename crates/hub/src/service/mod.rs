@@ -16,7 +16,7 @@
 //! transfer, manufacturer reset, audit trail), [`operations`], [`doctor`]
 //! (troubleshooting plans, pure planner in `doctor::plan`), [`events`]
 //! (history), [`alerts`], [`access`] (people and access), [`settings`] (a
-//! lock's settings: read, change).
+//! lock's settings: read, change), [`offline`] (codes that work offline).
 //!
 //! The layer below is the lock plane ([`crate::plane`]); the service never
 //! talks to a lock itself, and the plane never checks a role.
@@ -30,6 +30,7 @@ pub mod events;
 pub mod lifecycle;
 pub mod locks;
 pub mod login_limit;
+pub mod offline;
 pub mod operations;
 pub mod orgs;
 pub mod settings;

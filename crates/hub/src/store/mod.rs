@@ -7,13 +7,14 @@
 //!
 //! Files: [`orgs`] (organisations, accounts, tokens), [`sites`], [`locks`],
 //! [`operations`], [`events`], [`alerts`], [`access`] (people and access), [`settings`]
-//! (a lock's reported settings).
+//! (a lock's reported settings), [`offline`] (offline-code secrets and issued codes).
 
 pub mod access;
 pub mod alerts;
 mod durable;
 pub mod events;
 pub mod locks;
+pub mod offline;
 pub mod operations;
 pub mod orgs;
 pub mod plane;

@@ -17,7 +17,7 @@ use crate::model::{AuditEntry, Lock, OpName};
 
 pub use crate::secrets::BindingKey;
 
-const SEALED_PREFIX: &str = "e1:";
+pub(super) const SEALED_PREFIX: &str = "e1:";
 const AAD_DOMAIN: &[u8] = b"tumbler-hub binding v1\0";
 
 fn aad(lock_id: i64) -> Vec<u8> {
@@ -82,7 +82,7 @@ impl Store {
         self.seal_with(&aad(lock_id), plain)
     }
 
-    fn seal_with(&self, aad: &[u8], plain: &[u8]) -> Result<String, StoreError> {
+    pub(super) fn seal_with(&self, aad: &[u8], plain: &[u8]) -> Result<String, StoreError> {
         let bug = |what: &str| StoreError::LogicBug(format!("encryption: {what}"));
         let key = self.binding_key.as_ref().ok_or_else(|| bug("no key"))?;
         let mut nonce = [0u8; 12];
@@ -108,7 +108,7 @@ impl Store {
         self.open_with(&aad(lock_id), body)
     }
 
-    fn open_with(&self, aad: &[u8], body: &str) -> Result<Vec<u8>, StoreError> {
+    pub(super) fn open_with(&self, aad: &[u8], body: &str) -> Result<Vec<u8>, StoreError> {
         let bad = |what: &str| StoreError::LogicBug(format!("decryption: {what}"));
         let key = self
             .binding_key
