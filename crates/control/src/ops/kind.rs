@@ -6,8 +6,8 @@ use core::fmt;
 use serde::{Deserialize, Serialize};
 use tumbler_proto::{
     Command, ControllerId, Credential, CredentialSlot, HolidaySchedule, HotelDoor, Name,
-    OfflineCodes, OperatingMode, Pin, PublicKeyBytes, ResetToken, Role, Settings, TimeRule, UserIndex,
-    UserRecord, WeekDaySchedule, YearDaySchedule,
+    OfflineCodes, OperatingMode, Pin, PublicKeyBytes, ResetToken, Role, Settings, TimeRule,
+    UserIndex, UserRecord, WeekDaySchedule, YearDaySchedule,
 };
 use zeroize::Zeroize;
 

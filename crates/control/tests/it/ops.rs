@@ -262,7 +262,10 @@ fn offline_code_ops_become_their_commands_and_the_secret_one_says_so() {
         set.to_command(0).unwrap(),
         Command::SetOfflineCodes(Some(codes))
     );
-    assert!(set.carries_secret(), "the secret must be sealed, never stored as JSON");
+    assert!(
+        set.carries_secret(),
+        "the secret must be sealed, never stored as JSON"
+    );
     let off = OpKind::SetOfflineCodes { codes: None };
     assert_eq!(off.to_command(0).unwrap(), Command::SetOfflineCodes(None));
     assert!(!off.carries_secret());

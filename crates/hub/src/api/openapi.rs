@@ -192,19 +192,24 @@ fn request_body(method: &str, path: &str) -> Option<Value> {
                     o.insert("kind".into(), json!({"type": "string", "enum": [kind]}));
                     o.insert("label".into(), label.clone());
                 }
-                let req: Vec<&str> = p.as_object().map(|o| o.keys().map(String::as_str).collect()).unwrap_or_default();
+                let req: Vec<&str> = p
+                    .as_object()
+                    .map(|o| o.keys().map(String::as_str).collect())
+                    .unwrap_or_default();
                 let mut s = obj(&req, p.clone());
                 if let Some(o) = s.as_object_mut() {
                     o.insert("additionalProperties".into(), Value::Bool(false));
                 }
                 s
             };
-            return Some(json!({"required": true, "content": {"application/json": {"schema": {"oneOf": [
-                one("one_time", json!({"starts_at": at, "hours": hours})),
-                one("hours", json!({"starts_at": at, "hours": hours})),
-                one("days", json!({"starts_at": at, "days": {"type": "integer", "minimum": 1, "maximum": 31}})),
-                one("daily", json!({"first_day": {"type": "string", "format": "date", "description": "site local date"}, "days": {"type": "integer", "minimum": 1, "maximum": 28}, "from_hour": {"type": "integer", "minimum": 0, "maximum": 23}, "to_hour": {"type": "integer", "minimum": 1, "maximum": 24}})),
-            ]}}}}));
+            return Some(
+                json!({"required": true, "content": {"application/json": {"schema": {"oneOf": [
+                    one("one_time", json!({"starts_at": at, "hours": hours})),
+                    one("hours", json!({"starts_at": at, "hours": hours})),
+                    one("days", json!({"starts_at": at, "days": {"type": "integer", "minimum": 1, "maximum": 31}})),
+                    one("daily", json!({"first_day": {"type": "string", "format": "date", "description": "site local date"}, "days": {"type": "integer", "minimum": 1, "maximum": 28}, "from_hour": {"type": "integer", "minimum": 0, "maximum": 23}, "to_hour": {"type": "integer", "minimum": 1, "maximum": 24}})),
+                ]}}}}),
+            );
         }
         ("PATCH", "/api/v1/locks/{id}/settings") => {
             return Some(
@@ -362,7 +367,11 @@ fn response_schema(method: &str, path: &str) -> Option<Value> {
             &["code", "offline_code"],
             json!({"code": {"type": "string", "format": "password", "description": "the ten digits, shown once"}, "offline_code": one("OfflineCode")}),
         ),
-        ("POST", "/api/v1/locks/{id}/offline-codes/enable" | "/api/v1/locks/{id}/offline-codes/revoke-all") => one("Operation"),
+        (
+            "POST",
+            "/api/v1/locks/{id}/offline-codes/enable"
+            | "/api/v1/locks/{id}/offline-codes/revoke-all",
+        ) => one("Operation"),
         ("POST", "/api/v1/offline-codes/{id}/revoke") => obj(
             &["offline_code"],
             json!({"offline_code": one("OfflineCode"), "operation": nullable(one("Operation"))}),

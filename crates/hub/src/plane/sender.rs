@@ -217,7 +217,12 @@ impl OperationSender for ProtoSender {
                 .map_err(|e| SendError::Transport(e.to_string()))
         };
         let offline = if op.kind == OpName::SetOfflineCodes {
-            self.plane.store.offline_key(op.lock_id).await.ok().flatten()
+            self.plane
+                .store
+                .offline_key(op.lock_id)
+                .await
+                .ok()
+                .flatten()
         } else {
             None
         };

@@ -143,7 +143,11 @@ pub fn plan_window(w: &OfflineWindow, tz: &TimeZone) -> Result<(Window, i64, i64
                 .validate()
                 .map_err(|_| shape_err("hours", "1 to 24"))?;
             let s = i64::from(h) * HOUR_MS;
-            (Window { shape, start: h }, s, s + i64::from(*hours) * HOUR_MS)
+            (
+                Window { shape, start: h },
+                s,
+                s + i64::from(*hours) * HOUR_MS,
+            )
         }
         OfflineWindow::Days { starts_at, days } => {
             let h = hour_of("starts_at", starts_at)?;
@@ -154,7 +158,10 @@ pub fn plan_window(w: &OfflineWindow, tz: &TimeZone) -> Result<(Window, i64, i64
             shape.validate().map_err(|_| shape_err("days", "1 to 31"))?;
             let s = i64::from(h) * HOUR_MS;
             (
-                Window { shape, start: h / 24 },
+                Window {
+                    shape,
+                    start: h / 24,
+                },
                 s,
                 s + i64::from(*days) * 24 * HOUR_MS,
             )
@@ -175,10 +182,7 @@ pub fn plan_window(w: &OfflineWindow, tz: &TimeZone) -> Result<(Window, i64, i64
                 to_h: *to_hour,
             };
             shape.validate().map_err(|_| {
-                shape_err(
-                    "daily",
-                    "days 1 to 28, and 0 <= from_hour < to_hour <= 24",
-                )
+                shape_err("daily", "days 1 to 28, and 0 <= from_hour < to_hour <= 24")
             })?;
             let at = |day: Date, hour: u8| -> Result<i64, ServiceError> {
                 let dt = day
@@ -346,8 +350,9 @@ impl Service {
                     epoch: key.epoch,
                     code_id: code_id.0,
                     kind: kind_name(&window.shape),
-                    window: serde_json::to_value(window)
-                        .map_err(|e| ServiceError::Store(crate::store::StoreError::LogicBug(e.to_string())))?,
+                    window: serde_json::to_value(window).map_err(|e| {
+                        ServiceError::Store(crate::store::StoreError::LogicBug(e.to_string()))
+                    })?,
                     starts_at,
                     ends_at,
                     label: &label,
@@ -471,7 +476,13 @@ mod tests {
         )
         .unwrap();
         assert_eq!(w.shape, Shape::Hours { hours: 3 });
-        assert_eq!(s, "2026-12-08T09:00:00Z".parse::<Timestamp>().unwrap().as_millisecond());
+        assert_eq!(
+            s,
+            "2026-12-08T09:00:00Z"
+                .parse::<Timestamp>()
+                .unwrap()
+                .as_millisecond()
+        );
         assert_eq!(e - s, 3 * HOUR_MS);
         // 28 March 2026 09:00 CET .. 30 March 12:00 CEST.
         let (w, s, e) = plan_window(
@@ -485,13 +496,39 @@ mod tests {
         )
         .unwrap();
         assert_eq!(w.start, 20_540);
-        assert_eq!(s, "2026-03-28T08:00:00Z".parse::<Timestamp>().unwrap().as_millisecond());
-        assert_eq!(e, "2026-03-30T10:00:00Z".parse::<Timestamp>().unwrap().as_millisecond());
+        assert_eq!(
+            s,
+            "2026-03-28T08:00:00Z"
+                .parse::<Timestamp>()
+                .unwrap()
+                .as_millisecond()
+        );
+        assert_eq!(
+            e,
+            "2026-03-30T10:00:00Z"
+                .parse::<Timestamp>()
+                .unwrap()
+                .as_millisecond()
+        );
         for bad in [
-            OfflineWindow::Hours { starts_at: "tomorrow".into(), hours: 3 },
-            OfflineWindow::OneTime { starts_at: "2026-12-08T09:00:00Z".into(), hours: 25 },
-            OfflineWindow::Days { starts_at: "2026-12-08T09:00:00Z".into(), days: 0 },
-            OfflineWindow::Daily { first_day: "2026-03-28".into(), days: 3, from_hour: 12, to_hour: 9 },
+            OfflineWindow::Hours {
+                starts_at: "tomorrow".into(),
+                hours: 3,
+            },
+            OfflineWindow::OneTime {
+                starts_at: "2026-12-08T09:00:00Z".into(),
+                hours: 25,
+            },
+            OfflineWindow::Days {
+                starts_at: "2026-12-08T09:00:00Z".into(),
+                days: 0,
+            },
+            OfflineWindow::Daily {
+                first_day: "2026-03-28".into(),
+                days: 3,
+                from_hour: 12,
+                to_hour: 9,
+            },
         ] {
             assert!(plan_window(&bad, &paris).is_err(), "{bad:?}");
         }
@@ -502,6 +539,13 @@ mod tests {
         assert_eq!(kind_name(&Shape::OneTime { hours: 1 }), "one_time");
         assert_eq!(kind_name(&Shape::Hours { hours: 1 }), "hours");
         assert_eq!(kind_name(&Shape::Days { days: 1, at_h: 0 }), "days");
-        assert_eq!(kind_name(&Shape::Daily { days: 1, from_h: 0, to_h: 1 }), "daily");
+        assert_eq!(
+            kind_name(&Shape::Daily {
+                days: 1,
+                from_h: 0,
+                to_h: 1
+            }),
+            "daily"
+        );
     }
 }

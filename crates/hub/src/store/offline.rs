@@ -260,11 +260,13 @@ impl Store {
 
     /// Marks one code revoked (no-op if it already is).
     pub async fn revoke_offline_code(&self, id: i64, now: i64) -> Result<(), StoreError> {
-        sqlx::query("UPDATE offline_codes SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
-            .bind(id)
-            .bind(now)
-            .execute(&self.pool)
-            .await?;
+        sqlx::query(
+            "UPDATE offline_codes SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL",
+        )
+        .bind(id)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 }

@@ -22,6 +22,7 @@ mod hub_e2e;
 mod invariants;
 mod jobs;
 mod lock_e2e;
+mod offline_e2e;
 mod openapi;
 mod operations_wait;
 mod orgs;

@@ -3,8 +3,9 @@
 use serde::{Deserialize, Serialize};
 
 use super::{
-    ControllerId, Credential, CredentialSlot, HolidaySchedule, HotelDoor, Name, OfflineCodes, OperatingMode, Pin,
-    Role, Settings, TimeRule, UnixTime, UserIndex, UserRecord, WeekDaySchedule, YearDaySchedule,
+    ControllerId, Credential, CredentialSlot, HolidaySchedule, HotelDoor, Name, OfflineCodes,
+    OperatingMode, Pin, Role, Settings, TimeRule, UnixTime, UserIndex, UserRecord, WeekDaySchedule,
+    YearDaySchedule,
 };
 use crate::keys::PublicKeyBytes;
 use crate::reset_token::{ResetNonce, ResetToken};

@@ -37,8 +37,8 @@ pub use event::{
     UserChangeKind, UserChangeOp,
 };
 pub use hotel::HotelDoor;
-pub use offline::OfflineCodes;
 pub use log::{Action, Actor, LogBatch, LogOutcome, LogRecord, Method, LOG_BATCH_MAX};
+pub use offline::OfflineCodes;
 pub use reply::{Ack, Applied, CommandResult, ErrorCode, Outcome, Verdict};
 pub use report::{
     LockStatement, ReportError, ResetNotice, ResetRecord, ResetTrigger, SelfCheckReport,
