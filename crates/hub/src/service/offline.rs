@@ -362,9 +362,9 @@ impl Service {
             )
             .await
             .map_err(|e| match e {
-                crate::store::StoreError::Conflict => ServiceError::Conflict(
-                    "an offline code with this window (shift it by an hour, or revoke the other)",
-                ),
+                crate::store::StoreError::Conflict => {
+                    ServiceError::Conflict("an offline code with this exact window")
+                }
                 e => e.into(),
             })?;
         Ok(IssuedOfflineCode {

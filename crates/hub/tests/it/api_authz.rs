@@ -38,6 +38,8 @@ struct Targets {
     batch: i64,
     /// A verification of `lock`.
     verification: i64,
+    /// An offline code issued for `lock`.
+    offline_code: i64,
 }
 
 async fn targets(app: &TestApp, a: &OrgFixture, b: &OrgFixture) -> Targets {
@@ -135,7 +137,30 @@ async fn targets(app: &TestApp, a: &OrgFixture, b: &OrgFixture) -> Targets {
         .await
         .unwrap()
         .id;
+    // Recorded directly: this app has no binding key to seal a secret with, so
+    // the issue route stops at the lock's state (below).
+    let offline_code = s
+        .store()
+        .insert_offline_code(
+            tumbler_hub::store::offline::NewOfflineCode {
+                org_id: a.org_id,
+                lock_id: a.lock_id,
+                epoch: 1,
+                code_id: (101 << 32) | 490_000,
+                kind: "hours",
+                window: json!({"shape": {"Hours": {"hours": 1}}, "start": 490_000}),
+                starts_at: s.now_ms(),
+                ends_at: s.now_ms() + 3_600_000,
+                label: "alpha cleaner",
+                issued_by: a.account(Role::Owner),
+            },
+            s.now_ms(),
+        )
+        .await
+        .unwrap()
+        .id;
     Targets {
+        offline_code,
         person,
         credential,
         batch: granted.batch.id,
@@ -178,6 +203,8 @@ fn concrete(spec: &RouteSpec, t: &Targets) -> (String, Option<Value>) {
         t.batch
     } else if spec.path.starts_with("/api/v1/verifications/") {
         t.verification
+    } else if spec.path.starts_with("/api/v1/offline-codes/") {
+        t.offline_code
     } else {
         0
     };
@@ -229,6 +256,9 @@ fn concrete(spec: &RouteSpec, t: &Targets) -> (String, Option<Value>) {
         ("POST", "/api/v1/locks/{id}/reenrol") => {
             Some(json!({"people": [{"person_id": t.person, "generate_pin": true}]}))
         }
+        ("POST", "/api/v1/locks/{id}/offline-codes") => Some(
+            json!({"kind": "hours", "starts_at": "2026-01-15T12:00:00Z", "hours": 2, "label": "Cleaner"}),
+        ),
         _ => None,
     };
     (path, body)
@@ -250,6 +280,13 @@ pub async fn snapshot(app: &TestApp, org_id: i64) -> Value {
             "credentials": st.person_credentials(p.id).await.unwrap(),
         }));
     }
+    let mut offline_codes = Vec::new();
+    for l in st.list_locks(org_id, &LockFilter::default()).await.unwrap() {
+        offline_codes.push(json!({
+            "codes": st.offline_codes(l.id).await.unwrap(),
+            "epoch": st.offline_key(l.id).await.unwrap().map(|k| k.epoch),
+        }));
+    }
     json!({
         "people": people,
         "access": access,
@@ -261,6 +298,7 @@ pub async fn snapshot(app: &TestApp, org_id: i64) -> Value {
         "ops": st.list_operations(org_id, &OperationFilter { limit: 1000, ..Default::default() }).await.unwrap(),
         "events": st.search_events(org_id, &EventFilter { limit: 1000, ..Default::default() }).await.unwrap(),
         "alerts": st.list_alerts(org_id, false, 1000).await.unwrap(),
+        "offline_codes": offline_codes,
     })
 }
 
@@ -376,6 +414,11 @@ async fn every_route_denies_strangers_and_weak_roles() {
             "/api/v1/locks/{id}/reenrol" => Some("wrong_lock_state"),
             // No settings reported yet: nothing to change them from.
             "/api/v1/locks/{id}/settings" if spec.method == "PATCH" => Some("wrong_lock_state"),
+            // Offline codes: this app has no binding key to seal a secret with, so they
+            // cannot be enabled, and a lock without a secret takes no issue or revoke-all.
+            "/api/v1/locks/{id}/offline-codes" if spec.method == "POST" => Some("wrong_lock_state"),
+            "/api/v1/locks/{id}/offline-codes/enable" => Some("wrong_lock_state"),
+            "/api/v1/locks/{id}/offline-codes/revoke-all" => Some("wrong_lock_state"),
             _ => None,
         };
         match expected_stop {
