@@ -1,5 +1,5 @@
 //! One file per command family: [`up`] (`up` and `hub`), [`login`],
-//! [`orgs`] (hub operators), [`accounts`], [`sites`], [`locks`] ([`lock_settings`]: a lock's settings), [`access`] (people and access), [`lock`] (operations on one lock), [`doctor`] (troubleshooting), [`ops`], [`events`], [`alerts`], [`sim`] (simulated locks).
+//! [`orgs`] (hub operators), [`accounts`], [`sites`], [`locks`] ([`lock_settings`]: a lock's settings), [`access`] (people and access), [`lock`] (operations on one lock), [`offline`] (codes that work offline), [`doctor`] (troubleshooting), [`ops`], [`events`], [`alerts`], [`sim`] (simulated locks).
 
 pub mod access;
 pub mod accounts;
@@ -12,6 +12,7 @@ pub mod lock;
 pub mod lock_settings;
 pub mod locks;
 pub mod login;
+pub mod offline;
 pub mod ops;
 pub mod orgs;
 pub mod sim;
