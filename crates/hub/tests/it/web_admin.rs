@@ -48,6 +48,8 @@ struct Targets {
     credential: i64,
     batch: i64,
     verification: i64,
+    /// An offline code issued for `lock`.
+    offline_code: i64,
 }
 
 async fn targets(app: &TestApp, a: &OrgFixture, b: &OrgFixture) -> Targets {
@@ -112,7 +114,29 @@ async fn targets(app: &TestApp, a: &OrgFixture, b: &OrgFixture) -> Targets {
         .id;
     let credential = s.person_detail(&owner, person).await.unwrap().credentials[0].id;
     let verification = s.start_verification(&owner, a.lock_id).await.unwrap().id;
+    // Recorded directly: this app has no binding key to seal a secret with.
+    let offline_code = s
+        .store()
+        .insert_offline_code(
+            tumbler_hub::store::offline::NewOfflineCode {
+                org_id: a.org_id,
+                lock_id: a.lock_id,
+                epoch: 1,
+                code_id: (101 << 32) | 490_000,
+                kind: "hours",
+                window: serde_json::json!({"shape": {"Hours": {"hours": 1}}, "start": 490_000}),
+                starts_at: s.now_ms(),
+                ends_at: s.now_ms() + 3_600_000,
+                label: "alpha cleaner",
+                issued_by: a.account(Role::Owner),
+            },
+            s.now_ms(),
+        )
+        .await
+        .unwrap()
+        .id;
     Targets {
+        offline_code,
         lock: a.lock_id,
         serial: a.serial.clone(),
         site,
@@ -147,6 +171,11 @@ fn case(spec: &WebRoute, t: &Targets, tag: &str) -> Option<(String, Vec<(String,
         "/locks/{id}/history"
         | "/locks/{id}/access"
         | "/locks/{id}/settings"
+        | "/locks/{id}/offline-codes"
+        | "/locks/{id}/offline-codes/enable"
+        | "/locks/{id}/offline-codes/issue"
+        | "/locks/{id}/offline-codes/revoke"
+        | "/locks/{id}/offline-codes/revoke-all"
         | "/locks/{id}/doctor"
         | "/locks/{id}/reset"
         | "/locks/{id}/reset/confirm"
@@ -186,6 +215,17 @@ fn case(spec: &WebRoute, t: &Targets, tag: &str) -> Option<(String, Vec<(String,
     let fields = match (spec.method, spec.path) {
         ("GET", _) => Vec::new(),
         ("POST", "/locks/{id}/settings") => f(&[("auto_relock_time", "45")]),
+        ("POST", "/locks/{id}/offline-codes/enable")
+        | ("POST", "/locks/{id}/offline-codes/revoke-all") => Vec::new(),
+        ("POST", "/locks/{id}/offline-codes/issue") => f(&[
+            ("kind", "hours"),
+            ("label", "Cleaner TAG"),
+            ("from", "2026-01-15T13:00"),
+            ("hours", "2"),
+        ]),
+        ("POST", "/locks/{id}/offline-codes/revoke") => {
+            vec![("code".to_string(), t.offline_code.to_string())]
+        }
         ("POST", "/locks/{id}/reset/factory") => f(&[("confirm", &t.serial)]),
         ("POST", "/locks/{id}/reset/release") => f(&[("confirm", &t.release_serial)]),
         ("POST", "/locks/{id}/reset/transfer") => {
@@ -253,6 +293,11 @@ const REFUSED_ON_STATE: &[&str] = &[
     // The test's lock has not reported its settings (no simulated lock).
     "/locks/{id}/settings",
     "/locks/{id}/reset/manufacturer",
+    // No binding key in this app: offline codes cannot be turned on, so a lock
+    // without a secret takes no issue or revoke-all.
+    "/locks/{id}/offline-codes/enable",
+    "/locks/{id}/offline-codes/issue",
+    "/locks/{id}/offline-codes/revoke-all",
     "/locks/{id}/recover/reclaim",
     "/locks/{id}/recover/reenrol",
     // The verification is still running (nothing answers in this test).
