@@ -11,6 +11,7 @@ use crate::access_e2e::{opens, world, World};
 use crate::lock_e2e::wait_op;
 use tumbler_testkit::eventually;
 use tumbler_testkit::net::Proxy;
+use tumbler_testkit::web::Browser;
 
 /// The current whole hour, RFC 3339 (the simulated lock runs on the real clock).
 #[allow(clippy::disallowed_methods)]
@@ -172,6 +173,17 @@ async fn a_code_issued_while_the_lock_is_offline_opens_and_a_revocation_holds_on
     })
     .await;
 
+    // The lock's history page says so in words.
+    let browser = Browser::new(&w.owner);
+    let page = browser
+        .get(&w.state, &format!("/locks/{lock}/history"))
+        .await;
+    assert!(
+        page.body.contains(&format!("offline code #{cleaner_id} (Cleaner)")),
+        "{}",
+        page.body
+    );
+
     // Revoke all: a new secret and epoch; every earlier code is dead.
     let (guest, _) = issue(
         &w,
@@ -208,6 +220,34 @@ async fn a_code_issued_while_the_lock_is_offline_opens_and_a_revocation_holds_on
     .await;
     assert_ne!(again, guest);
     assert!(opens(&sim, &format!("{again}#")).await);
+    // Issued from the web page (site local time): the digits are shown once, and open.
+    let site = w.get(&format!("/api/v1/sites/{}", w.org.site_id)).await;
+    let tz = jiff::tz::TimeZone::get(site["time_zone"].as_str().unwrap()).unwrap();
+    let from: jiff::Timestamp = this_hour().parse().unwrap();
+    let local = from.to_zoned(tz).datetime().strftime("%Y-%m-%dT%H:%M").to_string();
+    let page = browser
+        .post(
+            &w.state,
+            &format!("/locks/{lock}/offline-codes/issue"),
+            &[("kind", "one_time"), ("label", "Plumber"), ("from", &local), ("hours", "5")],
+        )
+        .await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let shown = page
+        .body
+        .split("id=\"offline-code\"")
+        .nth(1)
+        .and_then(|rest| rest.split("<code>").nth(1))
+        .and_then(|rest| rest.split('#').next())
+        .unwrap_or_else(|| panic!("no code on the page: {}", page.body))
+        .to_owned();
+    assert_eq!(shown.len(), 10, "{shown}");
+    assert!(opens(&sim, &format!("{shown}#")).await, "web-issued code");
+    let page = browser
+        .get(&w.state, &format!("/locks/{lock}/offline-codes"))
+        .await;
+    assert!(page.body.contains("Plumber") && !page.body.contains(&shown), "{}", page.body);
+
     // The digits are never stored or shown again.
     let list = codes(&w, lock).await.to_string();
     for c in [&cleaner, &parcel, &guest, &again] {
