@@ -179,7 +179,8 @@ async fn a_code_issued_while_the_lock_is_offline_opens_and_a_revocation_holds_on
         .get(&w.state, &format!("/locks/{lock}/history"))
         .await;
     assert!(
-        page.body.contains(&format!("offline code #{cleaner_id} (Cleaner)")),
+        page.body
+            .contains(&format!("offline code #{cleaner_id} (Cleaner)")),
         "{}",
         page.body
     );
@@ -224,12 +225,21 @@ async fn a_code_issued_while_the_lock_is_offline_opens_and_a_revocation_holds_on
     let site = w.get(&format!("/api/v1/sites/{}", w.org.site_id)).await;
     let tz = jiff::tz::TimeZone::get(site["time_zone"].as_str().unwrap()).unwrap();
     let from: jiff::Timestamp = this_hour().parse().unwrap();
-    let local = from.to_zoned(tz).datetime().strftime("%Y-%m-%dT%H:%M").to_string();
+    let local = from
+        .to_zoned(tz)
+        .datetime()
+        .strftime("%Y-%m-%dT%H:%M")
+        .to_string();
     let page = browser
         .post(
             &w.state,
             &format!("/locks/{lock}/offline-codes/issue"),
-            &[("kind", "one_time"), ("label", "Plumber"), ("from", &local), ("hours", "5")],
+            &[
+                ("kind", "one_time"),
+                ("label", "Plumber"),
+                ("from", &local),
+                ("hours", "5"),
+            ],
         )
         .await;
     assert_eq!(page.status, 200, "{}", page.body);
@@ -246,7 +256,11 @@ async fn a_code_issued_while_the_lock_is_offline_opens_and_a_revocation_holds_on
     let page = browser
         .get(&w.state, &format!("/locks/{lock}/offline-codes"))
         .await;
-    assert!(page.body.contains("Plumber") && !page.body.contains(&shown), "{}", page.body);
+    assert!(
+        page.body.contains("Plumber") && !page.body.contains(&shown),
+        "{}",
+        page.body
+    );
 
     // The digits are never stored or shown again.
     let list = codes(&w, lock).await.to_string();
