@@ -185,7 +185,7 @@ fn request_body(method: &str, path: &str) -> Option<Value> {
         ("POST", "/api/v1/locks/{id}/offline-codes") => {
             let hours = json!({"type": "integer", "minimum": 1, "maximum": 24});
             let at = json!({"type": "string", "format": "date-time", "description": "RFC 3339; rounded down to the whole hour"});
-            let label = json!({"type": "string", "minLength": 1, "maxLength": 100});
+            let label = name();
             let one = |kind: &str, props: Value| {
                 let mut p = props;
                 if let Some(o) = p.as_object_mut() {

@@ -488,7 +488,12 @@ impl LockPlane {
             // An offline code is named by the record the hub issued it under.
             if let Actor::OfflineCode(code_id) = r.who {
                 if let Some(c) = store.offline_code_by_lock_id(lock.id, code_id).await? {
-                    data["offline_code"] = serde_json::json!({ "id": c.id, "label": c.label });
+                    if let Some(m) = data.as_object_mut() {
+                        m.insert(
+                            "offline_code".into(),
+                            serde_json::json!({ "id": c.id, "label": c.label }),
+                        );
+                    }
                 }
             }
             let at = i64::try_from(r.time).unwrap_or(0).saturating_mul(1000);

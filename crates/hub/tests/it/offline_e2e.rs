@@ -269,3 +269,55 @@ async fn a_code_issued_while_the_lock_is_offline_opens_and_a_revocation_holds_on
     }
     w.hub.stop().await;
 }
+
+#[tokio::test]
+async fn after_a_factory_reset_and_re_claim_the_lock_gets_a_new_secret_and_old_codes_stay_dead() {
+    let w = world(None).await;
+    let (sim, lock) = w.lock(w.hub.broker(), None).await;
+    let (st, op) = w
+        .post(
+            &format!("/api/v1/locks/{lock}/offline-codes/enable"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(st, 202, "{op}");
+    wait_op(&w.state, &w.owner, op["id"].as_i64().unwrap(), "applied").await;
+    let body = json!({"kind": "days", "starts_at": this_hour(), "days": 3, "label": "Guest"});
+    let (old, _) = issue(&w, lock, body.clone()).await;
+    assert!(opens(&sim, &format!("{old}#")).await);
+
+    // Factory reset at the door: the lock forgets its secret.
+    let said = sim.console(&["hold-reset 12s"]).await;
+    assert!(said.contains("factory reset"), "{said}");
+    eventually("binding stale", || async {
+        w.get(&format!("/api/v1/locks/{lock}")).await["claim_state"] == "reset_binding_stale"
+    })
+    .await;
+    assert!(
+        !opens(&sim, &format!("{old}#")).await,
+        "erased by the reset"
+    );
+
+    // Re-claim: the hub sends a new secret and epoch by itself.
+    let (st, v) = w
+        .post(
+            &format!("/api/v1/locks/{lock}/reclaim"),
+            json!({"setup_code": sim.label.setup_code, "factory_key": sim.label.identity_public_key}),
+        )
+        .await;
+    assert_eq!(st, 200, "{v}");
+    w.settle_ops(lock).await;
+    let list = codes(&w, lock).await;
+    assert_eq!(list["epoch"], 2, "{list}");
+    assert!(list["codes"][0]["revoked_at"].is_string(), "{list}");
+    assert!(
+        !opens(&sim, &format!("{old}#")).await,
+        "the old epoch stays dead"
+    );
+    let (new, _) = issue(&w, lock, body).await;
+    assert!(
+        opens(&sim, &format!("{new}#")).await,
+        "a new-epoch code opens"
+    );
+    w.hub.stop().await;
+}
