@@ -16,8 +16,8 @@ use std::process::ExitCode;
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use commands::{
-    access, accounts, alerts, audit, doctor, events, hotel, lock, locks, login, ops, orgs, sim,
-    sites, up, webhooks,
+    access, accounts, alerts, audit, doctor, events, hotel, lock, locks, login, offline, ops, orgs,
+    sim, sites, up, webhooks,
 };
 
 /// Tumbler: an open smart-lock platform.
@@ -82,6 +82,9 @@ enum Command {
     /// The hotel front desk: rooms, check-in, extend, check-out, lost and staff cards (card files).
     #[command(subcommand)]
     Hotel(hotel::HotelCmd),
+    /// Codes that work offline: enable, issue (no lock contact), list, revoke, revoke-all.
+    #[command(subcommand, name = "offline-code")]
+    OfflineCode(offline::OfflineCmd),
     /// Simulated locks: provision, run, console, fleet.
     #[command(subcommand)]
     Sim(sim::SimCmd),
@@ -115,6 +118,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::People(c) => access::people(&g, c).await,
         Command::Access(c) => access::run(&g, c).await,
         Command::Hotel(c) => hotel::run(&g, c).await,
+        Command::OfflineCode(c) => offline::run(&g, c).await,
         Command::Sim(c) => sim::run(c).await,
         Command::Webhooks(c) => webhooks::run(&g, c).await,
     }

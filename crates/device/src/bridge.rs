@@ -237,6 +237,13 @@ pub fn command(c: &p::Command) -> Result<l::Command, MapError> {
             None => None,
         }),
         p::Command::DenyCard { number } => l::Command::DenyCard { number: *number },
+        p::Command::SetOfflineCodes(codes) => {
+            l::Command::SetOfflineCodes(codes.as_ref().map(|c| l::offline::OfflineCodes {
+                secret: l::offline::Secret(c.secret),
+                epoch: c.epoch,
+            }))
+        }
+        p::Command::DenyOfflineCode { id } => l::Command::DenyOfflineCode { id: *id },
         _ => return Err(MapError::Unsupported),
     })
 }
@@ -533,6 +540,7 @@ pub fn log_record(r: &l::AuditRecord) -> p::LogRecord {
         l::Who::User(u) => p::Actor::User(u),
         l::Who::Controller(c) => p::Actor::Controller(p::ControllerId(u32::from(c.0))),
         l::Who::Card(n) => p::Actor::Card(n),
+        l::Who::OfflineCode(id) => p::Actor::OfflineCode(id),
     };
     let user = match r.who {
         l::Who::User(u) => u,

@@ -228,6 +228,11 @@ impl Lock {
             Presented::Finger(None) => (None, CredentialType::Fingerprint),
         };
         let Some((u, slot)) = found else {
+            if let (Source::Keypad, Presented::Pin(p)) = (source, &cred) {
+                if self.offline_code(now, p, out) {
+                    return;
+                }
+            }
             if counts && self.count_wrong(now, source, out) {
                 out.event(Event::LockOperationError {
                     op: LockOp::Unlock,

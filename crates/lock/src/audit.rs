@@ -28,6 +28,8 @@ pub enum Who {
     Controller(ControllerId),
     /// A hotel key card, by its number (`tumbler-card`).
     Card(u32),
+    /// An offline code, by its id (`tumbler-offline` `CodeId`: form and start).
+    OfflineCode(u64),
 }
 
 /// What happened.

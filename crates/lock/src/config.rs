@@ -59,3 +59,8 @@ pub const LOCKOUT_MAX_FACTOR: u32 = 16;
 pub const COMPAT_DEFAULT_PIN: &[u8] = b"123456";
 /// The digits typed after `*` that make "admin PIN `*` 999 `#`" a keypad factory reset.
 pub const KEYPAD_RESET_SEQUENCE: &[u8] = b"999";
+/// One-time offline codes remembered as used (each until its window ends, at most 24 h).
+pub const MAX_OFFLINE_USED: usize = 16;
+/// Offline codes the hub can deny one by one (each until its window ends); beyond that
+/// the hub revokes them all with a new epoch.
+pub const MAX_OFFLINE_DENIED: usize = 16;

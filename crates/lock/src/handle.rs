@@ -408,6 +408,7 @@ impl Lock {
         self.tz = TzRule::UTC;
         self.holidays = Default::default();
         self.hotel = Default::default();
+        self.offline = Default::default();
         self.users.free_all(|_| {});
         for c in self.controllers.iter_mut() {
             *c = None;

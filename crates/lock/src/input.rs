@@ -227,6 +227,14 @@ pub enum Command {
         /// The card's number.
         number: u32,
     },
+    /// Give the lock its offline-code secret and epoch (or turn offline codes
+    /// off with `None`); a new epoch revokes every earlier code.
+    SetOfflineCodes(Option<crate::offline::OfflineCodes>),
+    /// Refuse an offline code from now on (by its id).
+    DenyOfflineCode {
+        /// The code's id (`tumbler-offline` `CodeId`).
+        id: u64,
+    },
     /// Set the real-time clock (UTC seconds); emitted as an effect for the driver.
     SetTime {
         /// UTC Unix seconds.

@@ -19,6 +19,8 @@
 //! * [`audit`] — the hash-chained audit log.
 //! * [`hotel`] — hotel key cards at the reader (signed images checked offline with
 //!   `tumbler-card`; the door's configuration and memory).
+//! * [`offline`] — offline codes at the keypad (`tumbler-offline` checks them; the secret,
+//!   epoch, used and denied codes).
 //! * [`reset`] — factory data, sealed reset records, manufacturer tokens, self-check.
 //! * [`persist`] — item keys, item sets, encode/restore errors.
 //! * `lock` — the [`Lock`] state, accessors and persistence.
@@ -42,6 +44,7 @@ pub mod hotel;
 pub mod input;
 mod lock;
 mod menu;
+pub mod offline;
 pub mod output;
 pub mod persist;
 pub mod reset;

@@ -135,6 +135,7 @@ pub struct Lock {
     pub(crate) meta: Meta,
     pub(crate) log: AuditLog,
     pub(crate) hotel: crate::hotel::Hotel,
+    pub(crate) offline: crate::offline::Offline,
     pub(crate) ram: Ram,
 }
 
@@ -173,6 +174,7 @@ impl Lock {
             },
             log: AuditLog::new([0; 32]),
             hotel: Default::default(),
+            offline: Default::default(),
             ram: Ram::boot(
                 now,
                 BoltState::Unknown,
@@ -529,6 +531,7 @@ impl Lock {
             ItemKey::Log => enc(&self.log.meta(), buf),
             ItemKey::Meta => enc(&self.meta, buf),
             ItemKey::Hotel => enc(&self.hotel, buf),
+            ItemKey::Offline => enc(&self.offline, buf),
             ItemKey::Controller(c) => match self.controller(c) {
                 Some(v) => enc(v, buf),
                 None => Ok(None),
@@ -560,6 +563,7 @@ impl Lock {
         let mut meta: Option<Meta> = None;
         let mut log_meta = LogMeta::default();
         let mut hotel = crate::hotel::Hotel::default();
+        let mut offline = crate::offline::Offline::default();
         let mut any = false;
         for (raw, bytes) in items {
             any = true;
@@ -578,6 +582,7 @@ impl Lock {
                 ItemKey::Log => log_meta = LogMeta::from_item(bytes).ok_or(bad)?,
                 ItemKey::Meta => meta = Some(postcard::from_bytes(bytes).map_err(|_| bad)?),
                 ItemKey::Hotel => hotel = postcard::from_bytes(bytes).map_err(|_| bad)?,
+                ItemKey::Offline => offline = postcard::from_bytes(bytes).map_err(|_| bad)?,
                 ItemKey::Controller(c) => {
                     let slot = controllers
                         .get_mut(usize::from(c.0).wrapping_sub(1))
@@ -671,6 +676,7 @@ impl Lock {
             meta,
             log: audit,
             hotel,
+            offline,
             ram: Ram::default(),
         };
         lock.power_on(now);

@@ -31,13 +31,15 @@ pub enum ItemKey {
     Meta,
     /// Hotel door configuration and memory (`crate::hotel`).
     Hotel,
+    /// Offline-code secret, epoch, used and denied codes (`crate::offline`).
+    Offline,
     /// One controller slot (`1..=MAX_CONTROLLERS`).
     Controller(ControllerId),
     /// One user slot with its credentials and schedules (`1..=MAX_USERS`).
     User(UserIndex),
 }
 
-const FIXED: [ItemKey; 8] = [
+const FIXED: [ItemKey; 9] = [
     ItemKey::Settings,
     ItemKey::Security,
     ItemKey::Keys,
@@ -46,6 +48,7 @@ const FIXED: [ItemKey; 8] = [
     ItemKey::Log,
     ItemKey::Meta,
     ItemKey::Hotel,
+    ItemKey::Offline,
 ];
 
 /// Number of distinct item keys.
@@ -64,6 +67,7 @@ impl ItemKey {
             ItemKey::Log => 6,
             ItemKey::Meta => 7,
             ItemKey::Hotel => 8,
+            ItemKey::Offline => 9,
             ItemKey::Controller(c) => 0x100 + u32::from(c.0),
             ItemKey::User(u) => 0x1000 + u32::from(u),
         }
@@ -79,6 +83,7 @@ impl ItemKey {
             6 => ItemKey::Log,
             7 => ItemKey::Meta,
             8 => ItemKey::Hotel,
+            9 => ItemKey::Offline,
             0x101..=0x1ff => {
                 let id = u8::try_from(v - 0x100).ok()?;
                 if usize::from(id) > MAX_CONTROLLERS {

@@ -37,6 +37,9 @@ const EXPECT: &[(&str, &str)] = &[
     ("tumbler sites set 1 --tz Europe/Paris", "Europe/Paris"),
     ("tumbler accounts add", "manager"),
     ("tumbler orgs create", "Password:"),
+    ("tumbler offline-code enable 1 --wait", "applied"),
+    ("tumbler offline-code issue 1", "access granted"),
+    ("tumbler offline-code list 1", "Cleaner"),
 ];
 
 /// The marker before a runnable block.

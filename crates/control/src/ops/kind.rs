@@ -6,8 +6,8 @@ use core::fmt;
 use serde::{Deserialize, Serialize};
 use tumbler_proto::{
     Command, ControllerId, Credential, CredentialSlot, HolidaySchedule, HotelDoor, Name,
-    OperatingMode, Pin, PublicKeyBytes, ResetToken, Role, Settings, TimeRule, UserIndex,
-    UserRecord, WeekDaySchedule, YearDaySchedule,
+    OfflineCodes, OperatingMode, Pin, PublicKeyBytes, ResetToken, Role, Settings, TimeRule,
+    UserIndex, UserRecord, WeekDaySchedule, YearDaySchedule,
 };
 use zeroize::Zeroize;
 
@@ -216,6 +216,17 @@ pub enum OpKind {
         /// The card's number.
         number: u32,
     },
+    /// Give the lock its offline-code secret and epoch (or turn offline codes off:
+    /// `None`); a new epoch revokes every earlier code. Carries a secret.
+    SetOfflineCodes {
+        /// The secret and epoch.
+        codes: Option<OfflineCodes>,
+    },
+    /// Refuse one offline code from now on.
+    DenyOfflineCode {
+        /// The code's id (`tumbler-offline` `CodeId`).
+        id: u64,
+    },
 }
 
 /// Why an [`OpKind`] cannot become a command.
@@ -327,6 +338,8 @@ impl OpKind {
             },
             OpKind::SetHotelDoor { door } => Command::SetHotelDoor(*door),
             OpKind::DenyCard { number } => Command::DenyCard { number: *number },
+            OpKind::SetOfflineCodes { codes } => Command::SetOfflineCodes(codes.clone()),
+            OpKind::DenyOfflineCode { id } => Command::DenyOfflineCode { id: *id },
         })
     }
 
@@ -349,6 +362,7 @@ impl OpKind {
             | OpKind::Unlock { pin }
             | OpKind::UnlockWithTimeout { pin, .. } => pin.is_some(),
             OpKind::SetCredential { credential, .. } => matches!(credential, Credential::Pin(_)),
+            OpKind::SetOfflineCodes { codes } => codes.is_some(),
             _ => false,
         }
     }

@@ -97,6 +97,10 @@ op_names! {
         SetHotelDoor => "set_hotel_door",
         /// [`OpKind::DenyCard`].
         DenyCard => "deny_card",
+        /// [`OpKind::SetOfflineCodes`].
+        SetOfflineCodes => "set_offline_codes",
+        /// [`OpKind::DenyOfflineCode`].
+        DenyOfflineCode => "deny_offline_code",
 }
 
 impl core::fmt::Display for OpName {
@@ -141,6 +145,8 @@ impl OpKind {
             OpKind::GetSlotDigests { .. } => OpName::GetSlotDigests,
             OpKind::SetHotelDoor { .. } => OpName::SetHotelDoor,
             OpKind::DenyCard { .. } => OpName::DenyCard,
+            OpKind::SetOfflineCodes { .. } => OpName::SetOfflineCodes,
+            OpKind::DenyOfflineCode { .. } => OpName::DenyOfflineCode,
         }
     }
 }

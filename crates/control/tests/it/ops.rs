@@ -250,6 +250,38 @@ fn hotel_ops_become_the_hotel_commands_and_round_trip_as_json() {
 }
 
 #[test]
+fn offline_code_ops_become_their_commands_and_the_secret_one_says_so() {
+    let codes = OfflineCodes {
+        secret: [9; 32],
+        epoch: 3,
+    };
+    let set = OpKind::SetOfflineCodes {
+        codes: Some(codes.clone()),
+    };
+    assert_eq!(
+        set.to_command(0).unwrap(),
+        Command::SetOfflineCodes(Some(codes))
+    );
+    assert!(
+        set.carries_secret(),
+        "the secret must be sealed, never stored as JSON"
+    );
+    let off = OpKind::SetOfflineCodes { codes: None };
+    assert_eq!(off.to_command(0).unwrap(), Command::SetOfflineCodes(None));
+    assert!(!off.carries_secret());
+    let deny = OpKind::DenyOfflineCode { id: 1 << 40 };
+    assert_eq!(
+        deny.to_command(0).unwrap(),
+        Command::DenyOfflineCode { id: 1 << 40 }
+    );
+    assert_eq!(
+        serde_json::to_string(&deny).unwrap(),
+        r#"{"deny_offline_code":{"id":1099511627776}}"#
+    );
+    assert!(!deny.is_destructive() && !deny.carries_secret());
+}
+
+#[test]
 fn factory_reset_summary_names_what_goes_and_what_stays() {
     let s = factory_reset_summary();
     for word in [
@@ -356,6 +388,8 @@ fn op_names_are_pinned_and_match_the_json_tag() {
             "get_slot_digests",
             "set_hotel_door",
             "deny_card",
+            "set_offline_codes",
+            "deny_offline_code",
         ]
     );
     for n in OpName::ALL {
@@ -374,6 +408,8 @@ fn op_names_are_pinned_and_match_the_json_tag() {
         OpKind::GetSlotDigests { from_user: 1 },
         OpKind::SetHotelDoor { door: None },
         OpKind::DenyCard { number: 1001 },
+        OpKind::SetOfflineCodes { codes: None },
+        OpKind::DenyOfflineCode { id: 7 },
     ] {
         let v = serde_json::to_value(&k).unwrap();
         let tag = match &v {

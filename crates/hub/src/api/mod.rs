@@ -2,7 +2,7 @@
 //!
 //! One file per resource: [`session`] (login, logout, me, tokens), [`org`],
 //! [`accounts`], [`sites`], [`locks`], [`operations`], [`events`],
-//! [`alerts`], [`access`] (people and access), [`observe`] (health probes, metrics), [`doctor`] (troubleshooting), [`hotel`] (the hotel front desk), [`webhooks`] (endpoints, delivery log), plus [`openapi`] (the document),
+//! [`alerts`], [`access`] (people and access), [`observe`] (health probes, metrics), [`doctor`] (troubleshooting), [`offline`] (codes that work offline), [`hotel`] (the hotel front desk), [`webhooks`] (endpoints, delivery log), plus [`openapi`] (the document),
 //! [`report_html`] (the verification report as a printable page), [`body`] (the JSON
 //! body extractor) and [`error`] (the single [`ApiError`]). [`ROUTES`] lists every route with the roles it admits and
 //! its handler; the router is built from it, and the OpenAPI document and
@@ -18,6 +18,7 @@ pub mod events;
 pub mod hotel;
 pub mod locks;
 pub mod observe;
+pub mod offline;
 pub mod openapi;
 pub mod operations;
 pub mod org;
@@ -173,6 +174,11 @@ pub const ROUTES: &[RouteSpec] = &[
     r("POST", "/api/v1/locks/{id}/manufacturer-reset", "locks", "Factory reset authorised by a manufacturer token (ownership verified)", Some(OWNERS), h!(locks::manufacturer_reset)),
     r("GET", "/api/v1/locks/{id}/settings", "locks", "A lock's settings (Matter names) and changes on their way", Some(ANY_ROLE), h!(settings::get)),
     r("PATCH", "/api/v1/locks/{id}/settings", "locks", "Change named lock settings: one operation the lock confirms", Some(ADMINS), h!(settings::change)),
+    r("GET", "/api/v1/locks/{id}/offline-codes", "offline-codes", "A lock's offline codes: enabled, epoch, codes issued (never the digits)", Some(ANY_ROLE), h!(offline::list)),
+    r("POST", "/api/v1/locks/{id}/offline-codes", "offline-codes", "Issue a time-bound code the lock checks by itself (no lock contact); the digits are returned once", Some(ADMINS), h!(offline::issue)),
+    r("POST", "/api/v1/locks/{id}/offline-codes/enable", "offline-codes", "Turn offline codes on: the hub makes the lock's secret and sends it when the lock is online", Some(ADMINS), h!(offline::enable)),
+    r("POST", "/api/v1/locks/{id}/offline-codes/revoke-all", "offline-codes", "Revoke every offline code of a lock: a new secret and epoch, sent when it is online", Some(ADMINS), h!(offline::revoke_all)),
+    r("POST", "/api/v1/offline-codes/{id}/revoke", "offline-codes", "Revoke one offline code: a deny entry the lock gets when it is next online", Some(ADMINS), h!(offline::revoke)),
     r("POST", "/api/v1/locks/{id}/operations", "operations", "Queue a remote operation", Some(ADMINS), h!(operations::request)),
     r("GET", "/api/v1/operations", "operations", "List operations", Some(ANY_ROLE), h!(operations::list)),
     r("GET", "/api/v1/operations/{id}", "operations", "One operation", Some(ANY_ROLE), h!(operations::get_one)),

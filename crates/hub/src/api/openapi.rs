@@ -228,6 +228,35 @@ fn request_body(method: &str, path: &str) -> Option<Value> {
                    "days": nullable(json!({"type": "string", "description": "daily, weekdays, mon-fri, sat,sun, …"})),
                    "hours": nullable(json!({"type": "string", "description": "HH:MM-HH:MM, may run past midnight"}))}),
         ),
+        ("POST", "/api/v1/locks/{id}/offline-codes") => {
+            let hours = json!({"type": "integer", "minimum": 1, "maximum": 24});
+            let at = json!({"type": "string", "format": "date-time", "description": "RFC 3339; rounded down to the whole hour"});
+            let label = name();
+            let one = |kind: &str, props: Value| {
+                let mut p = props;
+                if let Some(o) = p.as_object_mut() {
+                    o.insert("kind".into(), json!({"type": "string", "enum": [kind]}));
+                    o.insert("label".into(), label.clone());
+                }
+                let req: Vec<&str> = p
+                    .as_object()
+                    .map(|o| o.keys().map(String::as_str).collect())
+                    .unwrap_or_default();
+                let mut s = obj(&req, p.clone());
+                if let Some(o) = s.as_object_mut() {
+                    o.insert("additionalProperties".into(), Value::Bool(false));
+                }
+                s
+            };
+            return Some(
+                json!({"required": true, "content": {"application/json": {"schema": {"oneOf": [
+                    one("one_time", json!({"starts_at": at, "hours": hours})),
+                    one("hours", json!({"starts_at": at, "hours": hours})),
+                    one("days", json!({"starts_at": at, "days": {"type": "integer", "minimum": 1, "maximum": 31}})),
+                    one("daily", json!({"first_day": {"type": "string", "format": "date", "description": "site local date"}, "days": {"type": "integer", "minimum": 1, "maximum": 28}, "from_hour": {"type": "integer", "minimum": 0, "maximum": 23}, "to_hour": {"type": "integer", "minimum": 1, "maximum": 24}})),
+                ]}}}}),
+            );
+        }
         ("PATCH", "/api/v1/locks/{id}/settings") => {
             return Some(
                 json!({"required": true, "content": {"application/json": {"schema": {
@@ -389,6 +418,23 @@ fn response_schema(method: &str, path: &str) -> Option<Value> {
             &["lock_id", "plan", "factory_reset_warnings"],
             json!({"lock_id": {"type": "integer"}, "lock_name": {"type": "string"}, "plan": {"type": "object", "description": "symptom, findings, and steps (step, todo, costs, fixes, why, not_yet, checkable), least destructive first"}, "check": {"description": "step, outcome (fixed, not_yet, cannot_tell), message"}, "factory_reset_warnings": {"type": "array", "items": {"type": "string"}}, "facts": {"type": "object"}}),
         ),
+        ("GET", "/api/v1/locks/{id}/offline-codes") => obj(
+            &["lock_id", "enabled", "codes"],
+            json!({"lock_id": {"type": "integer"}, "enabled": {"type": "boolean"}, "epoch": {"type": ["integer", "null"]}, "codes": many("OfflineCode")}),
+        ),
+        ("POST", "/api/v1/locks/{id}/offline-codes") => obj(
+            &["code", "offline_code"],
+            json!({"code": {"type": "string", "format": "password", "description": "the ten digits, shown once"}, "offline_code": one("OfflineCode")}),
+        ),
+        (
+            "POST",
+            "/api/v1/locks/{id}/offline-codes/enable"
+            | "/api/v1/locks/{id}/offline-codes/revoke-all",
+        ) => one("Operation"),
+        ("POST", "/api/v1/offline-codes/{id}/revoke") => obj(
+            &["offline_code"],
+            json!({"offline_code": one("OfflineCode"), "operation": nullable(one("Operation"))}),
+        ),
         ("GET", "/api/v1/alerts") => many("Alert"),
         ("GET", "/api/v1/webhooks") => many("Webhook"),
         ("GET" | "PATCH", "/api/v1/webhooks/{id}") => one("Webhook"),
@@ -447,6 +493,7 @@ fn schemas() -> Value {
         "Event": obj(&["id", "lock_id", "seq", "kind", "at", "received_at"], json!({"id": int, "org_id": int_opt, "lock_id": int, "seq": int, "kind": string, "at": ts, "received_at": ts, "data": {}})),
         "Webhook": obj(&["id", "org_id", "url", "events", "enabled", "consecutive_failures", "created_at"], json!({"id": int, "org_id": int, "url": string, "events": {"type": "array", "items": string}, "enabled": {"type": "boolean"}, "disabled_reason": string_opt, "consecutive_failures": int, "failing_since": ts_opt, "created_at": ts})),
         "WebhookDelivery": obj(&["id", "webhook_id", "lane", "event", "msg_id", "state", "attempts", "next_at", "created_at"], json!({"id": int, "webhook_id": int, "lane": int, "event": string, "msg_id": string, "state": {"enum": ["pending", "delivered", "failed"]}, "attempts": int, "next_at": ts, "last_status": int_opt, "last_error": string_opt, "last_latency_ms": int_opt, "created_at": ts, "ended_at": ts_opt})),
+        "OfflineCode": obj(&["id", "lock_id", "epoch", "code_id", "kind", "window", "starts_at", "ends_at", "label", "issued_at"], json!({"id": int, "lock_id": int, "epoch": int, "code_id": int, "kind": {"type": "string", "enum": ["one_time", "hours", "days", "daily"]}, "window": {}, "starts_at": ts, "ends_at": ts, "label": string, "issued_by": int_opt, "issued_at": ts, "revoked_at": ts_opt})),
         "Alert": obj(&["id", "org_id", "kind", "severity", "message", "created_at"], json!({"id": int, "org_id": int, "lock_id": int_opt, "kind": string, "severity": {"$ref": "#/components/schemas/Severity"}, "message": string, "created_at": ts, "times": int, "last_at": ts, "cleared_at": ts_opt, "acked_at": ts_opt, "acked_by": int_opt})),
     })
 }
@@ -467,7 +514,8 @@ fn success_statuses(method: &str, path: &str) -> &'static [&'static str] {
             | "/api/v1/webhooks"
             | "/api/v1/locks/{id}/check-in"
             | "/api/v1/sites/{id}/staff-cards"
-            | "/api/v1/stays/{id}/lost-card",
+            | "/api/v1/stays/{id}/lost-card"
+            | "/api/v1/locks/{id}/offline-codes",
         ) => &["201"],
         (
             "POST",
@@ -481,7 +529,10 @@ fn success_statuses(method: &str, path: &str) -> &'static [&'static str] {
             | "/api/v1/locks/{id}/reenrol"
             | "/api/v1/locks/{id}/holidays"
             | "/api/v1/locks/{id}/verifications"
-            | "/api/v1/webhook-deliveries/{id}/redeliver",
+            | "/api/v1/webhook-deliveries/{id}/redeliver"
+            | "/api/v1/locks/{id}/offline-codes/enable"
+            | "/api/v1/locks/{id}/offline-codes/revoke-all"
+            | "/api/v1/offline-codes/{id}/revoke",
         )
         | ("PATCH", "/api/v1/locks/{id}/settings") => &["202"],
         ("DELETE", _) | ("POST", "/api/v1/logout" | "/api/v1/me/password") => &["204"],

@@ -4,12 +4,13 @@
 //! `tumbler/v1/<serial>/down`. A retry reseals under the same command id so
 //! the lock answers it from its dedup cache instead of applying it twice.
 
-use tumbler_control::proto::{Credential, CredentialSlot, HotelDoor, Pin};
+use tumbler_control::proto::{Credential, CredentialSlot, HotelDoor, OfflineCodes, Pin};
 use tumbler_control::{OpKind, SecretPin};
 
 use super::LockPlane;
 use crate::jobs::{OperationSender, SendError};
 use crate::model::{OpName, Operation};
+use crate::store::offline::OfflineKey;
 use crate::store::plane::unhex;
 
 /// Sends operations as sealed tumbler-proto envelopes.
@@ -26,7 +27,12 @@ impl ProtoSender {
 }
 
 /// Why an operation cannot be turned into a command (it fails with this code).
-fn op_kind(plane: &LockPlane, op: &Operation) -> Result<OpKind, String> {
+/// `offline` is the lock's offline-code key, read (sealed) for a `set_offline_codes`.
+fn op_kind(
+    plane: &LockPlane,
+    op: &Operation,
+    offline: Option<OfflineKey>,
+) -> Result<OpKind, String> {
     // A remote lock/unlock PIN: sealed in the operation (any hub can open
     // it), or in this process's memory on a hub without a binding key.
     let pin = || -> Result<Option<SecretPin>, String> {
@@ -84,6 +90,23 @@ fn op_kind(plane: &LockPlane, op: &Operation) -> Result<OpKind, String> {
                 .get("number")
                 .and_then(|v| v.as_u64())
                 .and_then(|v| u32::try_from(v).ok())
+                .ok_or("bad_params")?,
+        },
+        OpName::SetOfflineCodes => {
+            // The secret is read sealed from the store when sent (never in params).
+            let key = offline.ok_or("offline_secret_unavailable")?;
+            OpKind::SetOfflineCodes {
+                codes: Some(OfflineCodes {
+                    secret: *key.secret,
+                    epoch: key.epoch,
+                }),
+            }
+        }
+        OpName::DenyOfflineCode => OpKind::DenyOfflineCode {
+            id: op
+                .params
+                .get("id")
+                .and_then(|v| v.as_u64())
                 .ok_or("bad_params")?,
         },
         other => access_kind(plane, op).ok_or_else(|| format!("unsupported_kind: {other}"))??,
@@ -193,7 +216,17 @@ impl OperationSender for ProtoSender {
                 .await
                 .map_err(|e| SendError::Transport(e.to_string()))
         };
-        let cmd = match op_kind(&self.plane, op).and_then(|k| {
+        let offline = if op.kind == OpName::SetOfflineCodes {
+            self.plane
+                .store
+                .offline_key(op.lock_id)
+                .await
+                .ok()
+                .flatten()
+        } else {
+            None
+        };
+        let cmd = match op_kind(&self.plane, op, offline).and_then(|k| {
             k.to_command(u64::try_from(now / 1000).unwrap_or(0))
                 .map_err(|e| format!("bad_params: {e:?}"))
         }) {

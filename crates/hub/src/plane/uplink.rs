@@ -4,7 +4,7 @@
 //! acknowledgements and reset detection.
 
 use tumbler_control::proto::{
-    BoltState, Command, CommandResult, DoorState, Event, LogBatch, Outcome, SignedSelfCheck,
+    Actor, BoltState, Command, CommandResult, DoorState, Event, LogBatch, Outcome, SignedSelfCheck,
     Status, Verdict, VerifyingKey,
 };
 use tumbler_control::{
@@ -490,7 +490,7 @@ impl LockPlane {
             let r = &a.record;
             let seq = (lock.log_epoch << 32) | i64::from(u32::try_from(r.seq).unwrap_or(u32::MAX));
             let what = serde_json::to_value(r.what).unwrap_or_default();
-            let data = serde_json::json!({
+            let mut data = serde_json::json!({
                 "lock_seq": r.seq,
                 "log_epoch": lock.log_epoch,
                 "who": serde_json::to_value(r.who).unwrap_or_default(),
@@ -499,6 +499,17 @@ impl LockPlane {
                 "result": serde_json::to_value(r.result).unwrap_or_default(),
                 "chained": a.chained,
             });
+            // An offline code is named by the record the hub issued it under.
+            if let Actor::OfflineCode(code_id) = r.who {
+                if let Some(c) = store.offline_code_by_lock_id(lock.id, code_id).await? {
+                    if let Some(m) = data.as_object_mut() {
+                        m.insert(
+                            "offline_code".into(),
+                            serde_json::json!({ "id": c.id, "label": c.label }),
+                        );
+                    }
+                }
+            }
             let at = i64::try_from(r.time).unwrap_or(0).saturating_mul(1000);
             self.ingest_event(&lock.serial, seq, names::action(r.what), at, &data)
                 .await?;

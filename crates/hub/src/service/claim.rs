@@ -207,6 +207,8 @@ impl Service {
             }
             Err(e) => tracing::warn!(serial, error = %e, "no time rule for the site"),
         }
+        // A lock that had offline codes gets a new secret and epoch.
+        self.offline_after_claim(p, &lock).await?;
         tracing::info!(serial, org = p.org_id, "lock claimed");
         Ok(lock)
     }

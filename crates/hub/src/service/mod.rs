@@ -19,7 +19,7 @@
 //! lock's settings: read, change), [`hotel`] (the hotel front desk: property
 //! keys, rooms, check-in, extend, check-out, lost and staff cards, room history),
 //! [`observe`] (readiness and metrics text), [`webhooks`] (endpoints, delivery log,
-//! redelivery).
+//! redelivery), [`offline`] (codes that work offline).
 //!
 //! The layer below is the lock plane ([`crate::plane`]); the service never
 //! talks to a lock itself, and the plane never checks a role.
@@ -35,6 +35,7 @@ pub mod lifecycle;
 pub mod locks;
 pub mod login_limit;
 pub mod observe;
+pub mod offline;
 pub mod operations;
 pub mod orgs;
 pub mod settings;

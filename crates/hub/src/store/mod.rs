@@ -9,7 +9,8 @@
 //! [`operations`], [`events`], [`alerts`], [`access`] (people and access), [`settings`]
 //! (a lock's reported settings), [`hotel`] (property keys, rooms, stays, cards), [`leases`]
 //! (lock-plane leases between hubs, operation-end notifications), [`stats`] (counts for
-//! `/metrics`), [`webhooks`] (endpoints, the outbox of deliveries, the delivery log).
+//! `/metrics`), [`webhooks`] (endpoints, the outbox of deliveries, the delivery log),
+//! [`offline`] (offline-code secrets and issued codes).
 
 pub mod access;
 pub mod alerts;
@@ -18,6 +19,7 @@ pub mod events;
 pub mod hotel;
 pub mod leases;
 pub mod locks;
+pub mod offline;
 pub mod operations;
 pub mod orgs;
 pub mod plane;

@@ -21,6 +21,7 @@ pub const TABS: &[(&str, &str)] = &[
     ("/history", "History"),
     ("/access", "Who can open"),
     ("/settings", "Settings"),
+    ("/offline-codes", "Offline codes"),
     ("/doctor", "Troubleshoot"),
     ("/reset", "Reset"),
 ];

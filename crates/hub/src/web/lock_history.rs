@@ -60,6 +60,19 @@ fn who(e: &Event, holders: &SlotHolders) -> String {
                 None => format!("user slot {}", word(m.get("User"))),
             }
         }
+        Some(Value::Object(m)) if m.contains_key("OfflineCode") => {
+            match e.data.get("offline_code") {
+                Some(c) => format!(
+                    "offline code #{} ({})",
+                    word(c.get("id")),
+                    c.get("label").and_then(Value::as_str).unwrap_or("?")
+                ),
+                None => format!(
+                    "an offline code not issued by this hub ({})",
+                    word(m.get("OfflineCode"))
+                ),
+            }
+        }
         Some(Value::Object(m)) if m.contains_key("Card") => {
             let n = m.get("Card").and_then(Value::as_i64);
             match n.and_then(|n| holders.card_holder(n)) {

@@ -22,7 +22,7 @@
 //!   API tokens);
 //! - locks: [`dashboard`], [`lock`] (overview, lock/unlock), [`lock_common`]
 //!   (the frame of a lock's pages), [`lock_history`], [`lock_access`],
-//!   [`lock_settings`], [`doctor`], [`reset`], [`recover`] (the wizard after
+//!   [`lock_settings`], [`lock_offline`] (codes that work offline), [`doctor`], [`reset`], [`recover`] (the wizard after
 //!   a reset) and [`recover_report`] (the verification report);
 //! - people and access: [`people`], [`grant`] (with the schedule builder),
 //!   [`access_batch`] (a change's doors, live), [`access_credentials`]
@@ -58,6 +58,7 @@ pub mod lock;
 pub mod lock_access;
 pub mod lock_common;
 pub mod lock_history;
+pub mod lock_offline;
 pub mod lock_settings;
 pub mod page;
 pub mod people;
@@ -297,6 +298,11 @@ pub const WEB_ROUTES: &[WebRoute] = &[
     w("GET", "/locks/{id}/access", Some(HISTORY), h!(lock_access::access_page)),
     w("GET", "/locks/{id}/settings", Some(ANY_ROLE), h!(lock_settings::settings_page)),
     w("POST", "/locks/{id}/settings", Some(ADMINS), h!(lock_settings::change_settings)),
+    w("GET", "/locks/{id}/offline-codes", Some(ANY_ROLE), h!(lock_offline::offline_page)),
+    w("POST", "/locks/{id}/offline-codes/enable", Some(ADMINS), h!(lock_offline::enable)),
+    w("POST", "/locks/{id}/offline-codes/issue", Some(ADMINS), h!(lock_offline::issue)),
+    w("POST", "/locks/{id}/offline-codes/revoke", Some(ADMINS), h!(lock_offline::revoke)),
+    w("POST", "/locks/{id}/offline-codes/revoke-all", Some(ADMINS), h!(lock_offline::revoke_all)),
     w("GET", "/locks/{id}/doctor", Some(HISTORY), h!(doctor::doctor_page)),
     w("GET", "/locks/{id}/reset", Some(ADMINS), h!(reset::reset_page)),
     w("GET", "/locks/{id}/reset/confirm", Some(ADMINS), h!(reset::confirm)),

@@ -45,6 +45,8 @@ struct Targets {
     webhook: i64,
     /// A delivery, to another endpoint (kept).
     delivery: i64,
+    /// An offline code issued for `lock`.
+    offline_code: i64,
 }
 
 async fn targets(app: &TestApp, a: &OrgFixture, b: &OrgFixture) -> Targets {
@@ -185,11 +187,34 @@ async fn targets(app: &TestApp, a: &OrgFixture, b: &OrgFixture) -> Targets {
         .find(|d| d.webhook_id != webhook)
         .expect("the alert queued a delivery")
         .id;
+    // Recorded directly: this app has no binding key to seal a secret with, so
+    // the issue route stops at the lock's state (below).
+    let offline_code = s
+        .store()
+        .insert_offline_code(
+            tumbler_hub::store::offline::NewOfflineCode {
+                org_id: a.org_id,
+                lock_id: a.lock_id,
+                epoch: 1,
+                code_id: (101 << 32) | 490_000,
+                kind: "hours",
+                window: json!({"shape": {"Hours": {"hours": 1}}, "start": 490_000}),
+                starts_at: s.now_ms(),
+                ends_at: s.now_ms() + 3_600_000,
+                label: "alpha cleaner",
+                issued_by: a.account(Role::Owner),
+            },
+            s.now_ms(),
+        )
+        .await
+        .unwrap()
+        .id;
     Targets {
         stay: issued.stay.unwrap().id,
         card: issued.cards[0].card.number,
         webhook,
         delivery,
+        offline_code,
         person,
         credential,
         batch: granted.batch.id,
@@ -241,6 +266,8 @@ fn concrete(spec: &RouteSpec, t: &Targets) -> (String, Option<Value>) {
         t.webhook
     } else if spec.path.starts_with("/api/v1/webhook-deliveries/") {
         t.delivery
+    } else if spec.path.starts_with("/api/v1/offline-codes/") {
+        t.offline_code
     } else {
         0
     };
@@ -307,6 +334,9 @@ fn concrete(spec: &RouteSpec, t: &Targets) -> (String, Option<Value>) {
         ("POST", "/api/v1/sites/{id}/staff-cards") => {
             Some(json!({"kind": "master", "holder": "Housekeeping", "until": "2026-01-31"}))
         }
+        ("POST", "/api/v1/locks/{id}/offline-codes") => Some(
+            json!({"kind": "hours", "starts_at": "2026-01-15T12:00:00Z", "hours": 2, "label": "Cleaner"}),
+        ),
         _ => None,
     };
     (path, body)
@@ -338,6 +368,13 @@ pub async fn snapshot(app: &TestApp, org_id: i64) -> Value {
         }
         hotel.push(serde_json::to_value(st.hotel_cards(org_id, site.id).await.unwrap()).unwrap());
     }
+    let mut offline_codes = Vec::new();
+    for l in st.list_locks(org_id, &LockFilter::default()).await.unwrap() {
+        offline_codes.push(json!({
+            "codes": st.offline_codes(l.id).await.unwrap(),
+            "epoch": st.offline_key(l.id).await.unwrap().map(|k| k.epoch),
+        }));
+    }
     json!({
         "hotel": hotel,
         "people": people,
@@ -350,6 +387,7 @@ pub async fn snapshot(app: &TestApp, org_id: i64) -> Value {
         "ops": st.list_operations(org_id, &OperationFilter { limit: 1000, ..Default::default() }).await.unwrap(),
         "events": st.search_events(org_id, &EventFilter { limit: 1000, ..Default::default() }).await.unwrap(),
         "alerts": st.list_alerts(org_id, false, 1000).await.unwrap(),
+        "offline_codes": offline_codes,
     })
 }
 
@@ -465,6 +503,11 @@ async fn every_route_denies_strangers_and_weak_roles() {
             "/api/v1/locks/{id}/reenrol" => Some("wrong_lock_state"),
             // No settings reported yet: nothing to change them from.
             "/api/v1/locks/{id}/settings" if spec.method == "PATCH" => Some("wrong_lock_state"),
+            // Offline codes: this app has no binding key to seal a secret with, so they
+            // cannot be enabled, and a lock without a secret takes no issue or revoke-all.
+            "/api/v1/locks/{id}/offline-codes" if spec.method == "POST" => Some("wrong_lock_state"),
+            "/api/v1/locks/{id}/offline-codes/enable" => Some("wrong_lock_state"),
+            "/api/v1/locks/{id}/offline-codes/revoke-all" => Some("wrong_lock_state"),
             _ => None,
         };
         match expected_stop {

@@ -24,6 +24,7 @@ mod invariants;
 mod jobs;
 mod lock_e2e;
 mod observe;
+mod offline_e2e;
 mod openapi;
 mod operations_wait;
 mod orgs;

@@ -58,6 +58,8 @@ struct Targets {
     webhook: i64,
     /// A delivery to another endpoint (kept).
     delivery: i64,
+    /// An offline code issued for `lock`.
+    offline_code: i64,
 }
 
 async fn targets(app: &TestApp, a: &OrgFixture, b: &OrgFixture) -> Targets {
@@ -161,12 +163,34 @@ async fn targets(app: &TestApp, a: &OrgFixture, b: &OrgFixture) -> Targets {
         .find(|d| d.webhook_id != webhook)
         .expect("the alert queued a delivery")
         .id;
+    // Recorded directly: this app has no binding key to seal a secret with.
+    let offline_code = s
+        .store()
+        .insert_offline_code(
+            tumbler_hub::store::offline::NewOfflineCode {
+                org_id: a.org_id,
+                lock_id: a.lock_id,
+                epoch: 1,
+                code_id: (101 << 32) | 490_000,
+                kind: "hours",
+                window: serde_json::json!({"shape": {"Hours": {"hours": 1}}, "start": 490_000}),
+                starts_at: s.now_ms(),
+                ends_at: s.now_ms() + 3_600_000,
+                label: "alpha cleaner",
+                issued_by: a.account(Role::Owner),
+            },
+            s.now_ms(),
+        )
+        .await
+        .unwrap()
+        .id;
     Targets {
         home_site: a.site_id,
         stay: issued.stay.unwrap().id,
         card: issued.cards[0].card.number,
         webhook,
         delivery,
+        offline_code,
         lock: a.lock_id,
         serial: a.serial.clone(),
         site,
@@ -201,6 +225,11 @@ fn case(spec: &WebRoute, t: &Targets, tag: &str) -> Option<(String, Vec<(String,
         "/locks/{id}/history"
         | "/locks/{id}/access"
         | "/locks/{id}/settings"
+        | "/locks/{id}/offline-codes"
+        | "/locks/{id}/offline-codes/enable"
+        | "/locks/{id}/offline-codes/issue"
+        | "/locks/{id}/offline-codes/revoke"
+        | "/locks/{id}/offline-codes/revoke-all"
         | "/locks/{id}/doctor"
         | "/locks/{id}/reset"
         | "/locks/{id}/reset/confirm"
@@ -246,6 +275,17 @@ fn case(spec: &WebRoute, t: &Targets, tag: &str) -> Option<(String, Vec<(String,
     let fields = match (spec.method, spec.path) {
         ("GET", _) => Vec::new(),
         ("POST", "/locks/{id}/settings") => f(&[("auto_relock_time", "45")]),
+        ("POST", "/locks/{id}/offline-codes/enable")
+        | ("POST", "/locks/{id}/offline-codes/revoke-all") => Vec::new(),
+        ("POST", "/locks/{id}/offline-codes/issue") => f(&[
+            ("kind", "hours"),
+            ("label", "Cleaner TAG"),
+            ("from", "2026-01-15T13:00"),
+            ("hours", "2"),
+        ]),
+        ("POST", "/locks/{id}/offline-codes/revoke") => {
+            vec![("code".to_string(), t.offline_code.to_string())]
+        }
         ("POST", "/locks/{id}/reset/factory") => f(&[("confirm", &t.serial)]),
         ("POST", "/locks/{id}/reset/release") => f(&[("confirm", &t.release_serial)]),
         ("POST", "/locks/{id}/reset/transfer") => {
@@ -336,6 +376,11 @@ const REFUSED_ON_STATE: &[&str] = &[
     // The test's lock has not reported its settings (no simulated lock).
     "/locks/{id}/settings",
     "/locks/{id}/reset/manufacturer",
+    // No binding key in this app: offline codes cannot be turned on, so a lock
+    // without a secret takes no issue or revoke-all.
+    "/locks/{id}/offline-codes/enable",
+    "/locks/{id}/offline-codes/issue",
+    "/locks/{id}/offline-codes/revoke-all",
     "/locks/{id}/recover/reclaim",
     "/locks/{id}/recover/reenrol",
     // The verification is still running (nothing answers in this test).

@@ -156,6 +156,16 @@ impl Lock {
                 self.hotel_changed(now, from, out);
                 Ok(ReplyData::Done)
             }
+            Command::SetOfflineCodes(cfg) => {
+                self.set_offline_codes(cfg, out);
+                self.offline_changed(now, from, out);
+                Ok(ReplyData::Done)
+            }
+            Command::DenyOfflineCode { id } => {
+                self.deny_offline_code(now, id, out)?;
+                self.offline_changed(now, from, out);
+                Ok(ReplyData::Done)
+            }
             Command::SetTime { utc_s } => {
                 out.set_clock = Some(utc_s);
                 Ok(ReplyData::Done)

@@ -17,6 +17,7 @@ mod commands;
 mod hotel;
 mod lockout;
 mod model;
+mod offline;
 mod persistence;
 mod resets;
 mod settings;

@@ -3,8 +3,9 @@
 use serde::{Deserialize, Serialize};
 
 use super::{
-    ControllerId, Credential, CredentialSlot, HolidaySchedule, HotelDoor, Name, OperatingMode, Pin,
-    Role, Settings, TimeRule, UnixTime, UserIndex, UserRecord, WeekDaySchedule, YearDaySchedule,
+    ControllerId, Credential, CredentialSlot, HolidaySchedule, HotelDoor, Name, OfflineCodes,
+    OperatingMode, Pin, Role, Settings, TimeRule, UnixTime, UserIndex, UserRecord, WeekDaySchedule,
+    YearDaySchedule,
 };
 use crate::keys::PublicKeyBytes;
 use crate::reset_token::{ResetNonce, ResetToken};
@@ -202,6 +203,14 @@ pub enum Command {
         /// The card's number, as printed in the card's body.
         number: u32,
     },
+    /// Give the lock its offline-code secret and epoch, or turn offline codes off with
+    /// `None`. A new epoch (or secret) revokes every earlier code.
+    SetOfflineCodes(Option<OfflineCodes>),
+    /// Refuse one offline code from now on (by its id: form and start, `tumbler-offline`).
+    DenyOfflineCode {
+        /// The code's id.
+        id: u64,
+    },
 }
 
 /// The nonce type reused by [`Command::IssueResetNonce`]'s answer.
@@ -247,7 +256,9 @@ impl Command {
             | Command::LogAck { .. }
             | Command::GetSlotDigests { .. }
             | Command::SetHotelDoor(_)
-            | Command::DenyCard { .. } => Role::Admin,
+            | Command::DenyCard { .. }
+            | Command::SetOfflineCodes(_)
+            | Command::DenyOfflineCode { .. } => Role::Admin,
         }
     }
 

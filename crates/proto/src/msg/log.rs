@@ -25,6 +25,8 @@ pub enum Actor {
     Lock,
     /// A hotel key card, by its number.
     Card(u32),
+    /// An offline code, by its id (`tumbler-offline`: form and start).
+    OfflineCode(u64),
 }
 
 /// What was done.

@@ -9,7 +9,7 @@
 //!
 //! One file per message group: [`command`] (requests and their ids),
 //! [`reply`] (acknowledgements and applied results), [`user`], [`credential`],
-//! [`schedule`], [`settings`], [`time`], [`status`], [`event`], [`log`], [`hotel`],
+//! [`schedule`], [`settings`], [`time`], [`status`], [`event`], [`log`], [`hotel`], [`offline`],
 //! [`capabilities`], [`report`] (self-check, reset record and notice).
 
 pub mod capabilities;
@@ -18,6 +18,7 @@ pub mod credential;
 pub mod event;
 pub mod hotel;
 pub mod log;
+pub mod offline;
 pub mod reply;
 pub mod report;
 pub mod schedule;
@@ -37,6 +38,7 @@ pub use event::{
 };
 pub use hotel::HotelDoor;
 pub use log::{Action, Actor, LogBatch, LogOutcome, LogRecord, Method, LOG_BATCH_MAX};
+pub use offline::OfflineCodes;
 pub use reply::{Ack, Applied, CommandResult, ErrorCode, Outcome, Verdict};
 pub use report::{
     LockStatement, ReportError, ResetNotice, ResetRecord, ResetTrigger, SelfCheckReport,

@@ -42,7 +42,7 @@ fn every_command_is_covered_by_the_fixtures() {
     }
     assert_eq!(
         seen.len(),
-        35,
+        37,
         "a Command variant has no fixture (or a new one was added)"
     );
 }
@@ -69,6 +69,35 @@ fn hotel_commands_are_appended_after_the_older_commands() {
     let door = bytes(&Command::SetHotelDoor(Some(hotel_door())));
     assert_eq!(door[..4], [v, 33, 1, 0x5A], "then the 32-byte key");
     assert!(door.len() < 64, "{} bytes", door.len());
+}
+
+#[test]
+fn offline_code_commands_are_appended_after_the_hotel_commands() {
+    let bytes = |c: &Command| {
+        let mut buf = [0u8; MAX_MESSAGE_LEN];
+        let n = encode(c, &mut buf).unwrap();
+        buf[..n].to_vec()
+    };
+    let v = PROTOCOL_VERSION;
+    assert_eq!(bytes(&Command::SetOfflineCodes(None)), [v, 35, 0]);
+    let set = bytes(&Command::SetOfflineCodes(Some(OfflineCodes {
+        secret: [0xC0; 32],
+        epoch: 2,
+    })));
+    assert_eq!(set[..4], [v, 35, 1, 0xC0], "then the 32-byte secret");
+    assert_eq!(set[set.len() - 1], 2, "the epoch last");
+    assert_eq!(
+        bytes(&Command::DenyOfflineCode { id: 300 }),
+        [v, 36, 0xAC, 0x02]
+    );
+    let shown = format!(
+        "{:?}",
+        OfflineCodes {
+            secret: [0xC0; 32],
+            epoch: 2
+        }
+    );
+    assert!(!shown.contains("192"), "{shown}");
 }
 
 #[test]

@@ -231,6 +231,12 @@ pub fn all_commands() -> Vec<Command> {
         Command::SetHotelDoor(Some(hotel_door())),
         Command::SetHotelDoor(None),
         Command::DenyCard { number: u32::MAX },
+        Command::SetOfflineCodes(Some(OfflineCodes {
+            secret: [0xC0; 32],
+            epoch: u32::MAX,
+        })),
+        Command::SetOfflineCodes(None),
+        Command::DenyOfflineCode { id: u64::MAX },
     ]
 }
 
@@ -329,7 +335,10 @@ pub fn log_records(n: usize) -> heapless::Vec<LogRecord, LOG_BATCH_MAX> {
             prev_hash: prev,
             hash: [0xa0 ^ i as u8; 32],
             time: u64::MAX - i as u64,
-            who: if i % 2 == 0 {
+            who: if i % 4 == 0 {
+                // The widest actor: a u64 code id.
+                Actor::OfflineCode(u64::MAX)
+            } else if i % 2 == 0 {
                 Actor::Controller(ControllerId(u32::MAX))
             } else {
                 Actor::User(u16::MAX)

@@ -15,6 +15,7 @@ use tumbler_testkit::{postgres_db, sqlite_db};
 mod access;
 mod leases;
 mod hotel;
+mod offline;
 mod sqlite_file;
 use access::{
     a_stale_plan_is_refused_whole, access_slots_changes_and_reset,
@@ -24,6 +25,7 @@ use leases::{
     leases_divide_between_hubs_and_outlive_a_dead_one, operation_ends_are_announced_to_every_hub,
 };
 use hotel::hotel_rooms_stays_and_cards;
+use offline::offline_keys_sealed_and_codes_per_epoch;
 
 macro_rules! conformance {
     ($($name:ident),+ $(,)?) => {
@@ -71,6 +73,7 @@ conformance!(
     leases_divide_between_hubs_and_outlive_a_dead_one,
     operation_ends_are_announced_to_every_hub,
     hotel_rooms_stays_and_cards,
+    offline_keys_sealed_and_codes_per_epoch,
 );
 
 const T0: i64 = 1_768_478_400_000;

@@ -1,0 +1,31 @@
+-- Codes that work offline (issue 16): per lock, the secret the lock derives
+-- codes from (sealed with the binding key, like bindings: never in the clear)
+-- and the epoch it is valid in; and every code issued (its window, label and
+-- issuer; the code itself is shown once and never stored). A code's
+-- `code_id` is tumbler-offline's CodeId (form << 32 | start), unique per
+-- lock and epoch: two codes with one window would be the same digits.
+-- Keep in step with ../sqlite/0017_offline_codes.sql.
+CREATE TABLE offline_keys (
+    lock_id     BIGINT PRIMARY KEY REFERENCES locks(id) ON DELETE CASCADE,
+    secret      TEXT    NOT NULL,
+    epoch       BIGINT NOT NULL,
+    updated_at  BIGINT NOT NULL
+);
+
+CREATE TABLE offline_codes (
+    id          BIGSERIAL PRIMARY KEY,
+    org_id      BIGINT NOT NULL REFERENCES orgs(id),
+    lock_id     BIGINT NOT NULL REFERENCES locks(id) ON DELETE CASCADE,
+    epoch       BIGINT NOT NULL,
+    code_id     BIGINT NOT NULL,
+    kind        TEXT    NOT NULL CHECK (kind IN ('one_time','hours','days','daily')),
+    window_json TEXT    NOT NULL,
+    starts_at   BIGINT NOT NULL,
+    ends_at     BIGINT NOT NULL,
+    label       TEXT    NOT NULL,
+    issued_by   BIGINT REFERENCES accounts(id) ON DELETE SET NULL,
+    issued_at   BIGINT NOT NULL,
+    revoked_at  BIGINT,
+    UNIQUE (lock_id, epoch, code_id)
+);
+CREATE INDEX offline_codes_lock ON offline_codes(lock_id, id);
