@@ -8,6 +8,8 @@
 //! - [`secrets`]: random tokens, token hashes, argon2 password hashing.
 //! - [`hashing`]: the bounded pool that runs password hashing (fixed
 //!   workers with reused memory, a bounded queue that refuses when full).
+//! - [`feeds`]: the HTTP edge that fetches rental reservation feeds
+//!   (conditional requests, limits, backoff rule).
 //! - [`model`]: domain types (roles, states, records).
 //! - [`settings`]: lock settings by name (Matter DoorLock names, kinds, ranges), one
 //!   table for API, service, store and CLI.
@@ -38,6 +40,7 @@ pub mod api;
 pub mod broker;
 pub mod clock;
 pub mod config;
+pub mod feeds;
 pub mod hashing;
 pub mod http;
 pub mod jobs;

@@ -14,7 +14,8 @@
 //! limits with backoff), [`orgs`] (organisation and
 //! accounts), [`sites`], [`locks`], [`claim`], [`lifecycle`] (release,
 //! transfer, manufacturer reset, audit trail), [`operations`], [`doctor`]
-//! (troubleshooting plans, pure planner in `doctor::plan`), [`events`]
+//! (troubleshooting plans, pure planner in `doctor::plan`), [`rentals`]
+//! (listings and codes from reservation feeds), [`events`]
 //! (history), [`alerts`], [`access`] (people and access), [`settings`] (a
 //! lock's settings: read, change).
 //!
@@ -32,6 +33,7 @@ pub mod locks;
 pub mod login_limit;
 pub mod operations;
 pub mod orgs;
+pub mod rentals;
 pub mod settings;
 pub mod sites;
 
@@ -292,6 +294,8 @@ pub struct Service {
     pub(crate) login_limits: Arc<Mutex<LoginLimits>>,
     /// The layer below: talking to locks.
     pub(crate) plane: LockPlane,
+    /// Fetches rental reservation feeds (an HTTP edge, like hashing a leaf).
+    pub(crate) feeds: crate::feeds::FeedClient,
 }
 
 impl std::fmt::Debug for Service {
@@ -322,6 +326,10 @@ impl Service {
             hashing,
             login_limits: Arc::new(Mutex::new(LoginLimits::new(LimitConfig::default()))),
             plane: LockPlane::new(store, clock, None, None, Arc::new(Notify::new())),
+            feeds: crate::feeds::FeedClient::new().map_err(|e| {
+                tracing::error!(error = %e, "cannot build the feed HTTP client");
+                ServiceError::Task
+            })?,
         })
     }
 

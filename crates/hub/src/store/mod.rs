@@ -17,6 +17,7 @@ pub mod locks;
 pub mod operations;
 pub mod orgs;
 pub mod plane;
+pub mod rentals;
 pub mod settings;
 pub mod sites;
 

@@ -35,6 +35,7 @@ mod people;
 mod reenrol;
 mod replace;
 mod revoke;
+mod stay;
 mod status;
 mod verify;
 
