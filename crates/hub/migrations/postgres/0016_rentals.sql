@@ -15,6 +15,8 @@ CREATE TABLE listings (
     -- JSON array of lock ids.
     lock_ids    TEXT    NOT NULL,
     pin_source  TEXT    NOT NULL CHECK (pin_source IN ('generate','phone_last4')),
+    -- Minutes between polls of each feed.
+    poll_minutes BIGINT NOT NULL,
     created_at  BIGINT NOT NULL,
     UNIQUE (org_id, name)
 );

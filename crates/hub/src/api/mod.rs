@@ -19,6 +19,7 @@ pub mod locks;
 pub mod openapi;
 pub mod operations;
 pub mod org;
+pub mod rentals;
 pub mod report_html;
 pub mod session;
 pub mod settings;
@@ -189,6 +190,14 @@ pub const ROUTES: &[RouteSpec] = &[
     r("POST", "/api/v1/locks/{id}/holidays", "access", "Set or clear a lock-wide holiday (site local time; vacation, privacy or passage mode)", Some(ADMINS), h!(access::holiday)),
     r("POST", "/api/v1/locks/{id}/verifications", "access", "Verify a lock after a reset: self-check and every slot digest", Some(ADMINS), h!(access::start_verification)),
     r("GET", "/api/v1/verifications/{id}", "access", "A verification report (JSON, or ?format=html)", Some(HISTORY), h!(access::get_verification)),
+    r("GET", "/api/v1/listings", "rentals", "List rental listings", Some(HISTORY), h!(rentals::list)),
+    r("POST", "/api/v1/listings", "rentals", "Create a rental listing (doors, check-in and check-out times, zone)", Some(ADMINS), h!(rentals::create)),
+    r("GET", "/api/v1/listings/{id}", "rentals", "A listing: feeds, reservations with their codes' door states, held changes", Some(HISTORY), h!(rentals::get_one)),
+    r("POST", "/api/v1/listings/{id}/feeds", "rentals", "Add a reservation feed (iCal export URL)", Some(ADMINS), h!(rentals::add_feed)),
+    r("POST", "/api/v1/listings/{id}/sync", "rentals", "Fetch and apply every feed of a listing now (new PINs returned once)", Some(ADMINS), h!(rentals::sync)),
+    r("GET", "/api/v1/reservations/{id}/code", "rentals", "A reservation's guest PIN (kept sealed by the hub)", Some(ADMINS), h!(rentals::code)),
+    r("POST", "/api/v1/rental-changes/{id}/confirm", "rentals", "Apply a held feed change (revokes the codes it drops)", Some(ADMINS), h!(rentals::confirm)),
+    r("POST", "/api/v1/rental-changes/{id}/discard", "rentals", "Drop a held feed change (nothing revoked)", Some(ADMINS), h!(rentals::discard)),
 ];
 
 /// Roles not admitted by a route (the "too weak" ones).

@@ -182,6 +182,18 @@ fn request_body(method: &str, path: &str) -> Option<Value> {
                 "pin": nullable(json!({"type": "string", "format": "password"})),
                 "generate_pin": {"type": "boolean"}}}}}),
         ),
+        ("POST", "/api/v1/listings") => obj(
+            &["name", "site_id", "lock_ids"],
+            json!({"name": name(), "site_id": id(), "time_zone": nullable(time_zone()),
+                   "check_in": nullable(hm()), "check_out": nullable(hm()),
+                   "lock_ids": {"type": "array", "items": id(), "description": "1 to 50 claimed locks of the organisation"},
+                   "pin_source": nullable(json!({"$ref": "#/components/schemas/PinSource"})),
+                   "poll_minutes": nullable(json!({"type": "integer", "minimum": 1, "maximum": 1440}))}),
+        ),
+        ("POST", "/api/v1/listings/{id}/feeds") => obj(
+            &["url"],
+            json!({"url": {"type": "string", "maxLength": 2000, "description": "the iCal export, http:// or https://"}}),
+        ),
         ("PATCH", "/api/v1/locks/{id}/settings") => {
             return Some(
                 json!({"required": true, "content": {"application/json": {"schema": {
@@ -197,6 +209,11 @@ fn request_body(method: &str, path: &str) -> Option<Value> {
         o.insert("additionalProperties".into(), Value::Bool(false));
     }
     Some(json!({"required": true, "content": {"application/json": {"schema": schema}}}))
+}
+
+/// A local time of day `HH:MM` (out-of-range values are refused with 400).
+fn hm() -> Value {
+    json!({"type": "string", "pattern": "^[0-9]{1,2}:[0-9]{2}$", "description": "local time HH:MM"})
 }
 
 /// An access schedule, site local time; times that are not understood are
@@ -331,6 +348,21 @@ fn response_schema(method: &str, path: &str) -> Option<Value> {
             json!({"lock_id": {"type": "integer"}, "lock_name": {"type": "string"}, "plan": {"type": "object", "description": "symptom, findings, and steps (step, todo, costs, fixes, why, not_yet, checkable), least destructive first"}, "check": {"description": "step, outcome (fixed, not_yet, cannot_tell), message"}, "factory_reset_warnings": {"type": "array", "items": {"type": "string"}}, "facts": {"type": "object"}}),
         ),
         ("GET", "/api/v1/alerts") => many("Alert"),
+        ("GET", "/api/v1/listings") => many("Listing"),
+        ("POST", "/api/v1/listings") => one("Listing"),
+        ("POST", "/api/v1/listings/{id}/feeds") => one("Feed"),
+        ("GET", "/api/v1/listings/{id}") => obj(
+            &["listing", "zone", "feeds", "reservations", "pending"],
+            json!({"listing": one("Listing"), "zone": {"type": "string"}, "feeds": many("Feed"),
+                   "reservations": {"type": "array", "items": {"type": "object", "description": "id, uid, summary, start_date, end_date, state (active, cancelled), person_id, batch_id, pin_kept, window, doors [{lock_id, state}]"}},
+                   "pending": {"type": "array", "items": {"type": "object", "description": "id, listing_id, feed_id, reason, stays, created_at"}}}),
+        ),
+        ("POST", "/api/v1/listings/{id}/sync") => many("SyncReport"),
+        ("POST", "/api/v1/rental-changes/{id}/confirm") => one("SyncReport"),
+        ("GET", "/api/v1/reservations/{id}/code") => obj(
+            &["reservation_id", "pin"],
+            json!({"reservation_id": {"type": "integer"}, "pin": {"type": "string", "format": "password"}}),
+        ),
         ("POST", "/api/v1/alerts/{id}/ack") => one("Alert"),
         ("POST", "/api/v1/login") => obj(
             &["token", "account"],
@@ -375,6 +407,10 @@ fn schemas() -> Value {
         "Lock": obj(&["id", "serial", "name", "claim_state", "online", "reset_counter", "created_at"], json!({"id": int, "serial": string, "org_id": int_opt, "site_id": int_opt, "name": string, "claim_state": {"$ref": "#/components/schemas/ClaimState"}, "online": {"type": "boolean"}, "presence": {"$ref": "#/components/schemas/Presence"}, "presence_since": ts_opt, "last_seen_at": ts_opt, "battery_pct": int_opt, "reset_counter": int, "last_event_seq": int_opt, "created_at": ts, "telemetry": {"type": "object"}, "log_epoch": int, "rejected_frames": int, "stale_reason": {}, "intent": string_opt, "transfer_to_org": int_opt})),
         "Operation": obj(&["id", "org_id", "lock_id", "kind", "state", "attempts", "max_attempts", "created_at", "updated_at"], json!({"id": int, "org_id": int, "lock_id": int, "kind": string, "params": {}, "state": {"$ref": "#/components/schemas/OpState"}, "attempts": int, "max_attempts": int, "error": string_opt, "created_by": int_opt, "created_at": ts, "updated_at": ts, "claimed_by": string_opt, "command_id": int_opt, "result": {}, "waiting": {"type": "string", "description": "why a pending or sent operation waits (lock offline or not answering, since when)"}})),
         "Event": obj(&["id", "lock_id", "seq", "kind", "at", "received_at"], json!({"id": int, "org_id": int_opt, "lock_id": int, "seq": int, "kind": string, "at": ts, "received_at": ts, "data": {}})),
+        "PinSource": names(crate::model::PinSource::ALL.iter().map(|r| r.as_str()).collect()),
+        "Listing": obj(&["id", "org_id", "site_id", "name", "check_in", "check_out", "lock_ids", "pin_source", "poll_minutes", "created_at"], json!({"id": int, "org_id": int, "site_id": int, "name": string, "time_zone": string_opt, "check_in": string, "check_out": string, "lock_ids": {"type": "array", "items": int}, "pin_source": {"$ref": "#/components/schemas/PinSource"}, "poll_minutes": int, "created_at": ts})),
+        "Feed": obj(&["id", "listing_id", "url", "failures", "next_poll_at"], json!({"id": int, "listing_id": int, "url": string, "etag": string_opt, "last_modified": string_opt, "failures": int, "last_error": string_opt, "last_polled_at": ts_opt, "next_poll_at": ts})),
+        "SyncReport": obj(&["feed_id", "outcome", "created", "retimed", "cancelled", "pins", "problems"], json!({"feed_id": int, "outcome": {"type": "string", "enum": ["applied", "not_modified", "held", "failed"]}, "error": string_opt, "created": int, "retimed": int, "cancelled": int, "pending_id": int_opt, "pins": {"type": "array", "items": {"type": "object", "properties": {"reservation_id": int, "pin": {"type": "string", "format": "password"}}}}, "problems": {"type": "array", "items": string}})),
         "Alert": obj(&["id", "org_id", "kind", "severity", "message", "created_at"], json!({"id": int, "org_id": int, "lock_id": int_opt, "kind": string, "severity": {"$ref": "#/components/schemas/Severity"}, "message": string, "created_at": ts, "times": int, "last_at": ts, "cleared_at": ts_opt, "acked_at": ts_opt, "acked_by": int_opt})),
     })
 }
@@ -391,7 +427,9 @@ fn success_statuses(method: &str, path: &str) -> &'static [&'static str] {
             | "/api/v1/tokens"
             | "/api/v1/people"
             | "/api/v1/orgs"
-            | "/api/v1/locks/claim",
+            | "/api/v1/locks/claim"
+            | "/api/v1/listings"
+            | "/api/v1/listings/{id}/feeds",
         ) => &["201"],
         (
             "POST",
@@ -407,7 +445,11 @@ fn success_statuses(method: &str, path: &str) -> &'static [&'static str] {
             | "/api/v1/locks/{id}/verifications",
         )
         | ("PATCH", "/api/v1/locks/{id}/settings") => &["202"],
-        ("DELETE", _) | ("POST", "/api/v1/logout" | "/api/v1/me/password") => &["204"],
+        ("DELETE", _)
+        | (
+            "POST",
+            "/api/v1/logout" | "/api/v1/me/password" | "/api/v1/rental-changes/{id}/discard",
+        ) => &["204"],
         _ => &["200"],
     }
 }

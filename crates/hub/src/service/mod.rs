@@ -296,6 +296,9 @@ pub struct Service {
     pub(crate) plane: LockPlane,
     /// Fetches rental reservation feeds (an HTTP edge, like hashing a leaf).
     pub(crate) feeds: crate::feeds::FeedClient,
+    /// One feed sync applies at a time in this hub (the poller and "sync
+    /// now" never both create a code for one stay).
+    pub(crate) rentals_sync: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl std::fmt::Debug for Service {
@@ -330,6 +333,7 @@ impl Service {
                 tracing::error!(error = %e, "cannot build the feed HTTP client");
                 ServiceError::Task
             })?,
+            rentals_sync: Arc::new(tokio::sync::Mutex::new(())),
         })
     }
 

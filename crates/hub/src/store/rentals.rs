@@ -29,6 +29,8 @@ pub struct Listing {
     pub lock_ids: Vec<i64>,
     /// Where guest PINs come from.
     pub pin_source: PinSource,
+    /// Minutes between polls of each feed.
+    pub poll_minutes: i64,
     /// Creation time.
     #[serde(serialize_with = "ts::ser", deserialize_with = "ts::de")]
     pub created_at: i64,
@@ -105,7 +107,8 @@ pub struct Pending {
 }
 
 const LISTING_COLS: &str =
-    "id, org_id, site_id, name, time_zone, check_in, check_out, lock_ids, pin_source, created_at";
+    "id, org_id, site_id, name, time_zone, check_in, check_out, lock_ids, pin_source, \
+     poll_minutes, created_at";
 const FEED_COLS: &str = "id, listing_id, url, etag, last_modified, failures, last_error, \
      last_polled_at, next_poll_at";
 const RES_COLS: &str = "id, listing_id, feed_id, uid, summary, start_date, end_date, state, \
@@ -125,6 +128,7 @@ fn listing_row(r: &AnyRow) -> Result<Listing, StoreError> {
         lock_ids: serde_json::from_str(&ids)
             .map_err(|e| StoreError::LogicBug(format!("lock_ids: {e}")))?,
         pin_source: parse_enum(r, "pin_source", PinSource::parse)?,
+        poll_minutes: col(r, "poll_minutes")?,
         created_at: col(r, "created_at")?,
     })
 }
@@ -191,6 +195,8 @@ pub struct NewListing<'a> {
     pub lock_ids: &'a [i64],
     /// PIN source.
     pub pin_source: PinSource,
+    /// Minutes between polls.
+    pub poll_minutes: i64,
 }
 
 impl Store {
@@ -200,7 +206,8 @@ impl Store {
             .map_err(|e| StoreError::LogicBug(e.to_string()))?;
         let r = sqlx::query(sqlx::AssertSqlSafe(format!(
             "INSERT INTO listings (org_id, site_id, name, time_zone, check_in, check_out, lock_ids, \
-             pin_source, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING {LISTING_COLS}"
+             pin_source, poll_minutes, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+             RETURNING {LISTING_COLS}"
         )))
         .bind(l.org_id)
         .bind(l.site_id)
@@ -210,6 +217,7 @@ impl Store {
         .bind(l.check_out)
         .bind(ids)
         .bind(l.pin_source.as_str())
+        .bind(l.poll_minutes)
         .bind(now)
         .fetch_one(&self.pool)
         .await?;
@@ -279,6 +287,20 @@ impl Store {
         rows.iter()
             .map(|r| Ok((col(r, "org_id")?, feed_row(r)?)))
             .collect()
+    }
+
+    /// Takes a due feed for one poll (moves its next poll to `until`);
+    /// `false` if another poller took it first.
+    pub async fn claim_feed_poll(&self, id: i64, due: i64, until: i64) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE listing_feeds SET next_poll_at = $3 WHERE id = $1 AND next_poll_at = $2",
+        )
+        .bind(id)
+        .bind(due)
+        .bind(until)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
     }
 
     /// Records a poll: validators (kept when `None`), failures, error, next poll.

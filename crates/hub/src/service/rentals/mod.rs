@@ -28,7 +28,7 @@ pub const DEFAULT_CHECK_IN: &str = "15:00";
 /// Default check-out time.
 pub const DEFAULT_CHECK_OUT: &str = "11:00";
 /// Feeds are polled this often unless a listing says otherwise.
-pub const POLL_INTERVAL_MS: i64 = 15 * 60_000;
+pub const DEFAULT_POLL_MINUTES: i64 = 15;
 /// More cancellations than this in one fetch are held for a person.
 pub const MAX_CANCELS: usize = 3;
 /// Feeds per listing.
@@ -57,6 +57,9 @@ pub struct ListingInput {
     /// `generate` (default) or `phone_last4`.
     #[serde(default)]
     pub pin_source: Option<PinSource>,
+    /// Minutes between polls, 1 to 1440 (default 15).
+    #[serde(default)]
+    pub poll_minutes: Option<i64>,
 }
 
 /// A reservation with its code's delivery on each door.
@@ -159,6 +162,10 @@ impl Service {
         if req.lock_ids.is_empty() || req.lock_ids.len() > MAX_DOORS {
             return Err(invalid("lock_ids", format!("1 to {MAX_DOORS} doors")));
         }
+        let poll_minutes = req.poll_minutes.unwrap_or(DEFAULT_POLL_MINUTES);
+        if !(1..=1440).contains(&poll_minutes) {
+            return Err(invalid("poll_minutes", "1 to 1440"));
+        }
         let mut seen = std::collections::HashSet::new();
         for id in &req.lock_ids {
             if !seen.insert(*id) {
@@ -184,6 +191,7 @@ impl Service {
                     check_out: &co,
                     lock_ids: &req.lock_ids,
                     pin_source: req.pin_source.unwrap_or(PinSource::Generate),
+                    poll_minutes,
                 },
                 self.now_ms(),
             )

@@ -12,7 +12,7 @@ use tumbler_control::SecretPin;
 
 use super::diff::{self, Action, Known};
 use super::feed::{parse_feed, Stay};
-use super::{parse_hm, MAX_CANCELS, POLL_INTERVAL_MS};
+use super::{parse_hm, MAX_CANCELS};
 use crate::feeds::{next_poll_after, Fetched};
 use crate::model::{AlertKind, PinSource, ReservationState};
 use crate::service::{Principal, Service, ServiceError, ADMINS};
@@ -72,6 +72,10 @@ impl Service {
         let due = self.store.due_feeds(self.now_ms(), 20).await?;
         let n = due.len();
         for (org_id, feed) in due {
+            // Claimed for a minute: another hub on the same database skips it.
+            if !self.store.claim_feed_poll(feed.id, feed.next_poll_at, self.now_ms() + 60_000).await? {
+                continue;
+            }
             let Some(listing) = self.store.get_listing(org_id, feed.listing_id).await? else {
                 continue;
             };
@@ -111,6 +115,7 @@ impl Service {
             .await?
             .ok_or(ServiceError::Missing { what: "pending change", id })?;
         let listing = self.own_listing(p, pending.listing_id).await?;
+        let _one_at_a_time = self.rentals_sync.lock().await;
         let stays: Vec<Stay> = serde_json::from_value(pending.stays)
             .map_err(|e| ServiceError::WrongState(format!("held change unreadable: {e}")))?;
         let mut report = self.apply_stays(&listing, pending.feed_id, &stays, true).await?;
@@ -134,7 +139,7 @@ impl Service {
     async fn feed_failed(&self, listing: &Listing, feed: &Feed, why: String) -> Result<SyncReport, ServiceError> {
         let now = self.now_ms();
         let failures = feed.failures + 1;
-        let next = now + next_poll_after(POLL_INTERVAL_MS, failures);
+        let next = now + next_poll_after(listing.poll_minutes * 60_000, failures);
         self.store
             .feed_polled(feed.id, None, None, failures, Some(&why), now, next)
             .await?;
@@ -161,6 +166,7 @@ impl Service {
 
     /// One fetch of one feed, applied.
     pub(crate) async fn sync_feed(&self, listing: &Listing, feed: &Feed) -> Result<SyncReport, ServiceError> {
+        let _one_at_a_time = self.rentals_sync.lock().await;
         let fetched = self
             .feeds
             .fetch(&feed.url, feed.etag.as_deref(), feed.last_modified.as_deref())
@@ -170,7 +176,7 @@ impl Service {
             Err(e) => return self.feed_failed(listing, feed, e.to_string()).await,
             Ok(Fetched::NotModified) => {
                 self.store
-                    .feed_polled(feed.id, None, None, 0, None, now, now + POLL_INTERVAL_MS)
+                    .feed_polled(feed.id, None, None, 0, None, now, now + listing.poll_minutes * 60_000)
                     .await?;
                 return Ok(SyncReport {
                     feed_id: feed.id,
@@ -195,7 +201,7 @@ impl Service {
                 0,
                 None,
                 now,
-                now + POLL_INTERVAL_MS,
+                now + listing.poll_minutes * 60_000,
             )
             .await?;
         Ok(report)
