@@ -26,6 +26,7 @@ mod openapi;
 mod operations_wait;
 mod orgs;
 mod presence_e2e;
+mod rentals_e2e;
 mod replace_e2e;
 mod reset_sweep;
 mod schemathesis;
