@@ -16,7 +16,8 @@ use std::process::ExitCode;
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use commands::{
-    access, accounts, alerts, audit, doctor, events, lock, locks, login, ops, orgs, sim, sites, up,
+    access, accounts, alerts, audit, doctor, events, lock, locks, login, ops, orgs, rentals, sim,
+    sites, up,
 };
 
 /// Tumbler: an open smart-lock platform.
@@ -78,6 +79,9 @@ enum Command {
     /// Access: grant, change a PIN, revoke, who can open, re-enrol, verify.
     #[command(subcommand)]
     Access(access::AccessCmd),
+    /// Rentals: listings, booking-calendar feeds, sync, reservations and their codes, held changes.
+    #[command(subcommand)]
+    Rentals(rentals::RentalsCmd),
     /// Simulated locks: provision, run, console, fleet.
     #[command(subcommand)]
     Sim(sim::SimCmd),
@@ -107,6 +111,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Audit(a) => audit::run(&g, a).await,
         Command::People(c) => access::people(&g, c).await,
         Command::Access(c) => access::run(&g, c).await,
+        Command::Rentals(c) => rentals::run(&g, c).await,
         Command::Sim(c) => sim::run(c).await,
     }
 }

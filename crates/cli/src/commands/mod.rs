@@ -1,5 +1,5 @@
 //! One file per command family: [`up`] (`up` and `hub`), [`login`],
-//! [`orgs`] (hub operators), [`accounts`], [`sites`], [`locks`] ([`lock_settings`]: a lock's settings), [`access`] (people and access), [`lock`] (operations on one lock), [`doctor`] (troubleshooting), [`ops`], [`events`], [`alerts`], [`sim`] (simulated locks).
+//! [`orgs`] (hub operators), [`accounts`], [`sites`], [`locks`] ([`lock_settings`]: a lock's settings), [`access`] (people and access), [`lock`] (operations on one lock), [`doctor`] (troubleshooting), [`ops`], [`events`], [`alerts`], [`rentals`] (listings and codes from booking calendars), [`sim`] (simulated locks).
 
 pub mod access;
 pub mod accounts;
@@ -15,6 +15,7 @@ pub mod login;
 pub mod ops;
 pub mod orgs;
 pub mod sim;
+pub mod rentals;
 pub mod sites;
 pub mod up;
 

@@ -10,6 +10,7 @@
 mod browser;
 mod client_errors;
 mod kill_under_load;
+mod rentals;
 mod settings;
 mod sim;
 mod tour;

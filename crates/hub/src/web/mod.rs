@@ -28,6 +28,8 @@
 //!   [`access_batch`] (a change's doors, live), [`access_credentials`]
 //!   (change a PIN, replace a card, revoke), [`access_admin`] (revoke
 //!   everyone but owners, holidays), [`access_form`] (shared form parts);
+//! - rentals: [`rentals`] (listings, a listing's calendars, reservations and
+//!   their codes, held changes);
 //! - the organisation: [`alerts`], [`audit`], [`admin`], [`admin_sites`],
 //!   [`admin_accounts`], [`admin_orgs`].
 //!
@@ -60,6 +62,7 @@ pub mod page;
 pub mod people;
 pub mod recover;
 pub mod recover_report;
+pub mod rentals;
 pub mod reset;
 pub mod session;
 
@@ -322,6 +325,14 @@ pub const WEB_ROUTES: &[WebRoute] = &[
     w("GET", "/holidays", Some(ADMINS), h!(access_admin::holidays_page)),
     w("POST", "/holidays", Some(ADMINS), h!(access_admin::set_holidays)),
     // -- alerts, audit, admin --
+    w("GET", "/rentals", Some(HISTORY), h!(rentals::rentals_page)),
+    w("POST", "/rentals", Some(ADMINS), h!(rentals::create)),
+    w("GET", "/rentals/{id}", Some(HISTORY), h!(rentals::listing_page)),
+    w("POST", "/rentals/{id}/feeds", Some(ADMINS), h!(rentals::add_feed)),
+    w("POST", "/rentals/{id}/sync", Some(ADMINS), h!(rentals::sync)),
+    w("GET", "/reservations/{id}/code", Some(ADMINS), h!(rentals::code_page)),
+    w("POST", "/rental-changes/{id}/confirm", Some(ADMINS), h!(rentals::confirm)),
+    w("POST", "/rental-changes/{id}/discard", Some(ADMINS), h!(rentals::discard)),
     w("GET", "/alerts", Some(HISTORY), h!(alerts::alerts_page)),
     w("GET", "/alerts/list", Some(HISTORY), h!(alerts::list_fragment)),
     w("POST", "/alerts/{id}/ack", Some(HISTORY), h!(alerts::ack)),

@@ -44,10 +44,17 @@ struct Targets {
     transfer_serial: String,
     /// The other organisation (a transfer's destination).
     other_org: i64,
+    /// Org A's first site.
+    home_site: i64,
     person: i64,
     credential: i64,
     batch: i64,
     verification: i64,
+    /// A rental listing on `lock`, one reservation, two held changes.
+    listing: i64,
+    reservation: i64,
+    pending_confirm: i64,
+    pending_discard: i64,
 }
 
 async fn targets(app: &TestApp, a: &OrgFixture, b: &OrgFixture) -> Targets {
@@ -112,7 +119,46 @@ async fn targets(app: &TestApp, a: &OrgFixture, b: &OrgFixture) -> Targets {
         .id;
     let credential = s.person_detail(&owner, person).await.unwrap().credentials[0].id;
     let verification = s.start_verification(&owner, a.lock_id).await.unwrap().id;
+    let listing = s
+        .create_listing(
+            &owner,
+            tumbler_hub::service::rentals::ListingInput {
+                name: "Flat alpha".into(),
+                site_id: a.site_id,
+                time_zone: None,
+                check_in: None,
+                check_out: None,
+                lock_ids: vec![a.lock_id],
+                pin_source: None,
+                poll_minutes: None,
+            },
+        )
+        .await
+        .unwrap()
+        .id;
+    let st = s.store();
+    let now = s.now_ms();
+    let feed1 = st.add_feed(listing, "http://127.0.0.1:9/a.ics", now).await.unwrap().id;
+    let feed2 = st.add_feed(listing, "http://127.0.0.1:9/b.ics", now).await.unwrap().id;
+    let reservation = st
+        .upsert_reservation(listing, feed1, "uid-alpha", "Reserved", "2030-01-01", "2030-01-03", now)
+        .await
+        .unwrap();
+    let pending_confirm = st
+        .hold_change(listing, feed1, "alpha held", &serde_json::json!([]), now)
+        .await
+        .unwrap()
+        .id;
+    let pending_discard = st
+        .hold_change(listing, feed2, "alpha held", &serde_json::json!([]), now)
+        .await
+        .unwrap()
+        .id;
     Targets {
+        listing,
+        reservation,
+        pending_confirm,
+        pending_discard,
         lock: a.lock_id,
         serial: a.serial.clone(),
         site,
@@ -124,6 +170,7 @@ async fn targets(app: &TestApp, a: &OrgFixture, b: &OrgFixture) -> Targets {
         transfer_lock,
         transfer_serial,
         other_org: b.org_id,
+        home_site: a.site_id,
         person,
         credential,
         batch,
@@ -166,6 +213,10 @@ fn case(spec: &WebRoute, t: &Targets, tag: &str) -> Option<(String, Vec<(String,
         "/batches/{id}" | "/batches/{id}/doors" => Some(t.batch),
         "/admin/sites/{id}" | "/admin/sites/{id}/delete" => Some(t.site),
         "/admin/accounts/{id}/role" | "/admin/accounts/{id}/delete" => Some(t.account),
+        "/rentals/{id}" | "/rentals/{id}/feeds" | "/rentals/{id}/sync" => Some(t.listing),
+        "/reservations/{id}/code" => Some(t.reservation),
+        "/rental-changes/{id}/confirm" => Some(t.pending_confirm),
+        "/rental-changes/{id}/discard" => Some(t.pending_discard),
         _ => return None,
     };
     let mut path = match id {
@@ -182,6 +233,7 @@ fn case(spec: &WebRoute, t: &Targets, tag: &str) -> Option<(String, Vec<(String,
             .collect()
     };
     let lock = t.lock.to_string();
+    let site = t.home_site.to_string();
     let other_org = t.other_org.to_string();
     let fields = match (spec.method, spec.path) {
         ("GET", _) => Vec::new(),
@@ -234,6 +286,18 @@ fn case(spec: &WebRoute, t: &Targets, tag: &str) -> Option<(String, Vec<(String,
             ("password", PASSWORD),
         ]),
         ("POST", "/admin/accounts/{id}/role") => f(&[("role", "installer")]),
+        ("POST", "/rentals") => f(&[
+            ("name", "Flat TAG"),
+            ("site_id", &site),
+            ("door", &lock),
+            ("check_in", "15:00"),
+            ("check_out", "11:00"),
+        ]),
+        // Nothing listens on port 9: a sync records a failed fetch.
+        ("POST", "/rentals/{id}/feeds") => f(&[("url", "http://127.0.0.1:9/TAG.ics")]),
+        ("POST", "/rentals/{id}/sync")
+        | ("POST", "/rental-changes/{id}/confirm")
+        | ("POST", "/rental-changes/{id}/discard") => Vec::new(),
         ("POST", "/admin/orgs") => f(&[
             ("name", "Gamma TAG"),
             ("owner_email", "owner@gamma-TAG.test"),
@@ -257,6 +321,8 @@ const REFUSED_ON_STATE: &[&str] = &[
     "/locks/{id}/recover/reenrol",
     // The verification is still running (nothing answers in this test).
     "/verifications/{id}/print",
+    // This test hub has no binding key: it keeps no guest PIN to show.
+    "/reservations/{id}/code",
 ];
 /// Hub-wide routes: another organisation's owner is not a hub operator.
 const OPERATOR_ONLY: &[&str] = &["/admin/orgs"];

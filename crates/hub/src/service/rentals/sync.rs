@@ -41,6 +41,8 @@ impl std::fmt::Debug for StayPin {
 /// What one sync of one feed did.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct SyncReport {
+    /// The listing.
+    pub listing_id: i64,
     /// The feed.
     pub feed_id: i64,
     /// `applied`, `not_modified`, `held` or `failed`.
@@ -124,8 +126,9 @@ impl Service {
         Ok(report)
     }
 
-    /// Drops a held change: nothing is revoked (owners, managers).
-    pub async fn discard_pending(&self, p: &Principal, id: i64) -> Result<(), ServiceError> {
+    /// Drops a held change: nothing is revoked (owners, managers). Returns
+    /// its listing.
+    pub async fn discard_pending(&self, p: &Principal, id: i64) -> Result<i64, ServiceError> {
         self.require(p, ADMINS)?;
         let pending = self
             .store
@@ -133,7 +136,7 @@ impl Service {
             .await?
             .ok_or(ServiceError::Missing { what: "pending change", id })?;
         self.store.drop_pending(pending.feed_id).await?;
-        Ok(())
+        Ok(pending.listing_id)
     }
 
     async fn feed_failed(&self, listing: &Listing, feed: &Feed, why: String) -> Result<SyncReport, ServiceError> {
@@ -157,6 +160,7 @@ impl Service {
             .await?;
         tracing::warn!(feed = feed.id, failures, error = %why, "rental feed failed");
         Ok(SyncReport {
+            listing_id: listing.id,
             feed_id: feed.id,
             outcome: "failed".into(),
             error: Some(why),
@@ -179,6 +183,7 @@ impl Service {
                     .feed_polled(feed.id, None, None, 0, None, now, now + listing.poll_minutes * 60_000)
                     .await?;
                 return Ok(SyncReport {
+                    listing_id: listing.id,
                     feed_id: feed.id,
                     outcome: "not_modified".into(),
                     ..SyncReport::default()
@@ -244,6 +249,7 @@ impl Service {
         let plan = diff::plan(&known, stays, today, MAX_CANCELS);
         let held = plan.hold.filter(|_| !force);
         let mut report = SyncReport {
+            listing_id: listing.id,
             feed_id,
             outcome: "applied".into(),
             ..SyncReport::default()
