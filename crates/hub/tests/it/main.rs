@@ -39,3 +39,4 @@ mod web_admin;
 mod web_lock;
 mod web_people;
 mod web_recover;
+mod web_rentals;

@@ -13,9 +13,9 @@ mod admin;
 mod alerts;
 
 /// Text a user types that must come back as text.
-const SCRIPT: &str = "<script>alert(1)</script>";
+pub(crate) const SCRIPT: &str = "<script>alert(1)</script>";
 /// [`SCRIPT`] escaped.
-const ESCAPED: &str = "&lt;script&gt;alert(1)&lt;/script&gt;";
+pub(crate) const ESCAPED: &str = "&lt;script&gt;alert(1)&lt;/script&gt;";
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
