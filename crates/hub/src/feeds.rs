@@ -65,7 +65,10 @@ impl FeedClient {
         etag: Option<&str>,
         last_modified: Option<&str>,
     ) -> Result<Fetched, FetchError> {
-        let mut req = self.http.get(url).header("Accept", "text/calendar, */*;q=0.5");
+        let mut req = self
+            .http
+            .get(url)
+            .header("Accept", "text/calendar, */*;q=0.5");
         if let Some(e) = etag {
             req = req.header("If-None-Match", e);
         }
@@ -117,7 +120,8 @@ pub fn next_poll_after(interval_ms: i64, failures: i64) -> i64 {
         return interval_ms;
     }
     let step = 60_000i64.saturating_mul(1i64 << (failures - 1).clamp(0, 20));
-    step.min(interval_ms.saturating_mul(4)).min(6 * 3_600_000).max(1_000)
+    step.min(interval_ms.saturating_mul(4))
+        .clamp(1_000, 6 * 3_600_000)
 }
 
 #[cfg(test)]

@@ -14,8 +14,8 @@ pub mod locks;
 pub mod login;
 pub mod ops;
 pub mod orgs;
-pub mod sim;
 pub mod rentals;
+pub mod sim;
 pub mod sites;
 pub mod up;
 

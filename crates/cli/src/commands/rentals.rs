@@ -132,7 +132,10 @@ const FEEDS: &[Column<Feed>] = &[
 ];
 
 fn reservations(d: &ListingDetail) -> String {
-    let mut out = format!("{} ({}; check-in {}, check-out {})\n", d.listing.name, d.zone, d.listing.check_in, d.listing.check_out);
+    let mut out = format!(
+        "{} ({}; check-in {}, check-out {})\n",
+        d.listing.name, d.zone, d.listing.check_in, d.listing.check_out
+    );
     for r in &d.reservations {
         let doors = r
             .doors
@@ -174,10 +177,15 @@ fn report(r: &SyncReport) -> String {
         out.push_str(&format!("  {e}\n"));
     }
     if let Some(p) = r.pending_id {
-        out.push_str(&format!("  held as change {p}: `tumbler rentals pending confirm {p}` or `… discard {p}`\n"));
+        out.push_str(&format!(
+            "  held as change {p}: `tumbler rentals pending confirm {p}` or `… discard {p}`\n"
+        ));
     }
     for pin in &r.pins {
-        out.push_str(&format!("  reservation {}: PIN {}\n", pin.reservation_id, pin.pin));
+        out.push_str(&format!(
+            "  reservation {}: PIN {}\n",
+            pin.reservation_id, pin.pin
+        ));
     }
     for p in &r.problems {
         out.push_str(&format!("  problem: {p}\n"));
@@ -226,7 +234,10 @@ pub async fn run(g: &Global, c: RentalsCmd) -> anyhow::Result<()> {
         }
         RentalsCmd::Feed(FeedCmd::Add { listing, address }) => {
             let v = api
-                .post::<Feed, _>(&format!("/listings/{listing}/feeds"), &AddFeedBody { url: address })
+                .post::<Feed, _>(
+                    &format!("/listings/{listing}/feeds"),
+                    &AddFeedBody { url: address },
+                )
                 .await?;
             emit(g.json, &v, |f| table(std::slice::from_ref(f), FEEDS));
         }
@@ -237,14 +248,18 @@ pub async fn run(g: &Global, c: RentalsCmd) -> anyhow::Result<()> {
             emit(g.json, &v, |v| v.iter().map(report).collect::<String>());
         }
         RentalsCmd::Reservations { listing } => {
-            let v = api.get::<ListingDetail>(&format!("/listings/{listing}")).await?;
+            let v = api
+                .get::<ListingDetail>(&format!("/listings/{listing}"))
+                .await?;
             emit(g.json, &v, reservations);
         }
         RentalsCmd::Code { reservation } => {
             let v = api
                 .get::<CodeAnswer>(&format!("/reservations/{reservation}/code"))
                 .await?;
-            emit(g.json, &v, |c| format!("reservation {}: PIN {}\n", c.reservation_id, c.pin));
+            emit(g.json, &v, |c| {
+                format!("reservation {}: PIN {}\n", c.reservation_id, c.pin)
+            });
         }
         RentalsCmd::Pending(PendingCmd::Confirm { id }) => {
             let v = api

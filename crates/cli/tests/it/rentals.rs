@@ -67,13 +67,35 @@ async fn rentals_from_a_calendar_through_the_cli() {
         crate::start_server(&["up", "--listen", "127.0.0.1:0"], &dir.path().join("data"));
     let _hub = Kill(child);
     let password = banner.password.expect("first run prints a password");
-    let login = ["login", "--url", &banner.url, "--email", "admin@tumbler.local", "--password-stdin"];
-    assert_eq!(code_out(&tumbler(&cfg, &login, Some(&format!("{password}\n")))).0, 0);
+    let login = [
+        "login",
+        "--url",
+        &banner.url,
+        "--email",
+        "admin@tumbler.local",
+        "--password-stdin",
+    ];
+    assert_eq!(
+        code_out(&tumbler(&cfg, &login, Some(&format!("{password}\n")))).0,
+        0
+    );
     let run = |args: &[&str]| code_out(&tumbler(&cfg, args, None));
 
-    let (code, out) = run(&["rentals", "listing", "add", "Lake house", "--site", "1", "--door", "1"]);
+    let (code, out) = run(&[
+        "rentals",
+        "listing",
+        "add",
+        "Lake house",
+        "--site",
+        "1",
+        "--door",
+        "1",
+    ]);
     assert_eq!(code, 0, "{out}");
-    assert!(out.contains("Lake house") && out.contains("15:00") && out.contains("11:00"), "{out}");
+    assert!(
+        out.contains("Lake house") && out.contains("15:00") && out.contains("11:00"),
+        "{out}"
+    );
     // A bad address is refused before anything is stored.
     let (code, out) = run(&["rentals", "feed", "add", "1", "file:///etc/passwd"]);
     assert_ne!(code, 0, "{out}");
@@ -98,15 +120,24 @@ async fn rentals_from_a_calendar_through_the_cli() {
     let (code, out) = run(&["rentals", "code", "1"]);
     assert_eq!(code, 0, "{out}");
     let pin: String = out.rsplit("PIN ").next().unwrap().trim().to_owned();
-    assert!(pin.len() == 6 && pin.chars().all(|c| c.is_ascii_digit()), "{out}");
+    assert!(
+        pin.len() == 6 && pin.chars().all(|c| c.is_ascii_digit()),
+        "{out}"
+    );
 
     // The calendar empties: held, nothing revoked until confirmed.
     *body.lock().unwrap() = cal(&[]);
     let (code, out) = run(&["rentals", "sync", "1"]);
     assert_eq!(code, 0, "{out}");
-    assert!(out.contains("held") && out.contains("pending confirm 1"), "{out}");
+    assert!(
+        out.contains("held") && out.contains("pending confirm 1"),
+        "{out}"
+    );
     let (_, out) = run(&["rentals", "listing", "show", "1"]);
-    assert!(out.contains("HELD CHANGE 1") && out.matches("active").count() == 2, "{out}");
+    assert!(
+        out.contains("HELD CHANGE 1") && out.matches("active").count() == 2,
+        "{out}"
+    );
     let (code, out) = run(&["rentals", "pending", "confirm", "1"]);
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("2 revoked"), "{out}");

@@ -67,10 +67,7 @@ impl std::fmt::Debug for CodeAnswer {
 }
 
 /// `GET /listings`.
-pub async fn list(
-    State(s): State<AppState>,
-    p: Principal,
-) -> Result<Json<Vec<Listing>>, ApiError> {
+pub async fn list(State(s): State<AppState>, p: Principal) -> Result<Json<Vec<Listing>>, ApiError> {
     Ok(Json(s.service.list_listings(&p).await?))
 }
 
@@ -115,7 +112,10 @@ pub async fn add_feed(
     ApiPath(id): ApiPath<i64>,
     ApiJson(b): ApiJson<AddFeedBody>,
 ) -> Result<(StatusCode, Json<Feed>), ApiError> {
-    Ok((StatusCode::CREATED, Json(s.service.add_feed(&p, id, &b.url).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(s.service.add_feed(&p, id, &b.url).await?),
+    ))
 }
 
 /// `POST /listings/{id}/sync`.

@@ -202,8 +202,8 @@ pub struct NewListing<'a> {
 impl Store {
     /// Creates a listing; [`StoreError::Conflict`] if the name is taken.
     pub async fn create_listing(&self, l: NewListing<'_>, now: i64) -> Result<Listing, StoreError> {
-        let ids = serde_json::to_string(l.lock_ids)
-            .map_err(|e| StoreError::LogicBug(e.to_string()))?;
+        let ids =
+            serde_json::to_string(l.lock_ids).map_err(|e| StoreError::LogicBug(e.to_string()))?;
         let r = sqlx::query(sqlx::AssertSqlSafe(format!(
             "INSERT INTO listings (org_id, site_id, name, time_zone, check_in, check_out, lock_ids, \
              pin_source, poll_minutes, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
@@ -333,7 +333,10 @@ impl Store {
     }
 
     /// A listing's reservations (cancelled ones too), by start.
-    pub async fn listing_reservations(&self, listing_id: i64) -> Result<Vec<Reservation>, StoreError> {
+    pub async fn listing_reservations(
+        &self,
+        listing_id: i64,
+    ) -> Result<Vec<Reservation>, StoreError> {
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {RES_COLS} FROM reservations WHERE listing_id = $1 ORDER BY start_date, id"
         )))

@@ -87,13 +87,13 @@ pub async fn create(
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> WebResult {
     let f = Fields(pairs);
-    let site_id = f
-        .get("site_id")
-        .and_then(|v| v.trim().parse().ok())
-        .ok_or(ServiceError::Invalid {
-            field: "site_id",
-            reason: "choose a site".into(),
-        })?;
+    let site_id =
+        f.get("site_id")
+            .and_then(|v| v.trim().parse().ok())
+            .ok_or(ServiceError::Invalid {
+                field: "site_id",
+                reason: "choose a site".into(),
+            })?;
     let l = s
         .service
         .create_listing(
@@ -114,7 +114,10 @@ pub async fn create(
             },
         )
         .await?;
-    let to = page::with_notice(&format!("/rentals/{}", l.id), "Listing added: now add its calendar.");
+    let to = page::with_notice(
+        &format!("/rentals/{}", l.id),
+        "Listing added: now add its calendar.",
+    );
     Ok(Redirect::to(&to).into_response())
 }
 
@@ -226,17 +229,16 @@ pub async fn add_feed(
     s.service
         .add_feed(&web.p, id, f.get("url").unwrap_or_default())
         .await?;
-    let to = page::with_notice(&format!("/rentals/{id}"), "Calendar added: it is fetched within a second.");
+    let to = page::with_notice(
+        &format!("/rentals/{id}"),
+        "Calendar added: it is fetched within a second.",
+    );
     Ok(Redirect::to(&to).into_response())
 }
 
 /// `POST /rentals/{id}/sync`: the outcome in words (PINs are not put in the
 /// address: they are read on each reservation).
-pub async fn sync(
-    State(s): State<AppState>,
-    web: Web,
-    WebPath(id): WebPath<i64>,
-) -> WebResult {
+pub async fn sync(State(s): State<AppState>, web: Web, WebPath(id): WebPath<i64>) -> WebResult {
     let reports = s.service.sync_listing(&web.p, id).await?;
     let words = reports
         .iter()
@@ -248,7 +250,11 @@ pub async fn sync(
         })
         .collect::<Vec<_>>()
         .join("; ");
-    let msg = if words.is_empty() { "No calendar to fetch.".to_owned() } else { words };
+    let msg = if words.is_empty() {
+        "No calendar to fetch.".to_owned()
+    } else {
+        words
+    };
     Ok(Redirect::to(&page::with_notice(&format!("/rentals/{id}"), &msg)).into_response())
 }
 
@@ -269,23 +275,18 @@ pub async fn code_page(
 }
 
 /// `POST /rental-changes/{id}/confirm`.
-pub async fn confirm(
-    State(s): State<AppState>,
-    web: Web,
-    WebPath(id): WebPath<i64>,
-) -> WebResult {
+pub async fn confirm(State(s): State<AppState>, web: Web, WebPath(id): WebPath<i64>) -> WebResult {
     let r = s.service.confirm_pending(&web.p, id).await?;
     let back = format!("/rentals/{}", r.listing_id);
-    let msg = format!("Applied: {} revoked, {} new, {} moved.", r.cancelled, r.created, r.retimed);
+    let msg = format!(
+        "Applied: {} revoked, {} new, {} moved.",
+        r.cancelled, r.created, r.retimed
+    );
     Ok(Redirect::to(&page::with_notice(&back, &msg)).into_response())
 }
 
 /// `POST /rental-changes/{id}/discard`.
-pub async fn discard(
-    State(s): State<AppState>,
-    web: Web,
-    WebPath(id): WebPath<i64>,
-) -> WebResult {
+pub async fn discard(State(s): State<AppState>, web: Web, WebPath(id): WebPath<i64>) -> WebResult {
     let listing = s.service.discard_pending(&web.p, id).await?;
     let back = format!("/rentals/{listing}");
     Ok(Redirect::to(&page::with_notice(&back, "Discarded: every code kept.")).into_response())

@@ -161,16 +161,38 @@ async fn targets(app: &TestApp, a: &OrgFixture, b: &OrgFixture) -> Targets {
         .id;
     let st = s.store();
     let now = s.now_ms();
-    let feed1 = st.add_feed(listing, "http://127.0.0.1:9/a.ics", now).await.unwrap().id;
-    let feed2 = st.add_feed(listing, "http://127.0.0.1:9/b.ics", now).await.unwrap().id;
+    let feed1 = st
+        .add_feed(listing, "http://127.0.0.1:9/a.ics", now)
+        .await
+        .unwrap()
+        .id;
+    let feed2 = st
+        .add_feed(listing, "http://127.0.0.1:9/b.ics", now)
+        .await
+        .unwrap()
+        .id;
     let reservation = st
-        .upsert_reservation(listing, feed1, "uid-alpha", "Reserved", "2030-01-01", "2030-01-03", now)
+        .upsert_reservation(
+            listing,
+            feed1,
+            "uid-alpha",
+            "Reserved",
+            "2030-01-01",
+            "2030-01-03",
+            now,
+        )
         .await
         .unwrap();
     let sealed = st.seal_guest_pin(reservation, b"482913").unwrap();
-    st.set_reservation_code(reservation, person, granted.batch.id, sealed.as_deref(), now)
-        .await
-        .unwrap();
+    st.set_reservation_code(
+        reservation,
+        person,
+        granted.batch.id,
+        sealed.as_deref(),
+        now,
+    )
+    .await
+    .unwrap();
     let pending_confirm = st
         .hold_change(listing, feed1, "alpha held", &json!([]), now)
         .await
@@ -288,9 +310,9 @@ fn concrete(spec: &RouteSpec, t: &Targets) -> (String, Option<Value>) {
             Some(json!({"people": [{"person_id": t.person, "generate_pin": true}]}))
         }
         // Org A's site and door: a stranger finds neither.
-        ("POST", "/api/v1/listings") => Some(
-            json!({"name": "New listing", "site_id": t.home_site, "lock_ids": [t.lock]}),
-        ),
+        ("POST", "/api/v1/listings") => {
+            Some(json!({"name": "New listing", "site_id": t.home_site, "lock_ids": [t.lock]}))
+        }
         // Nothing listens on port 9: a sync records a failed fetch.
         ("POST", "/api/v1/listings/{id}/feeds") => {
             Some(json!({"url": "http://127.0.0.1:9/new.ics"}))

@@ -52,7 +52,10 @@ async fn answer(State(s): State<Arc<Mutex<Served>>>, headers: HeaderMap) -> Resp
         return StatusCode::NOT_MODIFIED.into_response();
     }
     (
-        [("content-type", "text/calendar; charset=utf-8"), ("etag", etag.as_str())],
+        [
+            ("content-type", "text/calendar; charset=utf-8"),
+            ("etag", etag.as_str()),
+        ],
         s.body.clone(),
     )
         .into_response()
@@ -71,7 +74,10 @@ impl FeedServer {
             .route("/calendar/listing.ics", axum::routing::get(answer))
             .with_state(served.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}/calendar/listing.ics", listener.local_addr().unwrap());
+        let url = format!(
+            "http://{}/calendar/listing.ics",
+            listener.local_addr().unwrap()
+        );
         tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
@@ -116,9 +122,7 @@ fn berlin(local: &str) -> i64 {
 
 /// Hub and lock clocks at Tuesday 20 October 2026, 10:00 in Berlin; the
 /// org's site in Berlin; one claimed door; a listing on it with the feed.
-async fn rental(
-    pin_source: &str,
-) -> (World, SimLock, VirtualClock, i64, i64, FeedServer) {
+async fn rental(pin_source: &str) -> (World, SimLock, VirtualClock, i64, i64, FeedServer) {
     let t0 = berlin("2026-10-20T10:00");
     let hub_clock = FixedClock::new(jiff::Timestamp::from_second(t0).unwrap());
     let w = world(Some(hub_clock)).await;
@@ -141,18 +145,26 @@ async fn rental(
         )
         .await;
     assert_eq!(st, 201, "{l}");
-    assert_eq!((l["check_in"].as_str(), l["check_out"].as_str()), (Some("15:00"), Some("11:00")));
+    assert_eq!(
+        (l["check_in"].as_str(), l["check_out"].as_str()),
+        (Some("15:00"), Some("11:00"))
+    );
     let listing = l["id"].as_i64().unwrap();
     (w, sim, lock_clock, lock, listing, feed)
 }
 
 async fn add_feed(w: &World, listing: i64, url: &str) -> (u16, Value) {
-    w.post(&format!("/api/v1/listings/{listing}/feeds"), json!({"url": url}))
-        .await
+    w.post(
+        &format!("/api/v1/listings/{listing}/feeds"),
+        json!({"url": url}),
+    )
+    .await
 }
 
 async fn sync(w: &World, listing: i64) -> Value {
-    let (st, v) = w.post(&format!("/api/v1/listings/{listing}/sync"), json!({})).await;
+    let (st, v) = w
+        .post(&format!("/api/v1/listings/{listing}/sync"), json!({}))
+        .await;
     assert_eq!(st, 200, "sync: {v}");
     v[0].clone()
 }
@@ -164,7 +176,11 @@ async fn settled(w: &World, listing: i64) -> Value {
     for _ in 0..1200 {
         last = w.get(&format!("/api/v1/listings/{listing}")).await;
         let done = last["reservations"].as_array().unwrap().iter().all(|r| {
-            let want = if r["state"] == "active" { "set" } else { "removed" };
+            let want = if r["state"] == "active" {
+                "set"
+            } else {
+                "removed"
+            };
             let doors = r["doors"].as_array().unwrap();
             !doors.is_empty() && doors.iter().all(|d| d["state"] == want)
         });
@@ -223,7 +239,11 @@ async fn bookings_become_codes_at_the_door_and_follow_the_feed() {
         "{report}"
     );
     let d = settled(&w, listing).await;
-    assert_eq!(d["reservations"].as_array().unwrap().len(), 2, "host blocks get no code: {d}");
+    assert_eq!(
+        d["reservations"].as_array().unwrap().len(),
+        2,
+        "host blocks get no code: {d}"
+    );
     let (_, pin_a) = code(&w, &d, "stay-a").await;
     let (b_id, pin_b) = code(&w, &d, "stay-b").await;
     assert_ne!(pin_a, pin_b);
@@ -231,16 +251,40 @@ async fn bookings_become_codes_at_the_door_and_follow_the_feed() {
     // A: Saturday 15:00 CEST to Monday 11:00 CET — 45 hours, not 44.
     let (a_from, a_to) = (berlin("2026-10-24T15:00"), berlin("2026-10-26T11:00"));
     assert_eq!(a_to - a_from, 45 * 3600);
-    assert!(!opens_at(&sim, &clock, &pin_a, a_from - 60).await, "A before check-in");
-    assert!(opens_at(&sim, &clock, &pin_a, a_from + 60).await, "A after check-in");
-    assert!(opens_at(&sim, &clock, &pin_a, a_to - 60).await, "A before check-out");
-    assert!(!opens_at(&sim, &clock, &pin_a, a_to + 60).await, "A after check-out");
+    assert!(
+        !opens_at(&sim, &clock, &pin_a, a_from - 60).await,
+        "A before check-in"
+    );
+    assert!(
+        opens_at(&sim, &clock, &pin_a, a_from + 60).await,
+        "A after check-in"
+    );
+    assert!(
+        opens_at(&sim, &clock, &pin_a, a_to - 60).await,
+        "A before check-out"
+    );
+    assert!(
+        !opens_at(&sim, &clock, &pin_a, a_to + 60).await,
+        "A after check-out"
+    );
     // Turnover day: between 11:00 and 15:00 neither guest opens.
     let b_from = berlin("2026-10-26T15:00");
-    assert!(!opens_at(&sim, &clock, &pin_b, berlin("2026-10-26T12:00")).await, "B at noon");
-    assert!(!opens_at(&sim, &clock, &pin_b, b_from - 60).await, "B before check-in");
-    assert!(opens_at(&sim, &clock, &pin_b, b_from + 60).await, "B after check-in");
-    assert!(!opens_at(&sim, &clock, &pin_b, berlin("2026-10-28T11:01")).await, "B after check-out");
+    assert!(
+        !opens_at(&sim, &clock, &pin_b, berlin("2026-10-26T12:00")).await,
+        "B at noon"
+    );
+    assert!(
+        !opens_at(&sim, &clock, &pin_b, b_from - 60).await,
+        "B before check-in"
+    );
+    assert!(
+        opens_at(&sim, &clock, &pin_b, b_from + 60).await,
+        "B after check-in"
+    );
+    assert!(
+        !opens_at(&sim, &clock, &pin_b, berlin("2026-10-28T11:01")).await,
+        "B after check-out"
+    );
 
     // Unchanged feed: a conditional request, answered 304, changes nothing.
     let before = feed.served.lock().unwrap().not_modified;
@@ -254,14 +298,34 @@ async fn bookings_become_codes_at_the_door_and_follow_the_feed() {
         ("stay-b", "20261027", "20261029", ""),
     ]));
     let report = sync(&w, listing).await;
-    assert_eq!((report["outcome"].as_str(), report["retimed"].as_i64()), (Some("applied"), Some(1)), "{report}");
+    assert_eq!(
+        (report["outcome"].as_str(), report["retimed"].as_i64()),
+        (Some("applied"), Some(1)),
+        "{report}"
+    );
     let d = settled(&w, listing).await;
-    assert_eq!(code(&w, &d, "stay-b").await, (b_id, pin_b.clone()), "the PIN is kept");
-    assert!(!opens_at(&sim, &clock, &pin_b, b_from + 3600).await, "B on the old day");
+    assert_eq!(
+        code(&w, &d, "stay-b").await,
+        (b_id, pin_b.clone()),
+        "the PIN is kept"
+    );
+    assert!(
+        !opens_at(&sim, &clock, &pin_b, b_from + 3600).await,
+        "B on the old day"
+    );
     let b_from = berlin("2026-10-27T15:00");
-    assert!(!opens_at(&sim, &clock, &pin_b, b_from - 60).await, "B before the new check-in");
-    assert!(opens_at(&sim, &clock, &pin_b, b_from + 60).await, "B after the new check-in");
-    assert!(opens_at(&sim, &clock, &pin_b, berlin("2026-10-29T10:59")).await, "B before the new check-out");
+    assert!(
+        !opens_at(&sim, &clock, &pin_b, b_from - 60).await,
+        "B before the new check-in"
+    );
+    assert!(
+        opens_at(&sim, &clock, &pin_b, b_from + 60).await,
+        "B after the new check-in"
+    );
+    assert!(
+        opens_at(&sim, &clock, &pin_b, berlin("2026-10-29T10:59")).await,
+        "B before the new check-out"
+    );
 
     // A is cancelled in the feed (B stays): A's code is revoked at the door.
     feed.set(cal(&[
@@ -269,12 +333,37 @@ async fn bookings_become_codes_at_the_door_and_follow_the_feed() {
         ("stay-b", "20261027", "20261029", ""),
     ]));
     let report = sync(&w, listing).await;
-    assert_eq!((report["outcome"].as_str(), report["cancelled"].as_i64()), (Some("applied"), Some(1)), "{report}");
+    assert_eq!(
+        (report["outcome"].as_str(), report["cancelled"].as_i64()),
+        (Some("applied"), Some(1)),
+        "{report}"
+    );
     let d = settled(&w, listing).await;
     assert_eq!(state_of(&d, "stay-a"), "cancelled");
-    assert!(!opens_at(&sim, &clock, &pin_a, a_from + 3600).await, "A revoked");
-    assert!(opens_at(&sim, &clock, &pin_b, b_from + 3600).await, "B still opens");
-    let (st, gone) = call_as(&w.state, "GET", &format!("/api/v1/reservations/{}/code", d["reservations"].as_array().unwrap().iter().find(|r| r["uid"] == "stay-a").unwrap()["id"]), &w.owner, None).await;
+    assert!(
+        !opens_at(&sim, &clock, &pin_a, a_from + 3600).await,
+        "A revoked"
+    );
+    assert!(
+        opens_at(&sim, &clock, &pin_b, b_from + 3600).await,
+        "B still opens"
+    );
+    let (st, gone) = call_as(
+        &w.state,
+        "GET",
+        &format!(
+            "/api/v1/reservations/{}/code",
+            d["reservations"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|r| r["uid"] == "stay-a")
+                .unwrap()["id"]
+        ),
+        &w.owner,
+        None,
+    )
+    .await;
     assert_eq!(st, 409, "a revoked code is forgotten: {gone}");
     w.hub.stop().await;
 }
@@ -308,12 +397,29 @@ async fn a_failing_or_emptied_feed_deletes_nothing_until_a_person_confirms() {
         let report = sync(&w, listing).await;
         assert_eq!(report["outcome"], "failed", "{report}");
         let d = settled(&w, listing).await;
-        assert!(d["reservations"].as_array().unwrap().iter().all(|r| r["state"] == "active"), "{d}");
+        assert!(
+            d["reservations"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|r| r["state"] == "active"),
+            "{d}"
+        );
         assert!(d["feeds"][0]["failures"].as_i64().unwrap() >= 1, "{d}");
     }
     let alerts = w.get("/api/v1/alerts").await;
-    assert!(alerts.as_array().unwrap().iter().any(|a| a["kind"] == "rental_feed_failed"), "{alerts}");
-    assert!(opens_at(&sim, &clock, &pin_a, inside_a).await, "a failing feed revoked nothing");
+    assert!(
+        alerts
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["kind"] == "rental_feed_failed"),
+        "{alerts}"
+    );
+    assert!(
+        opens_at(&sim, &clock, &pin_a, inside_a).await,
+        "a failing feed revoked nothing"
+    );
 
     // The feed comes back empty: held, alert, codes still open.
     feed.set(cal(&[]));
@@ -323,28 +429,64 @@ async fn a_failing_or_emptied_feed_deletes_nothing_until_a_person_confirms() {
     let d = settled(&w, listing).await;
     assert_eq!(d["pending"].as_array().unwrap().len(), 1, "{d}");
     let alerts = w.get("/api/v1/alerts").await;
-    assert!(alerts.as_array().unwrap().iter().any(|a| a["kind"] == "rental_change_held"), "{alerts}");
-    assert!(opens_at(&sim, &clock, &pin_a, inside_a).await, "held: A still opens");
+    assert!(
+        alerts
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["kind"] == "rental_change_held"),
+        "{alerts}"
+    );
+    assert!(
+        opens_at(&sim, &clock, &pin_a, inside_a).await,
+        "held: A still opens"
+    );
 
     // Discarded: nothing revoked; the same (unchanged) feed is not held again.
-    let (st, _) = w.post(&format!("/api/v1/rental-changes/{pending}/discard"), json!({})).await;
+    let (st, _) = w
+        .post(
+            &format!("/api/v1/rental-changes/{pending}/discard"),
+            json!({}),
+        )
+        .await;
     assert_eq!(st, 204);
     assert_eq!(sync(&w, listing).await["outcome"], "not_modified");
     let d = w.get(&format!("/api/v1/listings/{listing}")).await;
     assert!(d["pending"].as_array().unwrap().is_empty(), "{d}");
-    assert!(opens_at(&sim, &clock, &pin_a, inside_a).await, "discarded: A still opens");
+    assert!(
+        opens_at(&sim, &clock, &pin_a, inside_a).await,
+        "discarded: A still opens"
+    );
 
     // Empty again (a new version), this time confirmed: both codes go.
     feed.set(cal(&[]));
     let report = sync(&w, listing).await;
     assert_eq!(report["outcome"], "held", "{report}");
     let pending = report["pending_id"].as_i64().unwrap();
-    let (st, done) = w.post(&format!("/api/v1/rental-changes/{pending}/confirm"), json!({})).await;
+    let (st, done) = w
+        .post(
+            &format!("/api/v1/rental-changes/{pending}/confirm"),
+            json!({}),
+        )
+        .await;
     assert_eq!((st, done["cancelled"].as_i64()), (200, Some(2)), "{done}");
     let d = settled(&w, listing).await;
-    assert!(d["reservations"].as_array().unwrap().iter().all(|r| r["state"] == "cancelled"), "{d}");
-    assert!(!opens_at(&sim, &clock, &pin_a, inside_a).await, "confirmed: A revoked");
-    assert!(!opens_at(&sim, &clock, &pin_b, berlin("2026-11-02T12:00")).await, "confirmed: B revoked");
+    assert!(
+        d["reservations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["state"] == "cancelled"),
+        "{d}"
+    );
+    assert!(
+        !opens_at(&sim, &clock, &pin_a, inside_a).await,
+        "confirmed: A revoked"
+    );
+    assert!(
+        !opens_at(&sim, &clock, &pin_b, berlin("2026-11-02T12:00")).await,
+        "confirmed: B revoked"
+    );
     w.hub.stop().await;
 }
 
@@ -385,19 +527,45 @@ async fn bad_input_and_other_organisations_change_nothing() {
     let rival = other.token(Role::Owner);
     for (m, p, b) in [
         ("GET", format!("/api/v1/listings/{listing}"), None),
-        ("POST", format!("/api/v1/listings/{listing}/feeds"), Some(json!({"url": feed.url}))),
-        ("POST", format!("/api/v1/listings/{listing}/sync"), Some(json!({}))),
+        (
+            "POST",
+            format!("/api/v1/listings/{listing}/feeds"),
+            Some(json!({"url": feed.url})),
+        ),
+        (
+            "POST",
+            format!("/api/v1/listings/{listing}/sync"),
+            Some(json!({})),
+        ),
     ] {
         let (st, v) = call_as(&w.state, m, &p, rival, b).await;
         assert_eq!(st, 404, "{m} {p}: {v}");
     }
     // Support reads, cannot change.
     let support = w.org.token(Role::Support);
-    let (st, _) = call_as(&w.state, "GET", &format!("/api/v1/listings/{listing}"), support, None).await;
+    let (st, _) = call_as(
+        &w.state,
+        "GET",
+        &format!("/api/v1/listings/{listing}"),
+        support,
+        None,
+    )
+    .await;
     assert_eq!(st, 200);
-    let (st, _) = call_as(&w.state, "POST", &format!("/api/v1/listings/{listing}/sync"), support, Some(json!({}))).await;
+    let (st, _) = call_as(
+        &w.state,
+        "POST",
+        &format!("/api/v1/listings/{listing}/sync"),
+        support,
+        Some(json!({})),
+    )
+    .await;
     assert_eq!(st, 403);
     assert_eq!(w.get(&format!("/api/v1/listings/{listing}")).await, before);
-    assert_eq!(feed.served.lock().unwrap().requests, 0, "no feed was ever fetched");
+    assert_eq!(
+        feed.served.lock().unwrap().requests,
+        0,
+        "no feed was ever fetched"
+    );
     w.hub.stop().await;
 }

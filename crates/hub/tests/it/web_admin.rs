@@ -138,10 +138,26 @@ async fn targets(app: &TestApp, a: &OrgFixture, b: &OrgFixture) -> Targets {
         .id;
     let st = s.store();
     let now = s.now_ms();
-    let feed1 = st.add_feed(listing, "http://127.0.0.1:9/a.ics", now).await.unwrap().id;
-    let feed2 = st.add_feed(listing, "http://127.0.0.1:9/b.ics", now).await.unwrap().id;
+    let feed1 = st
+        .add_feed(listing, "http://127.0.0.1:9/a.ics", now)
+        .await
+        .unwrap()
+        .id;
+    let feed2 = st
+        .add_feed(listing, "http://127.0.0.1:9/b.ics", now)
+        .await
+        .unwrap()
+        .id;
     let reservation = st
-        .upsert_reservation(listing, feed1, "uid-alpha", "Reserved", "2030-01-01", "2030-01-03", now)
+        .upsert_reservation(
+            listing,
+            feed1,
+            "uid-alpha",
+            "Reserved",
+            "2030-01-01",
+            "2030-01-03",
+            now,
+        )
         .await
         .unwrap();
     let pending_confirm = st

@@ -35,8 +35,8 @@ mod people;
 mod reenrol;
 mod replace;
 mod revoke;
-mod stay;
 mod status;
+mod stay;
 mod verify;
 
 pub use status::SlotHolders;

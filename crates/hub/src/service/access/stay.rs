@@ -25,7 +25,10 @@ impl Service {
                 .store
                 .get_lock(org_id, *id)
                 .await?
-                .ok_or(ServiceError::Missing { what: "lock", id: *id })?;
+                .ok_or(ServiceError::Missing {
+                    what: "lock",
+                    id: *id,
+                })?;
             if lock.claim_state != ClaimState::Claimed {
                 return Err(ServiceError::WrongState(format!(
                     "lock {} is {}; re-claim it first",
@@ -54,7 +57,11 @@ impl Service {
             };
             let tag = self.store.pin_tag(org_id, pin.expose().as_bytes());
             let clash = match &tag {
-                Some(t) => self.store.pin_tag_on_locks(org_id, t, None, lock_ids).await?,
+                Some(t) => {
+                    self.store
+                        .pin_tag_on_locks(org_id, t, None, lock_ids)
+                        .await?
+                }
                 None => None,
             };
             if clash.is_none() {
@@ -118,7 +125,12 @@ impl Service {
         };
         let applied = self.apply_planned(&draft).await?;
         self.plane.wake();
-        tracing::info!(org = org_id, batch = applied.batch_id, person = person.id, "stay code queued");
+        tracing::info!(
+            org = org_id,
+            batch = applied.batch_id,
+            person = person.id,
+            "stay code queued"
+        );
         Ok(StayCode {
             batch_id: applied.batch_id,
             person_id: person.id,
@@ -135,11 +147,14 @@ impl Service {
         schedule: AccessSchedule,
         zone: &str,
     ) -> Result<Option<i64>, ServiceError> {
-        let person = self
-            .store
-            .get_person(org_id, person_id)
-            .await?
-            .ok_or(ServiceError::Missing { what: "person", id: person_id })?;
+        let person =
+            self.store
+                .get_person(org_id, person_id)
+                .await?
+                .ok_or(ServiceError::Missing {
+                    what: "person",
+                    id: person_id,
+                })?;
         let compiled = schedule
             .compile(zone, self.now_ms() / 1000)
             .map_err(|e| crate::service::refused("schedule", e.to_string()))?;
@@ -155,11 +170,14 @@ impl Service {
         }
         let mut doors = Vec::with_capacity(rows.len());
         for d in &rows {
-            let lock = self
-                .store
-                .get_lock(org_id, d.lock_id)
-                .await?
-                .ok_or(ServiceError::Missing { what: "lock", id: d.lock_id })?;
+            let lock =
+                self.store
+                    .get_lock(org_id, d.lock_id)
+                    .await?
+                    .ok_or(ServiceError::Missing {
+                        what: "lock",
+                        id: d.lock_id,
+                    })?;
             let (name, compiled) = (person.name.clone(), compiled.clone());
             doors.push(DraftDoor::Grant {
                 person_id,

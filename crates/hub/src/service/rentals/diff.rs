@@ -151,7 +151,11 @@ pub fn turnovers(stays: &[Stay], check_in: Time, check_out: Time) -> Vec<(DateTi
     let mut days: Vec<Date> = stays
         .iter()
         .filter(|s| !s.cancelled)
-        .filter(|s| stays.iter().any(|n| !n.cancelled && n.uid != s.uid && n.start == s.end))
+        .filter(|s| {
+            stays
+                .iter()
+                .any(|n| !n.cancelled && n.uid != s.uid && n.start == s.end)
+        })
         .map(|s| s.end)
         .collect();
     days.sort();
@@ -207,7 +211,10 @@ mod tests {
         assert_eq!(
             p.actions,
             vec![
-                Action::Retime { id: 2, stay: f[1].clone() },
+                Action::Retime {
+                    id: 2,
+                    stay: f[1].clone()
+                },
                 Action::Create(f[2].clone()),
                 Action::Cancel { id: 3 },
             ]
@@ -267,7 +274,10 @@ mod tests {
             stay("u2", date(2026, 10, 2), date(2026, 10, 4)),
         ];
         let p = plan(&k, &f, TODAY, 3);
-        assert_eq!(p.hold, Some(HoldReason::TooManyCancels { cancels: 4, max: 3 }));
+        assert_eq!(
+            p.hold,
+            Some(HoldReason::TooManyCancels { cancels: 4, max: 3 })
+        );
         assert_eq!(plan(&k, &f, TODAY, 4).hold, None);
     }
 

@@ -33,7 +33,10 @@ impl std::fmt::Debug for Stay {
             .field("start", &self.start)
             .field("end", &self.end)
             .field("cancelled", &self.cancelled)
-            .field("phone_last4", &self.phone_last4.as_ref().map(|_| "<redacted>"))
+            .field(
+                "phone_last4",
+                &self.phone_last4.as_ref().map(|_| "<redacted>"),
+            )
             .finish()
     }
 }
@@ -141,7 +144,10 @@ mod tests {
         assert_eq!(s.end, jiff::civil::date(2026, 10, 28));
         assert_eq!(s.phone_last4.as_deref(), Some("4821"));
         assert!(!s.cancelled);
-        assert!(!format!("{s:?}").contains("4821"), "Debug must redact the digits");
+        assert!(
+            !format!("{s:?}").contains("4821"),
+            "Debug must redact the digits"
+        );
     }
 
     #[test]
@@ -160,9 +166,15 @@ mod tests {
             Err(FeedError::Unparsable(_))
         ));
         let no_uid = "BEGIN:VCALENDAR\nBEGIN:VEVENT\nDTSTART;VALUE=DATE:20261201\nSUMMARY:Reserved\nEND:VEVENT\nEND:VCALENDAR\n";
-        assert!(matches!(parse_feed(no_uid), Err(FeedError::BadEvent { .. })));
+        assert!(matches!(
+            parse_feed(no_uid),
+            Err(FeedError::BadEvent { .. })
+        ));
         let backwards = "BEGIN:VCALENDAR\nBEGIN:VEVENT\nUID:x\nDTSTART;VALUE=DATE:20261205\nDTEND;VALUE=DATE:20261201\nSUMMARY:Reserved\nEND:VEVENT\nEND:VCALENDAR\n";
-        assert!(matches!(parse_feed(backwards), Err(FeedError::BadEvent { .. })));
+        assert!(matches!(
+            parse_feed(backwards),
+            Err(FeedError::BadEvent { .. })
+        ));
     }
 
     #[test]

@@ -120,11 +120,18 @@ fn check_url(s: &str) -> Result<String, ServiceError> {
 }
 
 impl Service {
-    pub(crate) async fn own_listing(&self, p: &Principal, id: i64) -> Result<Listing, ServiceError> {
+    pub(crate) async fn own_listing(
+        &self,
+        p: &Principal,
+        id: i64,
+    ) -> Result<Listing, ServiceError> {
         self.store
             .get_listing(p.org_id, id)
             .await?
-            .ok_or(ServiceError::Missing { what: "listing", id })
+            .ok_or(ServiceError::Missing {
+                what: "listing",
+                id,
+            })
     }
 
     /// The zone a listing's windows are in: its own, else its site's.
@@ -151,14 +158,20 @@ impl Service {
         self.store
             .get_site(p.org_id, req.site_id)
             .await?
-            .ok_or(ServiceError::Missing { what: "site", id: req.site_id })?;
+            .ok_or(ServiceError::Missing {
+                what: "site",
+                id: req.site_id,
+            })?;
         if let Some(z) = &req.time_zone {
             jiff::tz::TimeZone::get(z)
                 .map_err(|_| refused("time_zone", format!("unknown time zone {z}")))?;
         }
         let check_in = req.check_in.as_deref().unwrap_or(DEFAULT_CHECK_IN);
         let check_out = req.check_out.as_deref().unwrap_or(DEFAULT_CHECK_OUT);
-        let (ci, co) = (parse_hm("check_in", check_in)?, parse_hm("check_out", check_out)?);
+        let (ci, co) = (
+            parse_hm("check_in", check_in)?,
+            parse_hm("check_out", check_out)?,
+        );
         if req.lock_ids.is_empty() || req.lock_ids.len() > MAX_DOORS {
             return Err(invalid("lock_ids", format!("1 to {MAX_DOORS} doors")));
         }
@@ -179,7 +192,10 @@ impl Service {
                 )));
             }
         }
-        let (ci, co) = (format!("{:02}:{:02}", ci.hour(), ci.minute()), format!("{:02}:{:02}", co.hour(), co.minute()));
+        let (ci, co) = (
+            format!("{:02}:{:02}", ci.hour(), ci.minute()),
+            format!("{:02}:{:02}", co.hour(), co.minute()),
+        );
         self.store
             .create_listing(
                 NewListing {
@@ -252,12 +268,20 @@ impl Service {
     }
 
     /// Adds a reservation feed to a listing, polled from now on (owners, managers).
-    pub async fn add_feed(&self, p: &Principal, listing_id: i64, url: &str) -> Result<Feed, ServiceError> {
+    pub async fn add_feed(
+        &self,
+        p: &Principal,
+        listing_id: i64,
+        url: &str,
+    ) -> Result<Feed, ServiceError> {
         self.require(p, ADMINS)?;
         let url = check_url(url)?;
         self.own_listing(p, listing_id).await?;
         if self.store.listing_feeds(listing_id).await?.len() >= MAX_FEEDS {
-            return Err(invalid("url", format!("at most {MAX_FEEDS} feeds per listing")));
+            return Err(invalid(
+                "url",
+                format!("at most {MAX_FEEDS} feeds per listing"),
+            ));
         }
         self.store
             .add_feed(listing_id, &url, self.now_ms())
@@ -269,23 +293,24 @@ impl Service {
     }
 
     /// The guest PIN of a reservation, when the hub keeps it sealed (owners, managers).
-    pub async fn reservation_code(
-        &self,
-        p: &Principal,
-        id: i64,
-    ) -> Result<String, ServiceError> {
+    pub async fn reservation_code(&self, p: &Principal, id: i64) -> Result<String, ServiceError> {
         self.require(p, ADMINS)?;
-        let (_, sealed) = self
-            .store
-            .get_reservation(p.org_id, id)
-            .await?
-            .ok_or(ServiceError::Missing { what: "reservation", id })?;
+        let (_, sealed) =
+            self.store
+                .get_reservation(p.org_id, id)
+                .await?
+                .ok_or(ServiceError::Missing {
+                    what: "reservation",
+                    id,
+                })?;
         let sealed = sealed.ok_or_else(|| {
             ServiceError::WrongState(
-                "this hub does not keep guest PINs (no binding key), or the code was revoked".into(),
+                "this hub does not keep guest PINs (no binding key), or the code was revoked"
+                    .into(),
             )
         })?;
         let pin = self.store.open_guest_pin(id, &sealed)?;
-        String::from_utf8(pin.to_vec()).map_err(|_| ServiceError::WrongState("unreadable PIN".into()))
+        String::from_utf8(pin.to_vec())
+            .map_err(|_| ServiceError::WrongState("unreadable PIN".into()))
     }
 }

@@ -75,7 +75,11 @@ impl Service {
         let n = due.len();
         for (org_id, feed) in due {
             // Claimed for a minute: another hub on the same database skips it.
-            if !self.store.claim_feed_poll(feed.id, feed.next_poll_at, self.now_ms() + 60_000).await? {
+            if !self
+                .store
+                .claim_feed_poll(feed.id, feed.next_poll_at, self.now_ms() + 60_000)
+                .await?
+            {
                 continue;
             }
             let Some(listing) = self.store.get_listing(org_id, feed.listing_id).await? else {
@@ -115,12 +119,17 @@ impl Service {
             .store
             .get_pending(p.org_id, id)
             .await?
-            .ok_or(ServiceError::Missing { what: "pending change", id })?;
+            .ok_or(ServiceError::Missing {
+                what: "pending change",
+                id,
+            })?;
         let listing = self.own_listing(p, pending.listing_id).await?;
         let _one_at_a_time = self.rentals_sync.lock().await;
         let stays: Vec<Stay> = serde_json::from_value(pending.stays)
             .map_err(|e| ServiceError::WrongState(format!("held change unreadable: {e}")))?;
-        let mut report = self.apply_stays(&listing, pending.feed_id, &stays, true).await?;
+        let mut report = self
+            .apply_stays(&listing, pending.feed_id, &stays, true)
+            .await?;
         self.store.drop_pending(pending.feed_id).await?;
         report.outcome = "applied".into();
         Ok(report)
@@ -134,19 +143,30 @@ impl Service {
             .store
             .get_pending(p.org_id, id)
             .await?
-            .ok_or(ServiceError::Missing { what: "pending change", id })?;
+            .ok_or(ServiceError::Missing {
+                what: "pending change",
+                id,
+            })?;
         self.store.drop_pending(pending.feed_id).await?;
         Ok(pending.listing_id)
     }
 
-    async fn feed_failed(&self, listing: &Listing, feed: &Feed, why: String) -> Result<SyncReport, ServiceError> {
+    async fn feed_failed(
+        &self,
+        listing: &Listing,
+        feed: &Feed,
+        why: String,
+    ) -> Result<SyncReport, ServiceError> {
         let now = self.now_ms();
         let failures = feed.failures + 1;
         let next = now + next_poll_after(listing.poll_minutes * 60_000, failures);
         self.store
             .feed_polled(feed.id, None, None, failures, Some(&why), now, next)
             .await?;
-        let message = format!("listing {:?}, feed {}: {why}; nothing was changed", listing.name, feed.id);
+        let message = format!(
+            "listing {:?}, feed {}: {why}; nothing was changed",
+            listing.name, feed.id
+        );
         self.store
             .raise_alert(
                 NewAlert {
@@ -169,18 +189,34 @@ impl Service {
     }
 
     /// One fetch of one feed, applied.
-    pub(crate) async fn sync_feed(&self, listing: &Listing, feed: &Feed) -> Result<SyncReport, ServiceError> {
+    pub(crate) async fn sync_feed(
+        &self,
+        listing: &Listing,
+        feed: &Feed,
+    ) -> Result<SyncReport, ServiceError> {
         let _one_at_a_time = self.rentals_sync.lock().await;
         let fetched = self
             .feeds
-            .fetch(&feed.url, feed.etag.as_deref(), feed.last_modified.as_deref())
+            .fetch(
+                &feed.url,
+                feed.etag.as_deref(),
+                feed.last_modified.as_deref(),
+            )
             .await;
         let now = self.now_ms();
         let (text, etag, last_modified) = match fetched {
             Err(e) => return self.feed_failed(listing, feed, e.to_string()).await,
             Ok(Fetched::NotModified) => {
                 self.store
-                    .feed_polled(feed.id, None, None, 0, None, now, now + listing.poll_minutes * 60_000)
+                    .feed_polled(
+                        feed.id,
+                        None,
+                        None,
+                        0,
+                        None,
+                        now,
+                        now + listing.poll_minutes * 60_000,
+                    )
                     .await?;
                 return Ok(SyncReport {
                     listing_id: listing.id,
@@ -189,7 +225,11 @@ impl Service {
                     ..SyncReport::default()
                 });
             }
-            Ok(Fetched::Body { text, etag, last_modified }) => (text, etag, last_modified),
+            Ok(Fetched::Body {
+                text,
+                etag,
+                last_modified,
+            }) => (text, etag, last_modified),
         };
         // A body the hub cannot read keeps the old validators, so the next
         // poll fetches it again instead of hearing "not modified".
@@ -256,13 +296,18 @@ impl Service {
         };
         let now = self.now_ms();
         if let Some(reason) = held {
-            let json = serde_json::to_value(stays)
-                .map_err(|e| ServiceError::WrongState(e.to_string()))?;
+            let json =
+                serde_json::to_value(stays).map_err(|e| ServiceError::WrongState(e.to_string()))?;
             let pending = self
                 .store
                 .hold_change(listing.id, feed_id, &reason.text(), &json, now)
                 .await?;
-            let message = format!("listing {:?}: {}; confirm or discard change {}", listing.name, reason.text(), pending.id);
+            let message = format!(
+                "listing {:?}: {}; confirm or discard change {}",
+                listing.name,
+                reason.text(),
+                pending.id
+            );
             self.store
                 .raise_alert(
                     NewAlert {
@@ -311,15 +356,34 @@ impl Service {
                     if summary.is_empty() {
                         summary = "guest".into();
                     }
-                    let guest = format!("{}: {summary} {}", listing.name.chars().take(40).collect::<String>(), stay.start);
+                    let guest = format!(
+                        "{}: {summary} {}",
+                        listing.name.chars().take(40).collect::<String>(),
+                        stay.start
+                    );
                     match self
-                        .grant_stay(listing.org_id, &guest, &listing.lock_ids, schedule, &zone, preferred)
+                        .grant_stay(
+                            listing.org_id,
+                            &guest,
+                            &listing.lock_ids,
+                            schedule,
+                            &zone,
+                            preferred,
+                        )
                         .await
                     {
                         Ok(code) => {
-                            let sealed = self.store.seal_guest_pin(res_id, code.pin.expose().as_bytes())?;
+                            let sealed = self
+                                .store
+                                .seal_guest_pin(res_id, code.pin.expose().as_bytes())?;
                             self.store
-                                .set_reservation_code(res_id, code.person_id, code.batch_id, sealed.as_deref(), now)
+                                .set_reservation_code(
+                                    res_id,
+                                    code.person_id,
+                                    code.batch_id,
+                                    sealed.as_deref(),
+                                    now,
+                                )
                                 .await?;
                             report.created += 1;
                             report.pins.push(StayPin {
@@ -331,13 +395,18 @@ impl Service {
                     }
                 }
                 Action::Retime { id, stay } => {
-                    let Some(row) = rows.iter().find(|r| r.id == id) else { continue };
+                    let Some(row) = rows.iter().find(|r| r.id == id) else {
+                        continue;
+                    };
                     let schedule = AccessSchedule::DateRange {
                         from: local(stay.start, ci),
                         to: local(stay.end, co),
                     };
                     let batch = match row.person_id {
-                        Some(person) => match self.retime_stay(listing.org_id, person, schedule, &zone).await {
+                        Some(person) => match self
+                            .retime_stay(listing.org_id, person, schedule, &zone)
+                            .await
+                        {
                             Ok(b) => b,
                             Err(e) => {
                                 report.problems.push(format!("reservation {id}: {e}"));
@@ -347,7 +416,13 @@ impl Service {
                         None => None,
                     };
                     self.store
-                        .retime_reservation(id, &stay.start.to_string(), &stay.end.to_string(), batch, now)
+                        .retime_reservation(
+                            id,
+                            &stay.start.to_string(),
+                            &stay.end.to_string(),
+                            batch,
+                            now,
+                        )
                         .await?;
                     report.retimed += 1;
                 }
@@ -355,7 +430,9 @@ impl Service {
                     if held.is_some() {
                         continue;
                     }
-                    let Some(row) = rows.iter().find(|r| r.id == id) else { continue };
+                    let Some(row) = rows.iter().find(|r| r.id == id) else {
+                        continue;
+                    };
                     let batch = match row.person_id {
                         Some(person) => match self.revoke_stay(listing.org_id, person).await {
                             Ok(b) => b,
