@@ -13,11 +13,13 @@ use tumbler_hub::store::{Store, StoreError};
 use tumbler_testkit::{postgres_db, sqlite_db};
 
 mod access;
+mod rentals;
 mod sqlite_file;
 use access::{
     a_stale_plan_is_refused_whole, access_slots_changes_and_reset,
     concurrent_grants_get_distinct_slots, grants_respect_each_locks_capacity,
 };
+use rentals::rentals_listings_feeds_reservations_pending;
 
 macro_rules! conformance {
     ($($name:ident),+ $(,)?) => {
@@ -62,6 +64,7 @@ conformance!(
     concurrent_grants_get_distinct_slots,
     grants_respect_each_locks_capacity,
     a_stale_plan_is_refused_whole,
+    rentals_listings_feeds_reservations_pending,
 );
 
 const T0: i64 = 1_768_478_400_000;
