@@ -69,6 +69,9 @@ pub enum ListingCmd {
         /// Minutes between polls of each feed.
         #[arg(long, default_value_t = 15)]
         poll_minutes: i64,
+        /// A cleaner code for each turnover day (check-out to check-in).
+        #[arg(long)]
+        cleaner_codes: bool,
     },
     /// List listings.
     List,
@@ -206,6 +209,7 @@ pub async fn run(g: &Global, c: RentalsCmd) -> anyhow::Result<()> {
             time_zone,
             phone_pin,
             poll_minutes,
+            cleaner_codes,
         }) => {
             let body = CreateListingBody {
                 name,
@@ -220,6 +224,7 @@ pub async fn run(g: &Global, c: RentalsCmd) -> anyhow::Result<()> {
                     PinSource::Generate
                 }),
                 poll_minutes: Some(poll_minutes),
+                cleaner_codes: Some(cleaner_codes),
             };
             let v = api.post::<Listing, _>("/listings", &body).await?;
             emit(g.json, &v, |l| table(std::slice::from_ref(l), LISTINGS));

@@ -15,6 +15,8 @@ CREATE TABLE listings (
     -- JSON array of lock ids.
     lock_ids    TEXT    NOT NULL,
     pin_source  TEXT    NOT NULL CHECK (pin_source IN ('generate','phone_last4')),
+    -- 1: a cleaner code for each turnover day (check-out to check-in).
+    cleaner_codes INTEGER NOT NULL,
     -- Minutes between polls of each feed.
     poll_minutes INTEGER NOT NULL,
     created_at  INTEGER NOT NULL,

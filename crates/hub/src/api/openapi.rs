@@ -188,7 +188,8 @@ fn request_body(method: &str, path: &str) -> Option<Value> {
                    "check_in": nullable(hm()), "check_out": nullable(hm()),
                    "lock_ids": {"type": "array", "items": id(), "description": "1 to 50 claimed locks of the organisation"},
                    "pin_source": nullable(json!({"$ref": "#/components/schemas/PinSource"})),
-                   "poll_minutes": nullable(json!({"type": "integer", "minimum": 1, "maximum": 1440}))}),
+                   "poll_minutes": nullable(json!({"type": "integer", "minimum": 1, "maximum": 1440})),
+                   "cleaner_codes": nullable(json!({"type": "boolean", "description": "a cleaner code for each turnover day, check-out to check-in"}))}),
         ),
         ("POST", "/api/v1/listings/{id}/feeds") => obj(
             &["url"],
@@ -408,7 +409,7 @@ fn schemas() -> Value {
         "Operation": obj(&["id", "org_id", "lock_id", "kind", "state", "attempts", "max_attempts", "created_at", "updated_at"], json!({"id": int, "org_id": int, "lock_id": int, "kind": string, "params": {}, "state": {"$ref": "#/components/schemas/OpState"}, "attempts": int, "max_attempts": int, "error": string_opt, "created_by": int_opt, "created_at": ts, "updated_at": ts, "claimed_by": string_opt, "command_id": int_opt, "result": {}, "waiting": {"type": "string", "description": "why a pending or sent operation waits (lock offline or not answering, since when)"}})),
         "Event": obj(&["id", "lock_id", "seq", "kind", "at", "received_at"], json!({"id": int, "org_id": int_opt, "lock_id": int, "seq": int, "kind": string, "at": ts, "received_at": ts, "data": {}})),
         "PinSource": names(crate::model::PinSource::ALL.iter().map(|r| r.as_str()).collect()),
-        "Listing": obj(&["id", "org_id", "site_id", "name", "check_in", "check_out", "lock_ids", "pin_source", "poll_minutes", "created_at"], json!({"id": int, "org_id": int, "site_id": int, "name": string, "time_zone": string_opt, "check_in": string, "check_out": string, "lock_ids": {"type": "array", "items": int}, "pin_source": {"$ref": "#/components/schemas/PinSource"}, "poll_minutes": int, "created_at": ts})),
+        "Listing": obj(&["id", "org_id", "site_id", "name", "check_in", "check_out", "lock_ids", "pin_source", "poll_minutes", "cleaner_codes", "created_at"], json!({"id": int, "org_id": int, "site_id": int, "name": string, "time_zone": string_opt, "check_in": string, "check_out": string, "lock_ids": {"type": "array", "items": int}, "pin_source": {"$ref": "#/components/schemas/PinSource"}, "poll_minutes": int, "cleaner_codes": {"type": "boolean"}, "created_at": ts})),
         "Feed": obj(&["id", "listing_id", "url", "failures", "next_poll_at"], json!({"id": int, "listing_id": int, "url": string, "etag": string_opt, "last_modified": string_opt, "failures": int, "last_error": string_opt, "last_polled_at": ts_opt, "next_poll_at": ts})),
         "SyncReport": obj(&["listing_id", "feed_id", "outcome", "created", "retimed", "cancelled", "pins", "problems"], json!({"listing_id": int, "feed_id": int, "outcome": {"type": "string", "enum": ["applied", "not_modified", "held", "failed"]}, "error": string_opt, "created": int, "retimed": int, "cancelled": int, "pending_id": int_opt, "pins": {"type": "array", "items": {"type": "object", "properties": {"reservation_id": int, "pin": {"type": "string", "format": "password"}}}}, "problems": {"type": "array", "items": string}})),
         "Alert": obj(&["id", "org_id", "kind", "severity", "message", "created_at"], json!({"id": int, "org_id": int, "lock_id": int_opt, "kind": string, "severity": {"$ref": "#/components/schemas/Severity"}, "message": string, "created_at": ts, "times": int, "last_at": ts, "cleared_at": ts_opt, "acked_at": ts_opt, "acked_by": int_opt})),

@@ -38,6 +38,9 @@ pub struct CreateListingBody {
     /// Minutes between polls, 1 to 1440 (default 15).
     #[serde(default)]
     pub poll_minutes: Option<i64>,
+    /// A cleaner code for each turnover day, check-out to check-in.
+    #[serde(default)]
+    pub cleaner_codes: Option<bool>,
 }
 
 /// Body of `POST /listings/{id}/feeds`.
@@ -90,6 +93,7 @@ pub async fn create(
                 lock_ids: b.lock_ids,
                 pin_source: b.pin_source,
                 poll_minutes: b.poll_minutes,
+                cleaner_codes: b.cleaner_codes,
             },
         )
         .await?;

@@ -31,6 +31,8 @@ pub struct Listing {
     pub pin_source: PinSource,
     /// Minutes between polls of each feed.
     pub poll_minutes: i64,
+    /// A cleaner code for each turnover day (check-out to check-in).
+    pub cleaner_codes: bool,
     /// Creation time.
     #[serde(serialize_with = "ts::ser", deserialize_with = "ts::de")]
     pub created_at: i64,
@@ -108,7 +110,7 @@ pub struct Pending {
 
 const LISTING_COLS: &str =
     "id, org_id, site_id, name, time_zone, check_in, check_out, lock_ids, pin_source, \
-     poll_minutes, created_at";
+     poll_minutes, cleaner_codes, created_at";
 const FEED_COLS: &str = "id, listing_id, url, etag, last_modified, failures, last_error, \
      last_polled_at, next_poll_at";
 const RES_COLS: &str = "id, listing_id, feed_id, uid, summary, start_date, end_date, state, \
@@ -129,6 +131,7 @@ fn listing_row(r: &AnyRow) -> Result<Listing, StoreError> {
             .map_err(|e| StoreError::LogicBug(format!("lock_ids: {e}")))?,
         pin_source: parse_enum(r, "pin_source", PinSource::parse)?,
         poll_minutes: col(r, "poll_minutes")?,
+        cleaner_codes: col::<i64>(r, "cleaner_codes")? != 0,
         created_at: col(r, "created_at")?,
     })
 }
@@ -197,6 +200,8 @@ pub struct NewListing<'a> {
     pub pin_source: PinSource,
     /// Minutes between polls.
     pub poll_minutes: i64,
+    /// Cleaner codes on turnover days.
+    pub cleaner_codes: bool,
 }
 
 impl Store {
@@ -206,7 +211,8 @@ impl Store {
             serde_json::to_string(l.lock_ids).map_err(|e| StoreError::LogicBug(e.to_string()))?;
         let r = sqlx::query(sqlx::AssertSqlSafe(format!(
             "INSERT INTO listings (org_id, site_id, name, time_zone, check_in, check_out, lock_ids, \
-             pin_source, poll_minutes, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+             pin_source, poll_minutes, cleaner_codes, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
              RETURNING {LISTING_COLS}"
         )))
         .bind(l.org_id)
@@ -218,6 +224,7 @@ impl Store {
         .bind(ids)
         .bind(l.pin_source.as_str())
         .bind(l.poll_minutes)
+        .bind(i64::from(l.cleaner_codes))
         .bind(now)
         .fetch_one(&self.pool)
         .await?;

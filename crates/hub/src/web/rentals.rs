@@ -71,6 +71,7 @@ pub async fn rentals_page(
                 label { "Check-in" input type="time" name="check_in" value="15:00" required; }
                 label { "Check-out" input type="time" name="check_out" value="11:00" required; }
                 label.check { input type="checkbox" name="phone_pin" value="1"; "Use the guest phone's last 4 digits as the PIN when the calendar gives them" }
+                label.check { input type="checkbox" name="cleaner_codes" value="1"; "A cleaner code on each turnover day (check-out to check-in)" }
                 button type="submit" { "Add" }
             }
         }
@@ -111,6 +112,7 @@ pub async fn create(
                     PinSource::Generate
                 }),
                 poll_minutes: None,
+                cleaner_codes: Some(f.checked("cleaner_codes")),
             },
         )
         .await?;

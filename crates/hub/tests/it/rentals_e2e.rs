@@ -122,7 +122,10 @@ fn berlin(local: &str) -> i64 {
 
 /// Hub and lock clocks at Tuesday 20 October 2026, 10:00 in Berlin; the
 /// org's site in Berlin; one claimed door; a listing on it with the feed.
-async fn rental(pin_source: &str) -> (World, SimLock, VirtualClock, i64, i64, FeedServer) {
+async fn rental(
+    pin_source: &str,
+    cleaner_codes: bool,
+) -> (World, SimLock, VirtualClock, i64, i64, FeedServer) {
     let t0 = berlin("2026-10-20T10:00");
     let hub_clock = FixedClock::new(jiff::Timestamp::from_second(t0).unwrap());
     let w = world(Some(hub_clock)).await;
@@ -141,7 +144,7 @@ async fn rental(pin_source: &str) -> (World, SimLock, VirtualClock, i64, i64, Fe
     let (st, l) = w
         .post(
             "/api/v1/listings",
-            json!({"name": "Canal flat", "site_id": w.org.site_id, "lock_ids": [lock], "pin_source": pin_source}),
+            json!({"name": "Canal flat", "site_id": w.org.site_id, "lock_ids": [lock], "pin_source": pin_source, "cleaner_codes": cleaner_codes}),
         )
         .await;
     assert_eq!(st, 201, "{l}");
@@ -223,7 +226,7 @@ fn state_of(detail: &Value, uid: &str) -> String {
 
 #[tokio::test]
 async fn bookings_become_codes_at_the_door_and_follow_the_feed() {
-    let (w, sim, clock, _lock, listing, feed) = rental("generate").await;
+    let (w, sim, clock, _lock, listing, feed) = rental("generate", true).await;
     // Stay A over the end of DST (Sunday 25 October, 03:00 CEST → 02:00 CET),
     // stay B arriving the day A leaves (same-day turnover).
     feed.set(cal(&[
@@ -239,13 +242,11 @@ async fn bookings_become_codes_at_the_door_and_follow_the_feed() {
         "{report}"
     );
     let d = settled(&w, listing).await;
-    assert_eq!(
-        d["reservations"].as_array().unwrap().len(),
-        2,
-        "host blocks get no code: {d}"
-    );
+    // Two stays and the cleaner's turnover day; host blocks get no code.
+    assert_eq!(d["reservations"].as_array().unwrap().len(), 3, "{d}");
     let (_, pin_a) = code(&w, &d, "stay-a").await;
     let (b_id, pin_b) = code(&w, &d, "stay-b").await;
+    let (_, pin_c) = code(&w, &d, "cleaner:2026-10-26").await;
     assert_ne!(pin_a, pin_b);
 
     // A: Saturday 15:00 CEST to Monday 11:00 CET — 45 hours, not 44.
@@ -285,6 +286,23 @@ async fn bookings_become_codes_at_the_door_and_follow_the_feed() {
         !opens_at(&sim, &clock, &pin_b, berlin("2026-10-28T11:01")).await,
         "B after check-out"
     );
+    // The cleaner: that day from check-out to check-in only.
+    assert!(
+        !opens_at(&sim, &clock, &pin_c, a_to - 60).await,
+        "cleaner before check-out"
+    );
+    assert!(
+        opens_at(&sim, &clock, &pin_c, a_to + 60).await,
+        "cleaner after check-out"
+    );
+    assert!(
+        opens_at(&sim, &clock, &pin_c, b_from - 60).await,
+        "cleaner before check-in"
+    );
+    assert!(
+        !opens_at(&sim, &clock, &pin_c, b_from + 60).await,
+        "cleaner after check-in"
+    );
 
     // Unchanged feed: a conditional request, answered 304, changes nothing.
     let before = feed.served.lock().unwrap().not_modified;
@@ -299,8 +317,13 @@ async fn bookings_become_codes_at_the_door_and_follow_the_feed() {
     ]));
     let report = sync(&w, listing).await;
     assert_eq!(
-        (report["outcome"].as_str(), report["retimed"].as_i64()),
-        (Some("applied"), Some(1)),
+        // No turnover any more: the cleaner's code goes with it.
+        (
+            report["outcome"].as_str(),
+            report["retimed"].as_i64(),
+            report["cancelled"].as_i64()
+        ),
+        (Some("applied"), Some(1), Some(1)),
         "{report}"
     );
     let d = settled(&w, listing).await;
@@ -312,6 +335,11 @@ async fn bookings_become_codes_at_the_door_and_follow_the_feed() {
     assert!(
         !opens_at(&sim, &clock, &pin_b, b_from + 3600).await,
         "B on the old day"
+    );
+    assert_eq!(state_of(&d, "cleaner:2026-10-26"), "cancelled");
+    assert!(
+        !opens_at(&sim, &clock, &pin_c, a_to + 3600).await,
+        "cleaner revoked"
     );
     let b_from = berlin("2026-10-27T15:00");
     assert!(
@@ -370,7 +398,7 @@ async fn bookings_become_codes_at_the_door_and_follow_the_feed() {
 
 #[tokio::test]
 async fn a_failing_or_emptied_feed_deletes_nothing_until_a_person_confirms() {
-    let (w, sim, clock, _lock, listing, feed) = rental("phone_last4").await;
+    let (w, sim, clock, _lock, listing, feed) = rental("phone_last4", false).await;
     feed.set(cal(&[
         ("stay-a", "20261024", "20261026", ""),
         ("stay-b", "20261101", "20261104", ""),
@@ -492,7 +520,7 @@ async fn a_failing_or_emptied_feed_deletes_nothing_until_a_person_confirms() {
 
 #[tokio::test]
 async fn bad_input_and_other_organisations_change_nothing() {
-    let (w, _sim, _clock, lock, listing, feed) = rental("generate").await;
+    let (w, _sim, _clock, lock, listing, feed) = rental("generate", false).await;
     let before = w.get(&format!("/api/v1/listings/{listing}")).await;
     for (url, why) in [
         ("ftp://example.test/cal.ics", "not http"),

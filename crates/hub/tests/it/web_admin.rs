@@ -131,6 +131,7 @@ async fn targets(app: &TestApp, a: &OrgFixture, b: &OrgFixture) -> Targets {
                 lock_ids: vec![a.lock_id],
                 pin_source: None,
                 poll_minutes: None,
+                cleaner_codes: None,
             },
         )
         .await

@@ -137,20 +137,38 @@ pub fn plan(known: &[Known], feed: &[Stay], today: Date, max_cancels: usize) -> 
     Plan { actions, hold }
 }
 
+/// The prefix of a cleaner stay's UID (a turnover day, made by the hub).
+pub const CLEANER_UID: &str = "cleaner:";
+
 /// A code's window in local time: check-in day at `check_in` to check-out day
-/// at `check_out` (the lock enforces it in UTC; the zone's DST rules turn
-/// these into instants when the schedule is compiled).
-pub fn window(start: Date, end: Date, check_in: Time, check_out: Time) -> (DateTime, DateTime) {
-    (start.to_datetime(check_in), end.to_datetime(check_out))
+/// at `check_out`; for a cleaner stay, its day from `check_out` to `check_in`
+/// (the lock enforces it in UTC; the zone's DST rules turn these into
+/// instants when the schedule is compiled).
+pub fn window(stay: &Stay, check_in: Time, check_out: Time) -> (DateTime, DateTime) {
+    if stay.uid.starts_with(CLEANER_UID) {
+        (
+            stay.start.to_datetime(check_out),
+            stay.start.to_datetime(check_in),
+        )
+    } else {
+        (
+            stay.start.to_datetime(check_in),
+            stay.end.to_datetime(check_out),
+        )
+    }
 }
 
-/// Cleaner windows: on each turnover day (a stay ends the day another, or the
-/// same feed's next, begins), from check-out to check-in that day. Stays
-/// sorted by start or not; cancelled ones are ignored.
-pub fn turnovers(stays: &[Stay], check_in: Time, check_out: Time) -> Vec<(DateTime, DateTime)> {
+/// Cleaner stays: one per turnover day (a stay ends the day another begins),
+/// UID `cleaner:YYYY-MM-DD`, its window from check-out to check-in that day
+/// ([`window`]). None when check-out is not before check-in. Cancelled stays
+/// make no turnover.
+pub fn cleaner_stays(stays: &[Stay], check_in: Time, check_out: Time) -> Vec<Stay> {
+    if check_out >= check_in {
+        return Vec::new();
+    }
     let mut days: Vec<Date> = stays
         .iter()
-        .filter(|s| !s.cancelled)
+        .filter(|s| !s.cancelled && !s.uid.starts_with(CLEANER_UID))
         .filter(|s| {
             stays
                 .iter()
@@ -161,8 +179,14 @@ pub fn turnovers(stays: &[Stay], check_in: Time, check_out: Time) -> Vec<(DateTi
     days.sort();
     days.dedup();
     days.into_iter()
-        .filter(|_| check_out < check_in)
-        .map(|d| (d.to_datetime(check_out), d.to_datetime(check_in)))
+        .map(|d| Stay {
+            uid: format!("{CLEANER_UID}{d}"),
+            summary: "Cleaner (turnover)".into(),
+            start: d,
+            end: d,
+            cancelled: false,
+            phone_last4: None,
+        })
         .collect()
 }
 
@@ -284,17 +308,25 @@ mod tests {
     #[test]
     fn windows_and_same_day_turnover() {
         let (ci, co) = (time(15, 0, 0, 0), time(11, 0, 0, 0));
-        let (f, t) = window(date(2026, 10, 24), date(2026, 10, 28), ci, co);
+        let a = stay("a", date(2026, 10, 24), date(2026, 10, 28));
+        let (f, t) = window(&a, ci, co);
         assert_eq!(f.to_string(), "2026-10-24T15:00:00");
         assert_eq!(t.to_string(), "2026-10-28T11:00:00");
+        let mut gone = stay("d", date(2026, 11, 4), date(2026, 11, 6));
+        gone.cancelled = true;
         let stays = vec![
-            stay("a", date(2026, 10, 24), date(2026, 10, 28)),
+            a,
             stay("b", date(2026, 10, 28), date(2026, 10, 30)),
             stay("c", date(2026, 11, 2), date(2026, 11, 4)),
+            gone,
         ];
-        let w = turnovers(&stays, ci, co);
-        assert_eq!(w.len(), 1);
-        assert_eq!(w[0].0.to_string(), "2026-10-28T11:00:00");
-        assert_eq!(w[0].1.to_string(), "2026-10-28T15:00:00");
+        let c = cleaner_stays(&stays, ci, co);
+        assert_eq!(c.len(), 1, "only 28 October is a turnover: {c:?}");
+        assert_eq!(c[0].uid, "cleaner:2026-10-28");
+        let (f, t) = window(&c[0], ci, co);
+        assert_eq!(f.to_string(), "2026-10-28T11:00:00");
+        assert_eq!(t.to_string(), "2026-10-28T15:00:00");
+        // Check-out after check-in leaves no time for a cleaner.
+        assert!(cleaner_stays(&stays, time(10, 0, 0, 0), co).is_empty());
     }
 }

@@ -60,6 +60,9 @@ pub struct ListingInput {
     /// Minutes between polls, 1 to 1440 (default 15).
     #[serde(default)]
     pub poll_minutes: Option<i64>,
+    /// A cleaner code for each turnover day, check-out to check-in (default no).
+    #[serde(default)]
+    pub cleaner_codes: Option<bool>,
 }
 
 /// A reservation with its code's delivery on each door.
@@ -208,6 +211,7 @@ impl Service {
                     lock_ids: &req.lock_ids,
                     pin_source: req.pin_source.unwrap_or(PinSource::Generate),
                     poll_minutes,
+                    cleaner_codes: req.cleaner_codes.unwrap_or(false),
                 },
                 self.now_ms(),
             )
@@ -247,10 +251,17 @@ impl Service {
                     });
                 }
             }
-            let window = format!(
-                "{}T{} → {}T{}",
-                r.start_date, listing.check_in, r.end_date, listing.check_out
-            );
+            let window = if r.uid.starts_with(diff::CLEANER_UID) {
+                format!(
+                    "{}T{} → {}T{}",
+                    r.start_date, listing.check_out, r.end_date, listing.check_in
+                )
+            } else {
+                format!(
+                    "{}T{} → {}T{}",
+                    r.start_date, listing.check_in, r.end_date, listing.check_out
+                )
+            };
             reservations.push(ReservationView {
                 reservation: r,
                 window,

@@ -5,7 +5,6 @@
 //! cancellations are held (`rental_pending`) and an alert raised, while new
 //! and moved stays still get their codes. A failing feed changes nothing.
 
-use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 use tumbler_control::access::AccessSchedule;
 use tumbler_control::SecretPin;
@@ -63,8 +62,18 @@ pub struct SyncReport {
     pub problems: Vec<String>,
 }
 
-fn local(d: Date, hm: &str) -> String {
-    format!("{d}T{hm}")
+/// The `DateRange` of a stay's code (local date-times, minutes precision).
+fn schedule_of(
+    stay: &Stay,
+    check_in: jiff::civil::Time,
+    check_out: jiff::civil::Time,
+) -> AccessSchedule {
+    let (from, to) = diff::window(stay, check_in, check_out);
+    let hm = |t: jiff::civil::DateTime| t.strftime("%Y-%m-%dT%H:%M").to_string();
+    AccessSchedule::DateRange {
+        from: hm(from),
+        to: hm(to),
+    }
 }
 
 impl Service {
@@ -286,7 +295,14 @@ impl Service {
                 })
             })
             .collect();
-        let plan = diff::plan(&known, stays, today, MAX_CANCELS);
+        // Both checked when the listing was made; checked again, never assumed.
+        let ci_t = parse_hm("check_in", &listing.check_in)?;
+        let co_t = parse_hm("check_out", &listing.check_out)?;
+        let mut all = stays.to_vec();
+        if listing.cleaner_codes {
+            all.extend(diff::cleaner_stays(stays, ci_t, co_t));
+        }
+        let plan = diff::plan(&known, &all, today, MAX_CANCELS);
         let held = plan.hold.filter(|_| !force);
         let mut report = SyncReport {
             listing_id: listing.id,
@@ -325,17 +341,10 @@ impl Service {
         } else if !force {
             self.store.drop_pending(feed_id).await?;
         }
-        let (ci, co) = (&listing.check_in, &listing.check_out);
-        // Both checked when the listing was made; checked again, never assumed.
-        parse_hm("check_in", ci)?;
-        parse_hm("check_out", co)?;
         for action in plan.actions {
             match action {
                 Action::Create(stay) => {
-                    let schedule = AccessSchedule::DateRange {
-                        from: local(stay.start, ci),
-                        to: local(stay.end, co),
-                    };
+                    let schedule = schedule_of(&stay, ci_t, co_t);
                     let res_id = self
                         .store
                         .upsert_reservation(
@@ -398,10 +407,7 @@ impl Service {
                     let Some(row) = rows.iter().find(|r| r.id == id) else {
                         continue;
                     };
-                    let schedule = AccessSchedule::DateRange {
-                        from: local(stay.start, ci),
-                        to: local(stay.end, co),
-                    };
+                    let schedule = schedule_of(&stay, ci_t, co_t);
                     let batch = match row.person_id {
                         Some(person) => match self
                             .retime_stay(listing.org_id, person, schedule, &zone)

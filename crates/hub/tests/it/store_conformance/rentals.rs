@@ -25,6 +25,7 @@ pub(super) async fn rentals_listings_feeds_reservations_pending(store: &Store) {
         lock_ids: &[7, 9],
         pin_source: PinSource::PhoneLast4,
         poll_minutes: 15,
+        cleaner_codes: true,
     };
     let l = store.create_listing(new("Flat"), T0).await.unwrap();
     assert_eq!(
