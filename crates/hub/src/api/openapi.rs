@@ -186,14 +186,14 @@ fn request_body(method: &str, path: &str) -> Option<Value> {
             &["name", "site_id", "lock_ids"],
             json!({"name": name(), "site_id": id(), "time_zone": nullable(time_zone()),
                    "check_in": nullable(hm()), "check_out": nullable(hm()),
-                   "lock_ids": {"type": "array", "items": id(), "description": "1 to 50 claimed locks of the organisation"},
+                   "lock_ids": {"type": "array", "items": id(), "minItems": 1, "maxItems": 50, "uniqueItems": true, "description": "1 to 50 claimed locks of the organisation"},
                    "pin_source": nullable(json!({"$ref": "#/components/schemas/PinSource"})),
                    "poll_minutes": nullable(json!({"type": "integer", "minimum": 1, "maximum": 1440})),
                    "cleaner_codes": nullable(json!({"type": "boolean", "description": "a cleaner code for each turnover day, check-out to check-in"}))}),
         ),
         ("POST", "/api/v1/listings/{id}/feeds") => obj(
             &["url"],
-            json!({"url": {"type": "string", "maxLength": 2000, "description": "the iCal export, http:// or https://"}}),
+            json!({"url": {"type": "string", "maxLength": 2000, "description": "the iCal export, http:// or https:// (another address is refused with 422)"}}),
         ),
         ("PATCH", "/api/v1/locks/{id}/settings") => {
             return Some(
@@ -212,7 +212,7 @@ fn request_body(method: &str, path: &str) -> Option<Value> {
     Some(json!({"required": true, "content": {"application/json": {"schema": schema}}}))
 }
 
-/// A local time of day `HH:MM` (out-of-range values are refused with 400).
+/// A local time of day `HH:MM` (out-of-range values are refused with 422).
 fn hm() -> Value {
     json!({"type": "string", "pattern": "^[0-9]{1,2}:[0-9]{2}$", "description": "local time HH:MM"})
 }

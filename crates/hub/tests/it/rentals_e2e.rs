@@ -528,7 +528,7 @@ async fn bad_input_and_other_organisations_change_nothing() {
         ("http://", "no host"),
     ] {
         let (st, v) = add_feed(&w, listing, url).await;
-        assert_eq!(st, 400, "{why}: {v}");
+        assert_eq!(st, 422, "{why}: {v}");
     }
     let base = json!({"name": "Loft", "site_id": w.org.site_id, "lock_ids": [lock]});
     let with = |k: &str, v: Value| {
@@ -540,10 +540,10 @@ async fn bad_input_and_other_organisations_change_nothing() {
         (with("lock_ids", json!([lock + 9999])), 404),
         (with("lock_ids", json!([])), 400),
         (with("site_id", json!(w.org.site_id + 9999)), 404),
-        (with("check_in", json!("25:00")), 400),
+        (with("check_in", json!("25:00")), 422),
         (with("time_zone", json!("Mars/Olympus")), 422),
         (with("poll_minutes", json!(0)), 400),
-        (with("name", json!("Canal flat")), 400),
+        (with("name", json!("Canal flat")), 409),
     ] {
         let (st, v) = w.post("/api/v1/listings", body.clone()).await;
         assert_eq!(st, status, "{body}: {v}");

@@ -102,7 +102,12 @@ async fn a_listing_by_form_its_calendar_and_a_held_change_confirmed() {
             &[("url", "javascript:alert(1)")],
         )
         .await;
-    assert_eq!(page.status, StatusCode::BAD_REQUEST, "{}", page.body);
+    assert_eq!(
+        page.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        page.body
+    );
     let page = owner
         .post(&app, &format!("/rentals/{listing}/sync"), &[])
         .await;

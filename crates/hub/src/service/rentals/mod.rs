@@ -103,7 +103,7 @@ pub struct ListingDetail {
 
 /// Parses `HH:MM`.
 pub(crate) fn parse_hm(field: &'static str, s: &str) -> Result<Time, ServiceError> {
-    let bad = || invalid(field, "a local time HH:MM");
+    let bad = || refused(field, "a local time HH:MM (00:00 to 23:59)");
     let (h, m) = s.trim().split_once(':').ok_or_else(bad)?;
     let (h, m): (i8, i8) = (h.parse().map_err(|_| bad())?, m.parse().map_err(|_| bad())?);
     Time::new(h, m, 0, 0).map_err(|_| bad())
@@ -115,9 +115,9 @@ fn check_url(s: &str) -> Result<String, ServiceError> {
     if t.len() > 2000 {
         return Err(invalid("url", "at most 2000 characters"));
     }
-    let u = url::Url::parse(t).map_err(|e| invalid("url", e.to_string()))?;
+    let u = url::Url::parse(t).map_err(|e| refused("url", e.to_string()))?;
     if !matches!(u.scheme(), "http" | "https") || u.host_str().is_none_or(str::is_empty) {
-        return Err(invalid("url", "an http:// or https:// address"));
+        return Err(refused("url", "an http:// or https:// address"));
     }
     Ok(u.to_string())
 }
@@ -217,7 +217,7 @@ impl Service {
             )
             .await
             .map_err(|e| match e {
-                StoreError::Conflict => invalid("name", "a listing with this name exists"),
+                StoreError::Conflict => ServiceError::Conflict("listing name"),
                 e => e.into(),
             })
     }
@@ -289,7 +289,7 @@ impl Service {
         let url = check_url(url)?;
         self.own_listing(p, listing_id).await?;
         if self.store.listing_feeds(listing_id).await?.len() >= MAX_FEEDS {
-            return Err(invalid(
+            return Err(refused(
                 "url",
                 format!("at most {MAX_FEEDS} feeds per listing"),
             ));
@@ -298,7 +298,7 @@ impl Service {
             .add_feed(listing_id, &url, self.now_ms())
             .await
             .map_err(|e| match e {
-                StoreError::Conflict => invalid("url", "this feed is already there"),
+                StoreError::Conflict => ServiceError::Conflict("feed"),
                 e => e.into(),
             })
     }
