@@ -597,3 +597,46 @@ async fn bad_input_and_other_organisations_change_nothing() {
     );
     w.hub.stop().await;
 }
+
+#[tokio::test]
+async fn a_code_that_could_not_be_given_is_tried_again() {
+    let (w, sim, clock, lock, _, feed) = rental("generate", false).await;
+    // Check-out at 09:00: a stay leaving today (10:00 now) is already over.
+    let (st, l) = w
+        .post(
+            "/api/v1/listings",
+            json!({"name": "Early flat", "site_id": w.org.site_id, "lock_ids": [lock], "check_out": "09:00"}),
+        )
+        .await;
+    assert_eq!(st, 201, "{l}");
+    let listing = l["id"].as_i64().unwrap();
+    feed.set(cal(&[("late", "20261018", "20261020", "")]));
+    assert_eq!(add_feed(&w, listing, &feed.url).await.0, 201);
+    // Whether the poller or this call fetched first, the stay has no code.
+    sync(&w, listing).await;
+    let d = w.get(&format!("/api/v1/listings/{listing}")).await;
+    let r = &d["reservations"][0];
+    assert_eq!(
+        (r["state"].as_str(), r["person_id"].is_null()),
+        (Some("active"), true),
+        "{d}"
+    );
+
+    // The guest extends by a night: the same reservation gets its code now.
+    feed.set(cal(&[("late", "20261018", "20261021", "")]));
+    let report = sync(&w, listing).await;
+    assert_eq!(
+        (
+            report["created"].as_i64(),
+            report["problems"].as_array().map(Vec::len)
+        ),
+        (Some(1), Some(0)),
+        "{report}"
+    );
+    let d = settled(&w, listing).await;
+    assert_eq!(d["reservations"].as_array().unwrap().len(), 1, "{d}");
+    let (_, pin) = code(&w, &d, "late").await;
+    assert!(opens_at(&sim, &clock, &pin, berlin("2026-10-20T12:00")).await);
+    assert!(!opens_at(&sim, &clock, &pin, berlin("2026-10-21T09:01")).await);
+    w.hub.stop().await;
+}

@@ -284,8 +284,11 @@ impl Service {
             .into_iter()
             .filter(|r| r.feed_id == feed_id && r.state == ReservationState::Active)
             .collect();
+        // A reservation whose code could not be given (a door not claimed,
+        // a window already over) is not "known": the next fetch tries again.
         let known: Vec<Known> = rows
             .iter()
+            .filter(|r| r.person_id.is_some())
             .filter_map(|r| {
                 Some(Known {
                     id: r.id,
@@ -452,6 +455,12 @@ impl Service {
                     self.store.cancel_reservation(id, batch, now).await?;
                     report.cancelled += 1;
                 }
+            }
+        }
+        // Codeless ones the feed no longer has are closed (nothing to revoke).
+        for r in rows.iter().filter(|r| r.person_id.is_none()) {
+            if !all.iter().any(|s| s.uid == r.uid && !s.cancelled) {
+                self.store.cancel_reservation(r.id, None, now).await?;
             }
         }
         tracing::info!(
