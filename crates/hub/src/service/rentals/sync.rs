@@ -315,8 +315,18 @@ impl Service {
         };
         let now = self.now_ms();
         if let Some(reason) = held {
+            // The phone digits may be a guest's PIN: never stored. (New stays
+            // got their codes already; a confirm only revokes, re-times or
+            // retries, the last with a generated PIN.)
+            let kept: Vec<Stay> = stays
+                .iter()
+                .map(|s| Stay {
+                    phone_last4: None,
+                    ..s.clone()
+                })
+                .collect();
             let json =
-                serde_json::to_value(stays).map_err(|e| ServiceError::WrongState(e.to_string()))?;
+                serde_json::to_value(&kept).map_err(|e| ServiceError::WrongState(e.to_string()))?;
             let pending = self
                 .store
                 .hold_change(listing.id, feed_id, &reason.text(), &json, now)

@@ -64,12 +64,19 @@ async fn a_failing_or_emptied_feed_deletes_nothing_until_a_person_confirms() {
     );
 
     // The feed comes back empty: held, alert, codes still open.
-    feed.set(cal(&[]));
+    // Both stays vanish and another appears (its description carries phone
+    // digits too): every upcoming stay lost, held; the new one gets its code.
+    feed.set(cal(&[("stay-z", "20270301", "20270305", "")]));
     let report = sync(&w, listing).await;
     assert_eq!(report["outcome"], "held", "{report}");
+    assert_eq!(report["created"].as_i64(), Some(1), "{report}");
     let pending = report["pending_id"].as_i64().unwrap();
     let d = settled(&w, listing).await;
     assert_eq!(d["pending"].as_array().unwrap().len(), 1, "{d}");
+    assert!(
+        !d.to_string().contains("4821"),
+        "the phone digits are not kept: {d}"
+    );
     let alerts = w.get("/api/v1/alerts").await;
     assert!(
         alerts
@@ -100,7 +107,7 @@ async fn a_failing_or_emptied_feed_deletes_nothing_until_a_person_confirms() {
         "discarded: A still opens"
     );
 
-    // Empty again (a new version), this time confirmed: both codes go.
+    // Empty (a new version), this time confirmed: all three codes go.
     feed.set(cal(&[]));
     let report = sync(&w, listing).await;
     assert_eq!(report["outcome"], "held", "{report}");
@@ -111,7 +118,7 @@ async fn a_failing_or_emptied_feed_deletes_nothing_until_a_person_confirms() {
             json!({}),
         )
         .await;
-    assert_eq!((st, done["cancelled"].as_i64()), (200, Some(2)), "{done}");
+    assert_eq!((st, done["cancelled"].as_i64()), (200, Some(3)), "{done}");
     let d = settled(&w, listing).await;
     assert!(
         d["reservations"]
