@@ -17,7 +17,7 @@ use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use commands::{
     access, accounts, alerts, audit, doctor, events, hotel, lock, locks, login, offline, ops, orgs,
-    sim, sites, up, webhooks,
+    rentals, sim, sites, up, webhooks,
 };
 
 /// Tumbler: an open smart-lock platform.
@@ -85,6 +85,9 @@ enum Command {
     /// Codes that work offline: enable, issue (no lock contact), list, revoke, revoke-all.
     #[command(subcommand, name = "offline-code")]
     OfflineCode(offline::OfflineCmd),
+    /// Rentals: listings, booking-calendar feeds, sync, reservations and their codes, held changes.
+    #[command(subcommand)]
+    Rentals(rentals::RentalsCmd),
     /// Simulated locks: provision, run, console, fleet.
     #[command(subcommand)]
     Sim(sim::SimCmd),
@@ -119,6 +122,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Access(c) => access::run(&g, c).await,
         Command::Hotel(c) => hotel::run(&g, c).await,
         Command::OfflineCode(c) => offline::run(&g, c).await,
+        Command::Rentals(c) => rentals::run(&g, c).await,
         Command::Sim(c) => sim::run(c).await,
         Command::Webhooks(c) => webhooks::run(&g, c).await,
     }

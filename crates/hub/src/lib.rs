@@ -8,6 +8,8 @@
 //! - [`secrets`]: random tokens, token hashes, argon2 password hashing.
 //! - [`hashing`]: the bounded pool that runs password hashing (fixed
 //!   workers with reused memory, a bounded queue that refuses when full).
+//! - [`feeds`]: the HTTP edge that fetches rental reservation feeds
+//!   (conditional requests, limits, backoff rule).
 //! - [`hooks`]: webhooks, the pure part: event names, payloads, the
 //!   Standard Webhooks signature, which URLs and addresses may be called.
 //! - [`model`]: domain types (roles, states, records).
@@ -46,6 +48,7 @@ pub mod api;
 pub mod broker;
 pub mod clock;
 pub mod config;
+pub mod feeds;
 pub mod hashing;
 pub mod hooks;
 pub mod hotel;

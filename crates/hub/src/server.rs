@@ -279,6 +279,21 @@ impl Hub {
                 })
                 .await;
         }));
+        // Rental feeds: every second, the feeds that are due (each listing
+        // sets its interval; failures back off) are fetched and applied.
+        let poller = state.service.clone();
+        let mut poll_stop = stop_rx.clone();
+        tasks.push(tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    _ = poll_stop.wait_for(|s| *s) => break,
+                    _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
+                }
+                if let Err(e) = poller.poll_due_feeds().await {
+                    tracing::warn!(error = %e, "rental feed poll failed");
+                }
+            }
+        }));
 
         let listener =
             TcpListener::bind(config.listen)

@@ -1,5 +1,5 @@
 //! One file per command family: [`up`] (`up` and `hub`), [`login`],
-//! [`orgs`] (hub operators), [`accounts`], [`sites`], [`locks`] ([`lock_settings`]: a lock's settings), [`access`] (people and access), [`hotel`] (the hotel front desk), [`lock`] (operations on one lock), [`offline`] (codes that work offline), [`doctor`] (troubleshooting), [`ops`], [`events`], [`alerts`], [`sim`] (simulated locks), [`webhooks`].
+//! [`orgs`] (hub operators), [`accounts`], [`sites`], [`locks`] ([`lock_settings`]: a lock's settings), [`access`] (people and access), [`hotel`] (the hotel front desk), [`lock`] (operations on one lock), [`offline`] (codes that work offline), [`rentals`] (listings and booking calendars), [`doctor`] (troubleshooting), [`ops`], [`events`], [`alerts`], [`sim`] (simulated locks), [`webhooks`].
 
 pub mod access;
 pub mod accounts;
@@ -16,6 +16,7 @@ pub mod login;
 pub mod offline;
 pub mod ops;
 pub mod orgs;
+pub mod rentals;
 pub mod sim;
 pub mod sites;
 pub mod up;

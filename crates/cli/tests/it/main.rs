@@ -11,6 +11,7 @@ mod browser;
 mod client_errors;
 mod hotel;
 mod kill_under_load;
+mod rentals;
 mod settings;
 mod sim;
 mod tour;

@@ -22,6 +22,7 @@ pub mod offline;
 pub mod openapi;
 pub mod operations;
 pub mod org;
+pub mod rentals;
 pub mod report_html;
 pub mod session;
 pub mod settings;
@@ -219,6 +220,14 @@ pub const ROUTES: &[RouteSpec] = &[
     r("GET", "/api/v1/webhook-deliveries", "webhooks", "Webhook deliveries, newest first", Some(ADMINS), h!(webhooks::deliveries)),
     r("GET", "/api/v1/webhook-deliveries/{id}", "webhooks", "One delivery and its attempts", Some(ADMINS), h!(webhooks::delivery)),
     r("POST", "/api/v1/webhook-deliveries/{id}/redeliver", "webhooks", "Send a delivery again", Some(ADMINS), h!(webhooks::redeliver)),
+    r("GET", "/api/v1/listings", "rentals", "List rental listings", Some(HISTORY), h!(rentals::list)),
+    r("POST", "/api/v1/listings", "rentals", "Create a rental listing (doors, check-in and check-out times, zone)", Some(ADMINS), h!(rentals::create)),
+    r("GET", "/api/v1/listings/{id}", "rentals", "A listing: feeds, reservations with their codes' door states, held changes", Some(HISTORY), h!(rentals::get_one)),
+    r("POST", "/api/v1/listings/{id}/feeds", "rentals", "Add a reservation feed (iCal export URL)", Some(ADMINS), h!(rentals::add_feed)),
+    r("POST", "/api/v1/listings/{id}/sync", "rentals", "Fetch and apply every feed of a listing now (new PINs returned once)", Some(ADMINS), h!(rentals::sync)),
+    r("GET", "/api/v1/reservations/{id}/code", "rentals", "A reservation's guest PIN (kept sealed by the hub)", Some(ADMINS), h!(rentals::code)),
+    r("POST", "/api/v1/rental-changes/{id}/confirm", "rentals", "Apply a held feed change (revokes the codes it drops)", Some(ADMINS), h!(rentals::confirm)),
+    r("POST", "/api/v1/rental-changes/{id}/discard", "rentals", "Drop a held feed change (nothing revoked)", Some(ADMINS), h!(rentals::discard)),
 ];
 
 /// Roles not admitted by a route (the "too weak" ones).

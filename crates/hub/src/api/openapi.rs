@@ -257,6 +257,19 @@ fn request_body(method: &str, path: &str) -> Option<Value> {
                 ]}}}}),
             );
         }
+        ("POST", "/api/v1/listings") => obj(
+            &["name", "site_id", "lock_ids"],
+            json!({"name": name(), "site_id": id(), "time_zone": nullable(time_zone()),
+                   "check_in": nullable(hm()), "check_out": nullable(hm()),
+                   "lock_ids": {"type": "array", "items": id(), "minItems": 1, "maxItems": 50, "uniqueItems": true, "description": "1 to 50 claimed locks of the organisation"},
+                   "pin_source": nullable(json!({"$ref": "#/components/schemas/PinSource"})),
+                   "poll_minutes": nullable(json!({"type": "integer", "minimum": 1, "maximum": 1440})),
+                   "cleaner_codes": nullable(json!({"type": "boolean", "description": "a cleaner code for each turnover day, check-out to check-in"}))}),
+        ),
+        ("POST", "/api/v1/listings/{id}/feeds") => obj(
+            &["url"],
+            json!({"url": {"type": "string", "maxLength": 2000, "description": "the iCal export, http:// or https:// (another address is refused with 422)"}}),
+        ),
         ("PATCH", "/api/v1/locks/{id}/settings") => {
             return Some(
                 json!({"required": true, "content": {"application/json": {"schema": {
@@ -272,6 +285,11 @@ fn request_body(method: &str, path: &str) -> Option<Value> {
         o.insert("additionalProperties".into(), Value::Bool(false));
     }
     Some(json!({"required": true, "content": {"application/json": {"schema": schema}}}))
+}
+
+/// A local time of day `HH:MM` (out-of-range values are refused with 422).
+fn hm() -> Value {
+    json!({"type": "string", "pattern": "^[0-9]{1,2}:[0-9]{2}$", "description": "local time HH:MM"})
 }
 
 /// An access schedule, site local time; times that are not understood are
@@ -446,6 +464,20 @@ fn response_schema(method: &str, path: &str) -> Option<Value> {
         ("GET", "/api/v1/webhook-deliveries/{id}") => obj(
             &["delivery", "attempts"],
             json!({"delivery": one("WebhookDelivery"), "attempts": {"type": "array", "items": obj(&["at", "latency_ms"], json!({"at": {"type": "string", "format": TS}, "status": {"type": ["integer", "null"]}, "error": {"type": ["string", "null"]}, "latency_ms": {"type": "integer"}}))}}),
+        ("GET", "/api/v1/listings") => many("Listing"),
+        ("POST", "/api/v1/listings") => one("Listing"),
+        ("POST", "/api/v1/listings/{id}/feeds") => one("Feed"),
+        ("GET", "/api/v1/listings/{id}") => obj(
+            &["listing", "zone", "feeds", "reservations", "pending"],
+            json!({"listing": one("Listing"), "zone": {"type": "string"}, "feeds": many("Feed"),
+                   "reservations": {"type": "array", "items": {"type": "object", "description": "id, uid, summary, start_date, end_date, state (active, cancelled), person_id, batch_id, pin_kept, window, doors [{lock_id, state}]"}},
+                   "pending": {"type": "array", "items": {"type": "object", "description": "id, listing_id, feed_id, reason, stays, created_at"}}}),
+        ),
+        ("POST", "/api/v1/listings/{id}/sync") => many("SyncReport"),
+        ("POST", "/api/v1/rental-changes/{id}/confirm") => one("SyncReport"),
+        ("GET", "/api/v1/reservations/{id}/code") => obj(
+            &["reservation_id", "pin"],
+            json!({"reservation_id": {"type": "integer"}, "pin": {"type": "string", "format": "password"}}),
         ),
         ("POST", "/api/v1/alerts/{id}/ack") => one("Alert"),
         ("POST", "/api/v1/login") => obj(
@@ -494,6 +526,10 @@ fn schemas() -> Value {
         "Webhook": obj(&["id", "org_id", "url", "events", "enabled", "consecutive_failures", "created_at"], json!({"id": int, "org_id": int, "url": string, "events": {"type": "array", "items": string}, "enabled": {"type": "boolean"}, "disabled_reason": string_opt, "consecutive_failures": int, "failing_since": ts_opt, "created_at": ts})),
         "WebhookDelivery": obj(&["id", "webhook_id", "lane", "event", "msg_id", "state", "attempts", "next_at", "created_at"], json!({"id": int, "webhook_id": int, "lane": int, "event": string, "msg_id": string, "state": {"enum": ["pending", "delivered", "failed"]}, "attempts": int, "next_at": ts, "last_status": int_opt, "last_error": string_opt, "last_latency_ms": int_opt, "created_at": ts, "ended_at": ts_opt})),
         "OfflineCode": obj(&["id", "lock_id", "epoch", "code_id", "kind", "window", "starts_at", "ends_at", "label", "issued_at"], json!({"id": int, "lock_id": int, "epoch": int, "code_id": int, "kind": {"type": "string", "enum": ["one_time", "hours", "days", "daily"]}, "window": {}, "starts_at": ts, "ends_at": ts, "label": string, "issued_by": int_opt, "issued_at": ts, "revoked_at": ts_opt})),
+        "PinSource": names(crate::model::PinSource::ALL.iter().map(|r| r.as_str()).collect()),
+        "Listing": obj(&["id", "org_id", "site_id", "name", "check_in", "check_out", "lock_ids", "pin_source", "poll_minutes", "cleaner_codes", "created_at"], json!({"id": int, "org_id": int, "site_id": int, "name": string, "time_zone": string_opt, "check_in": string, "check_out": string, "lock_ids": {"type": "array", "items": int}, "pin_source": {"$ref": "#/components/schemas/PinSource"}, "poll_minutes": int, "cleaner_codes": {"type": "boolean"}, "created_at": ts})),
+        "Feed": obj(&["id", "listing_id", "url", "failures", "next_poll_at"], json!({"id": int, "listing_id": int, "url": string, "etag": string_opt, "last_modified": string_opt, "failures": int, "last_error": string_opt, "last_polled_at": ts_opt, "next_poll_at": ts})),
+        "SyncReport": obj(&["listing_id", "feed_id", "outcome", "created", "retimed", "cancelled", "pins", "problems"], json!({"listing_id": int, "feed_id": int, "outcome": {"type": "string", "enum": ["applied", "not_modified", "held", "failed"]}, "error": string_opt, "created": int, "retimed": int, "cancelled": int, "pending_id": int_opt, "pins": {"type": "array", "items": {"type": "object", "properties": {"reservation_id": int, "pin": {"type": "string", "format": "password"}}}}, "problems": {"type": "array", "items": string}})),
         "Alert": obj(&["id", "org_id", "kind", "severity", "message", "created_at"], json!({"id": int, "org_id": int, "lock_id": int_opt, "kind": string, "severity": {"$ref": "#/components/schemas/Severity"}, "message": string, "created_at": ts, "times": int, "last_at": ts, "cleared_at": ts_opt, "acked_at": ts_opt, "acked_by": int_opt})),
     })
 }
@@ -515,7 +551,9 @@ fn success_statuses(method: &str, path: &str) -> &'static [&'static str] {
             | "/api/v1/locks/{id}/check-in"
             | "/api/v1/sites/{id}/staff-cards"
             | "/api/v1/stays/{id}/lost-card"
-            | "/api/v1/locks/{id}/offline-codes",
+            | "/api/v1/locks/{id}/offline-codes"
+            | "/api/v1/listings"
+            | "/api/v1/listings/{id}/feeds",
         ) => &["201"],
         (
             "POST",
@@ -535,7 +573,11 @@ fn success_statuses(method: &str, path: &str) -> &'static [&'static str] {
             | "/api/v1/offline-codes/{id}/revoke",
         )
         | ("PATCH", "/api/v1/locks/{id}/settings") => &["202"],
-        ("DELETE", _) | ("POST", "/api/v1/logout" | "/api/v1/me/password") => &["204"],
+        ("DELETE", _)
+        | (
+            "POST",
+            "/api/v1/logout" | "/api/v1/me/password" | "/api/v1/rental-changes/{id}/discard",
+        ) => &["204"],
         _ => &["200"],
     }
 }

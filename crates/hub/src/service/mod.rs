@@ -14,7 +14,8 @@
 //! limits with backoff), [`orgs`] (organisation and
 //! accounts), [`sites`], [`locks`], [`claim`], [`lifecycle`] (release,
 //! transfer, manufacturer reset, audit trail), [`operations`], [`doctor`]
-//! (troubleshooting plans, pure planner in `doctor::plan`), [`events`]
+//! (troubleshooting plans, pure planner in `doctor::plan`), [`rentals`]
+//! (listings and codes from reservation feeds), [`events`]
 //! (history), [`alerts`], [`access`] (people and access), [`settings`] (a
 //! lock's settings: read, change), [`hotel`] (the hotel front desk: property
 //! keys, rooms, check-in, extend, check-out, lost and staff cards, room history),
@@ -38,6 +39,7 @@ pub mod observe;
 pub mod offline;
 pub mod operations;
 pub mod orgs;
+pub mod rentals;
 pub mod settings;
 pub mod sites;
 pub mod webhooks;
@@ -299,6 +301,11 @@ pub struct Service {
     pub(crate) login_limits: Arc<Mutex<LoginLimits>>,
     /// The layer below: talking to locks.
     pub(crate) plane: LockPlane,
+    /// Fetches rental reservation feeds (an HTTP edge, like hashing a leaf).
+    pub(crate) feeds: crate::feeds::FeedClient,
+    /// One feed sync applies at a time in this hub (the poller and "sync
+    /// now" never both create a code for one stay).
+    pub(crate) rentals_sync: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl std::fmt::Debug for Service {
@@ -329,6 +336,11 @@ impl Service {
             hashing,
             login_limits: Arc::new(Mutex::new(LoginLimits::new(LimitConfig::default()))),
             plane: LockPlane::new(store, clock, None, None, Arc::new(Notify::new())),
+            feeds: crate::feeds::FeedClient::new().map_err(|e| {
+                tracing::error!(error = %e, "cannot build the feed HTTP client");
+                ServiceError::Task
+            })?,
+            rentals_sync: Arc::new(tokio::sync::Mutex::new(())),
         })
     }
 

@@ -23,6 +23,7 @@ pub mod offline;
 pub mod operations;
 pub mod orgs;
 pub mod plane;
+pub mod rentals;
 pub mod settings;
 pub mod sites;
 pub mod stats;

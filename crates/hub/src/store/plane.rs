@@ -42,7 +42,42 @@ fn pin_aad(lock_id: i64) -> Vec<u8> {
     a
 }
 
+const GUEST_PIN_AAD_DOMAIN: &[u8] = b"tumbler-hub guest pin v1\0";
+
+fn guest_pin_aad(reservation_id: i64) -> Vec<u8> {
+    let mut a = GUEST_PIN_AAD_DOMAIN.to_vec();
+    a.extend_from_slice(&reservation_id.to_be_bytes());
+    a
+}
+
 impl Store {
+    /// Seals a rental guest's PIN for its reservation (`e1:` + hex), so the
+    /// host can read it again; `None` without a key (then it is shown once).
+    pub fn seal_guest_pin(
+        &self,
+        reservation_id: i64,
+        pin: &[u8],
+    ) -> Result<Option<String>, StoreError> {
+        if self.binding_key.is_none() {
+            return Ok(None);
+        }
+        self.seal_with(&guest_pin_aad(reservation_id), pin)
+            .map(Some)
+    }
+
+    /// Opens what [`Store::seal_guest_pin`] wrote.
+    pub fn open_guest_pin(
+        &self,
+        reservation_id: i64,
+        stored: &str,
+    ) -> Result<Zeroizing<Vec<u8>>, StoreError> {
+        let body = stored
+            .strip_prefix(SEALED_PREFIX)
+            .ok_or_else(|| StoreError::LogicBug("sealed PIN without prefix".into()))?;
+        self.open_with(&guest_pin_aad(reservation_id), body)
+            .map(Zeroizing::new)
+    }
+
     /// Whether secrets can be sealed at rest (a binding key is configured).
     pub fn can_seal(&self) -> bool {
         self.binding_key.is_some()

@@ -36,6 +36,7 @@ fn what(b: &BatchStatus) -> &'static str {
         K::RevokeAllExceptOwners => "Everyone but the owners revoked",
         K::Reenrol => "People re-enrolled",
         K::ReplaceCredential => "Credential replaced",
+        K::Retime => "Stay re-timed",
     }
 }
 

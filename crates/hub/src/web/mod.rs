@@ -30,6 +30,8 @@
 //!   everyone but owners, holidays), [`access_form`] (shared form parts);
 //! - hotels: [`front_desk`] (rooms and stays, check-in with card downloads,
 //!   extend, check-out, lost and staff cards), [`room_history`];
+//! - rentals: [`rentals`] (listings, a listing's calendars, reservations and
+//!   their codes, held changes);
 //! - the organisation: [`alerts`], [`audit`], [`admin`], [`admin_sites`],
 //!   [`admin_accounts`], [`admin_orgs`], [`webhooks`] (endpoints, deliveries).
 //!
@@ -64,6 +66,7 @@ pub mod page;
 pub mod people;
 pub mod recover;
 pub mod recover_report;
+pub mod rentals;
 pub mod reset;
 pub mod room_history;
 pub mod session;
@@ -340,6 +343,14 @@ pub const WEB_ROUTES: &[WebRoute] = &[
     w("POST", "/stays/{id}/lost-card", Some(ADMINS), h!(front_desk::lost_card)),
     w("POST", "/stays/{id}/check-out", Some(ADMINS), h!(front_desk::check_out)),
     // -- alerts, audit, admin --
+    w("GET", "/rentals", Some(HISTORY), h!(rentals::rentals_page)),
+    w("POST", "/rentals", Some(ADMINS), h!(rentals::create)),
+    w("GET", "/rentals/{id}", Some(HISTORY), h!(rentals::listing_page)),
+    w("POST", "/rentals/{id}/feeds", Some(ADMINS), h!(rentals::add_feed)),
+    w("POST", "/rentals/{id}/sync", Some(ADMINS), h!(rentals::sync)),
+    w("GET", "/reservations/{id}/code", Some(ADMINS), h!(rentals::code_page)),
+    w("POST", "/rental-changes/{id}/confirm", Some(ADMINS), h!(rentals::confirm)),
+    w("POST", "/rental-changes/{id}/discard", Some(ADMINS), h!(rentals::discard)),
     w("GET", "/alerts", Some(HISTORY), h!(alerts::alerts_page)),
     w("GET", "/alerts/list", Some(HISTORY), h!(alerts::list_fragment)),
     w("POST", "/alerts/{id}/ack", Some(HISTORY), h!(alerts::ack)),

@@ -15,6 +15,8 @@ pub enum Nav {
     Locks,
     /// People and access.
     People,
+    /// Rental listings and their reservations.
+    Rentals,
     /// Alerts.
     Alerts,
     /// The audit trail.
@@ -28,6 +30,7 @@ pub enum Nav {
 const NAV: &[(Nav, &str, &str)] = &[
     (Nav::Locks, "/", "Locks"),
     (Nav::People, "/people", "People"),
+    (Nav::Rentals, "/rentals", "Rentals"),
     (Nav::Alerts, "/alerts", "Alerts"),
     (Nav::Audit, "/audit", "Audit"),
     (Nav::Admin, "/admin", "Admin"),
@@ -106,7 +109,7 @@ fn visible(n: Nav, role: Role) -> bool {
     match n {
         Nav::Alerts => role != Role::Installer,
         Nav::Audit => role == Role::Owner,
-        Nav::People => role != Role::Installer,
+        Nav::People | Nav::Rentals => role != Role::Installer,
         _ => true,
     }
 }

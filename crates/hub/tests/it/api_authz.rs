@@ -47,6 +47,13 @@ struct Targets {
     delivery: i64,
     /// An offline code issued for `lock`.
     offline_code: i64,
+    /// A rental listing on `lock`.
+    listing: i64,
+    /// One of its reservations (with a sealed guest PIN when the hub seals).
+    reservation: i64,
+    /// Two held changes: one to confirm, one to discard.
+    pending_confirm: i64,
+    pending_discard: i64,
 }
 
 async fn targets(app: &TestApp, a: &OrgFixture, b: &OrgFixture) -> Targets {
@@ -209,12 +216,78 @@ async fn targets(app: &TestApp, a: &OrgFixture, b: &OrgFixture) -> Targets {
         .await
         .unwrap()
         .id;
+    let listing = plane
+        .create_listing(
+            &owner,
+            tumbler_hub::service::rentals::ListingInput {
+                name: "Flat alpha".into(),
+                site_id: a.site_id,
+                time_zone: None,
+                check_in: None,
+                check_out: None,
+                lock_ids: vec![a.lock_id],
+                pin_source: None,
+                poll_minutes: None,
+                cleaner_codes: None,
+            },
+        )
+        .await
+        .unwrap()
+        .id;
+    let st = s.store();
+    let now = s.now_ms();
+    let feed1 = st
+        .add_feed(listing, "http://127.0.0.1:9/a.ics", now)
+        .await
+        .unwrap()
+        .id;
+    let feed2 = st
+        .add_feed(listing, "http://127.0.0.1:9/b.ics", now)
+        .await
+        .unwrap()
+        .id;
+    let reservation = st
+        .upsert_reservation(
+            listing,
+            feed1,
+            "uid-alpha",
+            "Reserved",
+            "2030-01-01",
+            "2030-01-03",
+            now,
+        )
+        .await
+        .unwrap();
+    let sealed = st.seal_guest_pin(reservation, b"482913").unwrap();
+    st.set_reservation_code(
+        reservation,
+        person,
+        granted.batch.id,
+        sealed.as_deref(),
+        now,
+    )
+    .await
+    .unwrap();
+    let pending_confirm = st
+        .hold_change(listing, feed1, "alpha held", &json!([]), now)
+        .await
+        .unwrap()
+        .id;
+    let pending_discard = st
+        .hold_change(listing, feed2, "alpha held", &json!([]), now)
+        .await
+        .unwrap()
+        .id;
     Targets {
         stay: issued.stay.unwrap().id,
         card: issued.cards[0].card.number,
         webhook,
         delivery,
         offline_code,
+        listing,
+        reservation,
+        pending_confirm,
+        pending_discard,
         person,
         credential,
         batch: granted.batch.id,
@@ -268,6 +341,14 @@ fn concrete(spec: &RouteSpec, t: &Targets) -> (String, Option<Value>) {
         t.delivery
     } else if spec.path.starts_with("/api/v1/offline-codes/") {
         t.offline_code
+    } else if spec.path.starts_with("/api/v1/listings/") {
+        t.listing
+    } else if spec.path.starts_with("/api/v1/reservations/") {
+        t.reservation
+    } else if spec.path == "/api/v1/rental-changes/{id}/confirm" {
+        t.pending_confirm
+    } else if spec.path == "/api/v1/rental-changes/{id}/discard" {
+        t.pending_discard
     } else {
         0
     };
@@ -337,6 +418,14 @@ fn concrete(spec: &RouteSpec, t: &Targets) -> (String, Option<Value>) {
         ("POST", "/api/v1/locks/{id}/offline-codes") => Some(
             json!({"kind": "hours", "starts_at": "2026-01-15T12:00:00Z", "hours": 2, "label": "Cleaner"}),
         ),
+        // Org A's site and door: a stranger finds neither.
+        ("POST", "/api/v1/listings") => {
+            Some(json!({"name": "New listing", "site_id": t.home_site, "lock_ids": [t.lock]}))
+        }
+        // Nothing listens on port 9: a sync records a failed fetch.
+        ("POST", "/api/v1/listings/{id}/feeds") => {
+            Some(json!({"url": "http://127.0.0.1:9/new.ics"}))
+        }
         _ => None,
     };
     (path, body)
@@ -375,6 +464,15 @@ pub async fn snapshot(app: &TestApp, org_id: i64) -> Value {
             "epoch": st.offline_key(l.id).await.unwrap().map(|k| k.epoch),
         }));
     }
+    let mut rentals = Vec::new();
+    for l in st.list_listings(org_id).await.unwrap() {
+        rentals.push(json!({
+            "listing": l,
+            "feeds": st.listing_feeds(l.id).await.unwrap(),
+            "reservations": st.listing_reservations(l.id).await.unwrap(),
+            "pending": st.listing_pending(l.id).await.unwrap(),
+        }));
+    }
     json!({
         "hotel": hotel,
         "people": people,
@@ -388,6 +486,7 @@ pub async fn snapshot(app: &TestApp, org_id: i64) -> Value {
         "events": st.search_events(org_id, &EventFilter { limit: 1000, ..Default::default() }).await.unwrap(),
         "alerts": st.list_alerts(org_id, false, 1000).await.unwrap(),
         "offline_codes": offline_codes,
+        "rentals": rentals,
     })
 }
 
@@ -423,6 +522,9 @@ async fn every_route_denies_strangers_and_weak_roles() {
         } else if spec.path.contains("{id}") {
             assert_eq!(st, 404, "{what} as another org must look absent: {p}");
             assert_eq!(p["code"], "not_found");
+        } else if spec.method == "POST" && spec.path == "/api/v1/listings" {
+            // Org A's site and door look absent to org B.
+            assert_eq!(st, 404, "{what} as another org: {p}");
         } else if spec.path == "/api/v1/locks/claim" {
             // Its own site does not exist in org B: 404; with its own site,
             // the lock of org A is refused as claimed elsewhere.
@@ -508,6 +610,10 @@ async fn every_route_denies_strangers_and_weak_roles() {
             "/api/v1/locks/{id}/offline-codes" if spec.method == "POST" => Some("wrong_lock_state"),
             "/api/v1/locks/{id}/offline-codes/enable" => Some("wrong_lock_state"),
             "/api/v1/locks/{id}/offline-codes/revoke-all" => Some("wrong_lock_state"),
+            // A hub without a binding key keeps no guest PIN to show.
+            "/api/v1/reservations/{id}/code" if !app.service().store().can_seal() => {
+                Some("wrong_lock_state")
+            }
             _ => None,
         };
         match expected_stop {

@@ -14,9 +14,9 @@ mod alerts;
 mod webhooks;
 
 /// Text a user types that must come back as text.
-const SCRIPT: &str = "<script>alert(1)</script>";
+pub(crate) const SCRIPT: &str = "<script>alert(1)</script>";
 /// [`SCRIPT`] escaped.
-const ESCAPED: &str = "&lt;script&gt;alert(1)&lt;/script&gt;";
+pub(crate) const ESCAPED: &str = "&lt;script&gt;alert(1)&lt;/script&gt;";
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
@@ -45,12 +45,12 @@ struct Targets {
     transfer_serial: String,
     /// The other organisation (a transfer's destination).
     other_org: i64,
+    /// Org A's first site (the property with room `lock`).
+    home_site: i64,
     person: i64,
     credential: i64,
     batch: i64,
     verification: i64,
-    /// Org A's first site: the property with room `lock`.
-    home_site: i64,
     /// A stay in room `lock` and one of its cards.
     stay: i64,
     card: i64,
@@ -60,6 +60,11 @@ struct Targets {
     delivery: i64,
     /// An offline code issued for `lock`.
     offline_code: i64,
+    /// A rental listing on `lock`, one reservation, two held changes.
+    listing: i64,
+    reservation: i64,
+    pending_confirm: i64,
+    pending_discard: i64,
 }
 
 async fn targets(app: &TestApp, a: &OrgFixture, b: &OrgFixture) -> Targets {
@@ -184,13 +189,68 @@ async fn targets(app: &TestApp, a: &OrgFixture, b: &OrgFixture) -> Targets {
         .await
         .unwrap()
         .id;
+    let listing = s
+        .create_listing(
+            &owner,
+            tumbler_hub::service::rentals::ListingInput {
+                name: "Flat alpha".into(),
+                site_id: a.site_id,
+                time_zone: None,
+                check_in: None,
+                check_out: None,
+                lock_ids: vec![a.lock_id],
+                pin_source: None,
+                poll_minutes: None,
+                cleaner_codes: None,
+            },
+        )
+        .await
+        .unwrap()
+        .id;
+    let st = s.store();
+    let now = s.now_ms();
+    let feed1 = st
+        .add_feed(listing, "http://127.0.0.1:9/a.ics", now)
+        .await
+        .unwrap()
+        .id;
+    let feed2 = st
+        .add_feed(listing, "http://127.0.0.1:9/b.ics", now)
+        .await
+        .unwrap()
+        .id;
+    let reservation = st
+        .upsert_reservation(
+            listing,
+            feed1,
+            "uid-alpha",
+            "Reserved",
+            "2030-01-01",
+            "2030-01-03",
+            now,
+        )
+        .await
+        .unwrap();
+    let pending_confirm = st
+        .hold_change(listing, feed1, "alpha held", &serde_json::json!([]), now)
+        .await
+        .unwrap()
+        .id;
+    let pending_discard = st
+        .hold_change(listing, feed2, "alpha held", &serde_json::json!([]), now)
+        .await
+        .unwrap()
+        .id;
     Targets {
-        home_site: a.site_id,
         stay: issued.stay.unwrap().id,
         card: issued.cards[0].card.number,
         webhook,
         delivery,
         offline_code,
+        listing,
+        reservation,
+        pending_confirm,
+        pending_discard,
         lock: a.lock_id,
         serial: a.serial.clone(),
         site,
@@ -202,6 +262,7 @@ async fn targets(app: &TestApp, a: &OrgFixture, b: &OrgFixture) -> Targets {
         transfer_lock,
         transfer_serial,
         other_org: b.org_id,
+        home_site: a.site_id,
         person,
         credential,
         batch,
@@ -254,6 +315,10 @@ fn case(spec: &WebRoute, t: &Targets, tag: &str) -> Option<(String, Vec<(String,
         "/admin/accounts/{id}/role" | "/admin/accounts/{id}/delete" => Some(t.account),
         "/webhooks/{id}/enabled" | "/webhooks/{id}/delete" => Some(t.webhook),
         "/webhook-deliveries/{id}/redeliver" => Some(t.delivery),
+        "/rentals/{id}" | "/rentals/{id}/feeds" | "/rentals/{id}/sync" => Some(t.listing),
+        "/reservations/{id}/code" => Some(t.reservation),
+        "/rental-changes/{id}/confirm" => Some(t.pending_confirm),
+        "/rental-changes/{id}/discard" => Some(t.pending_discard),
         _ => return None,
     };
     let mut path = match id {
@@ -270,6 +335,7 @@ fn case(spec: &WebRoute, t: &Targets, tag: &str) -> Option<(String, Vec<(String,
             .collect()
     };
     let lock = t.lock.to_string();
+    let site = t.home_site.to_string();
     let other_org = t.other_org.to_string();
     let card = t.card.to_string();
     let fields = match (spec.method, spec.path) {
@@ -357,6 +423,18 @@ fn case(spec: &WebRoute, t: &Targets, tag: &str) -> Option<(String, Vec<(String,
             ("password", PASSWORD),
         ]),
         ("POST", "/admin/accounts/{id}/role") => f(&[("role", "installer")]),
+        ("POST", "/rentals") => f(&[
+            ("name", "Flat TAG"),
+            ("site_id", &site),
+            ("door", &lock),
+            ("check_in", "15:00"),
+            ("check_out", "11:00"),
+        ]),
+        // Nothing listens on port 9: a sync records a failed fetch.
+        ("POST", "/rentals/{id}/feeds") => f(&[("url", "http://127.0.0.1:9/TAG.ics")]),
+        ("POST", "/rentals/{id}/sync")
+        | ("POST", "/rental-changes/{id}/confirm")
+        | ("POST", "/rental-changes/{id}/discard") => Vec::new(),
         ("POST", "/admin/orgs") => f(&[
             ("name", "Gamma TAG"),
             ("owner_email", "owner@gamma-TAG.test"),
@@ -385,6 +463,8 @@ const REFUSED_ON_STATE: &[&str] = &[
     "/locks/{id}/recover/reenrol",
     // The verification is still running (nothing answers in this test).
     "/verifications/{id}/print",
+    // This test hub has no binding key: it keeps no guest PIN to show.
+    "/reservations/{id}/code",
 ];
 /// Hub-wide routes: another organisation's owner is not a hub operator.
 const OPERATOR_ONLY: &[&str] = &["/admin/orgs"];

@@ -36,6 +36,7 @@ mod reenrol;
 mod replace;
 mod revoke;
 mod status;
+mod stay;
 mod verify;
 
 pub use status::SlotHolders;

@@ -3,7 +3,7 @@
 use super::*;
 
 impl Service {
-    fn revoke_change(d: &DoorAccess) -> Result<DraftDoor<'static>, ServiceError> {
+    pub(super) fn revoke_change(d: &DoorAccess) -> Result<DraftDoor<'static>, ServiceError> {
         let user = u16::try_from(d.slot).map_err(|_| invalid("slot", "out of range"))?;
         let ops = vec![
             op(&access::plan_revoke(user)).map_err(|e| invalid("request", e))?,

@@ -16,6 +16,7 @@ mod access;
 mod leases;
 mod hotel;
 mod offline;
+mod rentals;
 mod sqlite_file;
 use access::{
     a_stale_plan_is_refused_whole, access_slots_changes_and_reset,
@@ -26,6 +27,7 @@ use leases::{
 };
 use hotel::hotel_rooms_stays_and_cards;
 use offline::offline_keys_sealed_and_codes_per_epoch;
+use rentals::rentals_listings_feeds_reservations_pending;
 
 macro_rules! conformance {
     ($($name:ident),+ $(,)?) => {
@@ -74,6 +76,7 @@ conformance!(
     operation_ends_are_announced_to_every_hub,
     hotel_rooms_stays_and_cards,
     offline_keys_sealed_and_codes_per_epoch,
+    rentals_listings_feeds_reservations_pending,
 );
 
 const T0: i64 = 1_768_478_400_000;
