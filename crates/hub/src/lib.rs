@@ -44,6 +44,9 @@
 //!   API calls waiting for an answer).
 //! - [`server`]: wiring: [`app`], [`serve`], [`Hub::start`](server::Hub::start).
 
+// The OpenAPI document's component table is one large `json!` literal.
+#![recursion_limit = "256"]
+
 pub mod api;
 pub mod broker;
 pub mod clock;

@@ -61,9 +61,9 @@ fn date() -> Value {
     json!({"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$", "description": "a site-local date, YYYY-MM-DD"})
 }
 
-/// A local time of day.
+/// A local time of day `HH:MM` (out-of-range values are refused with 422).
 fn hm() -> Value {
-    json!({"type": "string", "pattern": "^[0-9]{2}:[0-9]{2}$", "description": "a local time, HH:MM"})
+    json!({"type": "string", "pattern": "^[0-9]{1,2}:[0-9]{2}$", "description": "a local time, HH:MM"})
 }
 
 /// A destructive operation's confirmation: the lock's serial.
@@ -287,11 +287,6 @@ fn request_body(method: &str, path: &str) -> Option<Value> {
     Some(json!({"required": true, "content": {"application/json": {"schema": schema}}}))
 }
 
-/// A local time of day `HH:MM` (out-of-range values are refused with 422).
-fn hm() -> Value {
-    json!({"type": "string", "pattern": "^[0-9]{1,2}:[0-9]{2}$", "description": "local time HH:MM"})
-}
-
 /// An access schedule, site local time; times that are not understood are
 /// refused with 422.
 fn schedule() -> Value {
@@ -464,6 +459,7 @@ fn response_schema(method: &str, path: &str) -> Option<Value> {
         ("GET", "/api/v1/webhook-deliveries/{id}") => obj(
             &["delivery", "attempts"],
             json!({"delivery": one("WebhookDelivery"), "attempts": {"type": "array", "items": obj(&["at", "latency_ms"], json!({"at": {"type": "string", "format": TS}, "status": {"type": ["integer", "null"]}, "error": {"type": ["string", "null"]}, "latency_ms": {"type": "integer"}}))}}),
+        ),
         ("GET", "/api/v1/listings") => many("Listing"),
         ("POST", "/api/v1/listings") => one("Listing"),
         ("POST", "/api/v1/listings/{id}/feeds") => one("Feed"),

@@ -42,5 +42,5 @@ mod web_admin;
 mod web_lock;
 mod web_people;
 mod web_recover;
-mod webhooks_e2e;
 mod web_rentals;
+mod webhooks_e2e;

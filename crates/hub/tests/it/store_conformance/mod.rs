@@ -13,8 +13,8 @@ use tumbler_hub::store::{Store, StoreError};
 use tumbler_testkit::{postgres_db, sqlite_db};
 
 mod access;
-mod leases;
 mod hotel;
+mod leases;
 mod offline;
 mod rentals;
 mod sqlite_file;
@@ -22,10 +22,10 @@ use access::{
     a_stale_plan_is_refused_whole, access_slots_changes_and_reset,
     concurrent_grants_get_distinct_slots, grants_respect_each_locks_capacity,
 };
+use hotel::hotel_rooms_stays_and_cards;
 use leases::{
     leases_divide_between_hubs_and_outlive_a_dead_one, operation_ends_are_announced_to_every_hub,
 };
-use hotel::hotel_rooms_stays_and_cards;
 use offline::offline_keys_sealed_and_codes_per_epoch;
 use rentals::rentals_listings_feeds_reservations_pending;
 
