@@ -2,8 +2,9 @@
 //! lock as a hotel door), `desk` (a site's rooms and stays), `checkin`,
 //! `extend`, `checkout`, `lost-card`, `staff-card`, `stay`. Commands that
 //! encode cards write one file per card (`room101-a.card`, `-b`, …) into
-//! `--out` (default: the current directory); the simulated door reads them
-//! with `card @room101-a.card`.
+//! `--out` (default: the current directory), never over an existing file (a
+//! taken name gets the card number: `room101-a-1003.card`); the simulated door
+//! reads them with `card @room101-a.card`.
 
 use std::path::{Path, PathBuf};
 
@@ -217,8 +218,19 @@ pub fn write_cards(dir: &Path, issued: &Value) -> Result<Vec<String>, CliError> 
             return Err(io(format!("unexpected card file name {file:?}")));
         }
         let bytes = hex_decode(image).ok_or_else(|| io("card image is not hex".into()))?;
-        let path = dir.join(file);
-        std::fs::write(&path, bytes).map_err(|e| io(format!("{}: {e}", path.display())))?;
+        // Never overwrite a card file (an earlier guest's card of the same room
+        // has the same name): a taken name gets the card number added.
+        let mut path = dir.join(file);
+        let written = write_new(&path, &bytes);
+        let written = match written {
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                let stem = file.strip_suffix(".card").unwrap_or(file);
+                path = dir.join(format!("{stem}-{}.card", s(&c["number"])));
+                write_new(&path, &bytes)
+            }
+            other => other,
+        };
+        written.map_err(|e| io(format!("{}: {e}", path.display())))?;
         lines.push(format!(
             "wrote {} (card {}, {}, until {})",
             path.display(),
@@ -228,6 +240,16 @@ pub fn write_cards(dir: &Path, issued: &Value) -> Result<Vec<String>, CliError> 
         ));
     }
     Ok(lines)
+}
+
+/// Writes a file that must not exist yet.
+fn write_new(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)?;
+    f.write_all(bytes)
 }
 
 fn hex_decode(s: &str) -> Option<Vec<u8>> {
@@ -427,6 +449,20 @@ mod tests {
         ]});
         let lines = write_cards(dir.path(), &answer).unwrap();
         assert_eq!(lines.len(), 1);
+        // The next guest of the room: the first guest's file is kept.
+        let next = serde_json::json!({"stay": null, "cards": [
+            {"file": "room101-a.card", "image": "0c", "number": 1003, "kind": "guest", "until_s": "y"},
+        ]});
+        let lines2 = write_cards(dir.path(), &next).unwrap();
+        assert!(lines2[0].contains("room101-a-1003.card"), "{lines2:?}");
+        assert_eq!(
+            std::fs::read(dir.path().join("room101-a-1003.card")).unwrap(),
+            vec![0x0c]
+        );
+        assert_eq!(
+            std::fs::read(dir.path().join("room101-a.card")).unwrap(),
+            vec![0x0a, 0x0b, 0xff]
+        );
         assert_eq!(
             std::fs::read(dir.path().join("room101-a.card")).unwrap(),
             [0x0a, 0x0b, 0xff]
