@@ -225,7 +225,7 @@ pub struct HubConfig {
     pub webhooks: WebhookOptions,
 }
 
-/// How webhooks are delivered (`crate::webhook_worker`).
+/// How webhooks are delivered (by the webhook worker).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WebhookOptions {
     /// Endpoints may be on loopback, private, link-local or other special

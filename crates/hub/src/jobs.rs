@@ -101,7 +101,7 @@ pub struct JobRunner<S> {
     /// Marks claimed rows; unique per hub process.
     pub worker_id: String,
     /// Claim only operations of locks whose lease `worker_id` holds
-    /// (several hubs on one database; [`crate::plane::lease`]).
+    /// (several hubs on one database; see the lock plane's `lease` module).
     pub leased: bool,
     /// Operations claimed per pass.
     pub batch: i64,

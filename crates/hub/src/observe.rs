@@ -15,7 +15,14 @@ use std::time::Duration;
 use metrics::{Counter, Key, Label, Metadata, Recorder};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusRecorder};
 
-use crate::store::stats::HubCounts;
+/// What the database says at one scrape (read by `Store::hub_counts`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HubCounts {
+    /// Claimed locks by stored presence (`online`, `offline`, `unresponsive`).
+    pub locks_by_presence: Vec<(String, i64)>,
+    /// Operations by (kind, state), every row the hub keeps.
+    pub operations: Vec<(String, String, i64)>,
+}
 
 tokio::task_local! {
     /// The request id of the HTTP request being served (set by the HTTP

@@ -2,7 +2,7 @@
 //! call waiting for its answer (`?wait_ms=`) wakes at once instead of
 //! polling the database.
 //!
-//! On PostgreSQL, [`relay_from_database`] feeds it the notifications of
+//! On PostgreSQL, the lock plane's `lease::relay_op_ends` feeds it the notifications of
 //! every hub on the database (trigger `operations_ended`), so an answer
 //! stored by another hub wakes this hub's waiters too.
 //!
@@ -58,46 +58,6 @@ impl OpEnded {
     pub fn subscribe(&self) -> OpEndedRx {
         OpEndedRx {
             rx: self.tx.subscribe(),
-        }
-    }
-}
-
-/// Relays the database's operation-end notifications (PostgreSQL, every
-/// hub on it) into `ended` until `stop` turns true; on SQLite there are
-/// none and this returns at once. A lost connection is retried every
-/// second, and waiters are told to re-read (notices may have been missed).
-pub async fn relay_from_database(
-    store: crate::store::Store,
-    ended: OpEnded,
-    mut stop: tokio::sync::watch::Receiver<bool>,
-) {
-    loop {
-        let listener = tokio::select! {
-            _ = stop.wait_for(|s| *s) => return,
-            l = store.listen_op_ends() => l,
-        };
-        match listener {
-            Ok(None) => return,
-            Ok(Some(mut l)) => loop {
-                let next = tokio::select! {
-                    _ = stop.wait_for(|s| *s) => return,
-                    n = l.recv() => n,
-                };
-                match next {
-                    Ok(Some(id)) => ended.ended(id),
-                    Ok(None) => ended.some_ended(),
-                    Err(e) => {
-                        tracing::warn!(error = %e, "operation-end notifications lost; reconnecting");
-                        ended.some_ended();
-                        break;
-                    }
-                }
-            },
-            Err(e) => tracing::warn!(error = %e, "cannot listen for operation ends"),
-        }
-        tokio::select! {
-            _ = stop.wait_for(|s| *s) => return,
-            () = tokio::time::sleep(Duration::from_secs(1)) => {}
         }
     }
 }

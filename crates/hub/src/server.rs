@@ -193,7 +193,7 @@ impl Hub {
                 stop_rx.clone(),
             )));
         }
-        tasks.push(tokio::spawn(crate::op_ended::relay_from_database(
+        tasks.push(tokio::spawn(lease::relay_op_ends(
             store.clone(),
             plane.op_ended(),
             stop_rx.clone(),

@@ -4,7 +4,7 @@
 //! record, an alert), the Standard Webhooks signature ([`sign`]) and the
 //! check of an endpoint's URL and addresses ([`target`]).
 //!
-//! Delivery (outbox rows, retries, the HTTP client) is `crate::webhook_worker`;
+//! Delivery (outbox rows, retries, the HTTP client) is the webhook worker's;
 //! the outbox rows are written by the store in the transaction that stores
 //! the event or raises the alert.
 

@@ -20,7 +20,8 @@
 //! [`LEASE_TTL_MS`]. Lease times are wall-clock (they measure whether a
 //! process is alive), never the hub's clock that tests move.
 //!
-//! [`plan`] is the pure rule; [`pass`] applies it to the database.
+//! [`plan`] is the pure rule; [`pass`] applies it to the database;
+//! [`relay_op_ends`] carries other hubs' answers to this hub's waiters.
 
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -208,6 +209,46 @@ pub async fn run(
     }
     if let Err(e) = store.hub_gone(&me).await {
         tracing::warn!(error = %e, "could not sign off the lock plane");
+    }
+}
+
+/// Relays the database's operation-end notifications (PostgreSQL, every
+/// hub on it) into `ended` until `stop` turns true; on SQLite there are
+/// none and this returns at once. A lost connection is retried every
+/// second, and waiters are told to re-read (notices may have been missed).
+pub async fn relay_op_ends(
+    store: Store,
+    ended: crate::op_ended::OpEnded,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    loop {
+        let listener = tokio::select! {
+            _ = stop.wait_for(|s| *s) => return,
+            l = store.listen_op_ends() => l,
+        };
+        match listener {
+            Ok(None) => return,
+            Ok(Some(mut l)) => loop {
+                let next = tokio::select! {
+                    _ = stop.wait_for(|s| *s) => return,
+                    n = l.recv() => n,
+                };
+                match next {
+                    Ok(Some(id)) => ended.ended(id),
+                    Ok(None) => ended.some_ended(),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "operation-end notifications lost; reconnecting");
+                        ended.some_ended();
+                        break;
+                    }
+                }
+            },
+            Err(e) => tracing::warn!(error = %e, "cannot listen for operation ends"),
+        }
+        tokio::select! {
+            _ = stop.wait_for(|s| *s) => return,
+            () = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
+        }
     }
 }
 

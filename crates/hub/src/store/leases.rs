@@ -1,7 +1,7 @@
 //! Lock-plane leases (table `plane_leases`, migration 0019) and, on
 //! PostgreSQL, the `tumbler_op_ended` notifications that tell every hub an
 //! operation became final. The rules (who takes what) are pure, in
-//! [`crate::plane::lease`]; this file only reads and writes rows.
+//! the lock plane's `lease` module; this file only reads and writes rows.
 
 use sqlx::postgres::PgListener;
 

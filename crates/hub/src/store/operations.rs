@@ -208,7 +208,7 @@ impl Store {
     }
 
     /// Like [`Store::claim_operations`], but only for locks whose lease
-    /// `worker` holds (`plane_leases`; see [`crate::plane::lease`]).
+    /// `worker` holds (`plane_leases`; see the lock plane's `lease` module).
     pub async fn claim_leased_operations(
         &self,
         worker: &str,

@@ -2,15 +2,7 @@
 //! kind and state. Read-only, whole-hub (metrics are for the operator).
 
 use super::{col, Store, StoreError};
-
-/// What the database says at one scrape.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct HubCounts {
-    /// Claimed locks by stored presence (`online`, `offline`, `unresponsive`).
-    pub locks_by_presence: Vec<(String, i64)>,
-    /// Operations by (kind, state), every row the hub keeps.
-    pub operations: Vec<(String, String, i64)>,
-}
+pub use crate::observe::HubCounts;
 
 impl Store {
     /// The counts `/metrics` shows; two grouped queries.
