@@ -188,7 +188,7 @@ impl Hub {
         if leased {
             tasks.push(tokio::spawn(lease::run(
                 store.clone(),
-                leases.clone(),
+                leases,
                 config.worker_id.clone(),
                 stop_rx.clone(),
             )));
@@ -197,7 +197,6 @@ impl Hub {
             store.clone(),
             plane.op_ended(),
             plane.wake_handle(),
-            leases,
             stop_rx.clone(),
         )));
         let _ = linked_tx.send(Some(plane.clone()));

@@ -222,7 +222,6 @@ pub async fn relay_op_ends(
     store: Store,
     ended: crate::op_ended::OpEnded,
     wake: std::sync::Arc<tokio::sync::Notify>,
-    leases: Leases,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
     loop {
@@ -239,10 +238,7 @@ pub async fn relay_op_ends(
                 };
                 match next {
                     Ok(OpNotice::Ended(id)) => ended.ended(id),
-                    // Only for a lock this hub handles: a pass for another hub's
-                    // locks finds nothing to claim and costs a scan.
-                    Ok(OpNotice::Queued(lock)) if leases.holds(lock) => wake.notify_one(),
-                    Ok(OpNotice::Queued(_)) => {}
+                    Ok(OpNotice::Queued) => wake.notify_one(),
                     Ok(OpNotice::Missed) => {
                         ended.some_ended();
                         wake.notify_one();

@@ -112,8 +112,8 @@ const OP_QUEUED_CHANNEL: &str = "tumbler_op_queued";
 pub enum OpNotice {
     /// Operation `id` became final.
     Ended(i64),
-    /// An operation for lock `.0` was queued (or put back to pending).
-    Queued(i64),
+    /// An operation for a lock was queued (or put back to pending).
+    Queued,
     /// Notices may have been missed (the connection was re-established).
     Missed,
 }
@@ -130,10 +130,7 @@ impl OpEndListener {
     /// The next notice. An error means the database cannot be reached.
     pub async fn recv(&mut self) -> Result<OpNotice, StoreError> {
         Ok(match self.listener.try_recv().await? {
-            Some(n) if n.channel() == OP_QUEUED_CHANNEL => match n.payload().parse::<i64>() {
-                Ok(lock) => OpNotice::Queued(lock),
-                Err(_) => OpNotice::Missed,
-            },
+            Some(n) if n.channel() == OP_QUEUED_CHANNEL => OpNotice::Queued,
             Some(n) => match n.payload().parse::<i64>() {
                 Ok(id) => OpNotice::Ended(id),
                 Err(_) => OpNotice::Missed,
