@@ -196,7 +196,6 @@ impl Hub {
         tasks.push(tokio::spawn(lease::relay_op_ends(
             store.clone(),
             plane.op_ended(),
-            plane.wake_handle(),
             stop_rx.clone(),
         )));
         let _ = linked_tx.send(Some(plane.clone()));

@@ -27,7 +27,7 @@ use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
-pub use crate::store::leases::{LeaseRow, OpNotice, LEASE_SHARDS};
+pub use crate::store::leases::{LeaseRow, LEASE_SHARDS};
 use crate::store::{Store, StoreError};
 
 /// A lease not renewed for this long may be taken by another hub.
@@ -212,16 +212,13 @@ pub async fn run(
     }
 }
 
-/// Relays the database's operation notices (PostgreSQL, every hub on it)
-/// until `stop` turns true: an operation that ended wakes its waiters
-/// (`ended`), a queued one wakes this hub's job runner (`wake`; the lock may
-/// be this hub's though another hub took the request). On SQLite there are
-/// none and this returns at once. A lost connection is retried every second,
-/// and everyone is told to re-read (notices may have been missed).
+/// Relays the database's operation-end notifications (PostgreSQL, every
+/// hub on it) into `ended` until `stop` turns true; on SQLite there are
+/// none and this returns at once. A lost connection is retried every
+/// second, and waiters are told to re-read (notices may have been missed).
 pub async fn relay_op_ends(
     store: Store,
     ended: crate::op_ended::OpEnded,
-    wake: std::sync::Arc<tokio::sync::Notify>,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
     loop {
@@ -237,12 +234,8 @@ pub async fn relay_op_ends(
                     n = l.recv() => n,
                 };
                 match next {
-                    Ok(OpNotice::Ended(id)) => ended.ended(id),
-                    Ok(OpNotice::Queued) => wake.notify_one(),
-                    Ok(OpNotice::Missed) => {
-                        ended.some_ended();
-                        wake.notify_one();
-                    }
+                    Ok(Some(id)) => ended.ended(id),
+                    Ok(None) => ended.some_ended(),
                     Err(e) => {
                         tracing::warn!(error = %e, "operation-end notifications lost; reconnecting");
                         ended.some_ended();

@@ -95,30 +95,15 @@ impl Store {
         let mut listener = PgListener::connect(url)
             .await
             .map_err(StoreError::Connect)?;
-        listener
-            .listen_all([OP_ENDED_CHANNEL, OP_QUEUED_CHANNEL])
-            .await?;
+        listener.listen(OP_ENDED_CHANNEL).await?;
         Ok(Some(OpEndListener { listener }))
     }
 }
 
 /// The channel the `operations_ended` trigger notifies (migration 0019).
 const OP_ENDED_CHANNEL: &str = "tumbler_op_ended";
-/// The channel the `operations_queued` trigger notifies (migration 0020).
-const OP_QUEUED_CHANNEL: &str = "tumbler_op_queued";
 
-/// What another hub (or this one) did to the operations table.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OpNotice {
-    /// Operation `id` became final.
-    Ended(i64),
-    /// An operation for a lock was queued (or put back to pending).
-    Queued,
-    /// Notices may have been missed (the connection was re-established).
-    Missed,
-}
-
-/// Notifications that operations were queued or became final, from every hub on this
+/// Notifications that operations became final, from every hub on this
 /// PostgreSQL database (other schemas on the same database too: a stray id
 /// only costs the waiter one re-read).
 #[derive(Debug)]
@@ -127,16 +112,14 @@ pub struct OpEndListener {
 }
 
 impl OpEndListener {
-    /// The next notice. An error means the database cannot be reached.
-    pub async fn recv(&mut self) -> Result<OpNotice, StoreError> {
-        Ok(match self.listener.try_recv().await? {
-            Some(n) if n.channel() == OP_QUEUED_CHANNEL => OpNotice::Queued,
-            Some(n) => match n.payload().parse::<i64>() {
-                Ok(id) => OpNotice::Ended(id),
-                Err(_) => OpNotice::Missed,
-            },
-            None => OpNotice::Missed,
-        })
+    /// The next ended operation's id; `Ok(None)` when notifications may have
+    /// been missed (the connection was lost and re-established), so waiters
+    /// should re-read. An error means the database cannot be reached.
+    pub async fn recv(&mut self) -> Result<Option<i64>, StoreError> {
+        match self.listener.try_recv().await? {
+            Some(n) => Ok(n.payload().parse::<i64>().ok()),
+            None => Ok(None),
+        }
     }
 }
 
