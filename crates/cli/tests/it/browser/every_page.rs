@@ -3,7 +3,8 @@
 //! alert, an audit trail): alerts, audit, admin, people, a person,
 //! holidays, revoking everyone, a lock's history, who can open it, its
 //! reset page with the factory-reset dialog open, the reset confirmation
-//! page, and the account page; on a desktop, and the busiest on a phone.
+//! page, the account page, the hotel front desk, a room's history, offline
+//! codes, rentals and webhooks; on a desktop, and the busiest on a phone.
 
 use fantoccini::Locator;
 use serde_json::json;
@@ -33,6 +34,9 @@ async fn axe_finds_nothing_serious_on_any_page() {
         "credentials": [{"kind": "pin", "generate": true}, {"kind": "card", "uid": "04a1b2c3"}],
     });
     up.api(Some(&token), "POST", &format!("/people/{cy}/access"), grant)
+        .await;
+    // Lock 1 is also hotel room 101 (its room history page exists).
+    up.api(Some(&token), "PUT", "/locks/1/room", json!({"door": 101}))
         .await;
     let mut door = up.console(&up.locks[2].serial).await;
     door.send("battery 15%").await;
@@ -68,6 +72,11 @@ async fn axe_finds_nothing_serious_on_any_page() {
             "reset confirmation page",
         ),
         ("/account", "Your account", "account"),
+        ("/sites/1/front-desk", "Front desk", "hotel front desk"),
+        ("/locks/1/room-history", "Room history", "room history"),
+        ("/locks/1/offline-codes", "Offline codes", "offline codes"),
+        ("/rentals", "Rentals", "rentals"),
+        ("/webhooks", "Webhooks", "webhooks"),
     ];
     for (path, h1, name) in pages {
         b.goto(path).await;
