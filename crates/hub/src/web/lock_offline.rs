@@ -163,7 +163,7 @@ async fn page_for(
         h2 { "Codes issued" }
         div.table-wrap {
             table.cards #offline-codes {
-                thead { tr { th { "#" } th { "For" } th { "Kind" } th { "From" } th { "Until" } th { "State" } th {} } }
+                thead { tr { th { "#" } th { "For" } th { "Kind" } th { "From" } th { "Until" } th { "State" } th { "Revoke" } } }
                 tbody {
                     @for c in &codes.codes {
                         tr {
