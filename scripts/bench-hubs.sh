@@ -9,6 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release -q -p tumbler-load
+export TUMBLER_PLANE_LEASES=1   # leases are opt-in (see docs/benchmarks.md)
 BIN=target/release/tumbler-load
 OUT=docs/benchmarks
 mkdir -p "$OUT"

@@ -128,7 +128,11 @@ impl Hub {
         // locks it holds leases on; an SQLite hub is alone with its file.
         // Leases first: a frame that arrives before this hub knows its share
         // of the locks would be dropped.
-        let leased = store.backend() == Backend::Postgres;
+        // Opt-in for now (`TUMBLER_PLANE_LEASES=1`): a hub that takes shards
+        // over after start was seen to stop claiming their operations under
+        // load (docs/benchmarks.md, "Several hubs"), cause not yet found.
+        let leased = store.backend() == Backend::Postgres
+            && std::env::var_os("TUMBLER_PLANE_LEASES").is_some_and(|v| v == "1");
         let leases = if leased {
             let leases = Leases::leased();
             lease::pass(&store, &leases, &config.worker_id, lease::wall_ms()).await?;
