@@ -8,40 +8,13 @@ use serde::{Deserialize, Serialize};
 
 use super::{ApiError, ApiJson, ApiPath};
 use crate::api::AppState;
-use crate::model::PinSource;
 use crate::service::rentals::{ListingDetail, ListingInput, SyncReport};
 use crate::service::Principal;
 use crate::store::rentals::{Feed, Listing};
 
-/// Body of `POST /listings`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CreateListingBody {
-    /// Name, unique in the organisation.
-    pub name: String,
-    /// Site (its time zone unless `time_zone` is given).
-    pub site_id: i64,
-    /// Own IANA time zone.
-    #[serde(default)]
-    pub time_zone: Option<String>,
-    /// Local check-in `HH:MM` (default 15:00).
-    #[serde(default)]
-    pub check_in: Option<String>,
-    /// Local check-out `HH:MM` (default 11:00).
-    #[serde(default)]
-    pub check_out: Option<String>,
-    /// The doors a guest code opens.
-    pub lock_ids: Vec<i64>,
-    /// `generate` (default) or `phone_last4`.
-    #[serde(default)]
-    pub pin_source: Option<PinSource>,
-    /// Minutes between polls, 1 to 1440 (default 15).
-    #[serde(default)]
-    pub poll_minutes: Option<i64>,
-    /// A cleaner code for each turnover day, check-out to check-in.
-    #[serde(default)]
-    pub cleaner_codes: Option<bool>,
-}
+/// Body of `POST /listings`: the service's own input (one vocabulary
+/// from the API edge to the database).
+pub type CreateListingBody = ListingInput;
 
 /// Body of `POST /listings/{id}/feeds`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -80,23 +53,7 @@ pub async fn create(
     p: Principal,
     ApiJson(b): ApiJson<CreateListingBody>,
 ) -> Result<(StatusCode, Json<Listing>), ApiError> {
-    let l = s
-        .service
-        .create_listing(
-            &p,
-            ListingInput {
-                name: b.name,
-                site_id: b.site_id,
-                time_zone: b.time_zone,
-                check_in: b.check_in,
-                check_out: b.check_out,
-                lock_ids: b.lock_ids,
-                pin_source: b.pin_source,
-                poll_minutes: b.poll_minutes,
-                cleaner_codes: b.cleaner_codes,
-            },
-        )
-        .await?;
+    let l = s.service.create_listing(&p, b).await?;
     Ok((StatusCode::CREATED, Json(l)))
 }
 
